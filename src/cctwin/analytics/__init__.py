@@ -1,0 +1,1 @@
+"""Analytics (ONVIF Profile M names): zones, lines, loitering and intrusion on tracked objects."""

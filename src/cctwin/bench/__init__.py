@@ -1,0 +1,1 @@
+"""Benchmarks: real RTSP servers, generated clips and throughput measurements."""

@@ -1,0 +1,188 @@
+"""The `cctwin` command line: analyse, evaluate, benchmark and check configs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from cctwin.errors import CctwinError
+
+if TYPE_CHECKING:
+    from cctwin.config import CameraConfig, Config, SamplingConfig
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="cctwin: CCTV control centre.")
+eval_app = typer.Typer(no_args_is_help=True, help="Score outputs against ground truth.")
+bench_app = typer.Typer(no_args_is_help=True, help="Measure throughput and latency.")
+app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _frame_range(text: str | None) -> tuple[int | None, int | None]:
+    if not text:
+        return None, None
+    first, sep, last = text.partition(":")
+    try:
+        return (
+            (int(first) if first else None, int(last) if last else None)
+            if sep
+            else (
+                int(first),
+                int(first),
+            )
+        )
+    except ValueError:
+        raise _fail(f"--frames {text!r}: expected A:B with 1-based frame numbers") from None
+
+
+@app.command("check-config")
+def check_config(file: Annotated[Path, typer.Argument(help="YAML config to validate.")]) -> None:
+    """Validate a config file without starting anything."""
+    from cctwin.config import load_config
+
+    try:
+        config = load_config(file)
+    except CctwinError as exc:
+        raise _fail(str(exc)) from None
+    zones = sum(len(c.analytics.zones) for c in config.cameras)
+    typer.echo(f"{file}: ok ({len(config.cameras)} cameras, {zones} zones, {config.detector.type})")
+
+
+@app.command()
+def analyze(
+    source: Annotated[str, typer.Argument(help="Video file or rtsp:// URL.")],
+    config_file: Annotated[Path | None, typer.Option("--config", help="YAML config.")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+    every: Annotated[int | None, typer.Option(help="Analyse every n-th frame.")] = None,
+    fps: Annotated[float | None, typer.Option(help="Analyse at most F frames per second.")] = None,
+    keyframes: Annotated[bool, typer.Option(help="Decode and analyse keyframes only.")] = False,
+    camera: Annotated[str | None, typer.Option(help="Camera id whose rules apply.")] = None,
+) -> None:
+    """Detect, track and analyse one source; write tracks.txt, events.jsonl, summary.json."""
+    from cctwin.analyze import camera_for
+    from cctwin.config import Config, SamplingConfig, SamplingMode, load_config
+
+    if sum(x is not None and x is not False for x in (every, fps, keyframes or None)) > 1:
+        raise _fail("choose one of --every, --fps and --keyframes")
+    try:
+        config = load_config(config_file) if config_file else Config()
+        try:
+            camera_config = camera_for(config, source, camera)
+        except KeyError:
+            raise _fail(f"--camera {camera}: no such camera in the config") from None
+        sampling = camera_config.sampling
+        if every is not None:
+            sampling = SamplingConfig(mode=SamplingMode.EVERY, every=every)
+        elif fps is not None:
+            sampling = SamplingConfig(mode=SamplingMode.FPS, fps=fps)
+        elif keyframes:
+            sampling = SamplingConfig(mode=SamplingMode.KEYFRAMES)
+        summary = _run_analysis(source, out, config, camera_config, sampling)
+    except CctwinError as exc:
+        raise _fail(str(exc)) from None
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"{summary['frames_analysed']} of {summary['frames_decoded']} frames analysed at "
+        f"{summary['fps']} fps; {summary['tracks']} tracks, "
+        f"{sum(summary['events'].values())} events -> {out}"
+    )
+
+
+def _run_analysis(
+    source: str, out: Path, config: Config, camera: CameraConfig, sampling: SamplingConfig
+) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from cctwin.analyze import analyze_source, probe
+
+    if not sys.stderr.isatty():
+        return analyze_source(source, out, config, camera, sampling)
+    info = probe(source, camera.source)
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*Progress.get_default_columns()[:1], *columns, console=err) as progress:
+        task = progress.add_task(f"analysing {Path(source).name}", total=info.frames)
+        return analyze_source(
+            source,
+            out,
+            config,
+            camera,
+            sampling,
+            on_progress=lambda index: progress.update(task, completed=index),
+        )
+
+
+@eval_app.command("tracking")
+def eval_tracking(
+    gt: Annotated[Path, typer.Option(help="Ground truth, MOTChallenge text.")],
+    tracks: Annotated[Path, typer.Option(help="Tracker output, MOTChallenge text.")],
+    frames: Annotated[
+        str | None, typer.Option(help="Only frames A:B (1-based, inclusive).")
+    ] = None,
+    iou: Annotated[float, typer.Option(help="IoU for a match.")] = 0.5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """MOTA, IDF1, precision, recall and ID switches (py-motmetrics)."""
+    from cctwin.evaluate.mot import read_mot
+    from cctwin.evaluate.tracking import score_tracking
+
+    first, last = _frame_range(frames)
+    try:
+        truth = read_mot(gt).in_frames(first, last)
+        result = read_mot(tracks).in_frames(first, last)
+    except CctwinError as exc:
+        raise _fail(str(exc)) from None
+    scores = score_tracking(truth, result, iou).as_dict()
+    _print_scores(scores, as_json, "tracking")
+
+
+@eval_app.command("detection")
+def eval_detection(
+    gt: Annotated[Path, typer.Option(help="Ground truth, MOTChallenge text.")],
+    detections: Annotated[Path, typer.Option(help="Detections, MOTChallenge text.")],
+    frames: Annotated[
+        str | None, typer.Option(help="Only frames A:B (1-based, inclusive).")
+    ] = None,
+    iou: Annotated[float, typer.Option(help="IoU for a match.")] = 0.5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Box precision, recall and AP at an IoU threshold (default 0.5)."""
+    from cctwin.evaluate.detection import score_detections
+    from cctwin.evaluate.mot import read_mot
+
+    first, last = _frame_range(frames)
+    try:
+        truth = read_mot(gt).in_frames(first, last)
+        found = read_mot(detections).in_frames(first, last)
+    except CctwinError as exc:
+        raise _fail(str(exc)) from None
+    _print_scores(score_detections(truth, found, iou).as_dict(), as_json, "detection")
+
+
+def _print_scores(scores: dict[str, float | int], as_json: bool, title: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(scores, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in scores.items():
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+
+
+def main() -> None:
+    """Entry point of the `cctwin` script."""
+    app()

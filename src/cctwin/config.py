@@ -1,0 +1,408 @@
+"""One YAML file validated into one frozen pydantic tree; errors name the YAML line."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cctwin.detect.labels import COCO_LABELS, DEFAULT_CLASSES
+from cctwin.errors import ConfigError
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+UnitFloat = Annotated[float, Field(ge=0.0, le=1.0)]
+NormalisedPoint = tuple[UnitFloat, UnitFloat]
+
+
+class Strict(BaseModel):
+    """Base for every config node: unknown keys are errors and nothing mutates after load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_labels(classes: Sequence[str]) -> None:
+    unknown = [c for c in classes if c not in COCO_LABELS]
+    if unknown:
+        raise ValueError(f"unknown class {unknown[0]!r}; use COCO names such as 'person', 'car'")
+
+
+# --- detection -------------------------------------------------------------------------------
+
+
+class _DetectorCommon(Strict):
+    input_width: int = Field(416, ge=32, le=4096, multiple_of=32, description="Model input width.")
+    input_height: int = Field(
+        416, ge=32, le=4096, multiple_of=32, description="Model input height."
+    )
+    threads: int = Field(
+        0, ge=0, le=64, description="ONNX Runtime intra-op threads; 0 = runtime default."
+    )
+    batch_size: int = Field(
+        8, ge=1, le=256, description="Most frames (across cameras) per inference."
+    )
+    classes: list[str] = Field(default_factory=lambda: list(DEFAULT_CLASSES))
+    confidence: UnitFloat = Field(0.35, description="Minimum confidence kept for every class.")
+    class_confidence: dict[str, UnitFloat] = Field(
+        default_factory=dict, description="Per-class minimum confidence overriding `confidence`."
+    )
+    nms_iou: UnitFloat = Field(0.5, description="IoU above which same-class boxes are suppressed.")
+    provider: Literal["cpu", "cuda", "auto"] = Field("cpu", description="ONNX Runtime provider.")
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        _check_labels(value)
+        return value
+
+    @field_validator("class_confidence")
+    @classmethod
+    def _known_class_keys(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_labels(list(value))
+        return value
+
+
+class NanoDetConfig(_DetectorCommon):
+    """The bundled NanoDet-g 416 (Apache-2.0), or another NanoDet ONNX with the same head."""
+
+    type: Literal["nanodet"] = "nanodet"
+    model: Path | None = Field(None, description="ONNX file; empty = the bundled NanoDet-g.")
+
+
+class YoloConfig(_DetectorCommon):
+    """Bring-your-own YOLO ONNX: v5 ([1, N, 5+C]) or v8/v11 ([1, 4+C, N]) output layouts."""
+
+    type: Literal["yolo"] = "yolo"
+    model: Path
+    layout: Literal["v5", "v8", "v11"] = "v8"
+    input_width: int = Field(640, ge=32, le=4096, multiple_of=32)
+    input_height: int = Field(640, ge=32, le=4096, multiple_of=32)
+    labels: list[str] = Field(
+        default_factory=lambda: list(COCO_LABELS), description="The model's class names in order."
+    )
+
+
+DetectorConfig = Annotated[NanoDetConfig | YoloConfig, Field(discriminator="type")]
+
+
+# --- tracking --------------------------------------------------------------------------------
+
+
+class ByteTrackConfig(Strict):
+    """ByteTrack from the `trackers` package; times are frame-time seconds."""
+
+    type: Literal["bytetrack"] = "bytetrack"
+    high_confidence: UnitFloat = Field(0.5, description="Detections above this match first.")
+    activation_confidence: UnitFloat = Field(
+        0.5, description="Lowest confidence that starts a track."
+    )
+    match_iou: UnitFloat = Field(0.1, description="Lowest IoU for a detection to continue a track.")
+    lost_track_s: float = Field(2.0, gt=0, description="How long an unseen track may come back.")
+    min_consecutive_frames: int = Field(2, ge=1, description="Frames before a track gets an id.")
+    per_class: bool = Field(True, description="Track each class separately (no person->car swaps).")
+    confirm_score: UnitFloat = Field(
+        0.6,
+        description="A track is reported once the median confidence of its recent detections "
+        "reaches this; static clutter (signs, cones) rarely does, people do.",
+    )
+    score_history: int = Field(10, ge=1, le=100, description="Detections in that median.")
+
+
+TrackerConfig = Annotated[ByteTrackConfig, Field(discriminator="type")]
+
+
+# --- ingest ----------------------------------------------------------------------------------
+
+
+class OnvifConfig(Strict):
+    """An ONVIF device whose media service tells us the main and sub-stream RTSP URLs."""
+
+    host: str
+    port: int = Field(80, ge=1, le=65535)
+    username: str = ""
+    password: str = ""
+
+
+class ReconnectConfig(Strict):
+    """Exponential backoff between attempts to reopen a live stream."""
+
+    initial_s: float = Field(0.5, gt=0)
+    max_s: float = Field(30.0, gt=0)
+    factor: float = Field(2.0, ge=1.0)
+    max_attempts: int = Field(0, ge=0, description="0 = retry forever.")
+
+
+class SourceConfig(Strict):
+    """Where the video comes from: a file, an RTSP URL, or an ONVIF device."""
+
+    url: str | None = Field(None, description="File path or rtsp:// URL of the main stream.")
+    substream_url: str | None = Field(
+        None, description="RTSP URL of the low-resolution sub-stream."
+    )
+    onvif: OnvifConfig | None = None
+    rtsp_transport: Literal["tcp", "udp"] = "tcp"
+    open_timeout_s: float = Field(10.0, gt=0)
+    read_timeout_s: float = Field(10.0, gt=0)
+    decode_threads: int = Field(1, ge=0, le=16, description="Decoder threads; 1 scales best.")
+    analysis_width: int = Field(
+        0, ge=0, le=7680, description="Resize analysed frames to this width; 0 = keep source size."
+    )
+    loop: bool = Field(False, description="Restart a file at its end (demos, benchmarks).")
+    reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
+
+    @model_validator(mode="after")
+    def _needs_a_location(self) -> SourceConfig:
+        if self.url is None and self.onvif is None:
+            raise ValueError("a source needs `url` or `onvif`")
+        return self
+
+
+class SamplingMode(StrEnum):
+    """Which decoded frames are analysed."""
+
+    ALL = "all"
+    EVERY = "every"
+    FPS = "fps"
+    KEYFRAMES = "keyframes"
+
+
+class SamplingConfig(Strict):
+    """Decode only what is needed: every n-th frame, at most N fps, or keyframes only."""
+
+    mode: SamplingMode = SamplingMode.ALL
+    every: int = Field(1, ge=1, description="With mode `every`: analyse frames 1, 1+n, 1+2n ...")
+    fps: float = Field(
+        1.0, gt=0, description="With mode `fps`: analyse at most this many per second."
+    )
+    stream: Literal["main", "sub"] = Field(
+        "main", description="`sub` reads the camera's sub-stream."
+    )
+
+
+# --- analytics -------------------------------------------------------------------------------
+
+
+class ZoneConfig(Strict):
+    """A polygon on the image (normalised points); objects count as inside by their feet."""
+
+    id: Identifier
+    name: str = ""
+    polygon: list[NormalisedPoint] = Field(min_length=3)
+    classes: list[str] = Field(default_factory=lambda: ["person"])
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        _check_labels(value)
+        return value
+
+
+class LineConfig(Strict):
+    """A directed tripwire from `points[0]` to `points[1]`; crossings are counted per direction."""
+
+    id: Identifier
+    name: str = ""
+    points: list[NormalisedPoint] = Field(min_length=2, max_length=2)
+    classes: list[str] = Field(default_factory=lambda: ["person"])
+    in_direction: Literal["left_to_right", "right_to_left"] = Field(
+        "left_to_right",
+        description="Which crossing counts as `in`, seen walking from points[0] to points[1].",
+    )
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        _check_labels(value)
+        return value
+
+
+class Weekday(StrEnum):
+    """Days of the week for schedules."""
+
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+class ScheduleConfig(Strict):
+    """When a rule is armed, in local time; `start` after `end` spans midnight."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(Weekday))
+    start: time = time(0, 0)
+    end: time = time(23, 59, 59)
+    timezone: str = "Asia/Seoul"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+
+class LoiteringConfig(Strict):
+    """An object staying in a zone longer than `min_dwell_s` (ONVIF LoiteringDetector)."""
+
+    id: Identifier
+    zone: Identifier
+    min_dwell_s: float = Field(gt=0)
+    classes: list[str] = Field(default_factory=lambda: ["person"])
+
+
+class IntrusionConfig(Strict):
+    """An object class inside a restricted zone while the schedule is armed."""
+
+    id: Identifier
+    zone: Identifier
+    classes: list[str] = Field(default_factory=lambda: ["person"])
+    schedule: ScheduleConfig | None = Field(None, description="Empty = always armed.")
+    min_dwell_s: float = Field(0.0, ge=0, description="Inside at least this long before alarming.")
+
+
+class AnalyticsConfig(Strict):
+    """The rules evaluated on one camera's tracks."""
+
+    zones: list[ZoneConfig] = Field(default_factory=list)
+    lines: list[LineConfig] = Field(default_factory=list)
+    loitering: list[LoiteringConfig] = Field(default_factory=list)
+    intrusion: list[IntrusionConfig] = Field(default_factory=list)
+    exit_after_s: float = Field(
+        1.5, gt=0, description="A track unseen this long has left every zone it was in."
+    )
+    observation_interval_s: float = Field(
+        1.0, gt=0, description="Occupancy and counts are reported at least this often."
+    )
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> AnalyticsConfig:
+        ids = [z.id for z in self.zones] + [line.id for line in self.lines]
+        ids += [r.id for r in self.loitering] + [r.id for r in self.intrusion]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate rule id {duplicates[0]!r}")
+        zone_ids = {z.id for z in self.zones}
+        rules: list[LoiteringConfig | IntrusionConfig] = [*self.loitering, *self.intrusion]
+        for rule in rules:
+            if rule.zone not in zone_ids:
+                raise ValueError(f"rule {rule.id!r} names unknown zone {rule.zone!r}")
+        return self
+
+
+class CameraConfig(Strict):
+    """One camera: where its video comes from, how it is sampled and what is analysed."""
+
+    id: Identifier
+    name: str = ""
+    enabled: bool = True
+    source: SourceConfig
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
+
+
+class Config(Strict):
+    """The whole configuration of a cctwin deployment."""
+
+    version: Literal[1] = 1
+    detector: DetectorConfig = Field(default_factory=NanoDetConfig)
+    tracker: TrackerConfig = Field(default_factory=ByteTrackConfig)
+    cameras: list[CameraConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_cameras(self) -> Config:
+        ids = [c.id for c in self.cameras]
+        for camera_id in ids:
+            if ids.count(camera_id) > 1:
+                raise ValueError(f"duplicate camera id {camera_id!r}")
+        return self
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _substitute_env(value: Any, path: str) -> Any:
+    if isinstance(value, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConfigError(f"{path}: environment variable {name} is not set")
+            return os.environ[name]
+
+        return _ENV_REFERENCE.sub(lookup, value)
+    if isinstance(value, dict):
+        return {k: _substitute_env(v, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_env(v, f"{path}.{i}") for i, v in enumerate(value)]
+    return value
+
+
+def _line_of(root: yaml.Node | None, location: Sequence[int | str]) -> int | None:
+    """1-based line of the YAML node at a pydantic error location (or its nearest parent)."""
+    node = root
+    line = None if node is None else node.start_mark.line + 1
+    for key in location:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                break
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                break
+            node = node.value[key]
+        else:
+            continue  # pydantic adds union tags such as 'nanodet' to locations
+        line = node.start_mark.line + 1
+    return line
+
+
+def parse_config(text: str, source_name: str = "<config>") -> Config:
+    """Validate YAML text into a Config; raises ConfigError naming the line and the field."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source_name}:{mark.line + 1}" if mark is not None else source_name
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
+    data = _substitute_env(data if data is not None else {}, "config")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source_name}:1: the config must be a mapping of keys to values")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            location = [p for p in error["loc"] if isinstance(p, int | str)]
+            field = ".".join(str(p) for p in location) or "(top level)"
+            line = _line_of(root, location)
+            where = f"{source_name}:{line}" if line else source_name
+            lines.append(f"{where}: {field}: {error['msg']}")
+        raise ConfigError("\n".join(lines)) from exc
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a YAML config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
+    return parse_config(text, str(path))

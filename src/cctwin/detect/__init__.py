@@ -1,0 +1,1 @@
+"""Detection: ONNX object detectors (bundled NanoDet-g, bring-your-own YOLO) behind one protocol."""

@@ -1,0 +1,1 @@
+"""Evaluation: score our outputs against third-party ground truth with standard metrics."""

@@ -1,0 +1,1 @@
+"""Ingest: turn files, RTSP streams and ONVIF cameras into timed frames."""

@@ -1,0 +1,269 @@
+"""PyAV (FFmpeg) decoding of files and RTSP streams: sampling, timestamps, reconnects."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+from cctwin.config import ReconnectConfig, SamplingConfig, SamplingMode, SourceConfig
+from cctwin.errors import SourceError
+from cctwin.ingest.source import SourceStats
+from cctwin.types import Frame
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
+
+
+def is_live(url: str) -> bool:
+    """Whether a location is a network stream (reconnect) rather than a file (ends)."""
+    return urlsplit(url).scheme.lower() in LIVE_SCHEMES
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class Sampler:
+    """Decides which decoded frames are analysed, by frame index or stream time."""
+
+    def __init__(self, sampling: SamplingConfig) -> None:
+        self.sampling = sampling
+        self._next_due_s: float | None = None
+
+    def wants(self, index: int, stream_time_s: float) -> bool:
+        mode = self.sampling.mode
+        if mode is SamplingMode.EVERY:
+            return (index - 1) % self.sampling.every == 0
+        if mode is SamplingMode.FPS:
+            period = 1.0 / self.sampling.fps
+            if self._next_due_s is None or stream_time_s + 1e-6 >= self._next_due_s:
+                # Snap to the grid so a 25 fps stream sampled at 5 fps gives every 5th frame.
+                base = stream_time_s if self._next_due_s is None else self._next_due_s
+                missed = max(0, math.floor((stream_time_s - base) / period))
+                self._next_due_s = base + (missed + 1) * period
+                return True
+            return False
+        return True
+
+    def restart(self) -> None:
+        self._next_due_s = None
+
+
+class PyAvSource:
+    """Decodes one camera with PyAV; files end, live streams reconnect with backoff.
+
+    Only sampled frames are converted to BGR (and scaled), because colour conversion is
+    the part of decoding that sampling can save; keyframes-only mode skips the decoding
+    of every other frame too.
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        source: SourceConfig,
+        sampling: SamplingConfig,
+        url: str | None = None,
+    ) -> None:
+        location = url or (source.substream_url if sampling.stream == "sub" else source.url)
+        if location is None:
+            raise SourceError(f"camera {camera_id}: no stream URL (set source.url or use ONVIF)")
+        self.camera_id = camera_id
+        self.url = location
+        self.source = source
+        self.sampling = sampling
+        self.stats = SourceStats()
+        self.live = is_live(location)
+        self._closed = threading.Event()
+        self._container: Any = None
+        if not self.live and not Path(location).is_file():
+            raise SourceError(f"{location}: no such file")
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def open_container(self) -> Any:
+        import av
+
+        options: dict[str, str] = {}
+        if self.live:
+            options["rtsp_transport"] = str(self.source.rtsp_transport)
+        timeout = (self.source.open_timeout_s, self.source.read_timeout_s)
+        try:
+            container = av.open(self.url, options=options, timeout=timeout)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise SourceError(f"{redact_url(self.url)}: cannot open: {exc}") from exc
+        if not container.streams.video:
+            container.close()
+            raise SourceError(f"{redact_url(self.url)}: no video stream")
+        stream = container.streams.video[0]
+        threads = self.source.decode_threads
+        stream.codec_context.thread_count = threads
+        stream.thread_type = "AUTO" if threads != 1 else "SLICE"
+        if self.sampling.mode is SamplingMode.KEYFRAMES:
+            stream.codec_context.skip_frame = "NONKEY"
+        self._container = container
+        return container
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def frames(self) -> Iterator[Frame]:
+        backoff = _Backoff(self.source.reconnect)
+        first_open = True
+        while not self._closed.is_set():
+            try:
+                container = self.open_container()
+            except SourceError as exc:
+                if first_open and not self.live:
+                    raise
+                self.stats.last_error = str(exc)
+                if not self._wait_before_retry(backoff, first_open, exc):
+                    return
+                continue
+            if not first_open:
+                self.stats.add("reconnects")
+            first_open = False
+            backoff.reset()
+            try:
+                yield from self._decode(container)
+            finally:
+                container.close()
+                self._container = None
+            if self._closed.is_set():
+                return
+            if not self.live and not self.source.loop:
+                return
+            if self.live:
+                log.warning("%s: stream ended or stalled; reconnecting", self.camera_id)
+                if not self._wait_before_retry(backoff, False, None):
+                    return
+
+    def _wait_before_retry(
+        self, backoff: _Backoff, first_open: bool, error: Exception | None
+    ) -> bool:
+        delay = backoff.next_delay()
+        if delay is None:
+            if error is not None and first_open:
+                raise error
+            return False
+        log.warning("%s: %s; retrying in %.1f s", self.camera_id, error or "ended", delay)
+        return not self._closed.wait(delay)
+
+    def _decode(self, container: Any) -> Iterator[Frame]:
+        import av
+
+        stream = container.streams.video[0]
+        time_base = float(stream.time_base) if stream.time_base else 1.0 / 25
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
+        keyframes_only = self.sampling.mode is SamplingMode.KEYFRAMES
+        sampler = Sampler(self.sampling)
+        anchor = self._anchor(container)
+        first_pts: int | None = None
+        decoded_here = 0
+        index_offset = self.stats.decoded if self.live else 0
+        for packet in container.demux(stream):
+            if self._closed.is_set():
+                return
+            try:
+                decoded = packet.decode()
+            except av.error.InvalidDataError as exc:
+                self.stats.add("corrupt")
+                self.stats.last_error = f"corrupt packet: {exc}"
+                continue
+            for av_frame in decoded:
+                if getattr(av_frame, "is_corrupt", False):
+                    self.stats.add("corrupt")
+                    continue
+                pts = av_frame.pts if av_frame.pts is not None else packet.dts
+                if pts is None:
+                    pts = decoded_here
+                if first_pts is None:
+                    first_pts = pts
+                stream_time_s = (pts - first_pts) * time_base
+                if keyframes_only:
+                    # Skipped frames are never decoded, so count frames by their timestamp.
+                    index = round(stream_time_s * rate) + 1
+                    self.stats.add("decoded", max(1, index - decoded_here))
+                    decoded_here = index
+                else:
+                    decoded_here += 1
+                    index = decoded_here
+                    self.stats.add("decoded")
+                if not sampler.wants(index, stream_time_s):
+                    continue
+                received = time.monotonic()
+                if anchor is None:
+                    anchor = datetime.now(UTC) - timedelta(seconds=stream_time_s)
+                yield self._to_frame(
+                    av_frame, index + index_offset, anchor, stream_time_s, received
+                )
+
+    def _anchor(self, container: Any) -> datetime | None:
+        """Frame-time origin: a file's creation time (or the epoch); live streams use arrival."""
+        if self.live:
+            return None
+        created = (container.metadata or {}).get("creation_time")
+        if created:
+            try:
+                return datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(UTC)
+            except ValueError:
+                pass
+        return EPOCH
+
+    def _to_frame(
+        self, av_frame: Any, index: int, anchor: datetime, stream_time_s: float, received: float
+    ) -> Frame:
+        width, height = av_frame.width, av_frame.height
+        target_width = self.source.analysis_width
+        if target_width and target_width < width:
+            target_height = max(2, round(height * target_width / width / 2) * 2)
+            image = av_frame.to_ndarray(format="bgr24", width=target_width, height=target_height)
+            scale = width / target_width
+        else:
+            image = av_frame.to_ndarray(format="bgr24")
+            scale = 1.0
+        return Frame(
+            camera_id=self.camera_id,
+            index=index,
+            captured_at=anchor + timedelta(seconds=stream_time_s),
+            stream_time_s=stream_time_s,
+            image=np.ascontiguousarray(image),
+            scale=scale,
+            received_monotonic_s=received,
+        )
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+class _Backoff:
+    """Exponential delays between reconnect attempts; None when attempts are used up."""
+
+    def __init__(self, policy: ReconnectConfig) -> None:
+        self.policy = policy
+        self.reset()
+
+    def reset(self) -> None:
+        self.attempts = 0
+
+    def next_delay(self) -> float | None:
+        if self.policy.max_attempts and self.attempts >= self.policy.max_attempts:
+            return None
+        delay = min(self.policy.max_s, self.policy.initial_s * self.policy.factor**self.attempts)
+        self.attempts += 1
+        return delay

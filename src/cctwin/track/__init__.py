@@ -1,0 +1,1 @@
+"""Tracking: give each detected object a stable id across frames."""

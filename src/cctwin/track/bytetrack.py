@@ -1,0 +1,112 @@
+"""ByteTrack from Roboflow's `trackers` package, fed by frame time so sampling is handled."""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from cctwin.config import ByteTrackConfig
+from cctwin.types import Detections
+
+
+class ByteTracker:
+    """One ByteTrack per class (optional), with ids unique across classes on a camera."""
+
+    def __init__(self, config: ByteTrackConfig, frame_rate: float) -> None:
+        self.config = config
+        self.frame_rate = max(frame_rate, 0.1)
+        self._trackers: dict[int, Any] = {}
+        self._ids: dict[tuple[int, int], int] = {}
+        self._next_id = itertools.count(1)
+        self._scores: dict[int, deque[float]] = {}
+        self._confirmed: set[int] = set()
+
+    def _tracker_for(self, group: int) -> Any:
+        if group not in self._trackers:
+            from trackers import ByteTrackTracker
+
+            # The package counts its lost-track buffer in 30 fps frames.
+            self._trackers[group] = ByteTrackTracker(
+                lost_track_buffer=max(1, round(self.config.lost_track_s * 30)),
+                frame_rate=self.frame_rate,
+                track_activation_threshold=self.config.activation_confidence,
+                minimum_consecutive_frames=self.config.min_consecutive_frames,
+                minimum_iou_threshold=self.config.match_iou,
+                high_conf_det_threshold=self.config.high_confidence,
+            )
+        return self._trackers[group]
+
+    def update(self, detections: Detections, frame_time_s: float) -> Detections:
+        import supervision as sv
+
+        groups = np.unique(detections.class_id) if self.config.per_class else np.array([-1])
+        # Every existing tracker must see every frame, or its clock and lost counters stall.
+        all_groups = (
+            sorted(set(groups.tolist()) | set(self._trackers)) if self.config.per_class else [-1]
+        )
+        parts: list[Detections] = []
+        for group in all_groups:
+            rows = detections.class_id == group if group != -1 else np.ones(len(detections), bool)
+            subset = detections[rows]
+            tracked = self._tracker_for(group).update(
+                sv.Detections(
+                    xyxy=subset.xyxy.astype(np.float32),
+                    confidence=subset.confidence.astype(np.float32),
+                    class_id=subset.class_id.astype(int),
+                ),
+                timestamp=frame_time_s,
+            )
+            if len(tracked) == 0:
+                continue
+            confirmed = np.asarray(tracked.tracker_id) >= 0
+            if not confirmed.any():
+                continue
+            local_ids = np.asarray(tracked.tracker_id)[confirmed]
+            class_ids = np.asarray(tracked.class_id)[confirmed].astype(np.int32)
+            global_ids = np.array(
+                [self._global_id(group, int(i)) for i in local_ids], dtype=np.int64
+            )
+            parts.append(
+                Detections(
+                    xyxy=np.asarray(tracked.xyxy, np.float32)[confirmed],
+                    confidence=np.asarray(tracked.confidence, np.float32)[confirmed],
+                    class_id=class_ids,
+                    track_id=global_ids,
+                )
+            )
+        if not parts:
+            return Detections.empty()
+        tracks = Detections(
+            xyxy=np.concatenate([p.xyxy for p in parts]),
+            confidence=np.concatenate([p.confidence for p in parts]),
+            class_id=np.concatenate([p.class_id for p in parts]),
+            track_id=np.concatenate([p.track_id for p in parts]),
+        )
+        return tracks[self._confirm(tracks)]
+
+    def _confirm(self, tracks: Detections) -> npt.NDArray[np.bool_]:
+        """Report a track once the median of its recent scores is high enough (and from then on).
+
+        A single confident frame of a sign post or a cone is common; a consistently confident
+        history is not, which is what separates clutter from people (Frigate's rule too).
+        """
+        keep = np.zeros(len(tracks), dtype=bool)
+        for row, (track, score) in enumerate(
+            zip(tracks.track_id.tolist(), tracks.confidence.tolist(), strict=True)
+        ):
+            history = self._scores.setdefault(track, deque(maxlen=self.config.score_history))
+            history.append(score)
+            if track not in self._confirmed and np.median(history) >= self.config.confirm_score:
+                self._confirmed.add(track)
+            keep[row] = track in self._confirmed
+        return keep
+
+    def _global_id(self, group: int, local_id: int) -> int:
+        key = (group, local_id)
+        if key not in self._ids:
+            self._ids[key] = next(self._next_id)
+        return self._ids[key]
