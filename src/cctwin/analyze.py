@@ -89,7 +89,7 @@ def analyze_source(
     started_load = time.perf_counter()
     detector = detector or create_detector(config.detector)
     model_load_s = time.perf_counter() - started_load
-    pipeline = CameraPipeline(camera.id, config.tracker, camera.analytics, analysed_fps, clock)
+    pipeline = CameraPipeline(camera, config.tracker, analysed_fps, clock)
     out_dir.mkdir(parents=True, exist_ok=True)
     event_counts: Counter[str] = Counter()
     track_ids: set[int] = set()

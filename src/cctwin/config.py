@@ -48,7 +48,11 @@ class _DetectorCommon(Strict):
         8, ge=1, le=256, description="Most frames (across cameras) per inference."
     )
     classes: list[str] = Field(default_factory=lambda: list(DEFAULT_CLASSES))
-    confidence: UnitFloat = Field(0.35, description="Minimum confidence kept for every class.")
+    confidence: UnitFloat = Field(
+        0.25,
+        description="Minimum confidence kept for every class; low-confidence boxes only "
+        "continue existing tracks (ByteTrack), they never start one.",
+    )
     class_confidence: dict[str, UnitFloat] = Field(
         default_factory=dict, description="Per-class minimum confidence overriding `confidence`."
     )
@@ -98,16 +102,16 @@ class ByteTrackConfig(Strict):
     """ByteTrack from the `trackers` package; times are frame-time seconds."""
 
     type: Literal["bytetrack"] = "bytetrack"
-    high_confidence: UnitFloat = Field(0.5, description="Detections above this match first.")
+    high_confidence: UnitFloat = Field(0.6, description="Detections above this match first.")
     activation_confidence: UnitFloat = Field(
-        0.5, description="Lowest confidence that starts a track."
+        0.6, description="Lowest confidence that starts a track."
     )
-    match_iou: UnitFloat = Field(0.1, description="Lowest IoU for a detection to continue a track.")
+    match_iou: UnitFloat = Field(0.3, description="Lowest IoU for a detection to continue a track.")
     lost_track_s: float = Field(2.0, gt=0, description="How long an unseen track may come back.")
     min_consecutive_frames: int = Field(2, ge=1, description="Frames before a track gets an id.")
     per_class: bool = Field(True, description="Track each class separately (no person->car swaps).")
     confirm_score: UnitFloat = Field(
-        0.6,
+        0.7,
         description="A track is reported once the median confidence of its recent detections "
         "reaches this; static clutter (signs, cones) rarely does, people do.",
     )
@@ -302,6 +306,18 @@ class AnalyticsConfig(Strict):
         return self
 
 
+class ObjectFilterConfig(Strict):
+    """Plausible boxes for one class on one camera, in source pixels (Frigate's object filters).
+
+    A camera sees a person at a known range of sizes; boxes far outside it are clutter.
+    """
+
+    min_area_px: int = Field(0, ge=0, description="Smallest box area, source pixels squared.")
+    max_area_px: int | None = Field(None, ge=1, description="Largest box area; empty = no limit.")
+    min_ratio: float = Field(0.0, ge=0, description="Smallest width / height.")
+    max_ratio: float | None = Field(None, gt=0, description="Largest width / height.")
+
+
 class CameraConfig(Strict):
     """One camera: where its video comes from, how it is sampled and what is analysed."""
 
@@ -310,7 +326,18 @@ class CameraConfig(Strict):
     enabled: bool = True
     source: SourceConfig
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    filters: dict[str, ObjectFilterConfig] = Field(
+        default_factory=dict, description="Per-class box filters applied before tracking."
+    )
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
+
+    @field_validator("filters")
+    @classmethod
+    def _known_filter_classes(
+        cls, value: dict[str, ObjectFilterConfig]
+    ) -> dict[str, ObjectFilterConfig]:
+        _check_labels(list(value))
+        return value
 
 
 class Config(Strict):

@@ -6,8 +6,12 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from cctwin.analytics.camera import CameraAnalytics
-from cctwin.config import AnalyticsConfig, TrackerConfig
+from cctwin.config import CameraConfig, ObjectFilterConfig, TrackerConfig
+from cctwin.detect.labels import COCO_LABELS
 from cctwin.track.tracker import create_tracker
 from cctwin.types import Analysis, Detections, Frame
 
@@ -36,24 +40,46 @@ class StepResult:
     analysis: Analysis
 
 
+def filter_objects(
+    detections: Detections, filters: dict[str, ObjectFilterConfig], scale: float
+) -> Detections:
+    """Drop boxes whose size or shape is implausible for their class on this camera."""
+    if not filters or len(detections) == 0:
+        return detections
+    width = (detections.xyxy[:, 2] - detections.xyxy[:, 0]) * scale
+    height = (detections.xyxy[:, 3] - detections.xyxy[:, 1]) * scale
+    area = width * height
+    ratio = width / np.maximum(height, 1e-6)
+    keep: npt.NDArray[np.bool_] = np.ones(len(detections), dtype=bool)
+    for name, rule in filters.items():
+        rows = detections.class_id == COCO_LABELS.index(name)
+        bad = (area < rule.min_area_px) | (ratio < rule.min_ratio)
+        if rule.max_area_px is not None:
+            bad |= area > rule.max_area_px
+        if rule.max_ratio is not None:
+            bad |= ratio > rule.max_ratio
+        keep &= ~(rows & bad)
+    return detections[keep]
+
+
 class CameraPipeline:
-    """detections -> tracker -> analytics for one camera; detection is batched outside."""
+    """detections -> filters -> tracker -> analytics for one camera; detection is batched outside."""
 
     def __init__(
         self,
-        camera_id: str,
+        camera: CameraConfig,
         tracker: TrackerConfig,
-        analytics: AnalyticsConfig,
         frame_rate: float,
         clock: StageClock | None = None,
     ) -> None:
-        self.camera_id = camera_id
+        self.camera = camera
         self.tracker = create_tracker(tracker, frame_rate)
-        self.analytics = CameraAnalytics(camera_id, analytics)
+        self.analytics = CameraAnalytics(camera.id, camera.analytics)
         self.clock = clock or StageClock()
 
     def step(self, frame: Frame, detections: Detections) -> StepResult:
         started = time.perf_counter()
+        detections = filter_objects(detections, self.camera.filters, frame.scale)
         tracks = self.tracker.update(detections, frame.stream_time_s)
         tracked = time.perf_counter()
         analysis = self.analytics.update(frame, tracks)
