@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # needs are listed in pyproject.toml, so they install without their own dependency lists.
 NO_DEPS := trackers==2.6.1 supervision==0.31.2 motmetrics==1.4.0
 
-.PHONY: install system-packages demo test lint typecheck unit bench clean
+.PHONY: install system-packages media demo test lint typecheck bench clean
 
 install: $(STAMP) system-packages
 
@@ -23,8 +23,12 @@ $(STAMP): pyproject.toml Makefile
 system-packages:
 	scripts/install-system-packages.sh
 
-demo: install
-	$(BIN)/cctwin analyze $${DEMO_VIDEO:-../shared/data/pets2009-s2l1/video.avi} --config config/example.yaml --out var/demo
+media:
+	scripts/fetch-demo-media.sh
+
+demo: install media
+	$(BIN)/cctwin analyze var/media/vtest.avi --config config/demo.yaml --out var/demo
+	@echo "Tracks, events and the summary are in var/demo/ (events.jsonl, summary.json)." 
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools

@@ -154,6 +154,8 @@ def _analysed_rate(source_fps: float, sampling: SamplingConfig) -> float:
     if sampling.mode is SamplingMode.FPS:
         return min(source_fps, sampling.fps)
     if sampling.mode is SamplingMode.KEYFRAMES:
+        # The GOP is unknown before decoding; 1 s is the common CCTV setting. The tracker is
+        # fed frame times, so this only scales its motion noise, not its clock.
         return 1.0
     return source_fps
 

@@ -183,6 +183,85 @@ def _print_scores(scores: dict[str, float | int], as_json: bool, title: str) -> 
     Console().print(table)
 
 
+@bench_app.command("streams")
+def bench_streams(
+    resolution: Annotated[
+        str, typer.Option(help="Main-stream resolution: 1080p or 720p.")
+    ] = "1080p",
+    target_fps: Annotated[float, typer.Option(help="Analysed frames per second per camera.")] = 1.0,
+    mode: Annotated[str, typer.Option(help="keyframes, sampled or substream.")] = "keyframes",
+    seconds: Annotated[float, typer.Option(help="Measured seconds per trial.")] = 20.0,
+    start: Annotated[int, typer.Option(help="Streams in the first trial.")] = 8,
+    max_streams: Annotated[int, typer.Option(help="Never try more than this many.")] = 96,
+    workers: Annotated[int, typer.Option(help="Analysis processes; 0 = one per core.")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Frames per inference batch.")] = 8,
+    footage: Annotated[
+        Path | None, typer.Option(help="Video to loop (default: PETS 2009).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Serve looping H.264 cameras from a real RTSP server and find how many are sustained."""
+    from cctwin.bench.rtsp_server import RtspServerError
+    from cctwin.bench.streams import RESOLUTIONS, run_streams_benchmark
+
+    if resolution not in RESOLUTIONS:
+        raise _fail(f"--resolution {resolution!r}: use 1080p or 720p")
+    if mode not in ("keyframes", "sampled", "substream"):
+        raise _fail(f"--mode {mode!r}: use keyframes, sampled or substream")
+    try:
+        result = run_streams_benchmark(
+            resolution=resolution,
+            target_fps=target_fps,
+            mode=mode,  # type: ignore[arg-type]
+            seconds=seconds,
+            start=start,
+            max_streams=max_streams,
+            workers=workers,
+            batch_size=batch_size,
+            footage=footage,
+            say=(lambda line: None) if as_json else (lambda line: err.print(line)),
+        )
+    except (CctwinError, RtspServerError) as exc:
+        raise _fail(str(exc)) from None
+    summary = {k: v for k, v in result.as_dict().items() if k != "trials"}
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        _print_scores(summary, False, "bench streams")
+
+
+@app.command("onvif")
+def onvif_streams(
+    host: Annotated[str, typer.Argument(help="Camera host name or address.")],
+    port: Annotated[int, typer.Option(help="ONVIF device service port.")] = 80,
+    username: Annotated[str, typer.Option(help="ONVIF user.")] = "",
+    password: Annotated[str, typer.Option(envvar="CCTWIN_ONVIF_PASSWORD", help="Password.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List a camera's RTSP streams (main and sub-stream) from its ONVIF media service."""
+    from cctwin.ingest.onvif import discover_streams_sync
+
+    try:
+        found = discover_streams_sync(host, port, username, password)
+    except CctwinError as exc:
+        raise _fail(str(exc)) from None
+    rows = [
+        {"profile": s.profile_token, "width": s.width, "height": s.height, "uri": s.uri}
+        for s in found.streams
+    ]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"manufacturer": found.manufacturer, "model": found.model, "streams": rows},
+                indent=2,
+            )
+        )
+        return
+    typer.echo(f"{found.manufacturer} {found.model}")
+    for row in rows:
+        typer.echo(f"  {row['profile']}: {row['width']}x{row['height']} {row['uri']}")
+
+
 def main() -> None:
     """Entry point of the `cctwin` script."""
     app()

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cctwin.detect.labels import COCO_LABELS, DEFAULT_CLASSES
 from cctwin.errors import ConfigError
@@ -92,7 +101,21 @@ class YoloConfig(_DetectorCommon):
     )
 
 
-DetectorConfig = Annotated[NanoDetConfig | YoloConfig, Field(discriminator="type")]
+def _type_or(default: str) -> Callable[[Any], str]:
+    """Discriminator that lets YAML leave `type:` out and get the default backend."""
+
+    def tag(value: Any) -> str:
+        if isinstance(value, dict):
+            return str(value.get("type", default))
+        return str(getattr(value, "type", default))
+
+    return tag
+
+
+DetectorConfig = Annotated[
+    Annotated[NanoDetConfig, Tag("nanodet")] | Annotated[YoloConfig, Tag("yolo")],
+    Discriminator(_type_or("nanodet")),
+]
 
 
 # --- tracking --------------------------------------------------------------------------------
@@ -106,7 +129,7 @@ class ByteTrackConfig(Strict):
     activation_confidence: UnitFloat = Field(
         0.6, description="Lowest confidence that starts a track."
     )
-    match_iou: UnitFloat = Field(0.3, description="Lowest IoU for a detection to continue a track.")
+    match_iou: UnitFloat = Field(0.1, description="Lowest IoU for a detection to continue a track.")
     lost_track_s: float = Field(2.0, gt=0, description="How long an unseen track may come back.")
     min_consecutive_frames: int = Field(2, ge=1, description="Frames before a track gets an id.")
     per_class: bool = Field(True, description="Track each class separately (no person->car swaps).")
@@ -118,7 +141,9 @@ class ByteTrackConfig(Strict):
     score_history: int = Field(10, ge=1, le=100, description="Detections in that median.")
 
 
-TrackerConfig = Annotated[ByteTrackConfig, Field(discriminator="type")]
+TrackerConfig = Annotated[
+    Annotated[ByteTrackConfig, Tag("bytetrack")], Discriminator(_type_or("bytetrack"))
+]
 
 
 # --- ingest ----------------------------------------------------------------------------------
@@ -243,7 +268,7 @@ class ScheduleConfig(Strict):
 
     days: list[Weekday] = Field(default_factory=lambda: list(Weekday))
     start: time = time(0, 0)
-    end: time = time(23, 59, 59)
+    end: time = time(23, 59, 59, 999999)
     timezone: str = "Asia/Seoul"
 
     @field_validator("timezone")
@@ -362,20 +387,27 @@ class Config(Strict):
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def _substitute_env(value: Any, path: str) -> Any:
+class _MissingVariableError(Exception):
+    def __init__(self, name: str, location: list[int | str]) -> None:
+        self.name = name
+        self.location = location
+
+
+def _substitute_env(value: Any, location: list[int | str]) -> Any:
+    """Replace ${NAME} in every string with the environment variable (secrets stay out of YAML)."""
     if isinstance(value, str):
 
         def lookup(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:
-                raise ConfigError(f"{path}: environment variable {name} is not set")
+                raise _MissingVariableError(name, location)
             return os.environ[name]
 
         return _ENV_REFERENCE.sub(lookup, value)
     if isinstance(value, dict):
-        return {k: _substitute_env(v, f"{path}.{k}") for k, v in value.items()}
+        return {k: _substitute_env(v, [*location, k]) for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute_env(v, f"{path}.{i}") for i, v in enumerate(value)]
+        return [_substitute_env(v, [*location, i]) for i, v in enumerate(value)]
     return value
 
 
@@ -387,7 +419,7 @@ def _line_of(root: yaml.Node | None, location: Sequence[int | str]) -> int | Non
         if isinstance(node, yaml.MappingNode):
             match = next((v for k, v in node.value if k.value == str(key)), None)
             if match is None:
-                break
+                continue  # a union tag such as 'nanodet', or a field the YAML does not have
             node = match
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
             if key >= len(node.value):
@@ -408,7 +440,13 @@ def parse_config(text: str, source_name: str = "<config>") -> Config:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source_name}:{mark.line + 1}" if mark is not None else source_name
         raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
-    data = _substitute_env(data if data is not None else {}, "config")
+    try:
+        data = _substitute_env(data if data is not None else {}, [])
+    except _MissingVariableError as exc:
+        field = ".".join(str(p) for p in exc.location)
+        line = _line_of(root, exc.location)
+        where = f"{source_name}:{line}" if line else source_name
+        raise ConfigError(f"{where}: {field}: environment variable {exc.name} is not set") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source_name}:1: the config must be a mapping of keys to values")
     try:

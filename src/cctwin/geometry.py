@@ -34,10 +34,10 @@ def points_in_polygon(points: FloatArray, polygon: FloatArray) -> npt.NDArray[np
 
 
 def side_of_line(points: FloatArray, start: FloatArray, end: FloatArray) -> FloatArray:
-    """Signed area of each point against the directed line start->end (>0 left, <0 right).
+    """Signed area of each point against the directed line start->end.
 
-    In image coordinates (y down) "left" is the side on your left when you walk from
-    `start` to `end` looking at the screen with y growing downwards.
+    In image coordinates (y down), > 0 is the right-hand side of someone walking from
+    `start` to `end` as drawn on the screen, < 0 the left-hand side, 0 on the line.
     """
     direction = end - start
     rel = points - start

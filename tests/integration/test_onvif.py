@@ -101,3 +101,15 @@ def test_sub_is_none_without_a_smaller_stream() -> None:
     assert OnvifStreams("m", "x", [main]).sub is None
     assert OnvifStreams("m", "x", [main, same_size]).sub is None
     assert OnvifStreams("m", "x", [main, same_size]).main == main
+
+
+def test_a_camera_configured_by_onvif_gets_its_sub_stream_url() -> None:
+    from cctwin.config import OnvifConfig, SamplingConfig, SourceConfig
+    from cctwin.ingest.pyav import PyAvSource
+
+    with FakeOnvifDevice(username="admin", password="secret") as device:
+        onvif = OnvifConfig(host=device.host, port=device.port, username="admin", password="secret")
+        source = PyAvSource("gate", SourceConfig(onvif=onvif), SamplingConfig(stream="sub"))
+    assert source.live
+    assert source.url.endswith("/sub")
+    assert source.url.startswith("rtsp://admin:secret@")

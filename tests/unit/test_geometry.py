@@ -54,9 +54,9 @@ def test_points_in_concave_l_shape(point: tuple[float, float], expected: bool) -
 
 
 def test_points_in_polygon_is_vectorised_and_keeps_order() -> None:
-    points = pts((50, 50), (0, 0), (45, 45), (10, 10), (70, 10))
+    points = pts((50, 50), (-5, -5), (45, 45), (15, 15), (95, 50))
     assert points_in_polygon(points, L_SHAPE).tolist() == [False, False, False, True, False]
-    assert points_in_polygon(points, SQUARE).tolist() == [True, False, True, False, False]
+    assert points_in_polygon(points, SQUARE).tolist() == [True, False, True, True, False]
 
 
 def test_points_in_polygon_empty_input() -> None:
@@ -69,9 +69,17 @@ def test_points_in_polygon_empty_input() -> None:
     ("point", "first", "second"),
     [
         # Two squares sharing the vertical edge x = 50.
-        ((50, 25), pts((0, 0), (50, 0), (50, 50), (0, 50)), pts((50, 0), (100, 0), (100, 50), (50, 50))),
+        (
+            (50, 25),
+            pts((0, 0), (50, 0), (50, 50), (0, 50)),
+            pts((50, 0), (100, 0), (100, 50), (50, 50)),
+        ),
         # Two squares sharing the horizontal edge y = 50.
-        ((25, 50), pts((0, 0), (50, 0), (50, 50), (0, 50)), pts((0, 50), (50, 50), (50, 100), (0, 100))),
+        (
+            (25, 50),
+            pts((0, 0), (50, 0), (50, 50), (0, 50)),
+            pts((0, 50), (50, 50), (50, 100), (0, 100)),
+        ),
     ],
 )
 def test_point_exactly_on_shared_edge_belongs_to_exactly_one_polygon(
@@ -148,9 +156,7 @@ def test_segments_intersect(
         ((0, 0, 0, 0), (0, 0, 0, 0), 0.0),  # degenerate boxes: 0, not NaN
     ],
 )
-def test_box_iou_pairs(
-    a: tuple[float, ...], b: tuple[float, ...], expected: float
-) -> None:
+def test_box_iou_pairs(a: tuple[float, ...], b: tuple[float, ...], expected: float) -> None:
     box_a = np.array([a], np.float32)
     box_b = np.array([b], np.float32)
     iou = box_iou(box_a, box_b)
@@ -163,9 +169,7 @@ def test_box_iou_pairs(
 def test_box_iou_is_pairwise_matrix() -> None:
     a = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], np.float32)
     b = np.array([[5, 0, 15, 10], [0, 0, 10, 10], [20, 20, 30, 30]], np.float32)
-    np.testing.assert_allclose(
-        box_iou(a, b), [[1 / 3, 1.0, 0.0], [0.0, 0.0, 1.0]], atol=1e-6
-    )
+    np.testing.assert_allclose(box_iou(a, b), [[1 / 3, 1.0, 0.0], [0.0, 0.0, 1.0]], atol=1e-6)
 
 
 @pytest.mark.parametrize(("n", "m"), [(0, 3), (2, 0), (0, 0)])
@@ -184,9 +188,7 @@ def test_box_iou_empty_inputs(n: int, m: int) -> None:
         ([0.5, 0.5], 100, 50, [[50, 25]]),  # a flat pair becomes one point
     ],
 )
-def test_to_pixels(
-    points: list, width: int, height: int, expected: list[list[float]]
-) -> None:
+def test_to_pixels(points: list, width: int, height: int, expected: list[list[float]]) -> None:
     result = to_pixels(points, width, height)
     assert result.dtype == np.float32
     assert result.shape == (len(expected), 2)

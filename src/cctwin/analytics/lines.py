@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from cctwin.config import LineConfig
 from cctwin.detect.labels import COCO_LABELS
 from cctwin.geometry import FloatArray, segments_intersect, side_of_line, to_pixels
@@ -23,8 +21,11 @@ from cctwin.types import (
 
 @dataclass
 class _LastPosition:
+    """Where a track last stood clearly on one side of each line (0 = never off a line)."""
+
     anchor: FloatArray
     seen_s: float
+    sides: list[float]
 
 
 class LineAnalyzer:
@@ -42,7 +43,6 @@ class LineAnalyzer:
         }
         self._last: dict[int, _LastPosition] = {}
         self._reported_s: float | None = None
-        self._reported_counts: dict[str, dict[Direction, int]] = {}
 
     def update(self, frame: Frame, detections: Detections) -> Analysis:
         result = Analysis()
@@ -50,21 +50,28 @@ class LineAnalyzer:
         anchors = detections.anchors()
         segments = [to_pixels(line.points, frame.width, frame.height) for line in self.lines]
         for row, track in enumerate(detections.track_id.tolist()):
-            previous = self._last.get(track)
             current = anchors[row]
-            self._last[track] = _LastPosition(current, now_s)
+            sides = [float(side_of_line(current[None], *segment)[0]) for segment in segments]
+            previous = self._last.get(track)
             if previous is None:
+                self._last[track] = _LastPosition(current, now_s, sides)
                 continue
+            previous.seen_s = now_s
             name = COCO_LABELS[int(detections.class_id[row])]
-            for line, segment in zip(self.lines, segments, strict=True):
-                if name not in line.classes:
+            for index, (line, segment) in enumerate(zip(self.lines, segments, strict=True)):
+                before, after = previous.sides[index], sides[index]
+                if after == 0:
+                    continue  # standing on the line: wait until it is clearly on one side
+                crossed = (
+                    before != 0
+                    and (before > 0) != (after > 0)
+                    and name in line.classes
+                    and segments_intersect(previous.anchor, current, segment[0], segment[1])
+                )
+                previous.sides[index] = after
+                if not crossed:
                     continue
-                if not segments_intersect(previous.anchor, current, segment[0], segment[1]):
-                    continue
-                before, after = side_of_line(np.stack([previous.anchor, current]), *segment)
-                if before == after or (before > 0) == (after > 0):
-                    continue  # touched the line but did not change sides
-                left_to_right = before > 0 > after
+                left_to_right = before < 0 < after
                 forward = left_to_right == (line.in_direction == "left_to_right")
                 direction = Direction.IN if forward else Direction.OUT
                 self.counts[line.id][direction] += 1
@@ -82,6 +89,8 @@ class LineAnalyzer:
                         detected_monotonic_s=frame.received_monotonic_s,
                     )
                 )
+            if all(side != 0 for side in sides):
+                previous.anchor = current
         for track, last in list(self._last.items()):
             if now_s - last.seen_s > self.forget_after_s:
                 del self._last[track]
@@ -89,12 +98,10 @@ class LineAnalyzer:
         return result
 
     def _count_observations(self, frame: Frame) -> list[Observation]:
-        changed = self._reported_counts != self.counts
         due = self._reported_s is None or frame.stream_time_s - self._reported_s >= self.interval_s
-        if not self.lines or not (changed and due):
+        if not self.lines or not due:
             return []
         self._reported_s = frame.stream_time_s
-        self._reported_counts = {k: dict(v) for k, v in self.counts.items()}
         kinds = {
             Direction.IN: ObservationKind.LINE_COUNT_IN,
             Direction.OUT: ObservationKind.LINE_COUNT_OUT,

@@ -83,7 +83,7 @@ def nms(boxes: FloatArray, scores: FloatArray, classes: npt.NDArray[np.int32], i
     if len(boxes) == 0:
         return np.empty(0, dtype=np.int64)
     # Offsetting boxes by class keeps classes apart in one class-agnostic pass.
-    offset = classes.astype(np.float32)[:, None] * (float(boxes.max()) + 1.0)
+    offset = classes.astype(np.float32)[:, None] * (float(boxes.max() - boxes.min()) + 1.0)
     shifted = boxes + offset
     xywh = np.concatenate([shifted[:, :2], shifted[:, 2:] - shifted[:, :2]], axis=1)
     kept = cv2.dnn.NMSBoxes(xywh.tolist(), scores.tolist(), 0.0, iou)

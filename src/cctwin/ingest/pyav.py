@@ -14,7 +14,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
-from cctwin.config import ReconnectConfig, SamplingConfig, SamplingMode, SourceConfig
+from cctwin.config import (
+    OnvifConfig,
+    ReconnectConfig,
+    SamplingConfig,
+    SamplingMode,
+    SourceConfig,
+)
 from cctwin.errors import SourceError
 from cctwin.ingest.source import SourceStats
 from cctwin.types import Frame
@@ -82,6 +88,8 @@ class PyAvSource:
         url: str | None = None,
     ) -> None:
         location = url or (source.substream_url if sampling.stream == "sub" else source.url)
+        if location is None and source.onvif is not None:
+            location = _url_from_onvif(source.onvif, sampling.stream)
         if location is None:
             raise SourceError(f"camera {camera_id}: no stream URL (set source.url or use ONVIF)")
         self.camera_id = camera_id
@@ -176,9 +184,27 @@ class PyAvSource:
         first_pts: int | None = None
         decoded_here = 0
         index_offset = self.stats.decoded if self.live else 0
-        for packet in container.demux(stream):
-            if self._closed.is_set():
+        packets = container.demux(stream)
+        while not self._closed.is_set():
+            try:
+                packet = next(packets)
+            except StopIteration:
                 return
+            except av.error.FFmpegError as exc:
+                # A read timeout, a reset connection or a broken container ends this
+                # connection; live sources reconnect, files stop here.
+                self.stats.last_error = f"read failed: {exc}"
+                log.warning("%s: %s", self.camera_id, self.stats.last_error)
+                return
+            # Latency is measured from the packet's arrival, before any decoding work.
+            arrived = time.monotonic()
+            if keyframes_only and packet.pts is not None:
+                # Skipped frames are never decoded: count the stream's frames by timestamp.
+                first_pts = packet.pts if first_pts is None else first_pts
+                position = round((packet.pts - first_pts) * time_base * rate) + 1
+                if position > decoded_here:
+                    self.stats.add("decoded", position - decoded_here)
+                    decoded_here = position
             try:
                 decoded = packet.decode()
             except av.error.InvalidDataError as exc:
@@ -186,32 +212,27 @@ class PyAvSource:
                 self.stats.last_error = f"corrupt packet: {exc}"
                 continue
             for av_frame in decoded:
-                if getattr(av_frame, "is_corrupt", False):
-                    self.stats.add("corrupt")
-                    continue
                 pts = av_frame.pts if av_frame.pts is not None else packet.dts
-                if pts is None:
-                    pts = decoded_here
                 if first_pts is None:
-                    first_pts = pts
+                    first_pts = pts if pts is not None else 0
+                if pts is None:
+                    pts = first_pts + round(decoded_here / rate / time_base)
                 stream_time_s = (pts - first_pts) * time_base
                 if keyframes_only:
-                    # Skipped frames are never decoded, so count frames by their timestamp.
                     index = round(stream_time_s * rate) + 1
-                    self.stats.add("decoded", max(1, index - decoded_here))
-                    decoded_here = index
                 else:
                     decoded_here += 1
                     index = decoded_here
                     self.stats.add("decoded")
+                if getattr(av_frame, "is_corrupt", False):
+                    # Counted in its place, so later frames keep their true index.
+                    self.stats.add("corrupt")
+                    continue
                 if not sampler.wants(index, stream_time_s):
                     continue
-                received = time.monotonic()
                 if anchor is None:
                     anchor = datetime.now(UTC) - timedelta(seconds=stream_time_s)
-                yield self._to_frame(
-                    av_frame, index + index_offset, anchor, stream_time_s, received
-                )
+                yield self._to_frame(av_frame, index + index_offset, anchor, stream_time_s, arrived)
 
     def _anchor(self, container: Any) -> datetime | None:
         """Frame-time origin: a file's creation time (or the epoch); live streams use arrival."""
@@ -249,6 +270,17 @@ class PyAvSource:
 
     def close(self) -> None:
         self._closed.set()
+
+
+def _url_from_onvif(onvif: OnvifConfig, stream: str) -> str:
+    """Ask the camera's ONVIF media service for its main or sub-stream RTSP URL."""
+    from cctwin.ingest.onvif import discover_streams_sync
+
+    found = discover_streams_sync(
+        onvif.host, onvif.port, onvif.username, onvif.password, with_credentials=True
+    )
+    chosen = found.sub if stream == "sub" and found.sub is not None else found.main
+    return chosen.uri
 
 
 class _Backoff:

@@ -1,0 +1,40 @@
+"""The shipped configs load: config/example.yaml is the reference and must not rot."""
+
+from pathlib import Path
+
+import pytest
+
+from cctwin.config import NanoDetConfig, SamplingMode, load_config
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+def test_example_config_loads_with_its_secret_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CCTWIN_GATE_PASSWORD", "s3cret")
+    config = load_config(CONFIG / "example.yaml")
+    assert isinstance(config.detector, NanoDetConfig)
+    assert [c.id for c in config.cameras] == ["plaza", "gate-north"]
+    plaza, gate = config.cameras
+    assert [z.id for z in plaza.analytics.zones] == ["crossroads", "lawn"]
+    assert plaza.analytics.loitering[0].min_dwell_s == 20
+    assert plaza.analytics.intrusion[0].schedule is not None
+    assert plaza.filters["person"].min_area_px == 400
+    assert gate.source.url is not None
+    assert "s3cret" in gate.source.url
+    assert gate.sampling.mode is SamplingMode.FPS
+    assert gate.sampling.stream == "sub"
+
+
+def test_example_config_without_the_secret_names_the_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CCTWIN_GATE_PASSWORD", raising=False)
+    with pytest.raises(Exception, match=r"example\.yaml:\d+: cameras\.1\.source\.url"):
+        load_config(CONFIG / "example.yaml")
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "pets2009.yaml"])
+def test_shipped_configs_load(name: str) -> None:
+    config = load_config(CONFIG / name)
+    assert len(config.cameras) == 1
+    assert config.detector.input_width == 768
