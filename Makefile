@@ -26,9 +26,9 @@ system-packages:
 media:
 	scripts/fetch-demo-media.sh
 
+# The control centre on Gongdeok-dong with four cameras looping PETS 2009 through the models.
 demo: install media
-	$(BIN)/cctwin analyze var/media/vtest.avi --config config/demo.yaml --out var/demo
-	@echo "Tracks, events and the summary are in var/demo/ (events.jsonl, summary.json)." 
+	$(BIN)/cctwin up --config config/demo.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
@@ -45,3 +45,25 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# The dashboard's map library, vendored from npm into web/vendor/ (git-ignored) so that the
+# browser never needs a CDN: a control room is often cut off from the internet.
+MAPLIBRE := maplibre-gl@6
+WEB_VENDOR := web/vendor
+
+.PHONY: web
+install: web
+
+web: $(WEB_VENDOR)/maplibre-gl.mjs
+
+# The ESM build finds its worker beside itself (import.meta.url), so both files go together;
+# the module is copied last so that an interrupted run leaves no target and is simply redone.
+$(WEB_VENDOR)/maplibre-gl.mjs:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	( cd "$$tmp" && npm pack --silent $(MAPLIBRE) >/dev/null && tar -xzf maplibre-gl-*.tgz ) && \
+	mkdir -p $(WEB_VENDOR) && \
+	cp "$$tmp/package/dist/maplibre-gl-worker.mjs" "$$tmp/package/dist/maplibre-gl.css" $(WEB_VENDOR)/ && \
+	cp "$$tmp/package/LICENSE.txt" $(WEB_VENDOR)/maplibre-gl.LICENSE.txt && \
+	node -p "require('$$tmp/package/package.json').version" > $(WEB_VENDOR)/maplibre-gl.VERSION && \
+	cp "$$tmp/package/dist/maplibre-gl.mjs" $(WEB_VENDOR)/maplibre-gl.mjs && \
+	echo "Vendored maplibre-gl $$(cat $(WEB_VENDOR)/maplibre-gl.VERSION) into $(WEB_VENDOR)/"

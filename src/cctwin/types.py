@@ -177,3 +177,100 @@ class Analysis:
 
     events: list[Event] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
+
+
+class Severity(StrEnum):
+    """How bad an alert is (Smart Data Models Alert severity, CAP severity order)."""
+
+    INFORMATIONAL = "informational"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class AlertStatus(StrEnum):
+    """Where an alert is in the operator's workflow."""
+
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+# The workflow as data: every legal move; anything else is refused (HTTP 409).
+ALERT_TRANSITIONS: dict[AlertStatus, frozenset[AlertStatus]] = {
+    AlertStatus.NEW: frozenset(
+        {AlertStatus.ACKNOWLEDGED, AlertStatus.ESCALATED, AlertStatus.DISMISSED}
+    ),
+    AlertStatus.ACKNOWLEDGED: frozenset(
+        {AlertStatus.ESCALATED, AlertStatus.RESOLVED, AlertStatus.DISMISSED}
+    ),
+    AlertStatus.ESCALATED: frozenset({AlertStatus.RESOLVED, AlertStatus.DISMISSED}),
+    AlertStatus.RESOLVED: frozenset(),
+    AlertStatus.DISMISSED: frozenset(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertNote:
+    """A remark an operator added to an alert."""
+
+    author: str
+    text: str
+    written_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A workflow item an operator must handle, opened by one or more events."""
+
+    id: str
+    rule_id: str
+    camera_id: str
+    kind: EventKind
+    severity: Severity
+    status: AlertStatus
+    title: str
+    opened_at: datetime
+    updated_at: datetime
+    event_ids: tuple[str, ...]
+    zone_id: str | None = None
+    class_name: str | None = None
+    assignee: str | None = None
+    closed_at: datetime | None = None
+    snapshot_id: str | None = None
+    clip_id: str | None = None
+    notes: tuple[AlertNote, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
+
+
+class CameraState(StrEnum):
+    """Whether frames are arriving from a camera."""
+
+    STARTING = "starting"
+    ONLINE = "online"
+    RECONNECTING = "reconnecting"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """Health of one camera as its worker last reported it."""
+
+    camera_id: str
+    state: CameraState
+    reported_at: datetime
+    fps: float = 0.0
+    last_frame_at: datetime | None = None
+    frames_decoded: int = 0
+    frames_analysed: int = 0
+    frames_dropped: int = 0
+    frames_corrupt: int = 0
+    reconnects: int = 0
+    lag_s: float = 0.0
+    last_error: str = ""

@@ -36,5 +36,5 @@ def test_example_config_without_the_secret_names_the_line(monkeypatch: pytest.Mo
 @pytest.mark.parametrize("name", ["demo.yaml", "pets2009.yaml"])
 def test_shipped_configs_load(name: str) -> None:
     config = load_config(CONFIG / name)
-    assert len(config.cameras) == 1
     assert config.detector.input_width == 768
+    assert len(config.cameras) >= 1

@@ -181,6 +181,7 @@ class PyAvSource:
         keyframes_only = self.sampling.mode is SamplingMode.KEYFRAMES
         sampler = Sampler(self.sampling)
         anchor = self._anchor(container)
+        started = time.monotonic()
         first_pts: int | None = None
         decoded_here = 0
         index_offset = self.stats.decoded if self.live else 0
@@ -230,13 +231,19 @@ class PyAvSource:
                     continue
                 if not sampler.wants(index, stream_time_s):
                     continue
+                if self.source.pace:
+                    # A file standing in for a camera: deliver each frame at its moment.
+                    delay = started + stream_time_s - time.monotonic()
+                    if delay > 0 and self._closed.wait(delay):
+                        return
+                    arrived = time.monotonic()
                 if anchor is None:
                     anchor = datetime.now(UTC) - timedelta(seconds=stream_time_s)
                 yield self._to_frame(av_frame, index + index_offset, anchor, stream_time_s, arrived)
 
     def _anchor(self, container: Any) -> datetime | None:
         """Frame-time origin: a file's creation time (or the epoch); live streams use arrival."""
-        if self.live:
+        if self.live or self.source.pace:
             return None
         created = (container.metadata or {}).get("creation_time")
         if created:

@@ -1,0 +1,1 @@
+"""Alerts: events that match a rule become cases an operator handles (event -> rule -> alert)."""

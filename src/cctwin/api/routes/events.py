@@ -1,0 +1,91 @@
+"""Events: search by time, camera, zone and kind with cursor pagination; optional injection."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from cctwin.api.deps import ServicesDep
+from cctwin.api.schemas import EventCreate, EventPageRead, EventRead, event_read
+from cctwin.store.sql import EventFilter
+from cctwin.types import Event, EventKind
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    """Accept both ?kind=a&kind=b and ?kind=a,b."""
+    return tuple(v for value in values or [] for v in value.split(",") if v)
+
+
+@router.get("", response_model=EventPageRead)
+async def list_events(
+    services: ServicesDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    camera: Annotated[list[str] | None, Query()] = None,
+    zone: Annotated[list[str] | None, Query()] = None,
+    kind: Annotated[list[str] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: str | None = None,
+) -> EventPageRead:
+    kinds = _split(kind)
+    unknown = [k for k in kinds if k not in EventKind.__members__.values()]
+    if unknown:
+        raise HTTPException(
+            422, f"unknown event kind {unknown[0]!r}; use one of {[k.value for k in EventKind]}"
+        )
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(422, f"{name} needs a timezone, e.g. 2026-11-25T09:00:00+09:00")
+    if since and until and since > until:
+        raise HTTPException(422, "since is after until")
+    query = EventFilter(
+        since=since,
+        until=until,
+        camera_ids=_split(camera),
+        zone_ids=_split(zone),
+        kinds=tuple(EventKind(k) for k in kinds),
+    )
+    try:
+        page = await asyncio.to_thread(services.store.list_events, query, limit, cursor)
+    except ValueError as exc:
+        raise HTTPException(422, f"invalid cursor: {exc}") from None
+    return EventPageRead(items=[event_read(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{event_id}", response_model=EventRead)
+async def get_event(event_id: str, services: ServicesDep) -> EventRead:
+    event = await asyncio.to_thread(services.store.get_event, event_id)
+    if event is None:
+        raise HTTPException(404, f"no event {event_id!r}")
+    return event_read(event)
+
+
+@router.post("", response_model=EventRead, status_code=201)
+async def create_event(body: EventCreate, services: ServicesDep) -> EventRead:
+    """Inject an event as if a camera had produced it (integrations, drills, tests)."""
+    if not services.config.service.allow_event_injection:
+        raise HTTPException(403, "event injection is disabled (service.allow_event_injection)")
+    if body.occurred_at.tzinfo is None:
+        raise HTTPException(422, "occurred_at needs a timezone")
+    if body.camera_id not in services.statuses:
+        raise HTTPException(404, f"no camera {body.camera_id!r}")
+    event = Event(
+        kind=body.kind,
+        camera_id=body.camera_id,
+        rule_id=body.rule_id,
+        zone_id=body.zone_id,
+        occurred_at=body.occurred_at,
+        frame_index=body.frame,
+        track_id=body.track_id,
+        class_name=body.class_name,
+        confidence=body.confidence,
+        direction=body.direction,
+        dwell_s=body.dwell_s,
+    )
+    await services.ingest_events([event], services.latest_snapshot(body.camera_id))
+    return event_read(event)

@@ -1,0 +1,246 @@
+"""Composition root of `cctwin up`: store, bus, alert engine, worker pool; the service loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cctwin.alerts.engine import AlertEngine, title_for
+from cctwin.alerts.workflow import transition
+from cctwin.bus.local import LocalBus
+from cctwin.config import AlertRuleConfig, Config
+from cctwin.store.media import MediaStore
+from cctwin.store.sql import SqlStore
+from cctwin.types import Alert, AlertStatus, CameraState, CameraStatus, Event
+from cctwin.workers import EventBatch, LiveFrame, ObservationBatch, WorkerPool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceMetrics:
+    """Counters for /metrics and /api/stats."""
+
+    started_monotonic: float = field(default_factory=time.monotonic)
+    events_stored: int = 0
+    alerts_opened: int = 0
+    observations_stored: int = 0
+    inbox_depth: int = 0
+    store_ms: float = 0.0
+
+
+class Services:
+    """Everything the API needs, built once from the config (no import-time side effects)."""
+
+    def __init__(self, config: Config, start_workers: bool = True) -> None:
+        self.config = config
+        self.store = SqlStore.open(config.store)
+        self.media = MediaStore(config.media.path)
+        self.bus = LocalBus()
+        self.rules: dict[str, AlertRuleConfig] = {r.id: r for r in config.alerts.rules}
+        self.engine = AlertEngine(config.alerts.rules, self.store.open_alerts())
+        self.metrics = ServiceMetrics()
+        self.pool = (
+            WorkerPool(config, config.service.workers or _cores()) if start_workers else None
+        )
+        self.statuses: dict[str, CameraStatus] = {
+            c.id: CameraStatus(c.id, CameraState.STARTING, datetime.now(UTC))
+            for c in config.cameras
+        }
+        for stored in self.store.camera_statuses():
+            if stored.camera_id in self.statuses:
+                # Until its worker reports, a camera is "starting", whatever it was before.
+                self.statuses[stored.camera_id] = CameraStatus(
+                    stored.camera_id, CameraState.STARTING, datetime.now(UTC)
+                )
+        self.live: dict[str, LiveFrame] = {}
+        self._titles: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._alert_lock = asyncio.Lock()
+        self._stopping = threading.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def queue_depth(self) -> int:
+        """Messages waiting from the workers (approximate; not every platform can tell)."""
+        if self.pool is None:
+            return 0
+        try:
+            return int(self.pool.outbox.qsize())
+        except NotImplementedError:
+            return -1
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.pool is not None:
+            self.pool.start()
+            self._tasks.append(asyncio.create_task(self._pump_workers()))
+            self._tasks.append(asyncio.create_task(self._supervise()))
+
+    def begin_shutdown(self) -> None:
+        """First step of a graceful stop: end SSE streams so the server can drain quickly."""
+        self._stopping.set()
+        self.bus.close()
+
+    async def stop(self) -> None:
+        self.begin_shutdown()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.pool is not None:
+            await asyncio.to_thread(self.pool.stop, 5.0)
+        self.store.close()
+
+    async def _supervise(self) -> None:
+        while not self._stopping.is_set():
+            await asyncio.sleep(2.0)
+            if self.pool is not None:
+                self.pool.supervise()
+            self._mark_silent_cameras()
+
+    def _mark_silent_cameras(self) -> None:
+        """A worker that died or hangs reports nothing: its cameras go offline on the map."""
+        now = datetime.now(UTC)
+        limit = max(10.0, 4 * self.config.service.status_interval_s)
+        for camera_id, status in list(self.statuses.items()):
+            silent = (now - status.reported_at).total_seconds() > limit
+            if silent and status.state is not CameraState.OFFLINE:
+                offline = CameraStatus(
+                    camera_id, CameraState.OFFLINE, now, last_frame_at=status.last_frame_at,
+                    reconnects=status.reconnects, last_error="no report from its worker",
+                )  # fmt: skip
+                self.statuses[camera_id] = offline
+                self.bus.publish(offline)
+
+    async def _pump_workers(self) -> None:
+        """Move worker messages into the store, the alert engine and the bus, in order."""
+        assert self.pool is not None
+        pool = self.pool
+        while not self._stopping.is_set():
+            message = await asyncio.to_thread(pool.get, 0.5)
+            if message is None:
+                continue
+            try:
+                await self.handle(message)
+            except Exception:
+                log.exception("could not handle a %s from a worker", type(message).__name__)
+
+    async def handle(
+        self, message: EventBatch | ObservationBatch | LiveFrame | CameraStatus
+    ) -> None:
+        if isinstance(message, EventBatch):
+            snapshot_id = None
+            if message.snapshot_jpeg is not None:
+                record = await asyncio.to_thread(
+                    self.media.save_snapshot,
+                    message.camera_id,
+                    message.snapshot_jpeg,
+                    message.captured_at,
+                    message.events[0].id,
+                )
+                self.store.add_media(record)
+                snapshot_id = record.id
+            await self.ingest_events(message.events, snapshot_id)
+        elif isinstance(message, ObservationBatch):
+            await asyncio.to_thread(self.store.add_observations, message.observations)
+            self.metrics.observations_stored += len(message.observations)
+            for observation in message.observations:
+                self.bus.publish(observation)
+        elif isinstance(message, LiveFrame):
+            self.live[message.camera_id] = message
+        else:
+            self.statuses[message.camera_id] = message
+            await asyncio.to_thread(self.store.save_camera_status, message)
+            self.bus.publish(message)
+
+    async def ingest_events(self, events: list[Event], snapshot_id: str | None) -> None:
+        """Store first (durable), then tell the world, then open or extend alerts."""
+        started = time.perf_counter()
+        await asyncio.to_thread(self.store.add_events, events)
+        self.metrics.store_ms = 1000 * (time.perf_counter() - started)
+        self.metrics.events_stored += len(events)
+        for event in events:
+            self.bus.publish(event)
+        async with self._alert_lock:
+            for event in events:
+                for change in self.engine.on_event(event):
+                    alert = change.alert
+                    if change.created:
+                        alert = _with_snapshot(alert, snapshot_id)
+                        # The engine keeps its own copy; give it the evidence too, or its next
+                        # update of this alert would drop the snapshot.
+                        self.engine.on_transition(alert)
+                        self.remember_title(alert, event)
+                        await asyncio.to_thread(self.store.insert_alert, alert)
+                        self.metrics.alerts_opened += 1
+                    else:
+                        await asyncio.to_thread(self.store.save_alert, alert)
+                    self.bus.publish(alert)
+
+    # -- operator actions ------------------------------------------------------------------
+
+    async def move_alert(self, alert_id: str, to: AlertStatus, by: str, note: str | None) -> Alert:
+        """Apply an operator's transition (IllegalTransition propagates as a 409)."""
+        async with self._alert_lock:
+            current = await asyncio.to_thread(self.store.get_alert, alert_id)
+            if current is None:
+                raise KeyError(alert_id)
+            moved = transition(current, to, by, datetime.now(UTC), note)
+            await asyncio.to_thread(self.store.save_alert, moved, (current.status, to, by))
+            self.engine.on_transition(moved)
+        self.bus.publish(moved)
+        return moved
+
+    def latest_snapshot(self, camera_id: str) -> str | None:
+        """Keep the camera's current live frame as evidence; its media id, if there is one."""
+        live = self.live.get(camera_id)
+        if live is None:
+            return None
+        record = self.media.save_snapshot(camera_id, live.jpeg, live.captured_at, None)
+        self.store.add_media(record)
+        media_id: str = record.id
+        return media_id
+
+    # -- presentation helpers --------------------------------------------------------------
+
+    def remember_title(self, alert: Alert, event: Event) -> dict[str, str]:
+        rule = self.rules.get(alert.rule_id)
+        titles = (
+            title_for(event, rule) if rule is not None else {"en": alert.title, "ko": alert.title}
+        )
+        self._titles[alert.id] = titles
+        while len(self._titles) > 10000:
+            self._titles.popitem(last=False)
+        return titles
+
+    def titles(self, alert: Alert) -> dict[str, str]:
+        """English and Korean titles; recomputed from the alert's first event after a restart."""
+        if alert.id in self._titles:
+            return self._titles[alert.id]
+        event = self.store.get_event(alert.event_ids[0]) if alert.event_ids else None
+        rule = self.rules.get(alert.rule_id)
+        if event is None or rule is None:
+            return {"en": alert.title, "ko": alert.title}
+        titles = title_for(event, rule)
+        self._titles[alert.id] = titles
+        return titles
+
+
+def _with_snapshot(alert: Alert, snapshot_id: str | None) -> Alert:
+    from dataclasses import replace
+
+    return alert if snapshot_id is None else replace(alert, snapshot_id=snapshot_id)
+
+
+def _cores() -> int:
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)))

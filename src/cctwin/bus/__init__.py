@@ -1,0 +1,1 @@
+"""Messaging between the parts of the service: in-process fan-out (NATS/MQTT later)."""

@@ -1,0 +1,1 @@
+"""Persistence: the SQL store of record (SQLite or PostgreSQL), its migrations and media files."""

@@ -1,0 +1,703 @@
+"""The store of record: events, observations, alerts, camera status and media rows in SQL."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import (
+    URL,
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    func,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from cctwin.config import PostgresStoreConfig, SqliteStoreConfig, StoreConfig
+from cctwin.store.engine import WRITE, create_store_engine
+from cctwin.store.media import MediaKind, MediaRecord
+from cctwin.store.migrate import upgrade_engine
+from cctwin.store.tables import Base
+from cctwin.types import (
+    ALERT_TRANSITIONS,
+    Alert,
+    AlertNote,
+    AlertStatus,
+    CameraState,
+    CameraStatus,
+    Direction,
+    Event,
+    EventKind,
+    Observation,
+    ObservationKind,
+    Severity,
+)
+
+_EVENTS = Base.metadata.tables["events"]
+_OBSERVATIONS = Base.metadata.tables["observations"]
+_ALERTS = Base.metadata.tables["alerts"]
+_ALERT_EVENTS = Base.metadata.tables["alert_events"]
+_ALERT_NOTES = Base.metadata.tables["alert_notes"]
+_ALERT_TRANSITIONS = Base.metadata.tables["alert_transitions"]
+_CAMERA_STATUS = Base.metadata.tables["camera_status"]
+_MEDIA = Base.metadata.tables["media"]
+
+_OPEN_STATUSES = tuple(
+    s for s in AlertStatus if s not in (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events to list or count; an empty tuple means any.
+
+    `since` is inclusive and `until` exclusive; both must be timezone-aware.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    camera_ids: tuple[str, ...] = ()
+    zone_ids: tuple[str, ...] = ()
+    kinds: tuple[EventKind, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+                raise ValueError(f"EventFilter.{name} must be timezone-aware")
+        # Callers may pass lists; tuples keep the filter hashable.
+        for name in ("camera_ids", "zone_ids", "kinds", "rule_ids"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of events, newest first; pass `next_cursor` back for the next (None = last)."""
+
+    items: list[Event]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    """One page of alerts, newest opened first; `next_cursor` None = last page."""
+
+    items: list[Alert]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRecord:
+    """One audited workflow move of an alert."""
+
+    alert_id: str
+    from_status: AlertStatus
+    to_status: AlertStatus
+    by: str
+    at: datetime
+
+
+class AlertConflictError(RuntimeError):
+    """The stored alert is no longer in the status a transition starts from (a concurrent move)."""
+
+
+class SqlStore:
+    """Thread-safe synchronous access to the SQL store; open with `SqlStore.open(config)`.
+
+    Every method runs in its own transaction: when a write returns, it is committed.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**WRITE)
+        self._sqlite = engine.dialect.name == "sqlite"
+        # SQLite has one writer at a time; queueing writers of this process on a lock is fairer
+        # and cheaper than letting them poll the file lock (busy_timeout still covers others).
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if self._sqlite else nullcontext()
+        )
+
+    @classmethod
+    def open(cls, config: StoreConfig) -> SqlStore:
+        """Connect to the configured database and migrate it to the newest schema."""
+        url: str | URL
+        if isinstance(config, SqliteStoreConfig):
+            path = Path(config.path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = URL.create("sqlite", database=str(path))
+        else:
+            assert isinstance(config, PostgresStoreConfig)
+            url = config.url
+        return cls.open_url(url)
+
+    @classmethod
+    def open_url(cls, url: str | URL) -> SqlStore:
+        """Connect to a SQLAlchemy URL and migrate the database to the newest schema."""
+        engine = create_store_engine(url)
+        try:
+            upgrade_engine(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        if self._sqlite:
+            # Refreshes the planner statistics the indexes' choice depends on (cheap when fresh).
+            with self._writer.begin() as connection:
+                connection.exec_driver_sql("PRAGMA optimize")
+        self._engine.dispose()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._write_lock, self._writer.begin() as connection:
+            yield connection
+
+    def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
+        return sqlite.insert(table) if self._sqlite else postgresql.insert(table)
+
+    # --- events ------------------------------------------------------------------------------
+
+    def add_events(self, events: Sequence[Event]) -> int:
+        """Store events in one transaction, skipping ids already stored; returns how many were new."""
+        if not events:
+            return 0
+        stored_at = datetime.now(UTC)
+        rows = [_event_row(event, stored_at) for event in events]
+        statement = (
+            self._insert(_EVENTS)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(_EVENTS.c.id)
+        )
+        with self._write() as connection:
+            return len(connection.execute(statement, rows).all())
+
+    def get_event(self, event_id: str) -> Event | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(*_EVENT_COLUMNS).where(_EVENTS.c.id == event_id)
+            ).first()
+        return None if row is None else _event(row)
+
+    def list_events(
+        self, filter: EventFilter, limit: int = 50, cursor: str | None = None
+    ) -> EventPage:
+        """Events matching `filter`, newest first, `limit` at a time (keyset pagination)."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        occurred_at, event_id = _EVENTS.c.occurred_at, _EVENTS.c.id
+        after: ColumnElement[bool] | None = None
+        if cursor is not None:
+            after_at, after_id = _decode_cursor(cursor, "events")
+            after = tuple_(occurred_at, event_id) < (after_at, after_id)
+            if filter.until is not None and after_at < filter.until:
+                # The cursor implies `until`. Left in, the database may range-scan from `until`
+                # and skip every earlier page's rows, so deep pages would get slower.
+                filter = replace(filter, until=None)
+        statement = (
+            select(*_EVENT_COLUMNS)
+            .where(*_event_conditions(filter))
+            .order_by(occurred_at.desc(), event_id.desc())
+            .limit(limit + 1)
+        )
+        if after is not None:
+            statement = statement.where(after)
+        with self._engine.connect() as connection:
+            items = [_event(row) for row in connection.execute(statement)]
+        next_cursor = None
+        if len(items) > limit:
+            del items[limit:]
+            next_cursor = _encode_cursor("events", items[-1].occurred_at, items[-1].id)
+        return EventPage(items=items, next_cursor=next_cursor)
+
+    def count_events(self, filter: EventFilter) -> int:
+        statement = select(func.count()).select_from(_EVENTS).where(*_event_conditions(filter))
+        with self._engine.connect() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    # --- observations ------------------------------------------------------------------------
+
+    def add_observations(self, observations: Sequence[Observation]) -> None:
+        if not observations:
+            return
+        rows = [
+            {
+                "kind": o.kind.value,
+                "camera_id": o.camera_id,
+                "rule_id": o.rule_id,
+                "observed_at": _aware(o.observed_at, "observed_at"),
+                "value": o.value,
+                "class_name": o.class_name,
+            }
+            for o in observations
+        ]
+        with self._write() as connection:
+            connection.execute(_OBSERVATIONS.insert(), rows)
+
+    def latest_observations(self, camera_id: str | None = None) -> list[Observation]:
+        """The newest observation of each (camera, rule, kind), of one camera or all."""
+        columns = _OBSERVATIONS.c
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=(columns.camera_id, columns.rule_id, columns.kind),
+                order_by=(columns.observed_at.desc(), columns.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = select(
+            columns.kind,
+            columns.camera_id,
+            columns.rule_id,
+            columns.observed_at,
+            columns.value,
+            columns.class_name,
+            rank,
+        )
+        if camera_id is not None:
+            ranked = ranked.where(columns.camera_id == camera_id)
+        inner = ranked.subquery()
+        statement = (
+            select(
+                inner.c.kind,
+                inner.c.camera_id,
+                inner.c.rule_id,
+                inner.c.observed_at,
+                inner.c.value,
+                inner.c.class_name,
+            )
+            .where(inner.c.rank == 1)
+            .order_by(inner.c.camera_id, inner.c.rule_id, inner.c.kind)
+        )
+        with self._engine.connect() as connection:
+            return [
+                Observation(
+                    kind=ObservationKind(row.kind),
+                    camera_id=row.camera_id,
+                    rule_id=row.rule_id,
+                    observed_at=row.observed_at,
+                    value=row.value,
+                    class_name=row.class_name,
+                )
+                for row in connection.execute(statement)
+            ]
+
+    # --- alerts ------------------------------------------------------------------------------
+
+    def insert_alert(self, alert: Alert) -> None:
+        """Store a new alert with its events and notes; ValueError if its id exists."""
+        try:
+            with self._write() as connection:
+                connection.execute(_ALERTS.insert(), [_alert_row(alert)])
+                self._link_events(connection, alert)
+                self._append_notes(connection, alert)
+        except IntegrityError as exc:
+            raise ValueError(f"alert {alert.id} already exists") from exc
+
+    def save_alert(
+        self, alert: Alert, transition: tuple[AlertStatus, AlertStatus, str] | None = None
+    ) -> None:
+        """Update a stored alert: its fields, new notes, new event links and, when given, the
+        audited workflow move `(from_status, to_status, by)` made at `alert.updated_at`.
+
+        KeyError if the alert was never inserted. ValueError if the move is not in
+        ALERT_TRANSITIONS or `alert.status` is not where it leads. AlertConflictError if the
+        stored alert is no longer in `from_status` (someone else moved it first).
+        """
+        row = _alert_row(alert)
+        del row["id"]
+        statement = update(_ALERTS).where(_ALERTS.c.id == alert.id).values(row)
+        if transition is not None:
+            from_status, to_status, _ = transition
+            if to_status not in ALERT_TRANSITIONS[from_status]:
+                raise ValueError(f"an alert cannot move from {from_status} to {to_status}")
+            if alert.status != to_status:
+                raise ValueError(f"alert status {alert.status} is not the move's {to_status}")
+            # Compare-and-set: the move only applies to the status it was decided on.
+            statement = statement.where(_ALERTS.c.status == from_status.value)
+        with self._write() as connection:
+            if connection.execute(statement).rowcount == 0:
+                stored = connection.execute(
+                    select(_ALERTS.c.status).where(_ALERTS.c.id == alert.id)
+                ).scalar_one_or_none()
+                if stored is None:
+                    raise KeyError(f"no alert {alert.id}")
+                raise AlertConflictError(
+                    f"alert {alert.id} is {stored}, not {transition[0] if transition else '?'}"
+                )
+            self._link_events(connection, alert)
+            self._append_notes(connection, alert)
+            if transition is not None:
+                connection.execute(
+                    _ALERT_TRANSITIONS.insert(),
+                    [
+                        {
+                            "alert_id": alert.id,
+                            "from_status": transition[0].value,
+                            "to_status": transition[1].value,
+                            "by": transition[2],
+                            "at": _aware(alert.updated_at, "updated_at"),
+                        }
+                    ],
+                )
+
+    def _link_events(self, connection: Connection, alert: Alert) -> None:
+        if not alert.event_ids:
+            return
+        rows = [
+            {"alert_id": alert.id, "event_id": event_id, "position": position}
+            for position, event_id in enumerate(alert.event_ids)
+        ]
+        statement = self._insert(_ALERT_EVENTS).on_conflict_do_nothing(
+            index_elements=["alert_id", "event_id"]
+        )
+        connection.execute(statement, rows)
+
+    def _append_notes(self, connection: Connection, alert: Alert) -> None:
+        if not alert.notes:
+            return
+        # Notes carry no id; one already stored is the same (author, text, time). A counter,
+        # not a set, so two identical remarks in a row both survive.
+        stored = Counter(
+            (row.author, row.text, row.written_at)
+            for row in connection.execute(
+                select(_ALERT_NOTES.c.author, _ALERT_NOTES.c.text, _ALERT_NOTES.c.written_at).where(
+                    _ALERT_NOTES.c.alert_id == alert.id
+                )
+            )
+        )
+        new = []
+        for note in alert.notes:
+            key = (note.author, note.text, _aware(note.written_at, "written_at"))
+            if stored[key] > 0:
+                stored[key] -= 1
+            else:
+                new.append(
+                    {"alert_id": alert.id, "author": key[0], "text": key[1], "written_at": key[2]}
+                )
+        if new:
+            connection.execute(_ALERT_NOTES.insert(), new)
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(_ALERTS).where(_ALERTS.c.id == alert_id)).all()
+            alerts = self._assemble_alerts(connection, rows)
+        return alerts[0] if alerts else None
+
+    def list_alerts(
+        self,
+        statuses: Sequence[AlertStatus] | None = None,
+        camera_id: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> AlertPage:
+        """Alerts newest opened first, optionally of some statuses and one camera."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        opened_at, alert_id = _ALERTS.c.opened_at, _ALERTS.c.id
+        statement = select(_ALERTS).order_by(opened_at.desc(), alert_id.desc()).limit(limit + 1)
+        if statuses is not None:
+            statement = statement.where(_ALERTS.c.status.in_([s.value for s in statuses]))
+        if camera_id is not None:
+            statement = statement.where(_ALERTS.c.camera_id == camera_id)
+        if cursor is not None:
+            after_at, after_id = _decode_cursor(cursor, "alerts")
+            statement = statement.where(tuple_(opened_at, alert_id) < (after_at, after_id))
+        with self._engine.connect() as connection:
+            rows = connection.execute(statement).all()
+            more = len(rows) > limit
+            items = self._assemble_alerts(connection, rows[:limit])
+        next_cursor = None
+        if more:
+            next_cursor = _encode_cursor("alerts", items[-1].opened_at, items[-1].id)
+        return AlertPage(items=items, next_cursor=next_cursor)
+
+    def open_alerts(self) -> list[Alert]:
+        """Every alert not resolved or dismissed, newest opened first."""
+        statement = (
+            select(_ALERTS)
+            .where(_ALERTS.c.status.in_([s.value for s in _OPEN_STATUSES]))
+            .order_by(_ALERTS.c.opened_at.desc(), _ALERTS.c.id.desc())
+        )
+        with self._engine.connect() as connection:
+            return self._assemble_alerts(connection, connection.execute(statement).all())
+
+    def alert_transitions(self, alert_id: str) -> list[TransitionRecord]:
+        """The audit trail of an alert's workflow moves, oldest first."""
+        columns = _ALERT_TRANSITIONS.c
+        statement = (
+            select(_ALERT_TRANSITIONS).where(columns.alert_id == alert_id).order_by(columns.id)
+        )
+        with self._engine.connect() as connection:
+            return [
+                TransitionRecord(
+                    alert_id=row.alert_id,
+                    from_status=AlertStatus(row.from_status),
+                    to_status=AlertStatus(row.to_status),
+                    by=row.by,
+                    at=row.at,
+                )
+                for row in connection.execute(statement)
+            ]
+
+    def _assemble_alerts(self, connection: Connection, rows: Sequence[Row[Any]]) -> list[Alert]:
+        """Alerts from their rows plus their events and notes (two queries for all of them)."""
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        event_ids: dict[str, list[str]] = defaultdict(list)
+        for link in connection.execute(
+            select(_ALERT_EVENTS.c.alert_id, _ALERT_EVENTS.c.event_id)
+            .where(_ALERT_EVENTS.c.alert_id.in_(ids))
+            .order_by(_ALERT_EVENTS.c.alert_id, _ALERT_EVENTS.c.position)
+        ):
+            event_ids[link.alert_id].append(link.event_id)
+        notes: dict[str, list[AlertNote]] = defaultdict(list)
+        for note in connection.execute(
+            select(_ALERT_NOTES).where(_ALERT_NOTES.c.alert_id.in_(ids)).order_by(_ALERT_NOTES.c.id)
+        ):
+            notes[note.alert_id].append(
+                AlertNote(author=note.author, text=note.text, written_at=note.written_at)
+            )
+        return [
+            Alert(
+                id=row.id,
+                rule_id=row.rule_id,
+                camera_id=row.camera_id,
+                kind=EventKind(row.kind),
+                severity=Severity(row.severity),
+                status=AlertStatus(row.status),
+                title=row.title,
+                opened_at=row.opened_at,
+                updated_at=row.updated_at,
+                event_ids=tuple(event_ids[row.id]),
+                zone_id=row.zone_id,
+                class_name=row.class_name,
+                assignee=row.assignee,
+                closed_at=row.closed_at,
+                snapshot_id=row.snapshot_id,
+                clip_id=row.clip_id,
+                notes=tuple(notes[row.id]),
+            )
+            for row in rows
+        ]
+
+    # --- cameras -----------------------------------------------------------------------------
+
+    def save_camera_status(self, status: CameraStatus) -> None:
+        """Insert or replace a camera's status (one row per camera)."""
+        row = {
+            "camera_id": status.camera_id,
+            "state": status.state.value,
+            "reported_at": _aware(status.reported_at, "reported_at"),
+            "fps": status.fps,
+            "last_frame_at": status.last_frame_at,
+            "frames_decoded": status.frames_decoded,
+            "frames_analysed": status.frames_analysed,
+            "frames_dropped": status.frames_dropped,
+            "frames_corrupt": status.frames_corrupt,
+            "reconnects": status.reconnects,
+            "lag_s": status.lag_s,
+            "last_error": status.last_error,
+        }
+        statement = self._insert(_CAMERA_STATUS).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=["camera_id"],
+            set_={name: statement.excluded[name] for name in row if name != "camera_id"},
+        )
+        with self._write() as connection:
+            connection.execute(statement)
+
+    def camera_statuses(self) -> list[CameraStatus]:
+        """Every camera's last reported status, by camera id."""
+        statement = select(_CAMERA_STATUS).order_by(_CAMERA_STATUS.c.camera_id)
+        with self._engine.connect() as connection:
+            return [
+                CameraStatus(
+                    camera_id=row.camera_id,
+                    state=CameraState(row.state),
+                    reported_at=row.reported_at,
+                    fps=row.fps,
+                    last_frame_at=row.last_frame_at,
+                    frames_decoded=row.frames_decoded,
+                    frames_analysed=row.frames_analysed,
+                    frames_dropped=row.frames_dropped,
+                    frames_corrupt=row.frames_corrupt,
+                    reconnects=row.reconnects,
+                    lag_s=row.lag_s,
+                    last_error=row.last_error,
+                )
+                for row in connection.execute(statement)
+            ]
+
+    # --- media -------------------------------------------------------------------------------
+
+    def add_media(self, record: MediaRecord) -> None:
+        row = {
+            "id": record.id,
+            "kind": record.kind.value,
+            "camera_id": record.camera_id,
+            "path": record.path,
+            "created_at": _aware(record.created_at, "created_at"),
+            "event_id": record.event_id,
+            "bytes": record.bytes,
+        }
+        with self._write() as connection:
+            connection.execute(_MEDIA.insert(), [row])
+
+    def get_media(self, media_id: str) -> MediaRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(_MEDIA).where(_MEDIA.c.id == media_id)).first()
+        if row is None:
+            return None
+        return MediaRecord(
+            id=row.id,
+            kind=MediaKind(row.kind),
+            camera_id=row.camera_id,
+            path=row.path,
+            created_at=row.created_at,
+            event_id=row.event_id,
+            bytes=row.bytes,
+        )
+
+
+# --- rows <-> domain types -------------------------------------------------------------------
+
+# stored_at is bookkeeping, not part of Event.
+_EVENT_COLUMNS = tuple(column for column in _EVENTS.c if column.name != "stored_at")
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    # Checked here, not only in UtcDateTime, so the caller gets a plain ValueError naming the
+    # field rather than SQLAlchemy's StatementError.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+    return value
+
+
+def _event_row(event: Event, stored_at: datetime) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind.value,
+        "camera_id": event.camera_id,
+        "rule_id": event.rule_id,
+        "zone_id": event.zone_id,
+        "occurred_at": _aware(event.occurred_at, "occurred_at"),
+        "frame_index": event.frame_index,
+        "track_id": event.track_id,
+        "class_name": event.class_name,
+        "confidence": event.confidence,
+        "direction": None if event.direction is None else event.direction.value,
+        "dwell_s": event.dwell_s,
+        "stored_at": stored_at,
+    }
+
+
+def _event(row: Row[Any]) -> Event:
+    return Event(
+        kind=EventKind(row.kind),
+        camera_id=row.camera_id,
+        rule_id=row.rule_id,
+        occurred_at=row.occurred_at,
+        frame_index=row.frame_index,
+        track_id=row.track_id,
+        class_name=row.class_name,
+        confidence=row.confidence,
+        zone_id=row.zone_id,
+        direction=None if row.direction is None else Direction(row.direction),
+        dwell_s=row.dwell_s,
+    )
+
+
+def _event_conditions(filter: EventFilter) -> list[ColumnElement[bool]]:
+    columns = _EVENTS.c
+    conditions: list[ColumnElement[bool]] = []
+    if filter.since is not None:
+        conditions.append(columns.occurred_at >= filter.since)
+    if filter.until is not None:
+        conditions.append(columns.occurred_at < filter.until)
+    if filter.camera_ids:
+        conditions.append(columns.camera_id.in_(filter.camera_ids))
+    if filter.zone_ids:
+        conditions.append(columns.zone_id.in_(filter.zone_ids))
+    if filter.kinds:
+        conditions.append(columns.kind.in_([EventKind(kind).value for kind in filter.kinds]))
+    if filter.rule_ids:
+        conditions.append(columns.rule_id.in_(filter.rule_ids))
+    return conditions
+
+
+def _alert_row(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "rule_id": alert.rule_id,
+        "camera_id": alert.camera_id,
+        "kind": alert.kind.value,
+        "severity": alert.severity.value,
+        "status": alert.status.value,
+        "title": alert.title,
+        "opened_at": _aware(alert.opened_at, "opened_at"),
+        "updated_at": _aware(alert.updated_at, "updated_at"),
+        "closed_at": alert.closed_at,
+        "zone_id": alert.zone_id,
+        "class_name": alert.class_name,
+        "assignee": alert.assignee,
+        "snapshot_id": alert.snapshot_id,
+        "clip_id": alert.clip_id,
+    }
+
+
+# --- cursors ---------------------------------------------------------------------------------
+
+
+def _encode_cursor(kind: str, at: datetime, row_id: str) -> str:
+    """The position after a row, as opaque URL-safe text: the list kind, its time and its id."""
+    payload = json.dumps([kind, at.astimezone(UTC).isoformat(), row_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, kind: str) -> tuple[datetime, str]:
+    try:
+        payload: Any = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(payload, list) and len(payload) == 3 and payload[0] == kind):
+            raise ValueError("not a cursor of this list")
+        at, row_id = datetime.fromisoformat(payload[1]), payload[2]
+        if at.tzinfo is None or not isinstance(row_id, str):
+            raise ValueError("malformed cursor")
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ValueError(f"invalid cursor {cursor!r}") from exc
+    return at, row_id

@@ -1,0 +1,221 @@
+"""The SQL schema as SQLAlchemy declarative tables; migrations/ creates exactly this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Autoincrement ids: SQLite only autoincrements INTEGER PRIMARY KEY, PostgreSQL gets 64 bits.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; always read back aware UTC.
+
+    PostgreSQL keeps `timestamptz`. SQLite has no time zones, so the value is stored as naive
+    UTC text of fixed width, which sorts in time order and so works with the indexes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} (give a time zone)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    # Named constraints, so later migrations can alter them on both dialects (SQLite batch mode).
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+# Enumerations (kind, status, severity, ...) are plain strings: adding a member to a Python
+# StrEnum must not need a PostgreSQL `ALTER TYPE`.
+
+
+class EventRow(Base):
+    """One Event; `id` is the event's stable id, so a replayed event is a duplicate."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    frame_index: Mapped[int] = mapped_column(BigInteger)
+    track_id: Mapped[int] = mapped_column(BigInteger)
+    class_name: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(Float)
+    direction: Mapped[str | None] = mapped_column(String(8))
+    dwell_s: Mapped[float | None] = mapped_column(Float)
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    # Every index ends in (occurred_at, id), the newest-first keyset order of list_events, so
+    # a page is one index range scan with no sort, whichever filter picked the index.
+    __table_args__ = (
+        Index("ix_events_occurred_at", "occurred_at", "id"),
+        Index("ix_events_camera_id_occurred_at", "camera_id", "occurred_at", "id"),
+        Index("ix_events_kind_occurred_at", "kind", "occurred_at", "id"),
+        Index("ix_events_zone_id_occurred_at", "zone_id", "occurred_at", "id"),
+    )
+
+
+class ObservationRow(Base):
+    """One Observation (a measured value of a zone or line at a frame time)."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    value: Mapped[float] = mapped_column(Float)
+    class_name: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_observations_camera_rule_kind_at", "camera_id", "rule_id", "kind", "observed_at"),
+        Index("ix_observations_observed_at", "observed_at"),
+    )
+
+
+class AlertRow(Base):
+    """One Alert's current state; its history is in alert_transitions and alert_notes."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    class_name: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    snapshot_id: Mapped[str | None] = mapped_column(String(64))
+    clip_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_alerts_opened_at", "opened_at", "id"),
+        Index("ix_alerts_status_opened_at", "status", "opened_at", "id"),
+        Index("ix_alerts_camera_id_opened_at", "camera_id", "opened_at", "id"),
+    )
+
+
+class AlertEventRow(Base):
+    """Which events an alert gathered.
+
+    `event_id` is deliberately not a foreign key: the alert engine may save an alert before
+    the event batch that opened it is committed. `position` keeps Alert.event_ids in order.
+    """
+
+    __tablename__ = "alert_events"
+
+    alert_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_alert_events_event_id", "event_id"),)
+
+
+class AlertNoteRow(Base):
+    """An operator's remark on an alert; the id keeps them in the order they were added."""
+
+    __tablename__ = "alert_notes"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AlertTransitionRow(Base):
+    """The audit trail: one row per workflow move of an alert, who made it and when."""
+
+    __tablename__ = "alert_transitions"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CameraStatusRow(Base):
+    """The last CameraStatus each camera's worker reported (one row per camera)."""
+
+    __tablename__ = "camera_status"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    fps: Mapped[float] = mapped_column(Float)
+    last_frame_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    frames_decoded: Mapped[int] = mapped_column(BigInteger)
+    frames_analysed: Mapped[int] = mapped_column(BigInteger)
+    frames_dropped: Mapped[int] = mapped_column(BigInteger)
+    frames_corrupt: Mapped[int] = mapped_column(BigInteger)
+    reconnects: Mapped[int] = mapped_column(BigInteger)
+    lag_s: Mapped[float] = mapped_column(Float)
+    last_error: Mapped[str] = mapped_column(Text)
+
+
+class MediaRow(Base):
+    """A snapshot or clip file; `path` is relative to the media folder (MediaConfig.path)."""
+
+    __tablename__ = "media"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    event_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    bytes: Mapped[int] = mapped_column(BigInteger)

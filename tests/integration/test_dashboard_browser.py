@@ -1,0 +1,356 @@
+"""The dashboard in a real browser against a real `cctwin up`: map, live alerts, workflow, i18n.
+
+Debian's Chromium (never a Playwright-downloaded one) loads the page the service serves from
+web/, with MapLibre vendored by `make web`. Two looping synthetic H.264 cameras stand near
+Gongdeok station in 공덕동 (마포구). Synthetic clips hold no people for the real detector, so
+the test injects an event through `POST /api/events`, which the service accepts only when the
+config sets `service.allow_event_injection: true`; the alert it opens must reach the page over
+SSE, be acknowledged from its card, and the language toggle must switch the labels.
+Screenshots go to var/test-artifacts/dashboard-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cctwin.bench.clips import MovingBox, write_synthetic_clip
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+MAPLIBRE = REPO / "web" / "vendor" / "maplibre-gl.mjs"
+ARTIFACTS = REPO / "var" / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+CAMERAS = {
+    # Either side of Gongdeok station (126.9515, 37.5441), looking at the crossing.
+    "gongdeok-1": ("공덕역 1번 출구", 126.9510, 37.5444, 120.0),
+    "gongdeok-2": ("공덕역 5번 출구", 126.9521, 37.5437, 300.0),
+}
+ZONE = "plaza"
+STARTUP_S = 90.0
+
+
+def _skip_reason() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is absent (scripts/install-system-packages.sh installs Chromium)"
+    if not MAPLIBRE.exists():
+        return f"{MAPLIBRE.relative_to(REPO)} is absent (run `make web` to vendor MapLibre)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed (pip install -e '.[dev]')"
+    return None
+
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or ""),
+]
+
+
+@dataclass
+class Service:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _request(url: str, body: dict[str, Any] | None = None, timeout: float = 5.0) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, _json_or_text(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, _json_or_text(error.read())
+
+
+def _json_or_text(raw: bytes) -> Any:
+    # Errors from outside the API's handlers (a crash: 500) come as plain text.
+    try:
+        return json.loads(raw or b"null")
+    except ValueError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def _write_config(tmp: Path) -> Path:
+    cameras = []
+    for index, (camera_id, (name, lon, lat, heading)) in enumerate(CAMERAS.items()):
+        clip = write_synthetic_clip(
+            tmp / f"{camera_id}.mp4",
+            width=640,
+            height=360,
+            fps=10,
+            seconds=4,
+            gop=10,
+            moving_boxes=[MovingBox((60, 200), (580, 200), (40, 80), (40, 40, 200))],
+            seed=index,
+        )
+        cameras.append(
+            {
+                "id": camera_id,
+                "name": name,
+                "source": {"url": str(clip), "loop": True},
+                # Few frames keep the CPU free for the browser; the test needs no detections.
+                "sampling": {"mode": "fps", "fps": 2},
+                "analytics": {
+                    "zones": [
+                        {"id": ZONE, "name": "광장", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}
+                    ]
+                },
+                "placement": {
+                    "lon": lon,
+                    "lat": lat,
+                    "heading_deg": heading,
+                    "fov_deg": 70,
+                    "range_m": 60,
+                },
+            }
+        )
+    config = {
+        "version": 1,
+        "cameras": cameras,
+        "alerts": {
+            "rules": [
+                {
+                    "id": "plaza-entry",
+                    "name": "광장 진입",
+                    "event_kinds": ["zone_enter"],
+                    "zones": [ZONE],
+                    "severity": "high",
+                }
+            ]
+        },
+        "store": {"type": "sqlite", "path": str(tmp / "cctwin.db")},
+        "media": {"path": str(tmp / "media")},
+        "site": {"name": "공덕 관제센터", "district": "공덕동", "sigungu": "마포구", "zoom": 15},
+        "service": {
+            "host": "127.0.0.1",
+            "workers": 1,
+            "status_interval_s": 1.0,
+            "language": "ko",
+            "allow_event_injection": True,
+        },
+    }
+    path = tmp / "cctwin.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    tmp = tmp_path_factory.mktemp("dashboard")
+    config = _write_config(tmp)
+    port = _free_port()
+    log = tmp / "service.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cctwin", "up", "--config", str(config), "--port", str(port)],
+            cwd=tmp,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    running = Service(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"`cctwin up` exited with {process.returncode}:\n{running.log_tail()}")
+            try:
+                status, body = _request(f"{running.base_url}/api/health", timeout=2)
+                if status == 200 and body.get("status") == "ok":
+                    break
+            except (OSError, ValueError):
+                pass  # not listening yet
+            if time.monotonic() > deadline:
+                pytest.fail(f"`cctwin up` not healthy after {STARTUP_S} s:\n{running.log_tail()}")
+            time.sleep(0.5)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _inject(service: Service, camera_id: str) -> dict[str, Any]:
+    status, body = _request(
+        f"{service.base_url}/api/events",
+        {
+            "kind": "zone_enter",
+            "camera_id": camera_id,
+            "rule_id": ZONE,
+            "zone_id": ZONE,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "frame": 1,
+            "track_id": 1,
+            "class_name": "person",
+            "confidence": 0.9,
+        },
+    )
+    assert status == 201, f"POST /api/events -> {status} {body}\n{service.log_tail()}"
+    assert isinstance(body, dict)
+    return body
+
+
+def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page_errors: list[str] = []
+    console_errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(
+                viewport={"width": 1600, "height": 1000}, locale="ko-KR", timezone_id="Asia/Seoul"
+            )
+            page = context.new_page()
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+            page.on(
+                "console",
+                lambda message: (
+                    console_errors.append(message.text) if message.type == "error" else None
+                ),
+            )
+
+            # --- the page loads, the map draws the district and both cameras -----------------
+            page.goto(service.base_url + "/")
+            try:
+                page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "dashboard-not-ready.png"))
+                raise AssertionError(
+                    f"dashboard never became ready; page errors {page_errors}, "
+                    f"console errors {console_errors}\n{service.log_tail()}"
+                ) from None
+            assert page.locator("#map canvas.maplibregl-canvas").count() == 1
+            counts = page.evaluate(
+                """async () => {
+                    const map = window.cctwin.map;
+                    const cameras = await map.getSource('cameras').getData();
+                    const district = await map.getSource('district').getData();
+                    const kinds = cameras.features.map((f) => f.properties.kind);
+                    return {
+                        cameras: kinds.filter((k) => k === 'camera').length,
+                        cones: kinds.filter((k) => k === 'fov').length,
+                        district: district.features.map((f) => f.properties.name),
+                        rendered: map.queryRenderedFeatures({layers: ['camera-point']}).length,
+                    };
+                }"""
+            )
+            assert counts["cameras"] == 2, counts
+            assert counts["cones"] == 2, counts
+            assert counts["district"] == ["공덕동"], counts
+            assert counts["rendered"] == 2, counts
+            assert page.locator("#wall figure.tile").count() == 2
+            assert page.locator(".subtitle").inner_text() == "통합관제센터 디지털 트윈"
+            assert page.locator("#site-name").inner_text() == "공덕 관제센터"
+            # Live frames arrive once the workers have analysed one (a loaded <img> per tile).
+            page.wait_for_function(
+                "document.querySelectorAll('#wall figure.tile[data-loaded=\"1\"]').length === 2",
+                timeout=30_000,
+            )
+            page.wait_for_selector("#connection[data-state='live']", timeout=10_000)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-map.png"))
+
+            # --- an injected event opens an alert that reaches the page over SSE -------------
+            event = _inject(service, "gongdeok-1")
+            card = page.locator(".alert-card").first
+            card.wait_for(timeout=5_000)
+            alert_id = card.get_attribute("data-id")
+            assert alert_id
+            assert card.get_attribute("data-status") == "new"
+            assert card.locator(".title").inner_text().strip()
+            assert "공덕역 1번 출구" in card.locator(".meta").inner_text()
+            labels = card.locator("button.action").all_inner_texts()
+            assert labels == ["확인", "상향", "기각"], labels
+            page.locator(f"#timeline li.event[data-id='{event['id']}']").wait_for(timeout=5_000)
+            card.locator(
+                ".title"
+            ).click()  # select it: evidence (snapshot, events) shows beside the queue
+            page.locator("#evidence-body .evidence-events li.event").first.wait_for(timeout=5_000)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-alert.png"))
+
+            # --- one click acknowledges it -----------------------------------------------------
+            card.locator("button[data-to='acknowledged']").click()
+            deadline = time.monotonic() + 10
+            while True:
+                status, alert = _request(f"{service.base_url}/api/alerts/{alert_id}")
+                assert status == 200, alert
+                if alert["status"] == "acknowledged":
+                    break
+                assert time.monotonic() < deadline, f"alert still {alert['status']}"
+                time.sleep(0.2)
+            page.locator(f".alert-card[data-id='{alert_id}'][data-status='acknowledged']").wait_for(
+                timeout=5_000
+            )
+            page.screenshot(path=str(ARTIFACTS / "dashboard-acknowledged.png"))
+
+            # --- English, kept across a reload --------------------------------------------------
+            assert page.locator("#alerts-title").inner_text() == "경보"
+            page.locator("button[data-lang='en']").click()
+            assert page.locator("#alerts-title").inner_text() == "Alerts"
+            assert page.locator(".subtitle").inner_text() == "Control centre digital twin"
+            acknowledged = page.locator(f".alert-card[data-id='{alert_id}']")
+            assert acknowledged.locator("button.action").all_inner_texts() == [
+                "Escalate",
+                "Resolve",
+                "Dismiss",
+            ]
+            assert acknowledged.locator(".status").inner_text() == "Acknowledged"
+            page.reload()
+            page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
+            assert page.locator("#alerts-title").inner_text() == "Alerts"
+            assert page.evaluate("localStorage.getItem('cctwin.language')") == "en"
+            page.screenshot(path=str(ARTIFACTS / "dashboard-english.png"))
+        finally:
+            browser.close()
+    assert page_errors == [], page_errors

@@ -1,0 +1,232 @@
+"""`cctwin up` as a real process: API, SSE, alert workflow, crash safety and shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from cctwin.bench.clips import MovingBox, write_synthetic_clip
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("clip") / "walk.mp4"
+    box = MovingBox((40, 180), (600, 180), (30, 60), (0, 0, 255))
+    return write_synthetic_clip(
+        path, width=640, height=360, fps=10, seconds=4, gop=10, moving_boxes=[box]
+    )
+
+
+def write_config(folder: Path, clip: Path, port: int) -> Path:
+    camera = {
+        "source": {"url": str(clip), "loop": True, "pace": True},
+        "sampling": {"mode": "fps", "fps": 2},
+        "analytics": {"zones": [{"id": "yard", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}]},
+    }
+    config = {
+        "detector": {"type": "nanodet", "input_width": 416, "input_height": 256, "threads": 1},
+        "store": {"type": "sqlite", "path": str(folder / "cctwin.db")},
+        "media": {"path": str(folder / "media")},
+        "service": {"port": port, "workers": 1, "allow_event_injection": True},
+        "alerts": {
+            "rules": [
+                {"id": "yard-intrusion", "event_kinds": ["intrusion"], "severity": "high"},
+            ]
+        },
+        "cameras": [
+            {"id": "cam-a", "name": "A", **camera},
+            {"id": "cam-b", "name": "B", **camera},
+        ],
+    }
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    return path
+
+
+class Service:
+    """A `cctwin up` child process and an HTTP client for it."""
+
+    def __init__(self, config: Path, port: int) -> None:
+        self.config = config
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cctwin", "up", "--config", str(self.config)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    self.process.stderr.read().decode() if self.process.stderr else ""
+                )
+            try:
+                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("service did not start within 60 s")
+
+    def inject(self, camera: str = "cam-a", kind: str = "intrusion") -> dict[str, object]:
+        body = {
+            "kind": kind,
+            "camera_id": camera,
+            "rule_id": "yard",
+            "zone_id": "yard",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "track_id": 7,
+            "class_name": "person",
+            "confidence": 0.9,
+        }
+        response = httpx.post(self.url + "/api/events", json=body, timeout=10)
+        assert response.status_code == 201, response.text
+        created: dict[str, object] = response.json()
+        return created
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def service(tmp_path: Path, clip: Path) -> Iterator[Service]:
+    port = free_port()
+    running = Service(write_config(tmp_path, clip, port), port)
+    running.start()
+    yield running
+    running.stop()
+
+
+def test_cameras_come_online_and_report_live_frames(service: Service) -> None:
+    deadline = time.monotonic() + 60
+    cameras: list[dict[str, object]] = []
+    while time.monotonic() < deadline:
+        cameras = httpx.get(service.url + "/api/cameras").json()
+        if all(c["state"] == "online" for c in cameras):
+            break
+        time.sleep(0.5)
+    assert {c["id"]: c["state"] for c in cameras} == {"cam-a": "online", "cam-b": "online"}
+    live = httpx.get(service.url + "/api/cameras/cam-a/live.jpg")
+    assert live.status_code == 200
+    assert live.content[:2] == b"\xff\xd8"  # a JPEG
+    metrics = httpx.get(service.url + "/metrics").text
+    assert 'cctwin_camera_online{camera="cam-a"} 1' in metrics
+
+
+def test_an_event_opens_an_alert_that_reaches_sse_and_follows_the_workflow(
+    service: Service,
+) -> None:
+    received: list[tuple[str, dict[str, object]]] = []
+
+    def listen() -> None:
+        with httpx.stream("GET", service.url + "/api/stream", timeout=20) as response:
+            name = ""
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: ") and name in ("alert", "event"):
+                    received.append((name, json.loads(line[6:])))
+                    if name == "alert":
+                        return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    time.sleep(0.5)
+    event = service.inject()
+    listener.join(timeout=10)
+    kinds = [name for name, _ in received]
+    assert "event" in kinds
+    assert "alert" in kinds
+    alert = next(data for name, data in received if name == "alert")
+    assert alert["status"] == "new"
+    assert alert["severity"] == "high"
+    assert alert["event_ids"] == [event["id"]]
+    assert alert["title_ko"].startswith("침입")  # type: ignore[union-attr]
+
+    url = f"{service.url}/api/alerts/{alert['id']}"
+    moved = httpx.post(url + "/transitions", json={"to": "acknowledged", "by": "kim"})
+    assert moved.status_code == 200
+    assert moved.json()["assignee"] == "kim"
+    assert httpx.post(url + "/transitions", json={"to": "resolved"}).status_code == 200
+    illegal = httpx.post(url + "/transitions", json={"to": "acknowledged"})
+    assert illegal.status_code == 409
+    assert "resolved" in illegal.json()["detail"]
+    detail = httpx.get(url).json()
+    assert detail["status"] == "resolved"
+    assert [e["id"] for e in detail["events"]] == [event["id"]]
+
+
+def test_bad_requests_get_clear_4xx(service: Service) -> None:
+    assert httpx.get(service.url + "/api/alerts/nope").status_code == 404
+    assert httpx.get(service.url + "/api/events/nope").status_code == 404
+    assert httpx.get(service.url + "/api/cameras/nope").status_code == 404
+    bad_kind = httpx.get(service.url + "/api/events", params={"kind": "explosion"})
+    assert bad_kind.status_code == 422
+    assert "explosion" in bad_kind.text
+    naive = httpx.get(service.url + "/api/events", params={"since": "2026-01-01T00:00:00"})
+    assert naive.status_code == 422
+    assert httpx.get(service.url + "/api/events", params={"cursor": "%%%"}).status_code == 422
+    assert httpx.get(service.url + "/api/alerts", params={"status": "open"}).status_code == 422
+    missing = httpx.post(service.url + "/api/alerts/nope/transitions", json={"to": "resolved"})
+    assert missing.status_code == 404
+
+
+def test_events_reported_as_stored_survive_kill_9(tmp_path: Path, clip: Path) -> None:
+    port = free_port()
+    service = Service(write_config(tmp_path, clip, port), port)
+    service.start()
+    stored = [service.inject(camera="cam-b", kind="zone_enter")["id"] for _ in range(25)]
+    assert service.process is not None
+    os.kill(service.process.pid, signal.SIGKILL)
+    service.process.wait(10)
+    service.start()
+    try:
+        page = httpx.get(service.url + "/api/events", params={"camera": "cam-b", "limit": 1000})
+        found = {e["id"] for e in page.json()["items"]}
+        assert set(stored) <= found
+    finally:
+        service.stop()
+
+
+def test_sigterm_drains_within_10_s_with_an_sse_client_open(service: Service) -> None:
+    assert service.process is not None
+    with httpx.stream("GET", service.url + "/api/stream", timeout=30) as response:
+        assert response.status_code == 200
+        started = time.monotonic()
+        service.process.send_signal(signal.SIGTERM)
+        service.process.wait(15)
+        elapsed = time.monotonic() - started
+    assert elapsed < 10
+    assert service.process.returncode is not None
