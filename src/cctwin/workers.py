@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cctwin.config import CameraConfig, Config
+from cctwin.ingest.clips import ClipRecorder
 from cctwin.ingest.source import SourceStats
 from cctwin.types import CameraState, CameraStatus, Event, Frame, Observation
 
@@ -48,12 +49,23 @@ class LiveFrame:
     captured_at: datetime
 
 
-WorkerMessage = EventBatch | ObservationBatch | LiveFrame | CameraStatus
+@dataclass(frozen=True)
+class ClipReady:
+    """An MP4 cut around an event that an alert rule cares about (packets copied, not re-encoded)."""
+
+    camera_id: str
+    event_id: str
+    mp4: bytes
+    finished_at: datetime
+
+
+WorkerMessage = EventBatch | ObservationBatch | LiveFrame | CameraStatus | ClipReady
 
 
 @dataclass
 class _CameraRuntime:
     camera: CameraConfig
+    clips: ClipRecorder | None = None
     stats: SourceStats | None = None
     last_frame_monotonic: float = 0.0
     last_frame_at: datetime | None = None
@@ -78,6 +90,8 @@ def _read(runtime: _CameraRuntime, frames: queue.Queue[Frame], stop: threading.E
         if runtime.stats is not None:
             source.stats.reconnects = runtime.stats.reconnects + 1
         runtime.stats = source.stats
+        if runtime.clips is not None:
+            source.packet_listener = runtime.clips.on_packet
 
         def close_when_stopped(source: Any = source) -> None:
             stop.wait()
@@ -105,13 +119,21 @@ def run_worker(
     stop: Any,
 ) -> None:
     """Worker process entry point: read, detect (batched), track, analyse, report."""
+    from cctwin.alerts.rules import matches
     from cctwin.detect.detector import create_detector
     from cctwin.pipeline import CameraPipeline
     from cctwin.render import encode_jpeg, render_overlay
 
     logging.basicConfig(level=logging.WARNING)
+
     detector = create_detector(config.detector)
-    runtimes = {c.id: _CameraRuntime(c) for c in cameras}
+    media = config.media
+    runtimes = {
+        c.id: _CameraRuntime(
+            c, ClipRecorder(media.pre_roll_s, media.post_roll_s) if media.clips else None
+        )
+        for c in cameras
+    }
     pipelines = {c.id: CameraPipeline(c, config.tracker, c.sampling.fps or 5.0) for c in cameras}
     frames: queue.Queue[Frame] = queue.Queue(maxsize=max(4, 2 * len(cameras)))
     local_stop = threading.Event()
@@ -156,11 +178,22 @@ def run_worker(
                 outbox.put(
                     EventBatch(frame.camera_id, step.analysis.events, overlay, frame.captured_at)
                 )
+                # Clips only for events an alert rule wants: evidence, not a recording of all.
+                alerting = [
+                    e for e in step.analysis.events
+                    if any(matches(rule, e) for rule in config.alerts.rules)
+                ]  # fmt: skip
+                if alerting and runtime.clips is not None:
+                    runtime.clips.request(alerting[0].id, frame.stream_time_s)
             if step.analysis.observations:
                 outbox.put(ObservationBatch(step.analysis.observations))
             if overlay is not None and done - runtime.last_live >= LIVE_INTERVAL_S:
                 runtime.last_live = done
                 outbox.put(LiveFrame(frame.camera_id, overlay, frame.captured_at))
+        for runtime in runtimes.values():
+            if runtime.clips is not None:
+                for event_id, mp4 in runtime.clips.take_ready():
+                    outbox.put(ClipReady(runtime.camera.id, event_id, mp4, datetime.now(UTC)))
     local_stop.set()
     for reader in readers:
         reader.join(timeout=5)

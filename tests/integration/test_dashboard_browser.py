@@ -301,6 +301,28 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
             page.wait_for_selector("#connection[data-state='live']", timeout=10_000)
             page.screenshot(path=str(ARTIFACTS / "dashboard-map.png"))
 
+            # --- clicking a camera on the map shows its live tile -------------------------------
+            where = page.evaluate(
+                """() => {
+                    const map = window.cctwin.map;
+                    const feature = window.cctwin.state.camerasGeojson.features.find(
+                        (f) => f.properties.kind === 'camera' && f.properties.camera_id === 'gongdeok-2');
+                    const point = map.project(feature.geometry.coordinates);
+                    const box = map.getCanvas().getBoundingClientRect();
+                    return {x: box.left + point.x, y: box.top + point.y};
+                }"""
+            )
+            page.mouse.click(where["x"], where["y"])
+            popup_tile = page.locator(".maplibregl-popup figure.tile[data-camera='gongdeok-2']")
+            popup_tile.wait_for(timeout=5_000)
+            page.wait_for_function(
+                "document.querySelector('.maplibregl-popup figure.tile').dataset.loaded === '1'",
+                timeout=10_000,
+            )
+            page.screenshot(path=str(ARTIFACTS / "dashboard-camera.png"))
+            page.locator(".maplibregl-popup-close-button").click()
+            popup_tile.wait_for(state="detached", timeout=5_000)
+
             # --- an injected event opens an alert that reaches the page over SSE -------------
             event = _inject(service, "gongdeok-1")
             card = page.locator(".alert-card").first
@@ -317,6 +339,13 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
                 ".title"
             ).click()  # select it: evidence (snapshot, events) shows beside the queue
             page.locator("#evidence-body .evidence-events li.event").first.wait_for(timeout=5_000)
+            snapshot = page.locator("#evidence-body img.snapshot")
+            if snapshot.count():
+                page.wait_for_function(
+                    "(() => { const i = document.querySelector('#evidence-body img.snapshot');"
+                    " return i.complete && i.naturalWidth > 0; })()",
+                    timeout=10_000,
+                )
             page.screenshot(path=str(ARTIFACTS / "dashboard-alert.png"))
 
             # --- one click acknowledges it -----------------------------------------------------

@@ -230,3 +230,53 @@ def test_sigterm_drains_within_10_s_with_an_sse_client_open(service: Service) ->
         elapsed = time.monotonic() - started
     assert elapsed < 10
     assert service.process.returncode is not None
+
+
+@pytest.mark.rtsp
+def test_a_camera_that_goes_away_shows_offline_and_comes_back(tmp_path: Path, clip: Path) -> None:
+    from cctwin.bench.rtsp_server import RtspLoopServer, is_gstreamer_rtsp_available
+
+    if not is_gstreamer_rtsp_available():
+        pytest.skip("GStreamer RTSP server not installed (scripts/install-system-packages.sh)")
+    server = RtspLoopServer({"cam": clip})
+    server.start()
+    port = free_port()
+    config = write_config(tmp_path, clip, port)
+    data = yaml.safe_load(config.read_text())
+    data["cameras"] = [
+        {
+            "id": "street",
+            "source": {
+                "url": server.url("cam"),
+                "open_timeout_s": 3,
+                "read_timeout_s": 2,
+                "reconnect": {"initial_s": 0.5, "max_s": 2},
+            },
+            "sampling": {"mode": "fps", "fps": 2},
+        }
+    ]
+    data["service"]["status_interval_s"] = 1.0
+    config.write_text(yaml.safe_dump(data))
+    service = Service(config, port)
+    service.start()
+
+    def wait_for(state: str, within_s: float) -> dict[str, object]:
+        deadline = time.monotonic() + within_s
+        camera: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            camera = httpx.get(service.url + "/api/cameras/street").json()
+            if camera["state"] == state:
+                return camera
+            time.sleep(0.5)
+        raise AssertionError(f"camera still {camera.get('state')} after {within_s} s")
+
+    try:
+        wait_for("online", 60)
+        server.kill()
+        wait_for("offline", 30)
+        server.start()
+        back = wait_for("online", 60)
+        assert int(back["reconnects"]) >= 1  # type: ignore[call-overload]
+    finally:
+        service.stop()
+        server.stop()

@@ -81,6 +81,7 @@ class AlertRead(BaseModel):
     class_name: str | None
     event_ids: list[str]
     snapshot_url: str | None
+    clip_url: str | None
     notes: list[NoteRead]
     allowed_transitions: list[AlertStatus]
 
@@ -160,6 +161,7 @@ def alert_read(alert: Alert, titles: dict[str, str]) -> AlertRead:
         class_name=alert.class_name,
         event_ids=list(alert.event_ids),
         snapshot_url=f"/api/snapshots/{alert.snapshot_id}.jpg" if alert.snapshot_id else None,
+        clip_url=f"/api/clips/{alert.clip_id}.mp4" if alert.clip_id else None,
         notes=[
             NoteRead(author=n.author, text=n.text, written_at=n.written_at) for n in alert.notes
         ],

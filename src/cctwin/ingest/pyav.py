@@ -6,7 +6,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,8 @@ class PyAvSource:
         self.live = is_live(location)
         self._closed = threading.Event()
         self._container: Any = None
+        # Sees every compressed packet before decoding (event clips copy them).
+        self.packet_listener: Callable[[Any, Any, float], None] | None = None
         if not self.live and not Path(location).is_file():
             raise SourceError(f"{location}: no such file")
 
@@ -143,8 +145,8 @@ class PyAvSource:
                 if not self._wait_before_retry(backoff, first_open, exc):
                     return
                 continue
-            if not first_open:
-                self.stats.add("reconnects")
+            if not first_open and self.live:
+                self.stats.add("reconnects")  # a looping file starting over is not one
             first_open = False
             backoff.reset()
             try:
@@ -183,6 +185,7 @@ class PyAvSource:
         anchor = self._anchor(container)
         started = time.monotonic()
         first_pts: int | None = None
+        packet_base: int | None = None
         decoded_here = 0
         index_offset = self.stats.decoded if self.live else 0
         packets = container.demux(stream)
@@ -199,6 +202,11 @@ class PyAvSource:
                 return
             # Latency is measured from the packet's arrival, before any decoding work.
             arrived = time.monotonic()
+            # AVI and some cameras stamp only the decode time.
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            if self.packet_listener is not None and stamp is not None:
+                packet_base = stamp if packet_base is None else packet_base
+                self.packet_listener(stream, packet, (stamp - packet_base) * time_base)
             if keyframes_only and packet.pts is not None:
                 # Skipped frames are never decoded: count the stream's frames by timestamp.
                 first_pts = packet.pts if first_pts is None else first_pts

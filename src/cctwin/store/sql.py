@@ -8,7 +8,7 @@ import json
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cctwin.config import PostgresStoreConfig, SqliteStoreConfig, StoreConfig
 from cctwin.store.engine import WRITE, create_store_engine
@@ -166,8 +166,9 @@ class SqlStore:
 
     def close(self) -> None:
         if self._sqlite:
-            # Refreshes the planner statistics the indexes' choice depends on (cheap when fresh).
-            with self._writer.begin() as connection:
+            # Refreshes the planner statistics the indexes' choice depends on (cheap when
+            # fresh). Only an optimisation: a database locked past busy_timeout skips it.
+            with suppress(OperationalError), self._writer.begin() as connection:
                 connection.exec_driver_sql("PRAGMA optimize")
         self._engine.dispose()
 

@@ -18,6 +18,7 @@ from cctwin.api.schemas import (
     alert_read,
     event_read,
 )
+from cctwin.store.sql import AlertConflictError
 from cctwin.types import AlertStatus
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
@@ -64,6 +65,8 @@ async def move_alert(alert_id: str, body: TransitionCreate, services: ServicesDe
     except KeyError:
         raise HTTPException(404, f"no alert {alert_id!r}") from None
     except IllegalTransition as exc:
+        raise HTTPException(409, str(exc)) from None
+    except AlertConflictError as exc:  # another operator moved it first
         raise HTTPException(409, str(exc)) from None
     return alert_read(moved, services.titles(moved))
 

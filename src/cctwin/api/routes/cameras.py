@@ -60,3 +60,11 @@ async def snapshot(media_id: str, services: ServicesDep) -> FileResponse:
     if record is None:
         raise HTTPException(404, f"no snapshot {media_id!r}")
     return FileResponse(services.media.path_of(record), media_type="image/jpeg")
+
+
+@router.get("/api/clips/{media_id}.mp4", response_class=FileResponse)
+async def clip(media_id: str, services: ServicesDep) -> FileResponse:
+    record = await asyncio.to_thread(services.store.get_media, media_id)
+    if record is None:
+        raise HTTPException(404, f"no clip {media_id!r}")
+    return FileResponse(services.media.path_of(record), media_type="video/mp4")
