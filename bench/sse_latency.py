@@ -13,10 +13,6 @@ import argparse
 import json
 import os
 import platform
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,7 +21,6 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,15 +49,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="events posted per second")
     args = parser.parse_args()
     from cctwin.bench.clips import MovingBox, write_synthetic_clip
+    from cctwin.bench.service import ServiceProcess
 
     folder = Path(tempfile.mkdtemp(prefix="cctwin-sse-"))
     clip = write_synthetic_clip(
         folder / "clip.mp4", width=640, height=360, fps=10, seconds=6, gop=10,
         moving_boxes=[MovingBox((40, 180), (600, 180), (30, 60), (0, 0, 255))],
     )  # fmt: skip
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     camera = {
         "source": {"url": str(clip), "loop": True, "pace": True},
         "sampling": {"mode": "fps", "fps": 2},
@@ -72,23 +65,14 @@ def main() -> None:
         "detector": {"input_width": 416, "input_height": 256, "threads": 1},
         "store": {"path": str(folder / "cctwin.db")},
         "media": {"path": str(folder / "media")},
-        "service": {"port": port, "allow_event_injection": True},
+        "service": {"allow_event_injection": True},
         "alerts": {"rules": [{"id": "r", "event_kinds": ["intrusion"], "dedupe_s": 5}]},
         "cameras": [{"id": f"cam{i + 1}", **camera} for i in range(args.cameras)],
     }
-    (folder / "config.yaml").write_text(yaml.safe_dump(config))
-    service = subprocess.Popen(
-        [sys.executable, "-m", "cctwin", "up", "--config", str(folder / "config.yaml")],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    service = ServiceProcess(config, folder)
+    service.start()
+    url = service.url
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         time.sleep(15)  # let every camera start and the detector warm up
         sent: dict[str, float] = {}
         latencies: list[float] = []
@@ -153,11 +137,7 @@ def main() -> None:
             "rss_mb_max": round(max(memory), 1) if memory else None,
         }, indent=2))  # fmt: skip
     finally:
-        service.send_signal(signal.SIGTERM)
-        try:
-            service.wait(20)
-        except subprocess.TimeoutExpired:
-            service.kill()
+        service.stop()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from cctwin.errors import CctwinError
 
 if TYPE_CHECKING:
     from cctwin.config import CameraConfig, Config, SamplingConfig
+    from cctwin.evaluate.mot import MotRows
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="cctwin: CCTV control centre.")
 eval_app = typer.Typer(no_args_is_help=True, help="Score outputs against ground truth.")
@@ -133,17 +134,10 @@ def eval_tracking(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """MOTA, IDF1, precision, recall and ID switches (py-motmetrics)."""
-    from cctwin.evaluate.mot import read_mot
     from cctwin.evaluate.tracking import score_tracking
 
-    first, last = _frame_range(frames)
-    try:
-        truth = read_mot(gt).in_frames(first, last)
-        result = read_mot(tracks).in_frames(first, last)
-    except CctwinError as exc:
-        raise _fail(str(exc)) from None
-    scores = score_tracking(truth, result, iou).as_dict()
-    _print_scores(scores, as_json, "tracking")
+    truth, result = _read_mot_pair(gt, tracks, frames)
+    _print_scores(score_tracking(truth, result, iou).as_dict(), as_json, "tracking")
 
 
 @eval_app.command("detection")
@@ -158,15 +152,20 @@ def eval_detection(
 ) -> None:
     """Box precision, recall and AP at an IoU threshold (default 0.5)."""
     from cctwin.evaluate.detection import score_detections
+
+    truth, found = _read_mot_pair(gt, detections, frames)
+    _print_scores(score_detections(truth, found, iou).as_dict(), as_json, "detection")
+
+
+def _read_mot_pair(gt: Path, result: Path, frames: str | None) -> tuple[MotRows, MotRows]:
+    """Ground truth and a result, cut to the same frames; a bad file exits 2 with its reason."""
     from cctwin.evaluate.mot import read_mot
 
     first, last = _frame_range(frames)
     try:
-        truth = read_mot(gt).in_frames(first, last)
-        found = read_mot(detections).in_frames(first, last)
+        return read_mot(gt).in_frames(first, last), read_mot(result).in_frames(first, last)
     except CctwinError as exc:
         raise _fail(str(exc)) from None
-    _print_scores(score_detections(truth, found, iou).as_dict(), as_json, "detection")
 
 
 def _print_scores(scores: dict[str, float | int], as_json: bool, title: str) -> None:

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from cctwin.bench.clips import MovingBox, write_synthetic_clip
+from cctwin.bench.service import ServiceProcess
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +29,17 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def write_config(folder: Path, clip: Path, port: int) -> Path:
+def service_config(folder: Path, clip: Path) -> dict[str, Any]:
     camera = {
         "source": {"url": str(clip), "loop": True, "pace": True},
         "sampling": {"mode": "fps", "fps": 2},
         "analytics": {"zones": [{"id": "yard", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}]},
     }
-    config = {
+    return {
         "detector": {"type": "nanodet", "input_width": 416, "input_height": 256, "threads": 1},
         "store": {"type": "sqlite", "path": str(folder / "cctwin.db")},
         "media": {"path": str(folder / "media")},
-        "service": {"port": port, "workers": 1, "allow_event_injection": True},
+        "service": {"workers": 1, "allow_event_injection": True},
         "alerts": {
             "rules": [
                 {"id": "yard-intrusion", "event_kinds": ["intrusion"], "severity": "high"},
@@ -60,76 +50,34 @@ def write_config(folder: Path, clip: Path, port: int) -> Path:
             {"id": "cam-b", "name": "B", **camera},
         ],
     }
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True))
-    return path
 
 
-class Service:
-    """A `cctwin up` child process and an HTTP client for it."""
-
-    def __init__(self, config: Path, port: int) -> None:
-        self.config = config
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cctwin", "up", "--config", str(self.config)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(
-                    self.process.stderr.read().decode() if self.process.stderr else ""
-                )
-            try:
-                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise AssertionError("service did not start within 60 s")
-
-    def inject(self, camera: str = "cam-a", kind: str = "intrusion") -> dict[str, object]:
-        body = {
-            "kind": kind,
-            "camera_id": camera,
-            "rule_id": "yard",
-            "zone_id": "yard",
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "track_id": 7,
-            "class_name": "person",
-            "confidence": 0.9,
-        }
-        response = httpx.post(self.url + "/api/events", json=body, timeout=10)
-        assert response.status_code == 201, response.text
-        created: dict[str, object] = response.json()
-        return created
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def inject(
+    service: ServiceProcess, camera: str = "cam-a", kind: str = "intrusion"
+) -> dict[str, Any]:
+    body = {
+        "kind": kind,
+        "camera_id": camera,
+        "rule_id": "yard",
+        "zone_id": "yard",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "track_id": 7,
+        "class_name": "person",
+        "confidence": 0.9,
+    }
+    response = httpx.post(service.url + "/api/events", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
 
 
 @pytest.fixture
-def service(tmp_path: Path, clip: Path) -> Iterator[Service]:
-    port = free_port()
-    running = Service(write_config(tmp_path, clip, port), port)
-    running.start()
-    yield running
-    running.stop()
+def service(tmp_path: Path, clip: Path) -> Iterator[ServiceProcess]:
+    with ServiceProcess(service_config(tmp_path, clip), tmp_path) as running:
+        yield running
 
 
-def test_cameras_come_online_and_report_live_frames(service: Service) -> None:
+def test_cameras_come_online_and_report_live_frames(service: ServiceProcess) -> None:
     deadline = time.monotonic() + 60
     cameras: list[dict[str, object]] = []
     while time.monotonic() < deadline:
@@ -146,7 +94,7 @@ def test_cameras_come_online_and_report_live_frames(service: Service) -> None:
 
 
 def test_an_event_opens_an_alert_that_reaches_sse_and_follows_the_workflow(
-    service: Service,
+    service: ServiceProcess,
 ) -> None:
     received: list[tuple[str, dict[str, object]]] = []
 
@@ -164,7 +112,7 @@ def test_an_event_opens_an_alert_that_reaches_sse_and_follows_the_workflow(
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     time.sleep(0.5)
-    event = service.inject()
+    event = inject(service)
     listener.join(timeout=10)
     kinds = [name for name, _ in received]
     assert "event" in kinds
@@ -188,7 +136,7 @@ def test_an_event_opens_an_alert_that_reaches_sse_and_follows_the_workflow(
     assert [e["id"] for e in detail["events"]] == [event["id"]]
 
 
-def test_bad_requests_get_clear_4xx(service: Service) -> None:
+def test_bad_requests_get_clear_4xx(service: ServiceProcess) -> None:
     assert httpx.get(service.url + "/api/alerts/nope").status_code == 404
     assert httpx.get(service.url + "/api/events/nope").status_code == 404
     assert httpx.get(service.url + "/api/cameras/nope").status_code == 404
@@ -204,13 +152,10 @@ def test_bad_requests_get_clear_4xx(service: Service) -> None:
 
 
 def test_events_reported_as_stored_survive_kill_9(tmp_path: Path, clip: Path) -> None:
-    port = free_port()
-    service = Service(write_config(tmp_path, clip, port), port)
+    service = ServiceProcess(service_config(tmp_path, clip), tmp_path)
     service.start()
-    stored = [service.inject(camera="cam-b", kind="zone_enter")["id"] for _ in range(25)]
-    assert service.process is not None
-    os.kill(service.process.pid, signal.SIGKILL)
-    service.process.wait(10)
+    stored = [inject(service, camera="cam-b", kind="zone_enter")["id"] for _ in range(25)]
+    service.kill()  # SIGKILL: no shutdown code runs
     service.start()
     try:
         page = httpx.get(service.url + "/api/events", params={"camera": "cam-b", "limit": 1000})
@@ -220,7 +165,7 @@ def test_events_reported_as_stored_survive_kill_9(tmp_path: Path, clip: Path) ->
         service.stop()
 
 
-def test_sigterm_drains_within_10_s_with_an_sse_client_open(service: Service) -> None:
+def test_sigterm_drains_within_10_s_with_an_sse_client_open(service: ServiceProcess) -> None:
     assert service.process is not None
     with httpx.stream("GET", service.url + "/api/stream", timeout=30) as response:
         assert response.status_code == 200
@@ -240,9 +185,7 @@ def test_a_camera_that_goes_away_shows_offline_and_comes_back(tmp_path: Path, cl
         pytest.skip("GStreamer RTSP server not installed (scripts/install-system-packages.sh)")
     server = RtspLoopServer({"cam": clip})
     server.start()
-    port = free_port()
-    config = write_config(tmp_path, clip, port)
-    data = yaml.safe_load(config.read_text())
+    data = service_config(tmp_path, clip)
     data["cameras"] = [
         {
             "id": "street",
@@ -256,8 +199,7 @@ def test_a_camera_that_goes_away_shows_offline_and_comes_back(tmp_path: Path, cl
         }
     ]
     data["service"]["status_interval_s"] = 1.0
-    config.write_text(yaml.safe_dump(data))
-    service = Service(config, port)
+    service = ServiceProcess(data, tmp_path)
     service.start()
 
     def wait_for(state: str, within_s: float) -> dict[str, object]:
