@@ -157,6 +157,43 @@ def eval_detection(
     _print_scores(score_detections(truth, found, iou).as_dict(), as_json, "detection")
 
 
+@eval_app.command("counting")
+def eval_counting(
+    dataset: Annotated[
+        Path, typer.Option(help="images/ + ground-truth/ (GT_<stem>.mat or <stem>.json).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
+) -> None:
+    """Crowd counting: MAE, RMSE and relative MAE per image set."""
+    from cctwin.evaluate.counting import counting_eval_command
+
+    raise typer.Exit(counting_eval_command(dataset, as_json, plots))
+
+
+@eval_app.command("fire")
+def eval_fire(
+    dataset: Annotated[Path, typer.Option(help="fire_images/ (positives) + normal_images/.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fire classification: precision, recall, F1 and false-positive rate."""
+    from cctwin.evaluate.fire import fire_eval_command
+
+    raise typer.Exit(fire_eval_command(dataset, as_json))
+
+
+@eval_app.command("water")
+def eval_water(
+    dataset: Annotated[Path, typer.Option(help="images/ + masks/ (same stem, > 127 = water).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
+) -> None:
+    """Water segmentation: mean IoU and pixel F1."""
+    from cctwin.evaluate.water import water_eval_command
+
+    raise typer.Exit(water_eval_command(dataset, as_json, plots))
+
+
 def _read_mot_pair(gt: Path, result: Path, frames: str | None) -> tuple[MotRows, MotRows]:
     """Ground truth and a result, cut to the same frames; a bad file exits 2 with its reason."""
     from cctwin.evaluate.mot import read_mot

@@ -1,0 +1,1 @@
+"""Crowd analytics: ground-plane calibration, density per square metre and risk levels."""

@@ -1,0 +1,175 @@
+"""Still-image fire scoring (trained classifier) and temporally confirmed video findings."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from cctwin.analytics.fire.features import (
+    BackboneEmbedder,
+    UInt8Array,
+    flame_mask,
+    image_features,
+    smoke_score,
+)
+
+Split = Literal["train", "validation", "test"]
+
+
+def split_of(relative_name: str) -> Split:
+    """Deterministic 50/25/25 split from the SHA-256 of `class_dir/file_name`."""
+    bucket = int(hashlib.sha256(relative_name.encode()).hexdigest()[:8], 16) % 4
+    return "train" if bucket < 2 else "validation" if bucket == 2 else "test"
+
+
+def name_hash(relative_name: str) -> str:
+    """Short hash stored in the model for each training/validation image."""
+    return hashlib.sha256(relative_name.encode()).hexdigest()[:16]
+
+
+def bundled_classifier() -> Path:
+    """Path of the bundled fire classifier weights."""
+    return Path(
+        str(resources.files("cctwin.analytics.fire").joinpath("models/fire-classifier.npz"))
+    )
+
+
+@dataclass(frozen=True)
+class FireScore:
+    """Fire probability, unvalidated smoke cue and the flame-coloured region, if any."""
+
+    fire: float
+    smoke: float
+    region_xyxy: tuple[int, int, int, int] | None
+
+
+@dataclass(frozen=True)
+class FireFinding:
+    """A temporally confirmed fire or smoke finding for one camera."""
+
+    kind: Literal["buildingFire", "smoke"]
+    confidence: float
+    region_xyxy: tuple[int, int, int, int] | None
+    occurred_at: datetime
+
+
+def flame_region(image_bgr: UInt8Array) -> tuple[int, int, int, int] | None:
+    """Bounding box of flame-coloured pixels, or None when there are too few to matter."""
+    ys, xs = np.nonzero(flame_mask(image_bgr))
+    if len(xs) < 0.001 * image_bgr.shape[0] * image_bgr.shape[1]:
+        return None
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+class FireDetector:
+    """Logistic-regression fire classifier over classical cues plus a NanoDet-g embedding."""
+
+    def __init__(self, model: Path | None = None, threads: int = 1) -> None:
+        data = np.load(model or bundled_classifier())
+        self.weights = np.asarray(data["weights"], dtype=np.float32)
+        self.bias = float(data["bias"])
+        self.mean = np.asarray(data["mean"], dtype=np.float32)
+        self.std = np.asarray(data["std"], dtype=np.float32)
+        self.threshold = float(data["threshold"])
+        self.training_hashes: frozenset[str] = frozenset(str(h) for h in data["training_hashes"])
+        self.embedder = BackboneEmbedder(threads=threads)
+
+    def probability(self, features: npt.NDArray[np.float32]) -> float:
+        """Classifier probability of fire for one feature vector."""
+        z = float(((features - self.mean) / self.std) @ self.weights) + self.bias
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def score(self, image_bgr: UInt8Array) -> FireScore:
+        """Score a still BGR image."""
+        fire = self.probability(image_features(image_bgr, self.embedder))
+        return FireScore(
+            fire=fire, smoke=smoke_score(image_bgr), region_xyxy=flame_region(image_bgr)
+        )
+
+
+FLICKER_GRID = (64, 36)
+
+
+def _coarse_mask(image_bgr: UInt8Array) -> npt.NDArray[np.float32]:
+    """Flame mask on a coarse grid, so masks from frames of any size can be compared."""
+    mask = flame_mask(image_bgr).astype(np.float32)
+    return np.asarray(cv2.resize(mask, FLICKER_GRID, interpolation=cv2.INTER_AREA), np.float32)
+
+
+def _flicker(
+    masks: deque[npt.NDArray[np.float32]],
+    region: tuple[int, int, int, int] | None,
+    width: int,
+    height: int,
+) -> float:
+    """Mean per-cell temporal variance of the flame mask inside the region (0 if no region)."""
+    if region is None or len(masks) < 2:
+        return 0.0
+    gx, gy = FLICKER_GRID
+    x1, y1 = region[0] * gx // width, region[1] * gy // height
+    x2, y2 = max(x1 + 1, -(-region[2] * gx // width)), max(y1 + 1, -(-region[3] * gy // height))
+    stack = np.stack(list(masks))[:, y1:y2, x1:x2]
+    return float(stack.var(axis=0).mean())
+
+
+class StillScorer(Protocol):
+    """What the video analyzer needs: a decision threshold and a still-image `score`."""
+
+    threshold: float
+
+    def score(self, image_bgr: UInt8Array) -> FireScore: ...
+
+
+class FireAnalyzer:
+    """Per-camera video confirmation: k of the last n scores above threshold, plus flicker."""
+
+    def __init__(
+        self,
+        scorer: StillScorer,
+        every: int = 5,
+        k: int = 3,
+        n: int = 5,
+        smoke_threshold: float = 0.5,
+        min_flicker: float = 0.02,
+    ) -> None:
+        self.scorer = scorer
+        self.every, self.k, self.n = every, k, n
+        self.smoke_threshold = smoke_threshold
+        self.min_flicker = min_flicker
+        self._frames: dict[str, int] = {}
+        self._fire: dict[str, deque[bool]] = {}
+        self._smoke: dict[str, deque[bool]] = {}
+        self._flame: dict[str, deque[npt.NDArray[np.float32]]] = {}
+
+    def update(
+        self, camera_id: str, image_bgr: UInt8Array, occurred_at: datetime
+    ) -> list[FireFinding]:
+        """Feed one frame; returns findings only when confirmation is met on an analysed frame."""
+        index = self._frames.get(camera_id, 0)
+        self._frames[camera_id] = index + 1
+        if index % self.every:
+            return []
+        score = self.scorer.score(image_bgr)
+        fire_hist = self._fire.setdefault(camera_id, deque(maxlen=self.n))
+        smoke_hist = self._smoke.setdefault(camera_id, deque(maxlen=self.n))
+        flame_hist = self._flame.setdefault(camera_id, deque(maxlen=self.n))
+        fire_hist.append(score.fire >= self.scorer.threshold)
+        smoke_hist.append(score.smoke >= self.smoke_threshold)
+        flame_hist.append(_coarse_mask(image_bgr))
+        findings: list[FireFinding] = []
+        # Real flames flicker; a static red sign or sunset keeps the same flame-coloured pixels.
+        flicker = _flicker(flame_hist, score.region_xyxy, image_bgr.shape[1], image_bgr.shape[0])
+        if sum(fire_hist) >= self.k and flicker >= self.min_flicker:
+            findings.append(FireFinding("buildingFire", score.fire, score.region_xyxy, occurred_at))
+        if sum(smoke_hist) >= self.k:
+            findings.append(FireFinding("smoke", score.smoke, None, occurred_at))
+        return findings

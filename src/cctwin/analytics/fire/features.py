@@ -1,0 +1,141 @@
+"""Classical colour cues and NanoDet-g backbone embeddings for fire and smoke."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import onnx
+import onnxruntime as ort
+
+FloatArray = npt.NDArray[np.float32]
+UInt8Array = npt.NDArray[np.uint8]
+
+# Output of the last CSP stage (stride 32, 512 channels), just before the PAN neck: the most
+# semantic map not yet specialised to COCO boxes. It beat earlier and neck maps on the
+# validation split (AUC 0.92 vs 0.87-0.93 for 256-d maps, all within noise on 83 images).
+EMBEDDING_TENSOR = "concat_62"
+EMBEDDING_DIM = 512
+EMBED_SIZE = 416
+MEAN = np.array([103.53, 116.28, 123.675], dtype=np.float32)
+STD = np.array([57.375, 57.12, 58.395], dtype=np.float32)
+CLASSICAL_NAMES = (
+    "flame_fraction",
+    "hot_fraction",
+    "mean_h",
+    "mean_s",
+    "mean_v",
+    "std_s",
+    "std_v",
+    "skew_r",
+    "smoke_fraction",
+    "edge_density",
+    "contrast",
+)
+
+
+def flame_mask(image_bgr: UInt8Array) -> npt.NDArray[np.bool_]:
+    """Pixels that satisfy the classic RGB/YCbCr flame rules (R > G > B, R bright, Cr > Cb)."""
+    b, g, r = (image_bgr[..., i].astype(np.int16) for i in range(3))
+    ycrcb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2YCrCb).astype(np.int16)
+    y, cr, cb = ycrcb[..., 0], ycrcb[..., 1], ycrcb[..., 2]
+    mask: npt.NDArray[np.bool_] = (r > g) & (g > b) & (r > 180) & (y > cb) & (cr > cb + 20)
+    return mask
+
+
+def hot_mask(image_bgr: UInt8Array) -> npt.NDArray[np.bool_]:
+    """Bright, saturated red-to-yellow pixels (hue 0-35 degrees in OpenCV's 0-180 scale)."""
+    hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV)
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    mask: npt.NDArray[np.bool_] = (h <= 35) & (s >= 120) & (v >= 180)
+    return mask
+
+
+def smoke_mask(image_bgr: UInt8Array) -> npt.NDArray[np.bool_]:
+    """Low-saturation, mid-grey pixels: the colour of smoke (and, alas, of fog and concrete)."""
+    hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV)
+    s, v = hsv[..., 1], hsv[..., 2]
+    mask: npt.NDArray[np.bool_] = (s < 40) & (v > 80) & (v < 220)
+    return mask
+
+
+def classical_features(image_bgr: UInt8Array) -> FloatArray:
+    """Colour-rule fractions, HSV moments, smoke grey fraction and edge density (11 values)."""
+    small = _shrink(image_bgr, 256)
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV).astype(np.float32)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    edges = cv2.Canny(gray, 100, 200)
+    r = small[..., 2].astype(np.float32)
+    r_std = float(r.std()) + 1e-6
+    skew_r = float(((r - r.mean()) ** 3).mean()) / r_std**3
+    values = [
+        float(flame_mask(small).mean()),
+        float(hot_mask(small).mean()),
+        float(hsv[..., 0].mean()) / 180.0,
+        float(hsv[..., 1].mean()) / 255.0,
+        float(hsv[..., 2].mean()) / 255.0,
+        float(hsv[..., 1].std()) / 255.0,
+        float(hsv[..., 2].std()) / 255.0,
+        skew_r,
+        float(smoke_mask(small).mean()),
+        float((edges > 0).mean()),
+        float(gray.std()) / 255.0,
+    ]
+    return np.asarray(values, dtype=np.float32)
+
+
+def smoke_score(image_bgr: UInt8Array) -> float:
+    """Heuristic 0-1 smoke cue: grey fraction weighted by edge loss. Unvalidated (no labels)."""
+    features = classical_features(image_bgr)
+    grey = features[CLASSICAL_NAMES.index("smoke_fraction")]
+    edges = features[CLASSICAL_NAMES.index("edge_density")]
+    # Smoke veils texture, so a grey image with few edges is more smoke-like than grey concrete.
+    return float(np.clip(grey * (1.0 - min(1.0, edges * 8.0)), 0.0, 1.0))
+
+
+def _shrink(image_bgr: UInt8Array, longest: int) -> UInt8Array:
+    height, width = image_bgr.shape[:2]
+    scale = longest / max(height, width)
+    if scale >= 1.0:
+        return image_bgr
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def bundled_backbone() -> Path:
+    """Path of the bundled NanoDet-g ONNX file that the embedding is taken from."""
+    return Path(str(resources.files("cctwin.detect").joinpath("models/nanodet-g-416.onnx")))
+
+
+class BackboneEmbedder:
+    """Global-average-pooled NanoDet-g backbone features (512-d), exposed in memory only."""
+
+    def __init__(self, model: Path | None = None, threads: int = 1) -> None:
+        graph = onnx.load(str(model or bundled_backbone()))
+        # Adding a graph output to the in-memory copy leaves the file on disk untouched.
+        graph.graph.output.append(
+            onnx.helper.make_tensor_value_info(EMBEDDING_TENSOR, onnx.TensorProto.FLOAT, None)
+        )
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            graph.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+        self.input_name = self.session.get_inputs()[0].name
+
+    def embed(self, image_bgr: UInt8Array) -> FloatArray:
+        """One 512-d embedding for the whole image (BGR, any size)."""
+        resized = cv2.resize(image_bgr, (EMBED_SIZE, EMBED_SIZE), interpolation=cv2.INTER_AREA)
+        blob = ((resized.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)[None]
+        (feature,) = self.session.run([EMBEDDING_TENSOR], {self.input_name: blob})
+        pooled: FloatArray = np.asarray(feature, dtype=np.float32).mean(axis=(2, 3))[0]
+        return pooled
+
+
+def image_features(image_bgr: UInt8Array, embedder: BackboneEmbedder) -> FloatArray:
+    """Classical cues followed by the backbone embedding: the classifier's input vector."""
+    return np.concatenate([classical_features(image_bgr), embedder.embed(image_bgr)])

@@ -1,0 +1,1 @@
+"""Flood monitoring: water coverage and level inside an operator-drawn ROI."""

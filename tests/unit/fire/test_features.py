@@ -1,0 +1,45 @@
+"""Fire features: colour cues on synthetic images and the backbone embedding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cctwin.analytics.fire.features import (
+    CLASSICAL_NAMES,
+    EMBEDDING_DIM,
+    BackboneEmbedder,
+    classical_features,
+    smoke_score,
+)
+
+
+def _grey() -> np.ndarray:
+    return np.full((240, 320, 3), 128, dtype=np.uint8)
+
+
+def _orange_blob() -> np.ndarray:
+    image = _grey()
+    image[60:180, 100:220] = (20, 140, 255)  # BGR saturated orange
+    return image
+
+
+def test_orange_blob_raises_flame_fraction() -> None:
+    flame = CLASSICAL_NAMES.index("flame_fraction")
+    hot = CLASSICAL_NAMES.index("hot_fraction")
+    grey, orange = classical_features(_grey()), classical_features(_orange_blob())
+    assert grey[flame] == 0.0
+    assert orange[flame] > 0.15
+    assert orange[hot] > grey[hot]
+
+
+def test_grey_image_is_more_smoke_like_than_orange() -> None:
+    assert smoke_score(_grey()) > smoke_score(_orange_blob())
+
+
+def test_embedding_dimension_and_determinism() -> None:
+    embedder = BackboneEmbedder()
+    first = embedder.embed(_orange_blob())
+    second = embedder.embed(_orange_blob())
+    assert first.shape == (EMBEDDING_DIM,)
+    assert first.dtype == np.float32
+    np.testing.assert_array_equal(first, second)
