@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cctwin.config import CameraConfig, Config, SamplingConfig, SourceConfig
+from cctwin.config import CameraConfig, Config, SamplingConfig, SamplingMode, SourceConfig
 from cctwin.detect.detector import Detector, create_detector
 from cctwin.evaluate.mot import write_mot_rows
 from cctwin.ingest.pyav import PyAvSource
@@ -80,9 +80,10 @@ def analyze_source(
     sampling: SamplingConfig,
     detector: Detector | None = None,
     on_progress: ProgressCallback | None = None,
+    info: StreamInfo | None = None,
 ) -> dict[str, Any]:
     """Analyse a whole file (or a live stream until it stops); returns the summary written."""
-    info = probe(source, camera.source)
+    info = info or probe(source, camera.source)
     analysed_fps = _analysed_rate(info.fps, sampling)
     clock = StageClock()
     reader = PyAvSource(camera.id, camera.source, sampling, url=source)
@@ -147,8 +148,6 @@ def analyze_source(
 
 
 def _analysed_rate(source_fps: float, sampling: SamplingConfig) -> float:
-    from cctwin.config import SamplingMode
-
     if sampling.mode is SamplingMode.EVERY:
         return source_fps / sampling.every
     if sampling.mode is SamplingMode.FPS:

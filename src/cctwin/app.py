@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from cctwin.alerts.engine import AlertEngine, title_for
@@ -59,12 +59,6 @@ class Services:
             c.id: CameraStatus(c.id, CameraState.STARTING, datetime.now(UTC))
             for c in config.cameras
         }
-        for stored in self.store.camera_statuses():
-            if stored.camera_id in self.statuses:
-                # Until its worker reports, a camera is "starting", whatever it was before.
-                self.statuses[stored.camera_id] = CameraStatus(
-                    stored.camera_id, CameraState.STARTING, datetime.now(UTC)
-                )
         self.live: dict[str, LiveFrame] = {}
         self._titles: OrderedDict[str, dict[str, str]] = OrderedDict()
         self._alert_of_event: OrderedDict[str, str] = OrderedDict()
@@ -209,8 +203,6 @@ class Services:
             alert = await asyncio.to_thread(self.store.get_alert, alert_id)
             if alert is None or alert.clip_id is not None:
                 return
-            from dataclasses import replace
-
             alert = replace(alert, clip_id=record.id)
             await asyncio.to_thread(self.store.save_alert, alert)
             if alert.is_open:
@@ -267,8 +259,6 @@ class Services:
 
 
 def _with_snapshot(alert: Alert, snapshot_id: str | None) -> Alert:
-    from dataclasses import replace
-
     return alert if snapshot_id is None else replace(alert, snapshot_id=snapshot_id)
 
 

@@ -120,6 +120,7 @@ def _run_analysis(
             camera,
             sampling,
             on_progress=lambda index: progress.update(task, completed=index),
+            info=info,
         )
 
 

@@ -112,6 +112,20 @@ def _read(runtime: _CameraRuntime, frames: queue.Queue[Frame], stop: threading.E
             stop.wait(2.0)  # a file ended or a source failed: start again (demo loops)
 
 
+def next_batch(frames: queue.Queue[Frame], size: int, timeout_s: float) -> list[Frame]:
+    """Wait for one frame, then take whatever else is ready (any camera), up to `size`."""
+    try:
+        batch = [frames.get(timeout=timeout_s)]
+    except queue.Empty:
+        return []
+    while len(batch) < size:
+        try:
+            batch.append(frames.get_nowait())
+        except queue.Empty:
+            break
+    return batch
+
+
 def run_worker(
     cameras: Sequence[CameraConfig],
     config: Config,
@@ -150,15 +164,9 @@ def run_worker(
             for runtime in runtimes.values():
                 outbox.put(_status(runtime, now))
             next_status = now + config.service.status_interval_s
-        try:
-            batch = [frames.get(timeout=0.2)]
-        except queue.Empty:
+        batch = next_batch(frames, config.detector.batch_size, 0.2)
+        if not batch:
             continue
-        while len(batch) < config.detector.batch_size:
-            try:
-                batch.append(frames.get_nowait())
-            except queue.Empty:
-                break
         for frame, detections in zip(batch, detector.detect(batch), strict=True):
             runtime = runtimes[frame.camera_id]
             step = pipelines[frame.camera_id].step(frame, detections)

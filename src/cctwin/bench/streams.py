@@ -148,6 +148,7 @@ def run_worker(
     """Analyse `cameras` for `seconds` after all of them delivered a frame; report a tally."""
     from cctwin.detect.detector import create_detector
     from cctwin.pipeline import CameraPipeline
+    from cctwin.workers import next_batch
 
     detector = None if decode_only else create_detector(config.detector)
     pipelines = {c.id: CameraPipeline(c, config.tracker, c.sampling.fps or 1.0) for c in cameras}
@@ -167,15 +168,9 @@ def run_worker(
     deadline = time.monotonic() + 30 + seconds  # no camera at all within 30 s ends the trial
     batch_size = config.detector.batch_size
     while time.monotonic() < deadline:
-        try:
-            batch = [frames.get(timeout=0.5)]
-        except queue.Empty:
+        batch = next_batch(frames, batch_size, 0.5)
+        if not batch:
             continue
-        while len(batch) < batch_size:
-            try:
-                batch.append(frames.get_nowait())
-            except queue.Empty:
-                break
         if detector is not None:
             detections = detector.detect(batch)
             for frame, found in zip(batch, detections, strict=True):
