@@ -523,7 +523,10 @@ function observationSummary(cameraId) {
     .map((o) => {
       const key = `observation.${o.kind}`;
       const value = formatValue(o.value);
-      return `${o.rule_id} ${tOr(key, null) === null ? `${o.kind} ${value}` : t(key, { value })}`;
+      const level = o.level ? ` ${tOr(`level.${o.level}`, o.level)}` : "";
+      const method = o.method ? ` (${tOr(`method.${o.method}`, o.method)})` : "";
+      const text = tOr(key, null) === null ? `${o.kind} ${value}` : t(key, { value });
+      return `${o.rule_id} ${text}${level}${method}`;
     })
     .join(" · ");
 }
@@ -727,6 +730,8 @@ function renderEvidence() {
 function renderEventRow(event) {
   const details = [cameraName(event.camera_id), event.zone_id || event.rule_id, classLabel(event.class_name)];
   if (event.direction) details.push(tOr(`direction.${event.direction}`, event.direction));
+  if (event.level) details.push(tOr(`level.${event.level}`, event.level));
+  if (event.value !== undefined && event.value !== null) details.push(formatValue(event.value));
   if (event.dwell_s !== undefined && event.dwell_s !== null) {
     details.push(t("event.dwell", { value: Math.round(event.dwell_s) }));
   }
@@ -774,6 +779,7 @@ async function loadCameras() {
   try {
     const cameras = await api("/api/cameras");
     state.cameras = new Map(cameras.map((c) => [c.id, c]));
+    for (const observation of await api("/api/observations")) rememberObservation(observation);
   } catch (error) {
     toast(error.message);
   }
@@ -835,12 +841,16 @@ function connectStream() {
   stream.addEventListener("observation", (message) => {
     const observation = parse(message);
     if (!observation) return;
-    const perCamera = state.observations.get(observation.camera_id) || new Map();
-    perCamera.set(`${observation.rule_id}/${observation.kind}`, observation);
-    state.observations.set(observation.camera_id, perCamera);
+    rememberObservation(observation);
     updateTileState(observation.camera_id);
   });
   return stream;
+}
+
+function rememberObservation(observation) {
+  const perCamera = state.observations.get(observation.camera_id) || new Map();
+  perCamera.set(`${observation.rule_id}/${observation.kind}`, observation);
+  state.observations.set(observation.camera_id, perCamera);
 }
 
 async function resync() {

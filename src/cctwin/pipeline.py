@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cctwin.analytics.camera import CameraAnalytics
+from cctwin.analytics.safety import SafetyModels, build_safety
 from cctwin.config import CameraConfig, ObjectFilterConfig, TrackerConfig
 from cctwin.detect.labels import COCO_LABELS
 from cctwin.track.tracker import create_tracker
@@ -71,10 +72,13 @@ class CameraPipeline:
         tracker: TrackerConfig,
         frame_rate: float,
         clock: StageClock | None = None,
+        models: SafetyModels | None = None,
     ) -> None:
         self.camera = camera
         self.tracker = create_tracker(tracker, frame_rate)
-        self.analytics = CameraAnalytics(camera.id, camera.analytics)
+        # Pass one SafetyModels to every camera of a process so each model loads once.
+        safety = build_safety(camera.id, camera.analytics, models or SafetyModels())
+        self.analytics = CameraAnalytics(camera.id, camera.analytics, safety)
         self.clock = clock or StageClock()
 
     def step(self, frame: Frame, detections: Detections) -> StepResult:

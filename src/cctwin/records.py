@@ -27,6 +27,12 @@ def event_record(event: Event) -> dict[str, Any]:
         record["direction"] = event.direction.value
     if event.dwell_s is not None:
         record["dwell_s"] = event.dwell_s
+    if event.level is not None:
+        record["level"] = event.level
+    if event.value is not None:
+        record["value"] = event.value
+    if event.region is not None:
+        record["region"] = list(event.region)
     return record
 
 
@@ -41,4 +47,8 @@ def observation_record(observation: Observation) -> dict[str, Any]:
     }
     if observation.class_name is not None:
         record["class_name"] = observation.class_name
+    if observation.level is not None:
+        record["level"] = observation.level
+    if observation.method is not None:
+        record["method"] = observation.method
     return record

@@ -105,6 +105,12 @@ class EventKind(StrEnum):
     LINE_CROSS = "line_cross"
     LOITERING = "loitering"
     INTRUSION = "intrusion"
+    # Safety analytics; the values follow the issue's names (and Smart Data Models' camelCase).
+    CROWD_RISK = "crowdRisk"
+    BUILDING_FIRE = "buildingFire"
+    SMOKE = "smoke"
+    FLOOD = "flood"
+    FALLEN_PERSON = "fallenPerson"
 
     @property
     def onvif_topic(self) -> str:
@@ -117,6 +123,13 @@ _ONVIF_TOPICS = {
     EventKind.LINE_CROSS: "tns1:RuleEngine/LineDetector/Crossed",
     EventKind.LOITERING: "tns1:RuleEngine/LoiteringDetector/ObjectIsLoitering",
     EventKind.INTRUSION: "tns1:RuleEngine/FieldDetector/ObjectsInside",
+    # ONVIF defines no topics for these; vendor topics under the tns1 RuleEngine tree are the
+    # common practice (Axis, Hanwha), so integrators can subscribe the same way.
+    EventKind.CROWD_RISK: "tns1:RuleEngine/CountAggregation/Counter",
+    EventKind.BUILDING_FIRE: "tns1:RuleEngine/FireDetector/Fire",
+    EventKind.SMOKE: "tns1:RuleEngine/FireDetector/Smoke",
+    EventKind.FLOOD: "tns1:RuleEngine/FloodDetector/Flood",
+    EventKind.FALLEN_PERSON: "tns1:RuleEngine/PoseDetector/FallenPerson",
 }
 
 
@@ -143,6 +156,11 @@ class Event:
     direction: Direction | None = None
     dwell_s: float | None = None
     detected_monotonic_s: float = 0.0
+    # Safety analytics: the level moved to (crowd band, flood status), the measured value
+    # (persons per m2, cm of water), and the image region (analysis pixels, xyxy).
+    level: str | None = None
+    value: float | None = None
+    region: tuple[float, float, float, float] | None = None
 
     @property
     def id(self) -> str:
@@ -157,6 +175,11 @@ class ObservationKind(StrEnum):
     OCCUPANCY = "occupancy"
     LINE_COUNT_IN = "line_count_in"
     LINE_COUNT_OUT = "line_count_out"
+    CROWD_COUNT = "crowd.count"
+    CROWD_DENSITY = "crowd.density"
+    CROWD_SPEED = "crowd.speed"
+    FLOOD_COVERAGE = "flood.coverage"
+    FLOOD_LEVEL = "flood.level"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +192,9 @@ class Observation:
     observed_at: datetime
     value: float
     class_name: str | None = None
+    # Crowd: the band and how the count was made (`detector` or `density`); flood: the status.
+    level: str | None = None
+    method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,7 @@ def run_worker(
 ) -> None:
     """Worker process entry point: read, detect (batched), track, analyse, report."""
     from cctwin.alerts.rules import matches
+    from cctwin.analytics.safety import SafetyModels
     from cctwin.detect.detector import create_detector
     from cctwin.pipeline import CameraPipeline
     from cctwin.render import encode_jpeg, render_overlay
@@ -148,7 +149,11 @@ def run_worker(
         )
         for c in cameras
     }
-    pipelines = {c.id: CameraPipeline(c, config.tracker, c.sampling.fps or 5.0) for c in cameras}
+    models = SafetyModels()
+    pipelines = {
+        c.id: CameraPipeline(c, config.tracker, c.sampling.fps or 5.0, models=models)
+        for c in cameras
+    }
     frames: queue.Queue[Frame] = queue.Queue(maxsize=max(4, 2 * len(cameras)))
     local_stop = threading.Event()
     readers = [

@@ -20,6 +20,11 @@ _KIND_EN = {
     EventKind.LINE_CROSS: "Line crossing",
     EventKind.LOITERING: "Loitering",
     EventKind.INTRUSION: "Intrusion",
+    EventKind.CROWD_RISK: "Crowd risk",
+    EventKind.BUILDING_FIRE: "Fire",
+    EventKind.SMOKE: "Smoke",
+    EventKind.FLOOD: "Flooding",
+    EventKind.FALLEN_PERSON: "Fallen person",
 }
 _KIND_KO = {
     EventKind.ZONE_ENTER: "구역 진입",
@@ -27,7 +32,29 @@ _KIND_KO = {
     EventKind.LINE_CROSS: "선 통과",
     EventKind.LOITERING: "배회",
     EventKind.INTRUSION: "침입",
+    EventKind.CROWD_RISK: "군중 밀집",
+    EventKind.BUILDING_FIRE: "화재",
+    EventKind.SMOKE: "연기",
+    EventKind.FLOOD: "침수",
+    EventKind.FALLEN_PERSON: "쓰러짐",
 }
+# Crowd bands (Seoul guidance) and flood statuses, as operators say them.
+_LEVEL_KO = {
+    "normal": "정상",
+    "caution": "주의",
+    "alert": "경계",
+    "severe": "심각",
+    "danger": "위험",
+}
+_SAFETY_KINDS = frozenset(
+    {
+        EventKind.CROWD_RISK,
+        EventKind.BUILDING_FIRE,
+        EventKind.SMOKE,
+        EventKind.FLOOD,
+        EventKind.FALLEN_PERSON,
+    }
+)
 _CLASS_KO = {
     "person": "사람",
     "car": "차량",
@@ -56,6 +83,8 @@ def title_for(event: Event, rule: AlertRuleConfig) -> dict[str, str]:
     camera = event.camera_id
     lead_en = _KIND_EN[event.kind]
     lead_ko = _KIND_KO[event.kind]
+    if event.kind in _SAFETY_KINDS:
+        return _safety_title(event, lead_en, lead_ko)
     # Classes without a Korean name keep their COCO label rather than get a wrong word.
     what_ko = _CLASS_KO.get(event.class_name, event.class_name)
     if event.zone_id is None:
@@ -65,6 +94,24 @@ def title_for(event: Event, rule: AlertRuleConfig) -> dict[str, str]:
         en = f"{lead_en}: {event.class_name} in {place} ({camera})"
         ko = f"{lead_ko}: {place} 구역의 {what_ko} ({camera})"
     return {"en": en, "ko": ko}
+
+
+def _safety_title(event: Event, lead_en: str, lead_ko: str) -> dict[str, str]:
+    """Fire and falls name the camera; crowd and flood name the zone, level and value."""
+    camera = event.camera_id
+    if event.level is not None:
+        lead_en = f"{lead_en} {event.level}"
+        lead_ko = f"{lead_ko} {_LEVEL_KO.get(event.level, event.level)}"
+    if event.kind is EventKind.CROWD_RISK and event.value is not None:
+        place = _place_of(event)
+        return {
+            "en": f"{lead_en}: {event.value:.1f} persons/m² in {place} ({camera})",
+            "ko": f"{lead_ko}: {place} 구역 {event.value:.1f}명/㎡ ({camera})",
+        }
+    if event.kind is EventKind.FLOOD:
+        place = _place_of(event)
+        return {"en": f"{lead_en}: {place} ({camera})", "ko": f"{lead_ko}: {place} ({camera})"}
+    return {"en": f"{lead_en} ({camera})", "ko": f"{lead_ko} ({camera})"}
 
 
 def alert_id_for(rule: AlertRuleConfig, event: Event) -> str:

@@ -19,6 +19,8 @@ def matches(rule: AlertRuleConfig, event: Event) -> bool:
         return False
     if rule.classes and event.class_name not in rule.classes:
         return False
+    if rule.levels and event.level not in rule.levels:
+        return False
     if not is_armed(rule.schedule, event.occurred_at):
         return False
     if rule.min_duration_s > 0:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cctwin.analytics.lines import LineAnalyzer
 from cctwin.analytics.rules import RuleAnalyzer
+from cctwin.analytics.safety import SafetyAnalyser
 from cctwin.analytics.zones import ZoneAnalyzer
 from cctwin.config import AnalyticsConfig
 from cctwin.types import Analysis, Detections, Frame
 
 
 class CameraAnalytics:
-    """Zones first (they keep the visits), then the rules that read them, then lines."""
+    """Zones first (they keep the visits), then the rules that read them, then lines, then safety."""
 
-    def __init__(self, camera_id: str, config: AnalyticsConfig) -> None:
+    def __init__(
+        self,
+        camera_id: str,
+        config: AnalyticsConfig,
+        safety: Sequence[SafetyAnalyser] = (),
+    ) -> None:
+        self.safety = list(safety)
         self.zones = ZoneAnalyzer(
             camera_id, config.zones, config.exit_after_s, config.observation_interval_s
         )
@@ -25,7 +34,10 @@ class CameraAnalytics:
         zone_result = self.zones.update(frame, detections)
         rule_events = self.rules.update(frame)
         line_result = self.lines.update(frame, detections)
-        return Analysis(
-            events=zone_result.events + rule_events + line_result.events,
-            observations=zone_result.observations + line_result.observations,
-        )
+        events = zone_result.events + rule_events + line_result.events
+        observations = zone_result.observations + line_result.observations
+        for analyser in self.safety:
+            result = analyser.update(frame, detections)
+            events += result.events
+            observations += result.observations
+        return Analysis(events=events, observations=observations)

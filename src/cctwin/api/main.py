@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cctwin import __version__
 from cctwin.api.deps import ServicesDep
-from cctwin.api.routes import alerts, cameras, events, site, stream
+from cctwin.api.routes import alerts, cameras, events, observations, site, stream
 from cctwin.app import Services
 from cctwin.types import CameraState, CameraStatus
 
@@ -38,8 +38,9 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    for router in (cameras.router, events.router, alerts.router, site.router, stream.router):
-        app.include_router(router)
+    routers = (cameras, events, alerts, observations, site, stream)
+    for module in routers:
+        app.include_router(module.router)
 
     @app.get("/api/health", tags=["service"])
     async def health(services: ServicesDep) -> dict[str, Any]:

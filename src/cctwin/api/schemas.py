@@ -16,6 +16,8 @@ from cctwin.types import (
     Direction,
     Event,
     EventKind,
+    Observation,
+    ObservationKind,
     Severity,
 )
 
@@ -34,6 +36,9 @@ class EventRead(BaseModel):
     confidence: float
     direction: Direction | None = None
     dwell_s: float | None = None
+    level: str | None = None
+    value: float | None = None
+    region: list[float] | None = Field(None, description="Image region xyxy, analysis pixels.")
 
 
 class EventPageRead(BaseModel):
@@ -55,6 +60,9 @@ class EventCreate(BaseModel):
     confidence: float = Field(1.0, ge=0, le=1)
     direction: Direction | None = None
     dwell_s: float | None = None
+    level: str | None = Field(None, max_length=32)
+    value: float | None = None
+    region: list[float] | None = Field(None, min_length=4, max_length=4)
 
 
 class NoteRead(BaseModel):
@@ -106,6 +114,17 @@ class NoteCreate(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
+class ObservationRead(BaseModel):
+    kind: ObservationKind
+    camera_id: str
+    rule_id: str
+    observed_at: datetime
+    value: float
+    class_name: str | None = None
+    level: str | None = None
+    method: str | None = Field(None, description="How a crowd count was made: detector, density.")
+
+
 class CameraRead(BaseModel):
     id: str
     name: str
@@ -139,6 +158,22 @@ def event_read(event: Event) -> EventRead:
         confidence=event.confidence,
         direction=event.direction,
         dwell_s=event.dwell_s,
+        level=event.level,
+        value=event.value,
+        region=None if event.region is None else list(event.region),
+    )
+
+
+def observation_read(observation: Observation) -> ObservationRead:
+    return ObservationRead(
+        kind=observation.kind,
+        camera_id=observation.camera_id,
+        rule_id=observation.rule_id,
+        observed_at=observation.observed_at,
+        value=observation.value,
+        class_name=observation.class_name,
+        level=observation.level,
+        method=observation.method,
     )
 
 

@@ -263,6 +263,8 @@ class SqlStore:
                 "observed_at": _aware(o.observed_at, "observed_at"),
                 "value": o.value,
                 "class_name": o.class_name,
+                "level": o.level,
+                "method": o.method,
             }
             for o in observations
         ]
@@ -287,6 +289,8 @@ class SqlStore:
             columns.observed_at,
             columns.value,
             columns.class_name,
+            columns.level,
+            columns.method,
             rank,
         )
         if camera_id is not None:
@@ -300,6 +304,8 @@ class SqlStore:
                 inner.c.observed_at,
                 inner.c.value,
                 inner.c.class_name,
+                inner.c.level,
+                inner.c.method,
             )
             .where(inner.c.rank == 1)
             .order_by(inner.c.camera_id, inner.c.rule_id, inner.c.kind)
@@ -313,6 +319,8 @@ class SqlStore:
                     observed_at=row.observed_at,
                     value=row.value,
                     class_name=row.class_name,
+                    level=row.level,
+                    method=row.method,
                 )
                 for row in connection.execute(statement)
             ]
@@ -624,8 +632,26 @@ def _event_row(event: Event, stored_at: datetime) -> dict[str, Any]:
         "confidence": event.confidence,
         "direction": None if event.direction is None else event.direction.value,
         "dwell_s": event.dwell_s,
+        "level": event.level,
+        "value": event.value,
+        **_region_columns(event.region),
         "stored_at": stored_at,
     }
+
+
+_REGION_COLUMNS = ("region_x1", "region_y1", "region_x2", "region_y2")
+
+
+def _region_columns(region: tuple[float, float, float, float] | None) -> dict[str, float | None]:
+    if region is None:
+        return dict.fromkeys(_REGION_COLUMNS)
+    return dict(zip(_REGION_COLUMNS, region, strict=True))
+
+
+def _region(row: Row[Any]) -> tuple[float, float, float, float] | None:
+    if row.region_x1 is None:
+        return None
+    return (row.region_x1, row.region_y1, row.region_x2, row.region_y2)
 
 
 def _event(row: Row[Any]) -> Event:
@@ -641,6 +667,9 @@ def _event(row: Row[Any]) -> Event:
         zone_id=row.zone_id,
         direction=None if row.direction is None else Direction(row.direction),
         dwell_s=row.dwell_s,
+        level=row.level,
+        value=row.value,
+        region=_region(row),
     )
 
 

@@ -82,6 +82,12 @@ class EventRow(Base):
     confidence: Mapped[float] = mapped_column(Float)
     direction: Mapped[str | None] = mapped_column(String(8))
     dwell_s: Mapped[float | None] = mapped_column(Float)
+    level: Mapped[str | None] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float)
+    region_x1: Mapped[float | None] = mapped_column(Float)
+    region_y1: Mapped[float | None] = mapped_column(Float)
+    region_x2: Mapped[float | None] = mapped_column(Float)
+    region_y2: Mapped[float | None] = mapped_column(Float)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     # Every index ends in (occurred_at, id), the newest-first keyset order of list_events, so
@@ -106,6 +112,8 @@ class ObservationRow(Base):
     observed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     value: Mapped[float] = mapped_column(Float)
     class_name: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         Index("ix_observations_camera_rule_kind_at", "camera_id", "rule_id", "kind", "observed_at"),

@@ -116,3 +116,13 @@ def test_no_schedule_is_always_armed() -> None:
     assert matches(
         make_rule(schedule=None), make_event(occurred_at=datetime(2024, 1, 1, tzinfo=UTC))
     )
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [("alert", True), ("severe", True), ("caution", False), (None, False)],
+)
+def test_levels_filter_keeps_only_the_levels_named(level: str | None, expected: bool) -> None:
+    rule = make_rule(event_kinds=[EventKind.CROWD_RISK], levels=["alert", "severe"])
+    event = make_event(kind=EventKind.CROWD_RISK, level=level, value=4.2, dwell_s=None)
+    assert matches(rule, event) is expected

@@ -368,3 +368,31 @@ def test_alert_title_is_english() -> None:
     event = make_event(0, kind=EventKind.INTRUSION)
     alert = only(AlertEngine([make_rule()]).on_event(event)).alert
     assert alert.title == title_for(event, make_rule())["en"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "en", "ko"),
+    [
+        (
+            {"kind": EventKind.CROWD_RISK, "zone_id": "plaza", "level": "alert", "value": 4.24},
+            "Crowd risk alert: 4.2 persons/m² in plaza (cam-3)",
+            "군중 밀집 경계: plaza 구역 4.2명/㎡ (cam-3)",
+        ),
+        (
+            {"kind": EventKind.FLOOD, "zone_id": "underpass", "level": "danger", "value": 31.0},
+            "Flooding danger: underpass (cam-3)",
+            "침수 위험: underpass (cam-3)",
+        ),
+        ({"kind": EventKind.BUILDING_FIRE, "zone_id": None}, "Fire (cam-3)", "화재 (cam-3)"),
+        (
+            {"kind": EventKind.FALLEN_PERSON, "zone_id": None},
+            "Fallen person (cam-3)",
+            "쓰러짐 (cam-3)",
+        ),
+    ],
+)
+def test_safety_titles_name_level_value_and_place(
+    overrides: dict[str, Any], en: str, ko: str
+) -> None:
+    event = make_event(0, **overrides)
+    assert title_for(event, make_rule()) == {"en": en, "ko": ko}

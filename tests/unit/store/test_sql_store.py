@@ -126,7 +126,7 @@ def test_open_creates_the_file_tables_and_wal(store: SqlStore, db_path: Path) ->
         "ix_events_zone_id_occurred_at",
     } <= tables
     assert mode == "wal"
-    assert revision == "0001"
+    assert revision == "0002"
     assert store.dialect == "sqlite"
 
 
@@ -184,6 +184,28 @@ def test_stores_opened_at_once_migrate_once(db_path: Path) -> None:
     assert len(opened) == 4
 
 
+def test_a_0001_database_upgrades_and_keeps_its_events(tmp_path: Path) -> None:
+    from alembic import command
+
+    from cctwin.store.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_store_engine(url)
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO events (id, kind, camera_id, rule_id, occurred_at, frame_index, "
+            "track_id, class_name, confidence, stored_at) VALUES ('e1', 'intrusion', 'cam-1', "
+            "'gate', '2026-03-01 09:00:00.000000', 1, 2, 'person', 0.9, "
+            "'2026-03-01 09:00:01.000000')"
+        )
+    engine.dispose()
+    with SqlStore.open_url(url) as opened:
+        kept = opened.get_event("e1")
+    assert kept is not None and kept.kind is EventKind.INTRUSION
+    assert kept.level is None and kept.region is None
+
+
 # --- events ----------------------------------------------------------------------------------
 
 
@@ -197,6 +219,37 @@ def test_events_round_trip_exactly(store: SqlStore) -> None:
     for event in events:
         assert store.get_event(event.id) == event
     assert store.get_event("missing") is None
+
+
+def test_safety_events_keep_level_value_and_region(store: SqlStore) -> None:
+    fire = replace(
+        make_event(4, kind=EventKind.BUILDING_FIRE, zone=None, rule="fire"),
+        track_id=-1,
+        region=(10.5, 20.0, 110.0, 220.25),
+    )
+    crowd = replace(
+        make_event(5, kind=EventKind.CROWD_RISK, zone="plaza", rule="plaza-crowd"),
+        level="alert",
+        value=4.2,
+    )
+    assert store.add_events([fire, crowd]) == 2
+    assert store.get_event(fire.id) == fire
+    assert store.get_event(crowd.id) == crowd
+
+
+def test_observations_keep_level_and_method(store: SqlStore) -> None:
+    density = Observation(
+        ObservationKind.CROWD_DENSITY,
+        "cam-1",
+        "plaza-crowd",
+        T0,
+        3.4,
+        "person",
+        "caution",
+        "density",
+    )
+    store.add_observations([density])
+    assert store.latest_observations("cam-1") == [density]
 
 
 def test_times_come_back_aware_utc_whatever_zone_went_in(store: SqlStore) -> None:

@@ -88,6 +88,14 @@ async def create_event(body: EventCreate, services: ServicesDep) -> EventRead:
         confidence=body.confidence,
         direction=body.direction,
         dwell_s=body.dwell_s,
+        level=body.level,
+        value=body.value,
+        region=None if body.region is None else _region(body.region),
     )
     await services.ingest_events([event], services.latest_snapshot(body.camera_id))
     return event_read(event)
+
+
+def _region(values: list[float]) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = values
+    return (x1, y1, x2, y2)

