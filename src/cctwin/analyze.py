@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cctwin.analytics.stages import StageClock
 from cctwin.config import CameraConfig, Config, SamplingConfig, SamplingMode, SourceConfig
 from cctwin.detect.detector import Detector, create_detector
 from cctwin.evaluate.mot import write_mot_rows
 from cctwin.ingest.pyav import PyAvSource
-from cctwin.pipeline import CameraPipeline, StageClock
+from cctwin.pipeline import CameraPipeline
 from cctwin.records import event_record, observation_record
 from cctwin.types import Frame
 

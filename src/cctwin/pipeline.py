@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,25 +10,11 @@ import numpy.typing as npt
 
 from cctwin.analytics.camera import CameraAnalytics
 from cctwin.analytics.safety import SafetyModels, build_safety
+from cctwin.analytics.stages import StageClock
 from cctwin.config import CameraConfig, ObjectFilterConfig, TrackerConfig
 from cctwin.detect.labels import COCO_LABELS
 from cctwin.track.tracker import create_tracker
 from cctwin.types import Analysis, Detections, Frame
-
-
-class StageClock:
-    """Accumulates wall time per named stage (decode, detect, track, analytics)."""
-
-    def __init__(self) -> None:
-        self.total_s: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-
-    def add(self, stage: str, seconds: float, calls: int = 1) -> None:
-        self.total_s[stage] += seconds
-        self.calls[stage] += calls
-
-    def ms_per_frame(self, frames: int) -> dict[str, float]:
-        return {k: round(1000 * v / max(frames, 1), 3) for k, v in self.total_s.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +63,8 @@ class CameraPipeline:
         self.tracker = create_tracker(tracker, frame_rate)
         # Pass one SafetyModels to every camera of a process so each model loads once.
         safety = build_safety(camera.id, camera.analytics, models or SafetyModels())
-        self.analytics = CameraAnalytics(camera.id, camera.analytics, safety)
         self.clock = clock or StageClock()
+        self.analytics = CameraAnalytics(camera.id, camera.analytics, safety, self.clock)
 
     def step(self, frame: Frame, detections: Detections) -> StepResult:
         started = time.perf_counter()

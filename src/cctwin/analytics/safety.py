@@ -16,6 +16,11 @@ from cctwin.types import Analysis, Detections, Frame
 class SafetyAnalyser(Protocol):
     """One safety rule of one camera; it decides itself how often to do real work."""
 
+    @property
+    def name(self) -> str:
+        """`kind:rule id`, the stage name its time is recorded under."""
+        ...
+
     def update(self, frame: Frame, tracks: Detections) -> Analysis: ...
 
 

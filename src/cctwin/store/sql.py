@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -34,7 +31,30 @@ from cctwin.config import PostgresStoreConfig, SqliteStoreConfig, StoreConfig
 from cctwin.store.engine import WRITE, create_store_engine
 from cctwin.store.media import MediaKind, MediaRecord
 from cctwin.store.migrate import upgrade_engine
-from cctwin.store.tables import Base
+from cctwin.store.rows import (
+    ALERT_EVENTS,
+    ALERT_NOTES,
+    ALERTS,
+    CAMERA_STATUS,
+    EVENT_COLUMNS,
+    EVENTS,
+    MEDIA,
+    OBSERVATIONS,
+    OPEN_STATUSES,
+    TRANSITION_ROWS,
+    AlertConflictError,
+    AlertPage,
+    EventFilter,
+    EventPage,
+    TransitionRecord,
+    alert_row,
+    aware,
+    decode_cursor,
+    encode_cursor,
+    event_conditions,
+    event_from_row,
+    event_row,
+)
 from cctwin.types import (
     ALERT_TRANSITIONS,
     Alert,
@@ -42,7 +62,6 @@ from cctwin.types import (
     AlertStatus,
     CameraState,
     CameraStatus,
-    Direction,
     Event,
     EventKind,
     Observation,
@@ -50,73 +69,14 @@ from cctwin.types import (
     Severity,
 )
 
-_EVENTS = Base.metadata.tables["events"]
-_OBSERVATIONS = Base.metadata.tables["observations"]
-_ALERTS = Base.metadata.tables["alerts"]
-_ALERT_EVENTS = Base.metadata.tables["alert_events"]
-_ALERT_NOTES = Base.metadata.tables["alert_notes"]
-_ALERT_TRANSITIONS = Base.metadata.tables["alert_transitions"]
-_CAMERA_STATUS = Base.metadata.tables["camera_status"]
-_MEDIA = Base.metadata.tables["media"]
-
-_OPEN_STATUSES = tuple(
-    s for s in AlertStatus if s not in (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
-)
-
-
-@dataclass(frozen=True, slots=True)
-class EventFilter:
-    """Which events to list or count; an empty tuple means any.
-
-    `since` is inclusive and `until` exclusive; both must be timezone-aware.
-    """
-
-    since: datetime | None = None
-    until: datetime | None = None
-    camera_ids: tuple[str, ...] = ()
-    zone_ids: tuple[str, ...] = ()
-    kinds: tuple[EventKind, ...] = ()
-    rule_ids: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        for name in ("since", "until"):
-            value = getattr(self, name)
-            if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-                raise ValueError(f"EventFilter.{name} must be timezone-aware")
-        # Callers may pass lists; tuples keep the filter hashable.
-        for name in ("camera_ids", "zone_ids", "kinds", "rule_ids"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-
-
-@dataclass(frozen=True, slots=True)
-class EventPage:
-    """One page of events, newest first; pass `next_cursor` back for the next (None = last)."""
-
-    items: list[Event]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AlertPage:
-    """One page of alerts, newest opened first; `next_cursor` None = last page."""
-
-    items: list[Alert]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class TransitionRecord:
-    """One audited workflow move of an alert."""
-
-    alert_id: str
-    from_status: AlertStatus
-    to_status: AlertStatus
-    by: str
-    at: datetime
-
-
-class AlertConflictError(RuntimeError):
-    """The stored alert is no longer in the status a transition starts from (a concurrent move)."""
+__all__ = [
+    "AlertConflictError",
+    "AlertPage",
+    "EventFilter",
+    "EventPage",
+    "SqlStore",
+    "TransitionRecord",
+]
 
 
 class SqlStore:
@@ -198,21 +158,19 @@ class SqlStore:
         if not events:
             return 0
         stored_at = datetime.now(UTC)
-        rows = [_event_row(event, stored_at) for event in events]
+        rows = [event_row(event, stored_at) for event in events]
         statement = (
-            self._insert(_EVENTS)
+            self._insert(EVENTS)
             .on_conflict_do_nothing(index_elements=["id"])
-            .returning(_EVENTS.c.id)
+            .returning(EVENTS.c.id)
         )
         with self._write() as connection:
             return len(connection.execute(statement, rows).all())
 
     def get_event(self, event_id: str) -> Event | None:
         with self._engine.connect() as connection:
-            row = connection.execute(
-                select(*_EVENT_COLUMNS).where(_EVENTS.c.id == event_id)
-            ).first()
-        return None if row is None else _event(row)
+            row = connection.execute(select(*EVENT_COLUMNS).where(EVENTS.c.id == event_id)).first()
+        return None if row is None else event_from_row(row)
 
     def list_events(
         self, filter: EventFilter, limit: int = 50, cursor: str | None = None
@@ -220,33 +178,33 @@ class SqlStore:
         """Events matching `filter`, newest first, `limit` at a time (keyset pagination)."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        occurred_at, event_id = _EVENTS.c.occurred_at, _EVENTS.c.id
+        occurred_at, event_id = EVENTS.c.occurred_at, EVENTS.c.id
         after: ColumnElement[bool] | None = None
         if cursor is not None:
-            after_at, after_id = _decode_cursor(cursor, "events")
+            after_at, after_id = decode_cursor(cursor, "events")
             after = tuple_(occurred_at, event_id) < (after_at, after_id)
             if filter.until is not None and after_at < filter.until:
                 # The cursor implies `until`. Left in, the database may range-scan from `until`
                 # and skip every earlier page's rows, so deep pages would get slower.
                 filter = replace(filter, until=None)
         statement = (
-            select(*_EVENT_COLUMNS)
-            .where(*_event_conditions(filter))
+            select(*EVENT_COLUMNS)
+            .where(*event_conditions(filter))
             .order_by(occurred_at.desc(), event_id.desc())
             .limit(limit + 1)
         )
         if after is not None:
             statement = statement.where(after)
         with self._engine.connect() as connection:
-            items = [_event(row) for row in connection.execute(statement)]
+            items = [event_from_row(row) for row in connection.execute(statement)]
         next_cursor = None
         if len(items) > limit:
             del items[limit:]
-            next_cursor = _encode_cursor("events", items[-1].occurred_at, items[-1].id)
+            next_cursor = encode_cursor("events", items[-1].occurred_at, items[-1].id)
         return EventPage(items=items, next_cursor=next_cursor)
 
     def count_events(self, filter: EventFilter) -> int:
-        statement = select(func.count()).select_from(_EVENTS).where(*_event_conditions(filter))
+        statement = select(func.count()).select_from(EVENTS).where(*event_conditions(filter))
         with self._engine.connect() as connection:
             return int(connection.execute(statement).scalar_one())
 
@@ -260,7 +218,7 @@ class SqlStore:
                 "kind": o.kind.value,
                 "camera_id": o.camera_id,
                 "rule_id": o.rule_id,
-                "observed_at": _aware(o.observed_at, "observed_at"),
+                "observed_at": aware(o.observed_at, "observed_at"),
                 "value": o.value,
                 "class_name": o.class_name,
                 "level": o.level,
@@ -269,11 +227,11 @@ class SqlStore:
             for o in observations
         ]
         with self._write() as connection:
-            connection.execute(_OBSERVATIONS.insert(), rows)
+            connection.execute(OBSERVATIONS.insert(), rows)
 
     def latest_observations(self, camera_id: str | None = None) -> list[Observation]:
         """The newest observation of each (camera, rule, kind), of one camera or all."""
-        columns = _OBSERVATIONS.c
+        columns = OBSERVATIONS.c
         rank = (
             func.row_number()
             .over(
@@ -331,7 +289,7 @@ class SqlStore:
         """Store a new alert with its events and notes; ValueError if its id exists."""
         try:
             with self._write() as connection:
-                connection.execute(_ALERTS.insert(), [_alert_row(alert)])
+                connection.execute(ALERTS.insert(), [alert_row(alert)])
                 self._link_events(connection, alert)
                 self._append_notes(connection, alert)
         except IntegrityError as exc:
@@ -347,9 +305,9 @@ class SqlStore:
         ALERT_TRANSITIONS or `alert.status` is not where it leads. AlertConflictError if the
         stored alert is no longer in `from_status` (someone else moved it first).
         """
-        row = _alert_row(alert)
+        row = alert_row(alert)
         del row["id"]
-        statement = update(_ALERTS).where(_ALERTS.c.id == alert.id).values(row)
+        statement = update(ALERTS).where(ALERTS.c.id == alert.id).values(row)
         if transition is not None:
             from_status, to_status, _ = transition
             if to_status not in ALERT_TRANSITIONS[from_status]:
@@ -357,11 +315,11 @@ class SqlStore:
             if alert.status != to_status:
                 raise ValueError(f"alert status {alert.status} is not the move's {to_status}")
             # Compare-and-set: the move only applies to the status it was decided on.
-            statement = statement.where(_ALERTS.c.status == from_status.value)
+            statement = statement.where(ALERTS.c.status == from_status.value)
         with self._write() as connection:
             if connection.execute(statement).rowcount == 0:
                 stored = connection.execute(
-                    select(_ALERTS.c.status).where(_ALERTS.c.id == alert.id)
+                    select(ALERTS.c.status).where(ALERTS.c.id == alert.id)
                 ).scalar_one_or_none()
                 if stored is None:
                     raise KeyError(f"no alert {alert.id}")
@@ -372,14 +330,14 @@ class SqlStore:
             self._append_notes(connection, alert)
             if transition is not None:
                 connection.execute(
-                    _ALERT_TRANSITIONS.insert(),
+                    TRANSITION_ROWS.insert(),
                     [
                         {
                             "alert_id": alert.id,
                             "from_status": transition[0].value,
                             "to_status": transition[1].value,
                             "by": transition[2],
-                            "at": _aware(alert.updated_at, "updated_at"),
+                            "at": aware(alert.updated_at, "updated_at"),
                         }
                     ],
                 )
@@ -391,7 +349,7 @@ class SqlStore:
             {"alert_id": alert.id, "event_id": event_id, "position": position}
             for position, event_id in enumerate(alert.event_ids)
         ]
-        statement = self._insert(_ALERT_EVENTS).on_conflict_do_nothing(
+        statement = self._insert(ALERT_EVENTS).on_conflict_do_nothing(
             index_elements=["alert_id", "event_id"]
         )
         connection.execute(statement, rows)
@@ -404,14 +362,14 @@ class SqlStore:
         stored = Counter(
             (row.author, row.text, row.written_at)
             for row in connection.execute(
-                select(_ALERT_NOTES.c.author, _ALERT_NOTES.c.text, _ALERT_NOTES.c.written_at).where(
-                    _ALERT_NOTES.c.alert_id == alert.id
+                select(ALERT_NOTES.c.author, ALERT_NOTES.c.text, ALERT_NOTES.c.written_at).where(
+                    ALERT_NOTES.c.alert_id == alert.id
                 )
             )
         )
         new = []
         for note in alert.notes:
-            key = (note.author, note.text, _aware(note.written_at, "written_at"))
+            key = (note.author, note.text, aware(note.written_at, "written_at"))
             if stored[key] > 0:
                 stored[key] -= 1
             else:
@@ -419,11 +377,11 @@ class SqlStore:
                     {"alert_id": alert.id, "author": key[0], "text": key[1], "written_at": key[2]}
                 )
         if new:
-            connection.execute(_ALERT_NOTES.insert(), new)
+            connection.execute(ALERT_NOTES.insert(), new)
 
     def get_alert(self, alert_id: str) -> Alert | None:
         with self._engine.connect() as connection:
-            rows = connection.execute(select(_ALERTS).where(_ALERTS.c.id == alert_id)).all()
+            rows = connection.execute(select(ALERTS).where(ALERTS.c.id == alert_id)).all()
             alerts = self._assemble_alerts(connection, rows)
         return alerts[0] if alerts else None
 
@@ -437,14 +395,14 @@ class SqlStore:
         """Alerts newest opened first, optionally of some statuses and one camera."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        opened_at, alert_id = _ALERTS.c.opened_at, _ALERTS.c.id
-        statement = select(_ALERTS).order_by(opened_at.desc(), alert_id.desc()).limit(limit + 1)
+        opened_at, alert_id = ALERTS.c.opened_at, ALERTS.c.id
+        statement = select(ALERTS).order_by(opened_at.desc(), alert_id.desc()).limit(limit + 1)
         if statuses is not None:
-            statement = statement.where(_ALERTS.c.status.in_([s.value for s in statuses]))
+            statement = statement.where(ALERTS.c.status.in_([s.value for s in statuses]))
         if camera_id is not None:
-            statement = statement.where(_ALERTS.c.camera_id == camera_id)
+            statement = statement.where(ALERTS.c.camera_id == camera_id)
         if cursor is not None:
-            after_at, after_id = _decode_cursor(cursor, "alerts")
+            after_at, after_id = decode_cursor(cursor, "alerts")
             statement = statement.where(tuple_(opened_at, alert_id) < (after_at, after_id))
         with self._engine.connect() as connection:
             rows = connection.execute(statement).all()
@@ -452,25 +410,23 @@ class SqlStore:
             items = self._assemble_alerts(connection, rows[:limit])
         next_cursor = None
         if more:
-            next_cursor = _encode_cursor("alerts", items[-1].opened_at, items[-1].id)
+            next_cursor = encode_cursor("alerts", items[-1].opened_at, items[-1].id)
         return AlertPage(items=items, next_cursor=next_cursor)
 
     def open_alerts(self) -> list[Alert]:
         """Every alert not resolved or dismissed, newest opened first."""
         statement = (
-            select(_ALERTS)
-            .where(_ALERTS.c.status.in_([s.value for s in _OPEN_STATUSES]))
-            .order_by(_ALERTS.c.opened_at.desc(), _ALERTS.c.id.desc())
+            select(ALERTS)
+            .where(ALERTS.c.status.in_([s.value for s in OPEN_STATUSES]))
+            .order_by(ALERTS.c.opened_at.desc(), ALERTS.c.id.desc())
         )
         with self._engine.connect() as connection:
             return self._assemble_alerts(connection, connection.execute(statement).all())
 
     def alert_transitions(self, alert_id: str) -> list[TransitionRecord]:
         """The audit trail of an alert's workflow moves, oldest first."""
-        columns = _ALERT_TRANSITIONS.c
-        statement = (
-            select(_ALERT_TRANSITIONS).where(columns.alert_id == alert_id).order_by(columns.id)
-        )
+        columns = TRANSITION_ROWS.c
+        statement = select(TRANSITION_ROWS).where(columns.alert_id == alert_id).order_by(columns.id)
         with self._engine.connect() as connection:
             return [
                 TransitionRecord(
@@ -490,14 +446,14 @@ class SqlStore:
         ids = [row.id for row in rows]
         event_ids: dict[str, list[str]] = defaultdict(list)
         for link in connection.execute(
-            select(_ALERT_EVENTS.c.alert_id, _ALERT_EVENTS.c.event_id)
-            .where(_ALERT_EVENTS.c.alert_id.in_(ids))
-            .order_by(_ALERT_EVENTS.c.alert_id, _ALERT_EVENTS.c.position)
+            select(ALERT_EVENTS.c.alert_id, ALERT_EVENTS.c.event_id)
+            .where(ALERT_EVENTS.c.alert_id.in_(ids))
+            .order_by(ALERT_EVENTS.c.alert_id, ALERT_EVENTS.c.position)
         ):
             event_ids[link.alert_id].append(link.event_id)
         notes: dict[str, list[AlertNote]] = defaultdict(list)
         for note in connection.execute(
-            select(_ALERT_NOTES).where(_ALERT_NOTES.c.alert_id.in_(ids)).order_by(_ALERT_NOTES.c.id)
+            select(ALERT_NOTES).where(ALERT_NOTES.c.alert_id.in_(ids)).order_by(ALERT_NOTES.c.id)
         ):
             notes[note.alert_id].append(
                 AlertNote(author=note.author, text=note.text, written_at=note.written_at)
@@ -532,7 +488,7 @@ class SqlStore:
         row = {
             "camera_id": status.camera_id,
             "state": status.state.value,
-            "reported_at": _aware(status.reported_at, "reported_at"),
+            "reported_at": aware(status.reported_at, "reported_at"),
             "fps": status.fps,
             "last_frame_at": status.last_frame_at,
             "frames_decoded": status.frames_decoded,
@@ -543,7 +499,7 @@ class SqlStore:
             "lag_s": status.lag_s,
             "last_error": status.last_error,
         }
-        statement = self._insert(_CAMERA_STATUS).values(row)
+        statement = self._insert(CAMERA_STATUS).values(row)
         statement = statement.on_conflict_do_update(
             index_elements=["camera_id"],
             set_={name: statement.excluded[name] for name in row if name != "camera_id"},
@@ -553,7 +509,7 @@ class SqlStore:
 
     def camera_statuses(self) -> list[CameraStatus]:
         """Every camera's last reported status, by camera id."""
-        statement = select(_CAMERA_STATUS).order_by(_CAMERA_STATUS.c.camera_id)
+        statement = select(CAMERA_STATUS).order_by(CAMERA_STATUS.c.camera_id)
         with self._engine.connect() as connection:
             return [
                 CameraStatus(
@@ -581,16 +537,16 @@ class SqlStore:
             "kind": record.kind.value,
             "camera_id": record.camera_id,
             "path": record.path,
-            "created_at": _aware(record.created_at, "created_at"),
+            "created_at": aware(record.created_at, "created_at"),
             "event_id": record.event_id,
             "bytes": record.bytes,
         }
         with self._write() as connection:
-            connection.execute(_MEDIA.insert(), [row])
+            connection.execute(MEDIA.insert(), [row])
 
     def get_media(self, media_id: str) -> MediaRecord | None:
         with self._engine.connect() as connection:
-            row = connection.execute(select(_MEDIA).where(_MEDIA.c.id == media_id)).first()
+            row = connection.execute(select(MEDIA).where(MEDIA.c.id == media_id)).first()
         if row is None:
             return None
         return MediaRecord(
@@ -607,127 +563,3 @@ class SqlStore:
 # --- rows <-> domain types -------------------------------------------------------------------
 
 # stored_at is bookkeeping, not part of Event.
-_EVENT_COLUMNS = tuple(column for column in _EVENTS.c if column.name != "stored_at")
-
-
-def _aware(value: datetime, name: str) -> datetime:
-    # Checked here, not only in UtcDateTime, so the caller gets a plain ValueError naming the
-    # field rather than SQLAlchemy's StatementError.
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
-    return value
-
-
-def _event_row(event: Event, stored_at: datetime) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "kind": event.kind.value,
-        "camera_id": event.camera_id,
-        "rule_id": event.rule_id,
-        "zone_id": event.zone_id,
-        "occurred_at": _aware(event.occurred_at, "occurred_at"),
-        "frame_index": event.frame_index,
-        "track_id": event.track_id,
-        "class_name": event.class_name,
-        "confidence": event.confidence,
-        "direction": None if event.direction is None else event.direction.value,
-        "dwell_s": event.dwell_s,
-        "level": event.level,
-        "value": event.value,
-        **_region_columns(event.region),
-        "stored_at": stored_at,
-    }
-
-
-_REGION_COLUMNS = ("region_x1", "region_y1", "region_x2", "region_y2")
-
-
-def _region_columns(region: tuple[float, float, float, float] | None) -> dict[str, float | None]:
-    if region is None:
-        return dict.fromkeys(_REGION_COLUMNS)
-    return dict(zip(_REGION_COLUMNS, region, strict=True))
-
-
-def _region(row: Row[Any]) -> tuple[float, float, float, float] | None:
-    if row.region_x1 is None:
-        return None
-    return (row.region_x1, row.region_y1, row.region_x2, row.region_y2)
-
-
-def _event(row: Row[Any]) -> Event:
-    return Event(
-        kind=EventKind(row.kind),
-        camera_id=row.camera_id,
-        rule_id=row.rule_id,
-        occurred_at=row.occurred_at,
-        frame_index=row.frame_index,
-        track_id=row.track_id,
-        class_name=row.class_name,
-        confidence=row.confidence,
-        zone_id=row.zone_id,
-        direction=None if row.direction is None else Direction(row.direction),
-        dwell_s=row.dwell_s,
-        level=row.level,
-        value=row.value,
-        region=_region(row),
-    )
-
-
-def _event_conditions(filter: EventFilter) -> list[ColumnElement[bool]]:
-    columns = _EVENTS.c
-    conditions: list[ColumnElement[bool]] = []
-    if filter.since is not None:
-        conditions.append(columns.occurred_at >= filter.since)
-    if filter.until is not None:
-        conditions.append(columns.occurred_at < filter.until)
-    if filter.camera_ids:
-        conditions.append(columns.camera_id.in_(filter.camera_ids))
-    if filter.zone_ids:
-        conditions.append(columns.zone_id.in_(filter.zone_ids))
-    if filter.kinds:
-        conditions.append(columns.kind.in_([EventKind(kind).value for kind in filter.kinds]))
-    if filter.rule_ids:
-        conditions.append(columns.rule_id.in_(filter.rule_ids))
-    return conditions
-
-
-def _alert_row(alert: Alert) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "rule_id": alert.rule_id,
-        "camera_id": alert.camera_id,
-        "kind": alert.kind.value,
-        "severity": alert.severity.value,
-        "status": alert.status.value,
-        "title": alert.title,
-        "opened_at": _aware(alert.opened_at, "opened_at"),
-        "updated_at": _aware(alert.updated_at, "updated_at"),
-        "closed_at": alert.closed_at,
-        "zone_id": alert.zone_id,
-        "class_name": alert.class_name,
-        "assignee": alert.assignee,
-        "snapshot_id": alert.snapshot_id,
-        "clip_id": alert.clip_id,
-    }
-
-
-# --- cursors ---------------------------------------------------------------------------------
-
-
-def _encode_cursor(kind: str, at: datetime, row_id: str) -> str:
-    """The position after a row, as opaque URL-safe text: the list kind, its time and its id."""
-    payload = json.dumps([kind, at.astimezone(UTC).isoformat(), row_id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, kind: str) -> tuple[datetime, str]:
-    try:
-        payload: Any = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(payload, list) and len(payload) == 3 and payload[0] == kind):
-            raise ValueError("not a cursor of this list")
-        at, row_id = datetime.fromisoformat(payload[1]), payload[2]
-        if at.tzinfo is None or not isinstance(row_id, str):
-            raise ValueError("malformed cursor")
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise ValueError(f"invalid cursor {cursor!r}") from exc
-    return at, row_id

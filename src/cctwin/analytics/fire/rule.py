@@ -28,6 +28,10 @@ class FireRule:
         self._next_at: datetime | None = None
         self._last_seen: dict[str, datetime] = {}
 
+    @property
+    def name(self) -> str:
+        return f"fire:{self.config.id}"
+
     def update(self, frame: Frame, tracks: Detections) -> Analysis:
         at = frame.captured_at
         if self._next_at is not None and at < self._next_at:

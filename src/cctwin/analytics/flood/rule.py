@@ -27,6 +27,10 @@ class FloodRule:
         self._next_at: datetime | None = None
         self.reading: FloodReading | None = None
 
+    @property
+    def name(self) -> str:
+        return f"flood:{self.config.id}"
+
     def update(self, frame: Frame, tracks: Detections) -> Analysis:
         at = frame.captured_at
         if self._next_at is not None and at < self._next_at:

@@ -1,0 +1,218 @@
+"""Rows <-> domain objects for the SQL store: tables, filters, pages, cursors, converters."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+)
+
+from cctwin.store.tables import Base
+from cctwin.types import (
+    Alert,
+    AlertStatus,
+    Direction,
+    Event,
+    EventKind,
+)
+
+EVENTS = Base.metadata.tables["events"]
+OBSERVATIONS = Base.metadata.tables["observations"]
+ALERTS = Base.metadata.tables["alerts"]
+ALERT_EVENTS = Base.metadata.tables["alert_events"]
+ALERT_NOTES = Base.metadata.tables["alert_notes"]
+TRANSITION_ROWS = Base.metadata.tables["alert_transitions"]
+CAMERA_STATUS = Base.metadata.tables["camera_status"]
+MEDIA = Base.metadata.tables["media"]
+
+OPEN_STATUSES = tuple(
+    s for s in AlertStatus if s not in (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events to list or count; an empty tuple means any.
+
+    `since` is inclusive and `until` exclusive; both must be timezone-aware.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    camera_ids: tuple[str, ...] = ()
+    zone_ids: tuple[str, ...] = ()
+    kinds: tuple[EventKind, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+                raise ValueError(f"EventFilter.{name} must be timezone-aware")
+        # Callers may pass lists; tuples keep the filter hashable.
+        for name in ("camera_ids", "zone_ids", "kinds", "rule_ids"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of events, newest first; pass `next_cursor` back for the next (None = last)."""
+
+    items: list[Event]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    """One page of alerts, newest opened first; `next_cursor` None = last page."""
+
+    items: list[Alert]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRecord:
+    """One audited workflow move of an alert."""
+
+    alert_id: str
+    from_status: AlertStatus
+    to_status: AlertStatus
+    by: str
+    at: datetime
+
+
+class AlertConflictError(RuntimeError):
+    """The stored alert is no longer in the status a transition starts from (a concurrent move)."""
+
+
+EVENT_COLUMNS = tuple(column for column in EVENTS.c if column.name != "stored_at")
+
+
+def aware(value: datetime, name: str) -> datetime:
+    # Checked here, not only in UtcDateTime, so the caller gets a plain ValueError naming the
+    # field rather than SQLAlchemy's StatementError.
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+    return value
+
+
+def event_row(event: Event, stored_at: datetime) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind.value,
+        "camera_id": event.camera_id,
+        "rule_id": event.rule_id,
+        "zone_id": event.zone_id,
+        "occurred_at": aware(event.occurred_at, "occurred_at"),
+        "frame_index": event.frame_index,
+        "track_id": event.track_id,
+        "class_name": event.class_name,
+        "confidence": event.confidence,
+        "direction": None if event.direction is None else event.direction.value,
+        "dwell_s": event.dwell_s,
+        "level": event.level,
+        "value": event.value,
+        **_region_columns(event.region),
+        "stored_at": stored_at,
+    }
+
+
+_REGION_COLUMNS = ("region_x1", "region_y1", "region_x2", "region_y2")
+
+
+def _region_columns(region: tuple[float, float, float, float] | None) -> dict[str, float | None]:
+    if region is None:
+        return dict.fromkeys(_REGION_COLUMNS)
+    return dict(zip(_REGION_COLUMNS, region, strict=True))
+
+
+def _region(row: Row[Any]) -> tuple[float, float, float, float] | None:
+    if row.region_x1 is None:
+        return None
+    return (row.region_x1, row.region_y1, row.region_x2, row.region_y2)
+
+
+def event_from_row(row: Row[Any]) -> Event:
+    return Event(
+        kind=EventKind(row.kind),
+        camera_id=row.camera_id,
+        rule_id=row.rule_id,
+        occurred_at=row.occurred_at,
+        frame_index=row.frame_index,
+        track_id=row.track_id,
+        class_name=row.class_name,
+        confidence=row.confidence,
+        zone_id=row.zone_id,
+        direction=None if row.direction is None else Direction(row.direction),
+        dwell_s=row.dwell_s,
+        level=row.level,
+        value=row.value,
+        region=_region(row),
+    )
+
+
+def event_conditions(filter: EventFilter) -> list[ColumnElement[bool]]:
+    columns = EVENTS.c
+    conditions: list[ColumnElement[bool]] = []
+    if filter.since is not None:
+        conditions.append(columns.occurred_at >= filter.since)
+    if filter.until is not None:
+        conditions.append(columns.occurred_at < filter.until)
+    if filter.camera_ids:
+        conditions.append(columns.camera_id.in_(filter.camera_ids))
+    if filter.zone_ids:
+        conditions.append(columns.zone_id.in_(filter.zone_ids))
+    if filter.kinds:
+        conditions.append(columns.kind.in_([EventKind(kind).value for kind in filter.kinds]))
+    if filter.rule_ids:
+        conditions.append(columns.rule_id.in_(filter.rule_ids))
+    return conditions
+
+
+def alert_row(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "rule_id": alert.rule_id,
+        "camera_id": alert.camera_id,
+        "kind": alert.kind.value,
+        "severity": alert.severity.value,
+        "status": alert.status.value,
+        "title": alert.title,
+        "opened_at": aware(alert.opened_at, "opened_at"),
+        "updated_at": aware(alert.updated_at, "updated_at"),
+        "closed_at": alert.closed_at,
+        "zone_id": alert.zone_id,
+        "class_name": alert.class_name,
+        "assignee": alert.assignee,
+        "snapshot_id": alert.snapshot_id,
+        "clip_id": alert.clip_id,
+    }
+
+
+# --- cursors ---------------------------------------------------------------------------------
+
+
+def encode_cursor(kind: str, at: datetime, row_id: str) -> str:
+    """The position after a row, as opaque URL-safe text: the list kind, its time and its id."""
+    payload = json.dumps([kind, at.astimezone(UTC).isoformat(), row_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: str) -> tuple[datetime, str]:
+    try:
+        payload: Any = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(payload, list) and len(payload) == 3 and payload[0] == kind):
+            raise ValueError("not a cursor of this list")
+        at, row_id = datetime.fromisoformat(payload[1]), payload[2]
+        if at.tzinfo is None or not isinstance(row_id, str):
+            raise ValueError("malformed cursor")
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ValueError(f"invalid cursor {cursor!r}") from exc
+    return at, row_id
