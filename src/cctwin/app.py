@@ -14,6 +14,8 @@ from cctwin.alerts.engine import AlertEngine, title_for
 from cctwin.alerts.workflow import transition
 from cctwin.bus.local import LocalBus
 from cctwin.config import AlertRuleConfig, Config
+from cctwin.reports import build_reporter
+from cctwin.reports.note import report_note
 from cctwin.store.media import MediaStore
 from cctwin.store.sql import SqlStore
 from cctwin.types import Alert, AlertStatus, CameraState, CameraStatus, Event
@@ -51,6 +53,8 @@ class Services:
         self.bus = LocalBus()
         self.rules: dict[str, AlertRuleConfig] = {r.id: r for r in config.alerts.rules}
         self.engine = AlertEngine(config.alerts.rules, self.store.open_alerts())
+        self.reporter = build_reporter(config.reports)
+        self._reports: set[asyncio.Task[None]] = set()
         self.metrics = ServiceMetrics()
         self.pool = (
             WorkerPool(config, config.service.workers or _cores()) if start_workers else None
@@ -94,9 +98,9 @@ class Services:
 
     async def stop(self) -> None:
         self.begin_shutdown()
-        for task in self._tasks:
+        for task in [*self._tasks, *self._reports]:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *self._reports, return_exceptions=True)
         if self.pool is not None:
             await asyncio.to_thread(self.pool.stop, 5.0)
         self.store.close()
@@ -186,9 +190,41 @@ class Services:
                         self.remember_title(alert, event)
                         await asyncio.to_thread(self.store.insert_alert, alert)
                         self.metrics.alerts_opened += 1
+                        self._start_report(alert, event)
                     else:
                         await asyncio.to_thread(self.store.save_alert, alert)
                     self.bus.publish(alert)
+
+    def _start_report(self, alert: Alert, event: Event) -> None:
+        # A vision model may take seconds; the report joins the alert as a note when ready.
+        task = asyncio.create_task(self._add_report(alert.id, event))
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    async def _add_report(self, alert_id: str, event: Event) -> None:
+        try:
+            opened = await asyncio.to_thread(self.store.get_alert, alert_id)
+            if opened is None:
+                return
+            snapshot = await asyncio.to_thread(self._snapshot_bytes, opened.snapshot_id)
+            report = await self.reporter.report(opened, [event], snapshot)
+            async with self._alert_lock:
+                current = await asyncio.to_thread(self.store.get_alert, alert_id)
+                if current is None:
+                    return
+                noted = replace(current, notes=(*current.notes, report_note(report)))
+                await asyncio.to_thread(self.store.save_alert, noted)
+                if noted.is_open:
+                    self.engine.on_transition(noted)
+            self.bus.publish(noted)
+        except Exception:
+            log.exception("could not write the situation report of alert %s", alert_id)
+
+    def _snapshot_bytes(self, media_id: str | None) -> bytes | None:
+        record = None if media_id is None else self.store.get_media(media_id)
+        if record is None:
+            return None
+        return self.media.path_of(record).read_bytes()
 
     async def attach_clip(self, clip: ClipReady) -> None:
         """Keep the clip and give it to the alert its event opened or joined."""

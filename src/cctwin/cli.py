@@ -195,6 +195,39 @@ def eval_water(
     raise typer.Exit(water_eval_command(dataset, as_json, plots))
 
 
+@eval_app.command("events")
+def eval_events(
+    gt: Annotated[
+        Path,
+        typer.Option(help="Annotated intervals, JSON (layout: docs/evaluation.md)."),
+    ],
+    events: Annotated[
+        list[Path], typer.Option(help="events.jsonl from `cctwin analyze`; repeat for clips.")
+    ],
+    tolerance: Annotated[
+        float | None, typer.Option(help="Seconds to widen each interval (overrides the file).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
+) -> None:
+    """KISA-style event scoring: precision, recall, F1 and delay per event kind.
+
+    GT is {"intervals": [{"kind": "loitering", "camera_id": "cam-1",
+    "start": ..., "end": ...}], "tolerance_s": 1.0, "fps": 30} where start
+    and end are ISO-8601 times, clip seconds or "HH:MM:SS"; or use
+    "start_frame" / "end_frame". An interval is detected when an alarm of
+    its kind (and camera) falls inside it; several alarms in one interval
+    count once; alarms outside every interval are false positives.
+    """
+    from cctwin.evaluate.events_report import events_eval_command
+
+    try:
+        code = events_eval_command(gt, events, as_json, plots, tolerance)
+    except CctwinError as exc:
+        raise _fail(str(exc)) from None
+    raise typer.Exit(code)
+
+
 def _read_mot_pair(gt: Path, result: Path, frames: str | None) -> tuple[MotRows, MotRows]:
     """Ground truth and a result, cut to the same frames; a bad file exits 2 with its reason."""
     from cctwin.evaluate.mot import read_mot

@@ -17,6 +17,7 @@ from cctwin.config.analytics import ScheduleConfig
 from cctwin.config.base import Identifier, Strict, check_labels, type_or
 from cctwin.config.camera import CameraConfig
 from cctwin.config.detection import ByteTrackConfig, DetectorConfig, NanoDetConfig, TrackerConfig
+from cctwin.reports.settings import ReportSettings, TemplateReportSettings
 from cctwin.types import EventKind, Severity
 
 # --- alerts, store, site, service ------------------------------------------------------------
@@ -139,6 +140,10 @@ class Config(Strict):
     media: MediaConfig = Field(default_factory=MediaConfig)
     site: SiteConfig = Field(default_factory=SiteConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    reports: ReportSettings = Field(
+        default_factory=TemplateReportSettings,
+        description="Situation reports on new alerts: templates, or a vision chat endpoint.",
+    )
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

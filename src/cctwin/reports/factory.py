@@ -1,0 +1,17 @@
+"""Build the configured Reporter: templates, or a model with the templates to fall back on."""
+
+from __future__ import annotations
+
+from cctwin.reports.report import Reporter
+from cctwin.reports.settings import OpenAICompatibleReportSettings, TemplateReportSettings
+from cctwin.reports.templates import TemplateReporter
+
+
+def build_reporter(settings: TemplateReportSettings | OpenAICompatibleReportSettings) -> Reporter:
+    """The reporter a deployment asked for; with no model configured, the templates."""
+    templates = TemplateReporter(settings.timezone)
+    if isinstance(settings, OpenAICompatibleReportSettings):
+        from cctwin.reports.openai_compatible import OpenAICompatibleReporter
+
+        return OpenAICompatibleReporter(settings, fallback=templates)
+    return templates
