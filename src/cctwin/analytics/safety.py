@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from cctwin.analytics.crowd.density import DensityCounter
+from cctwin.analytics.crowd.rule import CrowdRule
+from cctwin.analytics.crowd.zone import DensityModel
 from cctwin.analytics.fire.detector import FireDetector, StillScorer
 from cctwin.analytics.fire.rule import FireRule
 from cctwin.analytics.flood.monitor import Segmenter
 from cctwin.analytics.flood.rule import FloodRule
 from cctwin.analytics.flood.segment import WaterSegmenter
+from cctwin.analytics.ground import ground_homography
 from cctwin.config import AnalyticsConfig
 from cctwin.types import Analysis, Detections, Frame
 
@@ -31,6 +35,7 @@ class SafetyModels:
         self.threads = threads
         self._fire: StillScorer | None = None
         self._water: Segmenter | None = None
+        self._density: DensityModel | None = None
 
     def fire_scorer(self) -> StillScorer:
         if self._fire is None:
@@ -42,12 +47,23 @@ class SafetyModels:
             self._water = WaterSegmenter()
         return self._water
 
+    def density_model(self) -> DensityModel:
+        if self._density is None:
+            self._density = DensityCounter(threads=self.threads)
+        return self._density
+
 
 def build_safety(
     camera_id: str, config: AnalyticsConfig, models: SafetyModels
 ) -> list[SafetyAnalyser]:
     """Every safety rule the camera's analytics config asks for, in a fixed order."""
     analysers: list[SafetyAnalyser] = []
+    ground = None if config.calibration is None else ground_homography(config.calibration)
+    zones = {z.id: z for z in config.zones}
+    for crowd in config.crowd:
+        # Detector-only zones never load the 65 MB density model.
+        density = None if crowd.method == "detector" else models.density_model()
+        analysers.append(CrowdRule(camera_id, crowd, zones[crowd.zone], ground, density))
     if config.fire is not None:
         analysers.append(FireRule(camera_id, config.fire, models.fire_scorer()))
     analysers.extend(FloodRule(camera_id, f, models.water_segmenter()) for f in config.flood)

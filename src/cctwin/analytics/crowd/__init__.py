@@ -1,1 +1,1 @@
-"""Crowd analytics: ground-plane calibration, density per square metre and risk levels."""
+"""Crowd analytics: calibration, hybrid detector/density counting, density per m2, risk."""
