@@ -176,11 +176,12 @@ def eval_counting(
 def eval_fire(
     dataset: Annotated[Path, typer.Option(help="fire_images/ (positives) + normal_images/.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
 ) -> None:
     """Fire classification: precision, recall, F1 and false-positive rate."""
     from cctwin.evaluate.fire import fire_eval_command
 
-    raise typer.Exit(fire_eval_command(dataset, as_json))
+    raise typer.Exit(fire_eval_command(dataset, as_json, plots))
 
 
 @eval_app.command("water")

@@ -42,7 +42,8 @@ def config_error(text: str) -> str:
 
 def test_every_safety_section_loads_with_seoul_bands_by_default() -> None:
     analytics = parse_config(SAFETY_CAMERA).cameras[0].analytics
-    assert analytics.calibration is not None and len(analytics.calibration.points) == 4
+    assert analytics.calibration is not None
+    assert len(analytics.calibration.points) == 4
     (crowd,) = analytics.crowd
     assert [(b.name, b.name_ko, b.persons_per_m2) for b in crowd.bands] == [
         ("caution", "주의", 3.0),
@@ -50,9 +51,11 @@ def test_every_safety_section_loads_with_seoul_bands_by_default() -> None:
         ("severe", "심각", 5.0),
     ]
     assert crowd.method == "auto"
-    assert analytics.fire is not None and analytics.fire.id == "fire"
+    assert analytics.fire is not None
+    assert analytics.fire.id == "fire"
     assert analytics.flood[0].reference_marks[1].level_cm == 50
-    assert analytics.fall is not None and analytics.fall.min_down_s == 4
+    assert analytics.fall is not None
+    assert analytics.fall.min_down_s == 4
 
 
 def test_crowd_rule_naming_an_unknown_zone_names_the_rule() -> None:
@@ -74,7 +77,8 @@ def test_one_reference_mark_is_refused_with_its_line() -> None:
         "[{y: 0.95, level_cm: 0}, {y: 0.7, level_cm: 50}]", "[{y: 0.95, level_cm: 0}]"
     )
     message = config_error(text)
-    assert "site.yaml:18" in message and "two or more marks" in message
+    assert "site.yaml:18" in message
+    assert "two or more marks" in message
 
 
 def test_k_of_n_must_be_possible() -> None:
@@ -98,4 +102,5 @@ def test_alert_rules_can_filter_on_levels() -> None:
 def test_an_unknown_event_kind_in_an_alert_rule_names_its_line() -> None:
     text = SAFETY_CAMERA + "alerts:\n  rules:\n    - {id: x, event_kinds: [buildingfire]}\n"
     message = config_error(text)
-    assert "site.yaml:26" in message and "buildingFire" in message
+    assert "site.yaml:26" in message
+    assert "buildingFire" in message

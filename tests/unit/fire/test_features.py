@@ -8,7 +8,9 @@ from cctwin.analytics.fire.features import (
     CLASSICAL_NAMES,
     EMBEDDING_DIM,
     BackboneEmbedder,
+    cell_flame_fraction,
     classical_features,
+    extract_features,
     smoke_score,
 )
 
@@ -43,3 +45,18 @@ def test_embedding_dimension_and_determinism() -> None:
     assert first.shape == (EMBEDDING_DIM,)
     assert first.dtype == np.float32
     np.testing.assert_array_equal(first, second)
+
+
+def test_extract_features_gives_global_vector_and_cells() -> None:
+    features = extract_features(_orange_blob(), BackboneEmbedder())
+    assert features.global_vector.shape == (len(CLASSICAL_NAMES) + 2 * EMBEDDING_DIM,)
+    assert features.cells.shape == (features.rows * features.cols, EMBEDDING_DIM)
+    assert (features.rows, features.cols) == (13, 13)
+
+
+def test_cell_flame_fraction_marks_the_blob_cells_only() -> None:
+    fraction = cell_flame_fraction(_orange_blob(), 13, 13)
+    assert fraction.shape == (13, 13)
+    assert fraction[6, 6] > 0.9  # the blob covers the image centre
+    assert fraction[0, 0] == 0.0
+    assert fraction[12, 12] == 0.0

@@ -202,8 +202,10 @@ def test_a_0001_database_upgrades_and_keeps_its_events(tmp_path: Path) -> None:
     engine.dispose()
     with SqlStore.open_url(url) as opened:
         kept = opened.get_event("e1")
-    assert kept is not None and kept.kind is EventKind.INTRUSION
-    assert kept.level is None and kept.region is None
+    assert kept is not None
+    assert kept.kind is EventKind.INTRUSION
+    assert kept.level is None
+    assert kept.region is None
 
 
 # --- events ----------------------------------------------------------------------------------

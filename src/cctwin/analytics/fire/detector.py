@@ -16,11 +16,13 @@ import numpy.typing as npt
 
 from cctwin.analytics.fire.features import (
     BackboneEmbedder,
+    ImageFeatures,
     UInt8Array,
+    extract_features,
     flame_mask,
-    image_features,
     smoke_score,
 )
+from cctwin.analytics.fire.smoke import SmokeTracker
 
 Split = Literal["train", "validation", "test"]
 
@@ -70,8 +72,16 @@ def flame_region(image_bgr: UInt8Array) -> tuple[int, int, int, int] | None:
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
+def _sigmoid(z: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
 class FireDetector:
-    """Logistic-regression fire classifier over classical cues plus a NanoDet-g embedding."""
+    """Fire classifier: a global logistic regression plus a per-cell one over NanoDet-g features.
+
+    The image logit is the global logit plus `cell_mix` times the mean of the `top_k` highest
+    cell logits, so a fire filling a few backbone cells counts even in a wide view.
+    """
 
     def __init__(self, model: Path | None = None, threads: int = 1) -> None:
         data = np.load(model or bundled_classifier())
@@ -79,21 +89,57 @@ class FireDetector:
         self.bias = float(data["bias"])
         self.mean = np.asarray(data["mean"], dtype=np.float32)
         self.std = np.asarray(data["std"], dtype=np.float32)
+        self.cell_weights = np.asarray(data["cell_weights"], dtype=np.float32)
+        self.cell_bias = float(data["cell_bias"])
+        self.cell_mean = np.asarray(data["cell_mean"], dtype=np.float32)
+        self.cell_std = np.asarray(data["cell_std"], dtype=np.float32)
+        self.cell_mix = float(data["cell_mix"])
+        self.top_k = int(data["top_k"])
         self.threshold = float(data["threshold"])
         self.training_hashes: frozenset[str] = frozenset(str(h) for h in data["training_hashes"])
         self.embedder = BackboneEmbedder(threads=threads)
 
-    def probability(self, features: npt.NDArray[np.float32]) -> float:
-        """Classifier probability of fire for one feature vector."""
-        z = float(((features - self.mean) / self.std) @ self.weights) + self.bias
-        return float(1.0 / (1.0 + np.exp(-z)))
+    def global_logit(self, global_vector: npt.NDArray[np.float32]) -> float:
+        """Logit of the whole-image model."""
+        return float(((global_vector - self.mean) / self.std) @ self.weights) + self.bias
+
+    def cell_logits(self, cells: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Logit of the cell model for every backbone cell."""
+        logits = ((cells - self.cell_mean) / self.cell_std) @ self.cell_weights + self.cell_bias
+        return np.asarray(logits, dtype=np.float32)
+
+    def logit(self, features: ImageFeatures) -> float:
+        """Combined image logit; `fire` is its sigmoid."""
+        top = np.sort(self.cell_logits(features.cells))[-self.top_k :]
+        return self.global_logit(features.global_vector) + self.cell_mix * float(top.mean())
 
     def score(self, image_bgr: UInt8Array) -> FireScore:
         """Score a still BGR image."""
-        fire = self.probability(image_features(image_bgr, self.embedder))
-        return FireScore(
-            fire=fire, smoke=smoke_score(image_bgr), region_xyxy=flame_region(image_bgr)
+        features = extract_features(image_bgr, self.embedder)
+        region = _hot_cells_region(
+            self.cell_logits(features.cells), features.rows, features.cols, image_bgr.shape
         )
+        return FireScore(
+            fire=_sigmoid(self.logit(features)),
+            smoke=smoke_score(image_bgr),
+            region_xyxy=region or flame_region(image_bgr),
+        )
+
+
+def _hot_cells_region(
+    logits: npt.NDArray[np.float32], rows: int, cols: int, shape: tuple[int, ...]
+) -> tuple[int, int, int, int] | None:
+    """Image box around the cells the cell model calls fire (logit >= 0), if any."""
+    ys, xs = np.nonzero(logits.reshape(rows, cols) >= 0.0)
+    if len(xs) == 0:
+        return None
+    height, width = shape[0], shape[1]
+    return (
+        int(xs.min()) * width // cols,
+        int(ys.min()) * height // rows,
+        -(-(int(xs.max()) + 1) * width // cols),
+        -(-(int(ys.max()) + 1) * height // rows),
+    )
 
 
 FLICKER_GRID = (64, 36)
@@ -130,7 +176,12 @@ class StillScorer(Protocol):
 
 
 class FireAnalyzer:
-    """Per-camera video confirmation: k of the last n scores above threshold, plus flicker."""
+    """Per-camera video confirmation.
+
+    Fire: k of the last n still scores above threshold, and flicker in the flame region.
+    Smoke: a low-saturation, low-texture region that keeps growing against a running
+    background over the last n analysed frames (`SmokeTracker`; unvalidated on real footage).
+    """
 
     def __init__(
         self,
@@ -140,15 +191,19 @@ class FireAnalyzer:
         n: int = 5,
         smoke_threshold: float = 0.5,
         min_flicker: float = 0.02,
+        smoke_min_area: float = 0.01,
+        smoke_growth: float = 1.5,
     ) -> None:
         self.scorer = scorer
         self.every, self.k, self.n = every, k, n
         self.smoke_threshold = smoke_threshold
         self.min_flicker = min_flicker
+        self.smoke_min_area = smoke_min_area
+        self.smoke_growth = smoke_growth
         self._frames: dict[str, int] = {}
         self._fire: dict[str, deque[bool]] = {}
-        self._smoke: dict[str, deque[bool]] = {}
         self._flame: dict[str, deque[npt.NDArray[np.float32]]] = {}
+        self._smoke: dict[str, SmokeTracker] = {}
 
     def update(
         self, camera_id: str, image_bgr: UInt8Array, occurred_at: datetime
@@ -160,16 +215,19 @@ class FireAnalyzer:
             return []
         score = self.scorer.score(image_bgr)
         fire_hist = self._fire.setdefault(camera_id, deque(maxlen=self.n))
-        smoke_hist = self._smoke.setdefault(camera_id, deque(maxlen=self.n))
         flame_hist = self._flame.setdefault(camera_id, deque(maxlen=self.n))
         fire_hist.append(score.fire >= self.scorer.threshold)
-        smoke_hist.append(score.smoke >= self.smoke_threshold)
         flame_hist.append(_coarse_mask(image_bgr))
         findings: list[FireFinding] = []
         # Real flames flicker; a static red sign or sunset keeps the same flame-coloured pixels.
         flicker = _flicker(flame_hist, score.region_xyxy, image_bgr.shape[1], image_bgr.shape[0])
         if sum(fire_hist) >= self.k and flicker >= self.min_flicker:
             findings.append(FireFinding("buildingFire", score.fire, score.region_xyxy, occurred_at))
-        if sum(smoke_hist) >= self.k:
-            findings.append(FireFinding("smoke", score.smoke, None, occurred_at))
+        tracker = self._smoke.get(camera_id)
+        if tracker is None:
+            tracker = SmokeTracker(self.n, min_area=self.smoke_min_area, growth=self.smoke_growth)
+            self._smoke[camera_id] = tracker
+        smoke = tracker.update(image_bgr)
+        if smoke.spreading and smoke.confidence >= self.smoke_threshold:
+            findings.append(FireFinding("smoke", smoke.confidence, smoke.region_xyxy, occurred_at))
         return findings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def bundled_backbone() -> Path:
 
 
 class BackboneEmbedder:
-    """Global-average-pooled NanoDet-g backbone features (512-d), exposed in memory only."""
+    """NanoDet-g backbone feature map (512 channels, stride 32), exposed in memory only."""
 
     def __init__(self, model: Path | None = None, threads: int = 1) -> None:
         graph = onnx.load(str(model or bundled_backbone()))
@@ -127,15 +128,55 @@ class BackboneEmbedder:
         )
         self.input_name = self.session.get_inputs()[0].name
 
-    def embed(self, image_bgr: UInt8Array) -> FloatArray:
-        """One 512-d embedding for the whole image (BGR, any size)."""
+    def feature_map(self, image_bgr: UInt8Array) -> FloatArray:
+        """The (512, 13, 13) map for the image squashed to 416 x 416 (BGR, any size)."""
         resized = cv2.resize(image_bgr, (EMBED_SIZE, EMBED_SIZE), interpolation=cv2.INTER_AREA)
         blob = ((resized.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)[None]
         (feature,) = self.session.run([EMBEDDING_TENSOR], {self.input_name: blob})
-        pooled: FloatArray = np.asarray(feature, dtype=np.float32).mean(axis=(2, 3))[0]
+        grid: FloatArray = np.asarray(feature, dtype=np.float32)[0]
+        return grid
+
+    def embed(self, image_bgr: UInt8Array) -> FloatArray:
+        """One 512-d global-average-pooled embedding for the whole image."""
+        pooled: FloatArray = self.feature_map(image_bgr).mean(axis=(1, 2))
         return pooled
 
 
+@dataclass(frozen=True)
+class ImageFeatures:
+    """What the classifier reads from one image.
+
+    `global_vector` is the classical cues, then the mean- and max-pooled backbone map;
+    `cells` holds one 512-d backbone vector per grid cell (row-major) so a small fire in a
+    wide view is scored where it is instead of being averaged away.
+    """
+
+    global_vector: FloatArray
+    cells: FloatArray
+    rows: int
+    cols: int
+
+
+def extract_features(image_bgr: UInt8Array, embedder: BackboneEmbedder) -> ImageFeatures:
+    """Global vector and per-cell vectors from a single backbone pass."""
+    grid = embedder.feature_map(image_bgr)
+    channels, rows, cols = grid.shape
+    global_vector = np.concatenate(
+        [classical_features(image_bgr), grid.mean(axis=(1, 2)), grid.max(axis=(1, 2))]
+    ).astype(np.float32)
+    cells = np.ascontiguousarray(grid.reshape(channels, rows * cols).T)
+    return ImageFeatures(global_vector=global_vector, cells=cells, rows=rows, cols=cols)
+
+
+def cell_flame_fraction(image_bgr: UInt8Array, rows: int, cols: int) -> FloatArray:
+    """Fraction of flame- or hot-coloured pixels per backbone cell (training labels for cells)."""
+    squashed = np.asarray(
+        cv2.resize(image_bgr, (EMBED_SIZE, EMBED_SIZE), interpolation=cv2.INTER_AREA), np.uint8
+    )
+    mask = (flame_mask(squashed) | hot_mask(squashed)).astype(np.float32)
+    return np.asarray(cv2.resize(mask, (cols, rows), interpolation=cv2.INTER_AREA), np.float32)
+
+
 def image_features(image_bgr: UInt8Array, embedder: BackboneEmbedder) -> FloatArray:
-    """Classical cues followed by the backbone embedding: the classifier's input vector."""
-    return np.concatenate([classical_features(image_bgr), embedder.embed(image_bgr)])
+    """The global vector only (classical cues, mean- and max-pooled embedding)."""
+    return extract_features(image_bgr, embedder).global_vector

@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from cctwin.analytics.flood.background import DryBackground
+
 Status = Literal["normal", "alert", "danger"]
 Segmenter = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]
 _RANK: dict[Status, int] = {"normal": 0, "alert": 1, "danger": 2}
@@ -26,6 +28,8 @@ class FloodReading:
     status: Status
     alert_level_cm: float | None
     danger_level_cm: float | None
+    # Mean 0..1 departure from the learned dry background inside the ROI; None until learned.
+    background_change: float | None = None
 
 
 class FloodMonitor:
@@ -42,7 +46,12 @@ class FloodMonitor:
         danger_fraction: float = 0.6,
         hysteresis_cm: float = 5.0,
         hysteresis_fraction: float = 0.05,
+        background: DryBackground | None = None,
+        change_veto: float = 0.15,
     ) -> None:
+        """`background`: a learned dry background (None = segmenter only). Segmenter water
+        where the frame departs from it by less than `change_veto` is treated as the dry look of
+        the scene (wet-looking asphalt, mud, puddles that were always there) and dropped."""
         if len(roi) < 3:
             raise ValueError("roi needs at least 3 points")
         if len(reference_marks) == 1:
@@ -57,6 +66,8 @@ class FloodMonitor:
         self.danger_fraction = danger_fraction
         self.hysteresis_cm = hysteresis_cm
         self.hysteresis_fraction = hysteresis_fraction
+        self.background = background
+        self.change_veto = change_veto
         self.status: Status = "normal"
 
     def roi_mask(self, height: int, width: int) -> npt.NDArray[np.bool_]:
@@ -111,21 +122,43 @@ class FloodMonitor:
         held = self._raw_status(fraction, level, 1.0)
         return held if _RANK[held] <= _RANK[self.status] else self.status
 
-    def update_mask(self, water: npt.NDArray[Any], at: datetime) -> FloodReading:
-        """Reading from a precomputed water mask (non-zero = water)."""
+    def update_mask(
+        self,
+        water: npt.NDArray[Any],
+        at: datetime,
+        change: npt.NDArray[np.float32] | None = None,
+    ) -> FloodReading:
+        """Reading from a precomputed water mask (non-zero = water) and optional change map."""
         wet = np.asarray(water) > 0
         roi = self.roi_mask(*wet.shape[:2])
         area = int(roi.sum())
+        mean_change: float | None = None
+        if change is not None and change.shape == wet.shape:
+            wet = wet & (change >= self.change_veto)
+            mean_change = float(change[roi].mean()) if area else 0.0
         fraction = float((wet & roi).sum()) / area if area else 0.0
         level = self.level_from_mask(wet, roi)
         self.status = self._next_status(fraction, level)
         return FloodReading(
-            at, fraction, level, self.status, self.alert_level_cm, self.danger_level_cm
+            at,
+            fraction,
+            level,
+            self.status,
+            self.alert_level_cm,
+            self.danger_level_cm,
+            mean_change,
         )
 
     def update(self, image_bgr: npt.NDArray[np.uint8], at: datetime) -> FloodReading:
-        """Segment a frame and return the reading."""
-        return self.update_mask(self._segment(image_bgr), at)
+        """Segment a frame, check it against the dry background, return the reading."""
+        change = self.background.change(image_bgr) if self.background is not None else None
+        reading = self.update_mask(self._segment(image_bgr), at, change)
+        # Learn only while dry: a flooded frame must never become the reference. Until the
+        # background is ready every frame is taken (the ROI is drawn on a dry scene), or a
+        # segmenter false alarm at start-up would keep the status up and block learning.
+        if self.background is not None and (self.status == "normal" or not self.background.ready):
+            self.background.offer(image_bgr)
+        return reading
 
 
 def to_flood_monitoring(reading: FloodReading, entity_id: str) -> dict[str, Any]:

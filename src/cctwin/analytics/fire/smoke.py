@@ -1,0 +1,137 @@
+"""Smoke as a spreading, low-contrast, grey region against a running background (unvalidated)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from cctwin.analytics.fire.features import UInt8Array
+
+FloatArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class SmokeEvidence:
+    """The grey veil on one analysed frame and whether it has been spreading."""
+
+    spreading: bool
+    confidence: float
+    area_fraction: float
+    region_xyxy: tuple[int, int, int, int] | None
+
+
+@dataclass(frozen=True)
+class _Planes:
+    grey: FloatArray
+    saturation: FloatArray
+    texture: FloatArray
+
+
+def _planes(image_bgr: UInt8Array, width: int) -> _Planes:
+    height = max(1, round(width * image_bgr.shape[0] / image_bgr.shape[1]))
+    small = cv2.resize(image_bgr, (width, height), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    saturation = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)[..., 1].astype(np.float32)
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    texture = cv2.blur(np.abs(gx) + np.abs(gy), (5, 5))
+    return _Planes(grey, saturation, np.asarray(texture, np.float32))
+
+
+class SmokeTracker:
+    """One camera's smoke cue: growth of a veiled grey region over the last analysed frames.
+
+    A pixel is smoke-like when it is unsaturated, differs only mildly from the background
+    (smoke is translucent; a solid object differs strongly) and has lost texture (smoke blurs
+    what is behind it; a person or car adds edges). The cue fires when the largest such
+    region keeps growing. Never validated on real footage: there is no labelled smoke data.
+    """
+
+    def __init__(
+        self,
+        history: int = 5,
+        grid_width: int = 160,
+        min_area: float = 0.01,
+        growth: float = 1.5,
+        learning_rate: float = 0.05,
+    ) -> None:
+        self.grid_width = grid_width
+        self.min_area = min_area
+        self.growth = growth
+        self.learning_rate = learning_rate
+        self._areas: deque[float] = deque(maxlen=history)
+        self._background: _Planes | None = None
+        self._source_shape: tuple[int, ...] = ()
+
+    def update(self, image_bgr: UInt8Array) -> SmokeEvidence:
+        """Feed one analysed frame; the first frame (or a new frame size) only sets the background."""
+        planes = _planes(image_bgr, self.grid_width)
+        if self._background is None or image_bgr.shape != self._source_shape:
+            self._background, self._source_shape = planes, image_bgr.shape
+            self._areas.clear()
+            return SmokeEvidence(False, 0.0, 0.0, None)
+        candidate = self._candidate(planes, self._background)
+        area, box = _largest_region(candidate)
+        self._learn(planes, candidate)
+        self._areas.append(area)
+        spreading, confidence = self._spreading()
+        region = None if box is None else _to_image(box, planes.grey.shape, image_bgr.shape)
+        return SmokeEvidence(spreading, confidence, area, region)
+
+    def _candidate(self, planes: _Planes, background: _Planes) -> npt.NDArray[np.uint8]:
+        change = np.abs(planes.grey - background.grey)
+        veiled = planes.texture <= 0.7 * background.texture + 2.0
+        mask = (planes.saturation < 50) & (change >= 6) & (change <= 90) & veiled
+        opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        return np.asarray(opened, np.uint8)
+
+    def _learn(self, planes: _Planes, candidate: npt.NDArray[np.uint8]) -> None:
+        # Smoke pixels are learned ten times slower, so a slow plume is not absorbed while
+        # it spreads; everything else follows lighting changes at the normal rate.
+        assert self._background is not None
+        rate = np.where(candidate > 0, self.learning_rate / 10, self.learning_rate)
+        rate = rate.astype(np.float32)
+
+        def blend(old: FloatArray, new: FloatArray) -> FloatArray:
+            return np.asarray(old * (1 - rate) + new * rate, np.float32)
+
+        self._background = _Planes(
+            blend(self._background.grey, planes.grey),
+            blend(self._background.saturation, planes.saturation),
+            blend(self._background.texture, planes.texture),
+        )
+
+    def _spreading(self) -> tuple[bool, float]:
+        areas = list(self._areas)
+        if len(areas) < 3 or areas[-1] < self.min_area:
+            return False, 0.0
+        before, after = np.asarray(areas[:-1]), np.asarray(areas[1:])
+        # A step counts only if the region grew by 10 % and by a quarter of the minimum area:
+        # a plume that appeared once and then creeps (background learning, noise) is not one.
+        grew = (after >= 1.1 * before) & (after - before >= self.min_area / 4)
+        ratio = areas[-1] / max(areas[0], self.min_area / 4)
+        mostly_growing = grew.mean() >= 0.6
+        spreading = bool(mostly_growing and ratio >= self.growth)
+        size_term = min(1.0, areas[-1] / 0.05)
+        growth_term = min(1.0, max(0.0, ratio - 1.0) / (self.growth - 1.0))
+        return spreading, float(0.5 * size_term + 0.5 * growth_term) if spreading else 0.0
+
+
+def _largest_region(mask: npt.NDArray[np.uint8]) -> tuple[float, tuple[int, int, int, int] | None]:
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return 0.0, None
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h, area = (int(v) for v in stats[best])
+    return area / mask.size, (x, y, x + w, y + h)
+
+
+def _to_image(
+    box: tuple[int, int, int, int], grid_shape: tuple[int, ...], image_shape: tuple[int, ...]
+) -> tuple[int, int, int, int]:
+    sx, sy = image_shape[1] / grid_shape[1], image_shape[0] / grid_shape[0]
+    return (int(box[0] * sx), int(box[1] * sy), int(box[2] * sx), int(box[3] * sy))

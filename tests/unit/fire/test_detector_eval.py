@@ -1,0 +1,82 @@
+"""Bundled fire detector contract, cell regions, and the evaluation metrics and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from cctwin.analytics.fire.detector import FireDetector, FireScore, _hot_cells_region, name_hash
+from cctwin.analytics.fire.features import UInt8Array
+from cctwin.evaluate.fire import evaluate_fire, metrics, score_images, write_plots
+
+
+class RednessScorer:
+    """Fire probability = how much red outweighs blue; one image name is 'training'."""
+
+    threshold = 0.5
+
+    def __init__(self, training: frozenset[str] = frozenset()) -> None:
+        self.training_hashes = training
+
+    def score(self, image_bgr: UInt8Array) -> FireScore:
+        b, r = float(image_bgr[..., 0].mean()), float(image_bgr[..., 2].mean())
+        return FireScore(fire=max(0.0, min(1.0, 0.5 + (r - b) / 255)), smoke=0.0, region_xyxy=None)
+
+
+def _dataset(root: Path) -> Path:
+    colours = {
+        "fire_images": [(20, 120, 250), (30, 140, 240), (130, 120, 120)],  # last one is missed
+        "normal_images": [(130, 128, 126), (200, 120, 60), (40, 100, 230)],  # last one is a FP
+    }
+    for folder, bgrs in colours.items():
+        (root / folder).mkdir(parents=True)
+        for i, bgr in enumerate(bgrs):
+            cv2.imwrite(str(root / folder / f"{i}.png"), np.full((48, 64, 3), bgr, np.uint8))
+    (root / "normal_images" / "broken.jpg").write_bytes(b"not an image")
+    return root
+
+
+def test_metrics_on_generated_images(tmp_path: Path) -> None:
+    result = evaluate_fire(_dataset(tmp_path), RednessScorer())
+    assert result["n"] == 6
+    assert (result["tp"], result["fp"], result["fn"], result["tn"]) == (2, 1, 1, 2)
+    assert result["precision"] == 2 / 3
+    assert result["recall"] == 2 / 3
+    assert abs(result["fpr"] - 1 / 3) < 1e-9
+
+
+def test_training_images_are_excluded_by_hash(tmp_path: Path) -> None:
+    scorer = RednessScorer(frozenset({name_hash("fire_images/0.png")}))
+    assert evaluate_fire(_dataset(tmp_path), scorer)["n"] == 5
+
+
+def test_plots_are_written(tmp_path: Path) -> None:
+    scored = score_images(_dataset(tmp_path / "data"), RednessScorer())
+    paths = write_plots(scored, 0.5, tmp_path / "plots")
+    assert {p.name for p in paths} == {"fire-pr.png", "fire-scores.png", "fire-mistakes.png"}
+    assert all(p.stat().st_size > 1000 for p in paths)
+    assert metrics(scored, 1.01)["recall"] == 0.0
+
+
+def test_hot_cells_region_maps_grid_to_image() -> None:
+    logits = np.full(13 * 13, -5.0, dtype=np.float32)
+    logits[6 * 13 + 6] = 2.0
+    x1, y1, x2, y2 = _hot_cells_region(logits, 13, 13, (1300, 2600, 3)) or (0, 0, 0, 0)
+    assert (x1, y1, x2, y2) == (1200, 600, 1400, 700)
+    assert _hot_cells_region(np.full(169, -1.0, np.float32), 13, 13, (10, 10, 3)) is None
+
+
+def test_bundled_detector_scores_a_frame() -> None:
+    detector = FireDetector()
+    assert 0.0 < detector.threshold < 1.0
+    assert detector.training_hashes
+    image = np.full((720, 1280, 3), 90, dtype=np.uint8)
+    image[300:500, 500:700] = (20, 140, 255)
+    score = detector.score(image)
+    assert 0.0 <= score.fire <= 1.0
+    assert score.region_xyxy is not None
+    x1, y1, x2, y2 = score.region_xyxy
+    assert 0 <= x1 < x2 <= 1280
+    assert 0 <= y1 < y2 <= 720
