@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, make_url, text
 
 from cctwin.config import PostgresStoreConfig
 from cctwin.store.media import MediaStore
-from cctwin.store.migrate import include_name
+from cctwin.store.migrate import alembic_config, include_name
 from cctwin.store.sql import AlertConflictError, EventFilter, SqlStore
 from cctwin.store.tables import Base
 from cctwin.types import (
@@ -110,7 +111,7 @@ def test_migration_enables_postgis_and_matches_the_models(
         assert connection.execute(text("SELECT postgis_version()")).scalar_one().startswith("3.")
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            == "0001"
+            == ScriptDirectory.from_config(alembic_config()).get_current_head()
         )
         assert (
             compare_metadata(

@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
-from cctwin.config import NanoDetConfig, SamplingMode, load_config
+from cctwin.config import FallConfig, NanoDetConfig, SamplingMode, load_config
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -25,6 +26,15 @@ def test_example_config_loads_with_its_secret_from_the_environment(
     assert "s3cret" in gate.source.url
     assert gate.sampling.mode is SamplingMode.FPS
     assert gate.sampling.stream == "sub"
+    assert plaza.analytics.fall == FallConfig(
+        id="fall", min_down_s=3.0, pose=True, pose_interval_s=0.5
+    )
+
+
+def test_example_config_shows_every_key_of_the_fall_block() -> None:
+    raw = yaml.safe_load((CONFIG / "example.yaml").read_text(encoding="utf-8"))
+    plaza = raw["cameras"][0]
+    assert set(plaza["analytics"]["fall"]) == set(FallConfig.model_fields)
 
 
 def test_example_config_without_the_secret_names_the_line(monkeypatch: pytest.MonkeyPatch) -> None:

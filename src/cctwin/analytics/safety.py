@@ -7,6 +7,8 @@ from typing import Protocol
 from cctwin.analytics.crowd.density import DensityCounter
 from cctwin.analytics.crowd.rule import CrowdRule
 from cctwin.analytics.crowd.zone import DensityModel
+from cctwin.analytics.fall.pose import PoseEstimator, PoseModel
+from cctwin.analytics.fall.rule import FallRule
 from cctwin.analytics.fire.detector import FireDetector, StillScorer
 from cctwin.analytics.fire.rule import FireRule
 from cctwin.analytics.flood.monitor import Segmenter
@@ -36,6 +38,7 @@ class SafetyModels:
         self._fire: StillScorer | None = None
         self._water: Segmenter | None = None
         self._density: DensityModel | None = None
+        self._pose: PoseModel | None = None
 
     def fire_scorer(self) -> StillScorer:
         if self._fire is None:
@@ -52,6 +55,11 @@ class SafetyModels:
             self._density = DensityCounter(threads=self.threads)
         return self._density
 
+    def pose_model(self) -> PoseModel:
+        if self._pose is None:
+            self._pose = PoseEstimator(threads=self.threads)
+        return self._pose
+
 
 def build_safety(
     camera_id: str, config: AnalyticsConfig, models: SafetyModels
@@ -67,4 +75,8 @@ def build_safety(
     if config.fire is not None:
         analysers.append(FireRule(camera_id, config.fire, models.fire_scorer()))
     analysers.extend(FloodRule(camera_id, f, models.water_segmenter()) for f in config.flood)
+    if config.fall is not None:
+        # Box-shape-only rules never load the pose model.
+        pose = models.pose_model() if config.fall.pose else None
+        analysers.append(FallRule(camera_id, config.fall, pose))
     return analysers
