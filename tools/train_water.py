@@ -14,22 +14,19 @@ import numpy.typing as npt
 from rich.progress import track
 from sklearn.linear_model import LogisticRegression
 
-from cctwin.analytics.flood.segment import (
-    DEFAULT_MODEL,
-    INPUT_WIDTH,
-    STRIDE,
-    DenseBackbone,
-    network_size,
-    refine,
-)
+from cctwin.analytics.backbones import STRIDE, BackboneName, FeatureBackbone, create_backbone
+from cctwin.analytics.flood.segment import DEFAULT_MODEL, INPUT_WIDTH, network_size, refine
 from cctwin.evaluate.water import development_split, read_mask
 
 FloatArray = npt.NDArray[np.float32]
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "flood-water-masks"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED / "flood-water-masks"
+# Street photos for people counting: dry roads, dirt tracks and crowds, never flooded.
+DRY = SHARED / "crowd-street" / "train_data" / "images"
 FOLDS = 5
-C_GRID = (0.01, 0.05, 0.2)
-GUIDED_GRID = ((0, 0.0), (8, 1e-3), (16, 1e-3), (16, 1e-2))
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
+C_GRID = (0.002, 0.01, 0.05)
+GUIDED_GRID = ((0, 0.0), (16, 1e-3), (32, 1e-3), (48, 1e-3))
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 @dataclass(frozen=True)
@@ -44,11 +41,18 @@ class Sample:
     cell_labels: npt.NDArray[np.bool_]
 
 
-def load(paths: list[Path], dataset: Path, backbone: DenseBackbone) -> list[Sample]:
+def load(
+    paths: list[Path], dataset: Path | None, backbone: FeatureBackbone, label: str
+) -> list[Sample]:
+    """Samples with their masks; with `dataset` None the images are dry (no water anywhere)."""
     samples = []
-    for path in track(paths, description="backbone features"):
+    for path in track(paths, description=label):
         image = np.asarray(cv2.imread(str(path)), dtype=np.uint8)
-        mask = read_mask(dataset, path.stem)
+        mask = (
+            read_mask(dataset, path.stem)
+            if dataset is not None
+            else np.zeros(image.shape[:2], dtype=np.bool_)
+        )
         net_h, net_w = network_size(*image.shape[:2], input_width=INPUT_WIDTH)
         resized = np.asarray(
             cv2.resize(image, (net_w, net_h), interpolation=cv2.INTER_AREA), np.uint8
@@ -118,12 +122,17 @@ def iou(pred: npt.NDArray[np.bool_], true: npt.NDArray[np.bool_]) -> float:
     return int((pred & true).sum()) / union if union else 1.0
 
 
-def cross_validate(samples: list[Sample]) -> dict[tuple[float, int, float, float], float]:
-    """Mean IoU per (C, guided radius, eps, threshold) over image-level folds of the dev split."""
+def cross_validate(
+    samples: list[Sample], dry: list[Sample]
+) -> dict[tuple[float, int, float, float], float]:
+    """Mean IoU per (C, guided radius, eps, threshold) over image-level folds of the dev split.
+
+    The dry scenes are in every fold's training set; only development images are scored.
+    """
     scores: dict[tuple[float, int, float, float], list[float]] = {}
     for fold in range(FOLDS):
         held = samples[fold::FOLDS]
-        train = [s for s in samples if s not in held]
+        train = [s for s in samples if s not in held] + dry
         for c in C_GRID:
             head = fit(train, c)
             for s in held:
@@ -140,14 +149,32 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--dry",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="Folders of scenes with no water, learned as water-free throughout (e.g. "
+        f"{DRY}). Off by default: crowd-street's dry roads cost 0.02 cross-validated IoU and "
+        "did not stop false water on the dry held-out roads.",
+    )
+    parser.add_argument(
+        "--backbone",
+        choices=["vgg", "nanodet"],
+        default="vgg",
+        help="vgg (CSRNet's front end) scored 0.776 against nanodet's 0.735 in cross-validation.",
+    )
     args = parser.parse_args()
     t0 = time.time()
-    backbone = DenseBackbone(threads=2)
-    samples = load(development_split(args.dataset), args.dataset, backbone)
-    scores = cross_validate(samples)
+    name: BackboneName = "vgg" if args.backbone == "vgg" else "nanodet"
+    backbone = create_backbone(name, threads=2)
+    samples = load(development_split(args.dataset), args.dataset, backbone, "development")
+    dry_paths = sorted(p for folder in args.dry for p in folder.glob("*.jpg"))
+    dry = load(dry_paths, None, backbone, "dry scenes")
+    scores = cross_validate(samples, dry)
     (c, radius, eps, threshold), best = max(scores.items(), key=lambda kv: kv[1])
     plain = scores[(c, 0, 0.0, 0.5)]
-    head = fit(samples, c)
+    head = fit(samples + dry, c)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         args.out,
@@ -155,6 +182,7 @@ def main() -> int:
         sigma=head.sigma,
         w=head.w,
         b=np.float32(head.b),
+        backbone=np.str_(name),
         input_width=np.int32(INPUT_WIDTH),
         flip_average=np.bool_(True),
         guided_radius=np.int32(radius),
@@ -163,6 +191,8 @@ def main() -> int:
     )
     summary = {
         "dev_images": len(samples),
+        "dry_images": len(dry),
+        "backbone": name,
         "cv_folds": FOLDS,
         "chosen": {"C": c, "guided_radius": radius, "guided_eps": eps, "threshold": threshold},
         "cv_mean_iou": round(best, 4),

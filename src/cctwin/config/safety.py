@@ -119,7 +119,9 @@ class FloodConfig(Strict):
         0.3, ge=0, le=1, description="Without marks: covered fraction of the ROI for `alert`."
     )
     danger_fraction: float = Field(0.6, ge=0, le=1)
-    interval_s: float = Field(5.0, gt=0, description="Segment a frame at most this often.")
+    # Water rises over minutes, and one segmentation (VGG-16 front end, both mirror images)
+    # costs about a second of one core: every 30 s keeps it under 10 ms per analysed frame.
+    interval_s: float = Field(30.0, gt=0, description="Segment a frame at most this often.")
 
     @model_validator(mode="after")
     def _marks(self) -> FloodConfig:

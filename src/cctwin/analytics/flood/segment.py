@@ -1,77 +1,29 @@
-"""Water segmentation: NanoDet-g backbone features per stride-8 cell, linear head, guided filter."""
+"""Water segmentation: frozen backbone features per stride-8 cell, linear head, guided filter."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
-import onnx
-import onnxruntime as ort
+
+from cctwin.analytics.backbones import BackboneName, FeatureBackbone, create_backbone
 
 FloatArray = npt.NDArray[np.float32]
 UInt8Array = npt.NDArray[np.uint8]
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "water-classifier.npz"
-# Last outputs of the stride-8, -16 and -32 CSP stages (128 + 256 + 512 channels). All three
-# together beat any pair and the PAN-neck maps in cross-validation on the training images.
-BACKBONE_TENSORS = ("concat_27", "concat_42", "concat_62")
-STRIDE = 8
 INPUT_WIDTH = 416
 # Refinement runs at a fixed width so the filter radius means the same at any resolution and
 # the cost at 1080p stays that of 640 px.
 REFINE_WIDTH = 640
-MEAN = np.array([103.53, 116.28, 123.675], dtype=np.float32)
-STD = np.array([57.375, 57.12, 58.395], dtype=np.float32)
-
-
-def bundled_backbone() -> Path:
-    """Path of the bundled NanoDet-g ONNX file whose backbone gives the dense features."""
-    return Path(str(resources.files("cctwin.detect").joinpath("models/nanodet-g-416.onnx")))
 
 
 def network_size(height: int, width: int, input_width: int = INPUT_WIDTH) -> tuple[int, int]:
     """(height, width) fed to the backbone: fixed width, aspect kept, both multiples of 32."""
     net_h = max(64, round(height * input_width / width / 32) * 32)
     return net_h, input_width
-
-
-class DenseBackbone:
-    """NanoDet-g backbone maps resampled onto one stride-8 grid (896 channels)."""
-
-    def __init__(self, model: Path | None = None, threads: int = 1) -> None:
-        graph = onnx.load(str(model or bundled_backbone()))
-        # Extra graph outputs live only in the in-memory copy; the file on disk is untouched.
-        for name in BACKBONE_TENSORS:
-            graph.graph.output.append(
-                onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
-            )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            graph.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
-        self.input_name = self.session.get_inputs()[0].name
-
-    def features(self, resized_bgr: UInt8Array) -> FloatArray:
-        """(channels, rows, cols) for an image already at `network_size`."""
-        blob = ((resized_bgr.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)[None]
-        maps = self.session.run(list(BACKBONE_TENSORS), {self.input_name: blob})
-        rows, cols = resized_bgr.shape[0] // STRIDE, resized_bgr.shape[1] // STRIDE
-        parts: list[FloatArray] = []
-        for fmap in maps:
-            chans = np.asarray(fmap, dtype=np.float32)[0]
-            if chans.shape[1:] == (rows, cols):
-                parts.append(chans)
-                continue
-            # Bilinear upsampling of the coarse maps; cv2 handles up to 512 channels at once.
-            hwc = np.ascontiguousarray(chans.transpose(1, 2, 0))
-            up = cv2.resize(hwc, (cols, rows), interpolation=cv2.INTER_LINEAR)
-            parts.append(np.asarray(up, dtype=np.float32).transpose(2, 0, 1))
-        return np.concatenate(parts, axis=0)
 
 
 def guided_filter(guide: FloatArray, source: FloatArray, radius: int, eps: float) -> FloatArray:
@@ -112,7 +64,7 @@ class WaterSegmenter:
         model: Path = DEFAULT_MODEL,
         threshold: float | None = None,
         threads: int = 1,
-        backbone: DenseBackbone | None = None,
+        backbone: FeatureBackbone | None = None,
     ) -> None:
         data = np.load(model)
         self.mu = np.asarray(data["mu"], dtype=np.float32)
@@ -125,7 +77,11 @@ class WaterSegmenter:
         self.guided_eps = float(data["guided_eps"])
         # The trained threshold was chosen by cross-validation on the training images only.
         self.threshold = float(data["threshold"]) if threshold is None else threshold
-        self.backbone = backbone or DenseBackbone(threads=threads)
+        # Heads trained before the backbone was recorded used NanoDet-g.
+        name: BackboneName = "vgg" if str(data.get("backbone", "nanodet")) == "vgg" else "nanodet"
+        self.backbone = backbone or create_backbone(name, threads=threads)
+        if self.backbone.name != name:
+            raise ValueError(f"{model}: head trained on {name}, given {self.backbone.name}")
 
     def _cell_logits(self, resized_bgr: UInt8Array) -> FloatArray:
         feats = self.backbone.features(resized_bgr)

@@ -1,0 +1,166 @@
+"""Dense stride-8 feature maps from the bundled networks, for the small heads trained on them."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+UInt8Array = npt.NDArray[np.uint8]
+BackboneName = Literal["nanodet", "vgg"]
+STRIDE = 8
+
+# NanoDet-g: last outputs of the stride-8, -16 and -32 CSP stages (128 + 256 + 512 channels).
+NANODET_TENSORS = ("concat_27", "concat_42", "concat_62")
+NANODET_MEAN = np.array([103.53, 116.28, 123.675], dtype=np.float32)
+NANODET_STD = np.array([57.375, 57.12, 58.395], dtype=np.float32)
+# CSRNet's front end is VGG-16 up to conv4_3 (ImageNet-initialised): conv3_3 at stride 4
+# (256 channels, averaged down to stride 8) and conv4_3 at stride 8 (512 channels).
+VGG_TENSORS = ("/frontend/frontend.15/Relu_output_0", "/frontend/frontend.22/Relu_output_0")
+VGG_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255
+VGG_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255
+
+
+class FeatureBackbone(Protocol):
+    """A frozen network that turns an image into one feature vector per 8x8 pixel cell."""
+
+    name: BackboneName
+
+    def features(self, resized_bgr: UInt8Array) -> FloatArray:
+        """(channels, height // 8, width // 8) for an image whose sides are multiples of 32."""
+        ...
+
+
+def nanodet_model() -> Path:
+    """The bundled NanoDet-g ONNX file."""
+    return Path(str(resources.files("cctwin.detect").joinpath("models/nanodet-g-416.onnx")))
+
+
+def csrnet_model() -> Path:
+    """The bundled CSRNet ONNX file, whose front end is VGG-16."""
+    return Path(str(resources.files("cctwin.analytics.crowd").joinpath("models/csrnet.onnx")))
+
+
+def _session(graph_bytes: bytes, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(graph_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def _to_grid(chans: FloatArray, rows: int, cols: int) -> FloatArray:
+    """Resample a (C, h, w) map onto the stride-8 grid: 2x2 means down, bilinear up."""
+    if chans.shape[1:] == (rows, cols):
+        return chans
+    if chans.shape[1] >= 2 * rows and chans.shape[2] >= 2 * cols:
+        cropped = chans[:, : 2 * rows, : 2 * cols]
+        pooled = cropped.reshape(chans.shape[0], rows, 2, cols, 2).mean(axis=(2, 4))
+        return np.asarray(pooled, dtype=np.float32)
+    # cv2 resizes up to 512 channels at once in HWC layout.
+    hwc = np.ascontiguousarray(chans.transpose(1, 2, 0))
+    up = cv2.resize(hwc, (cols, rows), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(up, dtype=np.float32).reshape(rows, cols, -1).transpose(2, 0, 1)
+
+
+class _OnnxBackbone:
+    """Runs a graph cut at the named tensors and stacks them on the stride-8 grid."""
+
+    name: BackboneName
+
+    def __init__(
+        self,
+        graph_bytes: bytes,
+        tensors: tuple[str, ...],
+        mean: FloatArray,
+        std: FloatArray,
+        rgb: bool,
+        threads: int,
+    ) -> None:
+        self.session = _session(graph_bytes, threads)
+        self.input_name: str = self.session.get_inputs()[0].name
+        self.tensors = tensors
+        self.mean, self.std, self.rgb = mean, std, rgb
+
+    def features(self, resized_bgr: UInt8Array) -> FloatArray:
+        pixels = resized_bgr[:, :, ::-1] if self.rgb else resized_bgr
+        blob = ((pixels.astype(np.float32) - self.mean) / self.std).transpose(2, 0, 1)[None]
+        maps = self.session.run(list(self.tensors), {self.input_name: blob})
+        rows, cols = resized_bgr.shape[0] // STRIDE, resized_bgr.shape[1] // STRIDE
+        parts = [_to_grid(np.asarray(m, dtype=np.float32)[0], rows, cols) for m in maps]
+        return np.concatenate(parts, axis=0)
+
+
+class NanoDetBackbone(_OnnxBackbone):
+    """NanoDet-g's ShuffleNet stages (896 channels); cheap, tuned for objects."""
+
+    name: BackboneName = "nanodet"
+
+    def __init__(self, threads: int = 1, model: Path | None = None) -> None:
+        import onnx
+
+        graph = onnx.load(str(model or nanodet_model()))
+        # Extra graph outputs live only in the in-memory copy; the file on disk is untouched.
+        for tensor in NANODET_TENSORS:
+            graph.graph.output.append(
+                onnx.helper.make_tensor_value_info(tensor, onnx.TensorProto.FLOAT, None)
+            )
+        super().__init__(
+            graph.SerializeToString(), NANODET_TENSORS, NANODET_MEAN, NANODET_STD, False, threads
+        )
+
+
+class VggBackbone(_OnnxBackbone):
+    """CSRNet's VGG-16 front end (768 channels); about 10x NanoDet's cost, better textures."""
+
+    name: BackboneName = "vgg"
+
+    def __init__(self, threads: int = 1, model: Path | None = None) -> None:
+        import onnx
+
+        model_proto = onnx.load(str(model or csrnet_model()))
+        _cut_after(model_proto, VGG_TENSORS)
+        super().__init__(
+            model_proto.SerializeToString(), VGG_TENSORS, VGG_MEAN, VGG_STD, True, threads
+        )
+
+
+def _cut_after(model_proto: Any, tensors: tuple[str, ...]) -> None:
+    """Keep only the nodes the named tensors depend on, and make those the outputs.
+
+    The CSRNet density back end costs as much again as the front end; dropping it from the
+    in-memory graph means it is never computed.
+    """
+    import onnx
+
+    graph = model_proto.graph
+    needed = set(tensors)
+    kept = []
+    for node in reversed(graph.node):
+        if needed.intersection(node.output):
+            kept.append(node)
+            needed.update(node.input)
+    kept.reverse()
+    initializers = [i for i in graph.initializer if i.name in needed]
+    del graph.node[:]
+    graph.node.extend(kept)
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    del graph.output[:]
+    graph.output.extend(
+        onnx.helper.make_tensor_value_info(t, onnx.TensorProto.FLOAT, None) for t in tensors
+    )
+
+
+def create_backbone(name: BackboneName, threads: int = 1) -> FeatureBackbone:
+    """The backbone a trained head names."""
+    if name == "vgg":
+        return VggBackbone(threads=threads)
+    return NanoDetBackbone(threads=threads)

@@ -1,0 +1,58 @@
+"""Dense backbones: stride-8 grids, the CSRNet cut, and resampling onto the grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cctwin.analytics.backbones import (
+    NanoDetBackbone,
+    VggBackbone,
+    _to_grid,
+    create_backbone,
+)
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)
+
+
+def test_vgg_front_end_gives_768_channels_on_the_stride_8_grid(image: np.ndarray) -> None:
+    backbone = VggBackbone()
+    features = backbone.features(image)
+    assert features.shape == (768, 12, 16)
+    assert features.dtype == np.float32
+    # ReLU outputs, and not all zero: the front end really ran.
+    assert features.min() >= 0.0
+    assert features.max() > 0.0
+
+
+def test_vgg_graph_is_cut_before_the_density_back_end() -> None:
+    backbone = VggBackbone()
+    outputs = [o.name for o in backbone.session.get_outputs()]
+    assert outputs == list(backbone.tensors)
+    assert "density" not in outputs
+
+
+def test_nanodet_gives_896_channels(image: np.ndarray) -> None:
+    features = NanoDetBackbone().features(image)
+    assert features.shape == (896, 12, 16)
+
+
+def test_factory_picks_by_name() -> None:
+    assert create_backbone("vgg").name == "vgg"
+    assert create_backbone("nanodet").name == "nanodet"
+
+
+def test_grid_resampling_averages_down_and_interpolates_up() -> None:
+    fine = np.arange(2 * 4 * 6, dtype=np.float32).reshape(2, 4, 6)
+    down = _to_grid(fine, 2, 3)
+    assert down.shape == (2, 2, 3)
+    assert down[0, 0, 0] == pytest.approx(np.mean([0, 1, 6, 7]))
+    coarse = np.ones((3, 2, 2), dtype=np.float32) * np.array([1, 2, 3], np.float32)[:, None, None]
+    up = _to_grid(coarse, 4, 4)
+    assert up.shape == (3, 4, 4)
+    assert np.allclose(up[2], 3.0)
+    same = np.zeros((1, 4, 4), dtype=np.float32)
+    assert _to_grid(same, 4, 4) is same
