@@ -15,7 +15,8 @@ import numpy.typing as npt
 
 SPLIT_NOTE = (
     "development = first half of the sorted image names (the hybrid counter's detector "
-    "settings and switch rule were chosen on crowd-street's development half); "
+    "settings, switch rule and distant-crowd rule were chosen on crowd-street's development "
+    "half); "
     "held_out = second half, never used for any choice"
 )
 
@@ -102,6 +103,8 @@ def _count_one(
     if hasattr(result, "detector_count"):
         row["detector_count"] = int(result.detector_count)
         row["density_count"] = round(float(result.density_count), 2)
+    if hasattr(result, "density_fill"):
+        row["density_fill"] = round(float(result.density_fill), 2)
     boxes = getattr(result, "boxes", None)
     # Show what made the count: the boxes when the detector counted, else the density map.
     if row["method"] == "detector" and boxes is not None:

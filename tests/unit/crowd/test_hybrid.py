@@ -12,15 +12,27 @@ import pytest
 
 from cctwin.analytics.crowd.density import DensityCounter, DensityResult
 from cctwin.analytics.crowd.hybrid import (
+    DistantCrowdRule,
     HybridCounter,
     HybridResult,
     SwitchRule,
     choose_method,
+    distant_crowd_fill,
+    distant_patches,
     floor_corrected_count,
 )
-from cctwin.analytics.crowd.people import PersonBoxes, PersonCounter, suppress_contained
+from cctwin.analytics.crowd.people import (
+    PersonBoxes,
+    PersonCounter,
+    PersonCountSettings,
+    ScalePass,
+    owned_by_pass,
+    pass_input_size,
+    suppress_contained,
+)
 from cctwin.detect.nanodet import bundled_model
 from cctwin.evaluate.counting import evaluate_counting
+from cctwin.types import Detections, Frame
 
 
 class FakePeople(PersonCounter):
@@ -113,6 +125,7 @@ def test_eval_report_has_method_and_split(tmp_path: Path) -> None:
     assert report["n"] == 4
     assert report["mae"] == pytest.approx((2 + 0 + 2 + 4) / 4)
     assert {r["method"] for r in report["per_image"]} == {"detector"}
+    assert {r["density_fill"] for r in report["per_image"]} == {0.0}
     assert report["splits"]["development"]["images"] == ["IMG_0.jpg", "IMG_1.jpg"]
     assert report["splits"]["held_out"]["mae"] == pytest.approx(3.0)
     assert {f.name for f in plots.iterdir()} == {
@@ -125,5 +138,129 @@ def test_eval_report_has_method_and_split(tmp_path: Path) -> None:
 @pytest.mark.skipif(not bundled_model().is_file(), reason="NanoDet model not bundled")
 def test_real_detector_finds_nobody_in_a_blank_image() -> None:
     counter = PersonCounter(threads=1)
-    assert counter.input_sizes(1280, 720) == [(416, 416), (1280, 704)]
+    assert counter.input_sizes(1280, 720) == [(416, 416), (832, 480), (1280, 704)]
     assert len(counter.detect(np.full((720, 1280, 3), 127, np.uint8))) == 0
+
+
+def test_pass_input_sizes_keep_aspect_in_multiples_of_32() -> None:
+    assert pass_input_size(ScalePass(416, 0.3, square=True), 1024, 768) == (416, 416)
+    assert pass_input_size(ScalePass(832, 0.4), 1024, 768) == (832, 640)
+    assert pass_input_size(ScalePass(1280, 0.4), 1024, 768) == (1280, 960)
+    assert pass_input_size(ScalePass(1280, 0.4), 720, 1280) == (704, 1280)
+
+
+def test_a_pass_keeps_only_the_people_it_owns() -> None:
+    xyxy = np.array([[0, 0, 10, 50], [0, 0, 40, 100], [0, 0, 80, 400]], np.float32)
+    detail = ScalePass(1280, 0.4, max_height=0.104)
+    # 10.4% of 768 rows is 79.9 px: only the 50 px tall person is small enough.
+    assert owned_by_pass(xyxy, detail, 768).tolist() == [True, False, False]
+    assert owned_by_pass(xyxy, ScalePass(832, 0.4), 768).all()
+
+
+class FakeNanoDet:
+    """Returns fixed boxes (in image pixels) whatever the frame."""
+
+    def __init__(self, xyxy: list[list[float]], confidence: list[float]) -> None:
+        self.result = Detections(
+            xyxy=np.asarray(xyxy, np.float32).reshape(-1, 4),
+            confidence=np.asarray(confidence, np.float32),
+            class_id=np.zeros(len(confidence), np.int32),
+        )
+
+    def detect(self, frames: list[Frame]) -> list[Detections]:
+        return [self.result for _ in frames]
+
+
+def test_passes_are_filtered_by_size_then_merged(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = PersonCountSettings(
+        passes=(ScalePass(416, 0.3, square=True), ScalePass(1280, 0.4, max_height=0.1)),
+        containment=0.9,
+    )
+    counter = PersonCounter(settings)
+    overview = FakeNanoDet([[100, 100, 200, 700]], [0.8])  # a close person, seen whole
+    detail = FakeNanoDet(
+        [
+            [100, 400, 200, 700],  # their lower half: too tall for the detail pass
+            [500, 50, 520, 110],  # a distant person only the detail pass sees
+            [502, 52, 519, 108],  # the same distant person again, inside the first box
+        ],
+        [0.9, 0.5, 0.45],
+    )
+    fakes = {(416, 416): overview, (1280, 960): detail}
+    monkeypatch.setattr(counter, "_detector", lambda w, h, c: fakes[(w, h)])
+    found = counter.detect(np.zeros((768, 1024, 3), np.uint8))
+    assert len(found) == 2
+    assert sorted(found.xyxy[:, 0].tolist()) == [100.0, 500.0]
+
+
+def _crowd_map(rows: int = 96, cols: int = 128) -> npt.NDArray[np.float32]:
+    """A density map with the 0.01 floor, 12 people in cells 20-29 x 40-59 and 50 ghosts."""
+    density = np.full((rows, cols), 0.01, np.float32)
+    density[20:30, 40:60] += 12.0 / 200  # a distant group
+    density[70:90, 0:30] += 50.0 / 600  # texture CSRNet mistakes for people
+    return density
+
+
+def _distant_boxes(n: int) -> npt.NDArray[np.float32]:
+    # 40 px tall people (of 768) standing in the group, in image pixels (8 px per cell).
+    return np.array([[330 + 25 * i, 170, 345 + 25 * i, 210] for i in range(n)], np.float32)
+
+
+def test_patches_cover_distant_boxes_only() -> None:
+    rule = DistantCrowdRule()
+    near = np.array([[0, 100, 200, 760]], np.float32)
+    xyxy = np.concatenate([_distant_boxes(4), near])
+    patches, distant = distant_patches(xyxy, (768, 1024), (96, 128), rule)
+    assert distant == 4
+    assert patches[25, 45]
+    assert not patches[50, 10]  # inside the close person's box, which is not distant
+    assert not patches[80, 10]
+    few, count = distant_patches(_distant_boxes(2), (768, 1024), (96, 128), rule)
+    assert count == 2
+    assert not few.any()
+
+
+def test_fill_adds_hidden_people_in_distant_groups_but_not_ghosts() -> None:
+    rule = DistantCrowdRule()
+    density = _crowd_map()
+    fill = distant_crowd_fill(density, _distant_boxes(4), (768, 1024), 0.01, rule)
+    # The grown boxes cover rows 20-27 x cols 40-53 (112 cells of 0.06 people each) of the
+    # 12-person group and none of the 50 ghosts; the 4 boxes there are already counted.
+    assert fill == pytest.approx(112 * 12.0 / 200 - 4, rel=1e-4)
+    assert distant_crowd_fill(density, _distant_boxes(2), (768, 1024), 0.01, rule) == 0.0
+    # Never negative: boxes beyond CSRNet's estimate leave the detector count alone.
+    assert distant_crowd_fill(density, _distant_boxes(14), (768, 1024), 0.01, rule) == 0.0
+    outside = np.zeros_like(density, dtype=bool)
+    assert distant_crowd_fill(density, _distant_boxes(4), (768, 1024), 0.01, rule, outside) == 0
+
+
+class MapDensity(DensityCounter):
+    def __init__(self, density: npt.NDArray[np.float32]) -> None:
+        self.density = density
+
+    def count(
+        self,
+        image_bgr: npt.NDArray[np.uint8],
+        roi_mask: npt.NDArray[np.bool_] | None = None,
+        max_side: int = 1024,
+    ) -> DensityResult:
+        return DensityResult(float(self.density.sum()), self.density)
+
+
+class BoxPeople(PersonCounter):
+    def __init__(self, xyxy: npt.NDArray[np.float32]) -> None:
+        super().__init__()
+        self.xyxy = xyxy
+
+    def detect(self, image_bgr: npt.NDArray[np.uint8]) -> PersonBoxes:
+        return PersonBoxes(self.xyxy, np.full(len(self.xyxy), 0.9, np.float32))
+
+
+def test_hybrid_count_adds_the_distant_fill() -> None:
+    image = np.zeros((768, 1024, 3), np.uint8)
+    counter = HybridCounter(people=BoxPeople(_distant_boxes(4)), density=MapDensity(_crowd_map()))
+    result = counter.count(image)
+    assert result.method == "detector"
+    assert result.detector_count == 4
+    assert result.density_fill == pytest.approx(112 * 12.0 / 200 - 4, rel=1e-4)
+    assert result.count == pytest.approx(4 + result.density_fill)
