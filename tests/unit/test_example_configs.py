@@ -64,7 +64,7 @@ def test_example_config_loads_with_its_secret_from_the_environment(example: Conf
     assert underpass.source.url is not None
     assert "und3r" in underpass.source.url
     assert plaza.analytics.fall == FallConfig(
-        id="fall", min_down_s=3.0, pose=True, pose_interval_s=0.5
+        id="fall", min_down_s=3.0, pose=True, pose_interval_s=1.0
     )
 
 

@@ -46,7 +46,8 @@ def csrnet_model() -> Path:
     return Path(str(resources.files("cctwin.analytics.crowd").joinpath("models/csrnet.onnx")))
 
 
-def _session(graph_bytes: bytes, threads: int) -> Any:
+def onnx_session(graph_bytes: bytes, threads: int) -> Any:
+    """A CPU session with a fixed number of threads."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -84,7 +85,7 @@ class _OnnxBackbone:
         rgb: bool,
         threads: int,
     ) -> None:
-        self.session = _session(graph_bytes, threads)
+        self.session = onnx_session(graph_bytes, threads)
         self.input_name: str = self.session.get_inputs()[0].name
         self.tensors = tensors
         self.mean, self.std, self.rgb = mean, std, rgb
@@ -107,11 +108,8 @@ class NanoDetBackbone(_OnnxBackbone):
         import onnx
 
         graph = onnx.load(str(model or nanodet_model()))
-        # Extra graph outputs live only in the in-memory copy; the file on disk is untouched.
-        for tensor in NANODET_TENSORS:
-            graph.graph.output.append(
-                onnx.helper.make_tensor_value_info(tensor, onnx.TensorProto.FLOAT, None)
-            )
+        # Only the in-memory copy is cut; the file on disk is untouched.
+        cut_after(graph, NANODET_TENSORS)
         super().__init__(
             graph.SerializeToString(), NANODET_TENSORS, NANODET_MEAN, NANODET_STD, False, threads
         )
@@ -126,13 +124,13 @@ class VggBackbone(_OnnxBackbone):
         import onnx
 
         model_proto = onnx.load(str(model or csrnet_model()))
-        _cut_after(model_proto, VGG_TENSORS)
+        cut_after(model_proto, VGG_TENSORS)
         super().__init__(
             model_proto.SerializeToString(), VGG_TENSORS, VGG_MEAN, VGG_STD, True, threads
         )
 
 
-def _cut_after(model_proto: Any, tensors: tuple[str, ...]) -> None:
+def cut_after(model_proto: Any, tensors: tuple[str, ...]) -> None:
     """Keep only the nodes the named tensors depend on, and make those the outputs.
 
     The CSRNet density back end costs as much again as the front end; dropping it from the

@@ -25,6 +25,7 @@ class FakeDensity:
     def __init__(self, people: float) -> None:
         self.people = people
         self.calls: list[tuple[int, int]] = []
+        self.sides: list[int] = []
 
     def count(
         self,
@@ -34,6 +35,7 @@ class FakeDensity:
     ) -> DensityResult:
         h, w = image_bgr.shape[:2]
         self.calls.append((w, h))
+        self.sides.append(max_side)
         cells = (max(1, h // 8), max(1, w // 8))
         density = np.full(cells, 0.01 + self.people / (cells[0] * cells[1]), dtype=np.float32)
         return DensityResult(float(density.sum()), density)
@@ -115,7 +117,9 @@ def test_packed_zone_switches_to_density_on_the_zone_crop_only() -> None:
     assert reading.detector_count == 10
     assert reading.count == pytest.approx(400.0, rel=0.2)
     assert reading.density_per_m2 == pytest.approx(reading.count / 1200.0, rel=1e-3)
-    assert fake.calls == [(400, 300)]
+    # A low-resolution screen found it packed; the full-resolution run then counted it.
+    assert fake.calls == [(400, 300), (400, 300)]
+    assert fake.sides == [512, 1024]
 
 
 def test_sparse_zone_keeps_detector_count() -> None:
@@ -139,7 +143,18 @@ def test_density_model_runs_at_most_every_interval() -> None:
     box = boxes_at([(200.0, 200.0)])
     for step in range(10):
         monitor.update(FRAME, T0 + timedelta(seconds=step), box, ids(1))
-    assert len(fake.calls) == 4  # t = 0, 3, 6, 9
+    # t = 0 (screen, then full), 3, 6, 9: once packed, no more screens.
+    assert fake.sides == [512, 1024, 1024, 1024, 1024]
+
+
+def test_a_sparse_zone_is_only_screened() -> None:
+    fake = FakeDensity(people=3.0)
+    monitor = ZoneCrowdMonitor("z", ZONE, density_model=fake, observation_interval_s=1.0)
+    reading = monitor.update(FRAME, T0, boxes_at([(200.0, 200.0)] * 3), ids(3))
+    assert reading is not None
+    assert reading.method == "detector"
+    assert reading.count == 3
+    assert fake.sides == [512]
 
 
 def test_detector_method_never_runs_density() -> None:

@@ -78,6 +78,9 @@ class _DensityEstimate:
     raw_count: float
     corrected_count: float
     cells: int
+    # A low-resolution screen only decides whether the zone needs a full estimate; its count
+    # is never reported.
+    screen: bool = False
 
 
 @dataclass(slots=True)
@@ -124,6 +127,7 @@ class ZoneCrowdMonitor:
         rule: SwitchRule | None = None,
         density_max_side: int = 1024,
         sparse_density_interval_s: float = 30.0,
+        screen_max_side: int = 512,
     ) -> None:
         if len(polygon_px) < 3:
             raise ValueError(f"zone {zone_id}: a polygon needs at least 3 points")
@@ -138,6 +142,7 @@ class ZoneCrowdMonitor:
         self.rule = rule or SwitchRule()
         self.density_max_side = density_max_side
         self.sparse_density_interval_s = sparse_density_interval_s
+        self.screen_max_side = screen_max_side
         # Whether the last density estimate found the zone packed, and how many people the
         # detector saw then: a sparse zone is re-checked rarely unless its count climbs.
         self._dense = False
@@ -204,7 +209,7 @@ class ZoneCrowdMonitor:
         self._follow_tracks(at, np.asarray(track_ids, dtype=np.int64), inside, ground)
         detector_count = int(inside.sum())
         if self.method != "detector" and self._density_due(at, detector_count):
-            estimate = self._run_density(frame_image_bgr, at)
+            estimate = self._estimate_density(frame_image_bgr, at, detector_count)
             self._estimate = estimate
             self._count_at_estimate = detector_count
             self._dense = (
@@ -230,7 +235,29 @@ class ZoneCrowdMonitor:
             climbing or elapsed >= self.sparse_density_interval_s
         )
 
-    def _run_density(self, image: npt.NDArray[np.uint8], at: datetime) -> _DensityEstimate:
+    def _estimate_density(
+        self, image: npt.NDArray[np.uint8], at: datetime, detector_count: int
+    ) -> _DensityEstimate:
+        """Full-resolution CSRNet, screened first at low resolution while the zone is sparse.
+
+        A screen at `screen_max_side` costs about a quarter of the full run. Lower resolution
+        makes CSRNet's per-cell density larger, so the screen errs towards "packed"; only
+        then is the full-resolution estimate paid for, and it alone decides and counts.
+        """
+        if (
+            self.method == "auto"
+            and not self._dense
+            and self.screen_max_side < self.density_max_side
+        ):
+            screen = self._run_density(image, at, self.screen_max_side, screen=True)
+            verdict = choose_method(detector_count, screen.corrected_count, screen.cells, self.rule)
+            if verdict == "detector":
+                return screen
+        return self._run_density(image, at, self.density_max_side)
+
+    def _run_density(
+        self, image: npt.NDArray[np.uint8], at: datetime, max_side: int, screen: bool = False
+    ) -> _DensityEstimate:
         height, width = image.shape[:2]
         x0 = int(np.clip(np.floor(self.polygon[:, 0].min()), 0, width - 1))
         y0 = int(np.clip(np.floor(self.polygon[:, 1].min()), 0, height - 1))
@@ -240,7 +267,7 @@ class ZoneCrowdMonitor:
         mask_u8 = np.zeros(crop.shape[:2], dtype=np.uint8)
         shifted = np.round(self.polygon - [x0, y0]).astype(np.int32)
         cv2.fillPoly(mask_u8, [shifted], 1)
-        result = self._model().count(crop, mask_u8 > 0, self.density_max_side)
+        result = self._model().count(crop, mask_u8 > 0, max_side)
         cells = cv2.resize(
             mask_u8,
             (result.density_map.shape[1], result.density_map.shape[0]),
@@ -249,7 +276,7 @@ class ZoneCrowdMonitor:
         corrected, n_cells = floor_corrected_count(
             result.density_map, self.rule.cell_floor, cells > 0
         )
-        return _DensityEstimate(at, result.count, corrected, n_cells)
+        return _DensityEstimate(at, result.count, corrected, n_cells, screen)
 
     def _follow_tracks(
         self,
@@ -303,7 +330,7 @@ class ZoneCrowdMonitor:
         estimate = self._estimate
         if estimate is not None and self.method == "density":
             method = "density"
-        elif estimate is not None and self.method == "auto":
+        elif estimate is not None and self.method == "auto" and not estimate.screen:
             method = choose_method(
                 detector_count, estimate.corrected_count, estimate.cells, self.rule
             )

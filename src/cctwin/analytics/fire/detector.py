@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cctwin.analytics.fire.features import (
+    CLASSICAL_NAMES,
     BackboneEmbedder,
     ImageFeatures,
     UInt8Array,
@@ -121,7 +122,8 @@ class FireDetector:
         )
         return FireScore(
             fire=_sigmoid(self.logit(features)),
-            smoke=smoke_score(image_bgr),
+            # The global vector opens with the classical cues: no second pass for smoke.
+            smoke=smoke_score(image_bgr, features.global_vector[: len(CLASSICAL_NAMES)]),
             region_xyxy=region or flame_region(image_bgr),
         )
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 import onnx
-import onnxruntime as ort
+
+from cctwin.analytics.backbones import cut_after, nanodet_model, onnx_session
 
 FloatArray = npt.NDArray[np.float32]
 UInt8Array = npt.NDArray[np.uint8]
@@ -88,9 +88,12 @@ def classical_features(image_bgr: UInt8Array) -> FloatArray:
     return np.asarray(values, dtype=np.float32)
 
 
-def smoke_score(image_bgr: UInt8Array) -> float:
-    """Heuristic 0-1 smoke cue: grey fraction weighted by edge loss. Unvalidated (no labels)."""
-    features = classical_features(image_bgr)
+def smoke_score(image_bgr: UInt8Array, classical: FloatArray | None = None) -> float:
+    """Heuristic 0-1 smoke cue: grey fraction weighted by edge loss. Unvalidated (no labels).
+
+    `classical` is the image's `classical_features` when the caller already has them.
+    """
+    features = classical_features(image_bgr) if classical is None else classical
     grey = features[CLASSICAL_NAMES.index("smoke_fraction")]
     edges = features[CLASSICAL_NAMES.index("edge_density")]
     # Smoke veils texture, so a grey image with few edges is more smoke-like than grey concrete.
@@ -106,26 +109,15 @@ def _shrink(image_bgr: UInt8Array, longest: int) -> UInt8Array:
     return np.asarray(cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
-def bundled_backbone() -> Path:
-    """Path of the bundled NanoDet-g ONNX file that the embedding is taken from."""
-    return Path(str(resources.files("cctwin.detect").joinpath("models/nanodet-g-416.onnx")))
-
-
 class BackboneEmbedder:
     """NanoDet-g backbone feature map (512 channels, stride 32), exposed in memory only."""
 
     def __init__(self, model: Path | None = None, threads: int = 1) -> None:
-        graph = onnx.load(str(model or bundled_backbone()))
-        # Adding a graph output to the in-memory copy leaves the file on disk untouched.
-        graph.graph.output.append(
-            onnx.helper.make_tensor_value_info(EMBEDDING_TENSOR, onnx.TensorProto.FLOAT, None)
-        )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(
-            graph.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
+        graph = onnx.load(str(model or nanodet_model()))
+        # The in-memory copy is cut after the backbone, so the detection head (about 40 % of
+        # the time) is never computed; the file on disk is untouched.
+        cut_after(graph, (EMBEDDING_TENSOR,))
+        self.session = onnx_session(graph.SerializeToString(), threads)
         self.input_name = self.session.get_inputs()[0].name
 
     def feature_map(self, image_bgr: UInt8Array) -> FloatArray:
