@@ -409,7 +409,7 @@ def _jsonable(finding: FallFinding) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--min-down-s", type=float, default=3.0)
-    parser.add_argument("--pose-interval-s", type=float, default=0.5)
+    parser.add_argument("--pose-interval-s", type=float, default=1.0)
     parser.add_argument("--audit-interval", type=float, default=1.0)
     parser.add_argument("--case-gap-s", type=float, default=4.0, help="synthetic fall spacing")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/cctwin-fall-bench"))

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from cctwin.analytics.flood.monitor import FloodMonitor
 from cctwin.analytics.flood.rule import FloodRule
 from cctwin.analytics.ground import ground_area_m2, ground_homography, to_ground
 from cctwin.config import CalibrationConfig, FloodConfig, GroundPointConfig
@@ -28,19 +29,37 @@ def frame(seconds: float, index: int, width: int = 200, height: int = 100) -> Fr
     )
 
 
-class RisingWater:
-    """A segmenter whose water line climbs one row per call from the image bottom."""
+WATER_BGR = (40, 90, 140)  # muddy brown water
 
-    def __init__(self, rows_per_call: int) -> None:
-        self.rows_per_call = rows_per_call
+
+def flooded_frame(seconds: float, index: int, rows: int) -> Frame:
+    """A dry grey street (200x100) whose bottom `rows` rows are under brown water."""
+    image = np.full((100, 200, 3), 120, np.uint8)
+    image[:, ::8] = 60  # some texture: kerb lines
+    if rows:
+        image[100 - rows :, :] = WATER_BGR
+    return Frame(
+        camera_id="cam-1",
+        index=index,
+        captured_at=T0 + timedelta(seconds=seconds),
+        stream_time_s=seconds,
+        image=image,
+    )
+
+
+class PaintedWater:
+    """A segmenter that finds the painted water colour, plus optional false 'water' rows."""
+
+    def __init__(self, false_rows: int = 0) -> None:
+        self.false_rows = false_rows
         self.calls = 0
 
     def __call__(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         self.calls += 1
-        mask = np.zeros(image.shape[:2], np.uint8)
-        rows = min(image.shape[0], self.calls * self.rows_per_call)
-        mask[image.shape[0] - rows :, :] = 255
-        return mask
+        mask = np.all(image == WATER_BGR, axis=2).astype(np.uint8) * 255
+        if self.false_rows:
+            mask[image.shape[0] - self.false_rows :, :] = 255
+        return np.asarray(mask, np.uint8)
 
 
 def test_flood_rule_segments_at_its_interval_and_reports_status_changes() -> None:
@@ -51,22 +70,44 @@ def test_flood_rule_segments_at_its_interval_and_reports_status_changes() -> Non
         danger_fraction=0.6,
         interval_s=5.0,
     )
-    water = RisingWater(rows_per_call=10)
+    water = PaintedWater()
     rule = FloodRule("cam-1", config, water)
-    results = [rule.update(frame(t, i + 1), Detections.empty()) for i, t in enumerate(range(31))]
-    # Frames every second, an interval of 5 s: seven segmentations at t = 0, 5, ..., 30.
-    assert water.calls == 7
+    # Dry until t = 5, then the water line climbs 10 rows every 5 s.
+    results = [
+        rule.update(flooded_frame(t, t + 1, 10 * (t // 5)), Detections.empty()) for t in range(31)
+    ]
+    # The first segmentation waits for the dry background (t = 5), then one every 5 s.
+    assert water.calls == 6
     coverage = [
         o.value for r in results for o in r.observations if o.kind is ObservationKind.FLOOD_COVERAGE
     ]
-    assert coverage == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0, 1.0, 1.0])
+    assert coverage == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0, 1.0])
     events = [e for r in results for e in r.events]
     assert [(e.kind, e.level, e.occurred_at - T0) for e in events] == [
-        (EventKind.FLOOD, "alert", timedelta(seconds=5)),
-        (EventKind.FLOOD, "danger", timedelta(seconds=10)),
+        (EventKind.FLOOD, "alert", timedelta(seconds=10)),
+        (EventKind.FLOOD, "danger", timedelta(seconds=15)),
     ]
     assert events[0].zone_id == "underpass"
     assert events[0].region == (0.0, 50.0, 200.0, 100.0)
+
+
+def test_flood_rule_drops_water_that_looks_like_the_dry_scene() -> None:
+    """A segmenter that always calls the bottom rows water (say, a brown dirt road)."""
+    config = FloodConfig(
+        id="underpass",
+        roi=[(0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)],
+        interval_s=5.0,
+    )
+    rule = FloodRule("cam-1", config, PaintedWater(false_rows=40))
+    results = [rule.update(flooded_frame(t, t + 1, 0), Detections.empty()) for t in range(31)]
+    coverage = [
+        o.value for r in results for o in r.observations if o.kind is ObservationKind.FLOOD_COVERAGE
+    ]
+    assert coverage == [0.0] * 6
+    assert [e for r in results for e in r.events] == []
+    # Without the learned background the same segmenter raises a flood at once.
+    bare = FloodMonitor(PaintedWater(false_rows=40), roi=config.roi)
+    assert bare.update(flooded_frame(0, 1, 0).image, T0).status == "danger"
 
 
 def test_flood_rule_turns_the_water_line_into_centimetres_with_marks() -> None:
@@ -80,9 +121,11 @@ def test_flood_rule_turns_the_water_line_into_centimetres_with_marks() -> None:
             "interval_s": 1.0,
         }
     )
-    rule = FloodRule("cam-1", config, RisingWater(rows_per_call=10))
-    first = rule.update(frame(0, 1), Detections.empty())
-    second = rule.update(frame(1, 2), Detections.empty())
+    rule = FloodRule("cam-1", config, PaintedWater())
+    dry = rule.update(flooded_frame(0, 1, 0), Detections.empty())
+    first = rule.update(flooded_frame(1, 2, 10), Detections.empty())
+    second = rule.update(flooded_frame(2, 3, 20), Detections.empty())
+    assert dry.observations == []  # the first second only trains the dry background
     (level_1,) = [o for o in first.observations if o.kind is ObservationKind.FLOOD_LEVEL]
     (level_2,) = [o for o in second.observations if o.kind is ObservationKind.FLOOD_LEVEL]
     # The water line's top row centre at y = 0.905 then 0.805 of the height: 19 and 39 cm.

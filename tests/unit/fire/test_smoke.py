@@ -112,3 +112,56 @@ def test_dusk_dimming_is_not_smoke() -> None:
     street = _street()
     frames = [np.asarray(street * k, dtype=np.uint8) for k in (1, 1, 1, 0.9, 0.8, 0.7, 0.6, 0.5)]
     assert "smoke" not in _kinds(frames)
+
+
+def test_grey_region_inside_tracked_objects_is_not_smoke() -> None:
+    """People in grey clothes crossing a grey square are tracked objects, not smoke."""
+    street = _street()
+    frames = [street] * 3 + [_with_smoke(street, r) for r in (20, 40, 60, 85, 110, 140)]
+    plume_box = np.array([[0, 0, SIZE[1], SIZE[0]]], dtype=np.float32)
+    analyzer = FireAnalyzer(NoFire(), every=1, k=3, n=5)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    kinds = [
+        f.kind
+        for i, frame in enumerate(frames)
+        for f in analyzer.update("cam", frame, start + timedelta(seconds=i), plume_box)
+    ]
+    assert kinds == []
+    # The same frames without the object box do report smoke (see the first test).
+    assert "smoke" in _kinds(frames)
+
+
+def test_warmup_frames_only_train_the_background() -> None:
+    street = _street()
+    tracker = SmokeTracker(warmup=3)
+    first = [tracker.update(_with_smoke(street, r)) for r in (0, 40, 80, 120)]
+    assert all(e.area_fraction == 0.0 for e in first)
+    assert not any(e.spreading for e in first)
+
+
+def test_ground_uncovered_by_people_is_not_smoke() -> None:
+    """People stand in the first frames, then leave: the bare pavement they uncover is flat,
+    unsaturated and mildly different from a background that learned their patterned coats,
+    which is what a smoke veil looks like too. Ground objects just left is never smoke."""
+    rng = np.random.default_rng(3)
+    pavement = np.clip(130 + rng.integers(-4, 4, (*SIZE, 1)), 0, 255).repeat(3, axis=2)
+    pavement = pavement.astype(np.uint8)
+    crowd = pavement.copy()
+    coats = crowd[120:300, 260:380]
+    checks = (np.indices(coats.shape[:2]).sum(axis=0) // 4) % 2
+    coats[:] = np.where(checks[..., None] > 0, 90, 40).astype(np.uint8)
+    boxes = np.array([[260, 120, 380, 300]], dtype=np.float32)
+
+    def uncovered_area(memory: int) -> float:
+        tracker = SmokeTracker(object_memory=memory)
+        areas = [
+            tracker.update(crowd, boxes).area_fraction
+            if i < 5
+            else tracker.update(pavement).area_fraction
+            for i in range(12)
+        ]
+        return max(areas)
+
+    assert uncovered_area(memory=10) == 0.0
+    # Without the memory of where people were, their ghost is a smoke-like region.
+    assert uncovered_area(memory=0) > 0.02

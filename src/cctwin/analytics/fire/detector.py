@@ -208,9 +208,14 @@ class FireAnalyzer:
         self._smoke: dict[str, SmokeTracker] = {}
 
     def update(
-        self, camera_id: str, image_bgr: UInt8Array, occurred_at: datetime
+        self,
+        camera_id: str,
+        image_bgr: UInt8Array,
+        occurred_at: datetime,
+        objects_xyxy: npt.NDArray[np.float32] | None = None,
     ) -> list[FireFinding]:
-        """Feed one frame; returns findings only when confirmation is met on an analysed frame."""
+        """Feed one frame (and its tracked object boxes, which cannot be smoke); returns
+        findings only when confirmation is met on an analysed frame."""
         index = self._frames.get(camera_id, 0)
         self._frames[camera_id] = index + 1
         if index % self.every:
@@ -229,7 +234,7 @@ class FireAnalyzer:
         if tracker is None:
             tracker = SmokeTracker(self.n, min_area=self.smoke_min_area, growth=self.smoke_growth)
             self._smoke[camera_id] = tracker
-        smoke = tracker.update(image_bgr)
+        smoke = tracker.update(image_bgr, objects_xyxy)
         if smoke.spreading and smoke.confidence >= self.smoke_threshold:
             findings.append(FireFinding("smoke", smoke.confidence, smoke.region_xyxy, occurred_at))
         return findings

@@ -37,7 +37,7 @@ class FireRule:
         if self._next_at is not None and at < self._next_at:
             return Analysis()
         self._next_at = at + timedelta(seconds=self.config.interval_s)
-        findings = self.analyzer.update(self.camera_id, frame.image, at)
+        findings = self.analyzer.update(self.camera_id, frame.image, at, tracks.xyxy)
         return Analysis(events=[self._event(f, frame) for f in findings if self._is_new(f, at)])
 
     def _is_new(self, finding: FireFinding, at: datetime) -> bool:

@@ -58,43 +58,96 @@ class SmokeTracker:
         min_area: float = 0.01,
         growth: float = 1.5,
         learning_rate: float = 0.05,
+        warmup: int = 3,
+        object_margin: float = 0.1,
+        object_memory: int = 10,
+        object_learning_rate: float = 0.3,
     ) -> None:
+        """`warmup`: frames that only train the background. `object_margin`: how much tracked
+        object boxes are grown. Where an object was within the last `object_memory` frames the
+        ground it uncovers differs from a background that learned the object, so those pixels
+        are never smoke and are learned at `object_learning_rate` until the ghost has healed."""
         self.grid_width = grid_width
         self.min_area = min_area
         self.growth = growth
         self.learning_rate = learning_rate
         self._areas: deque[float] = deque(maxlen=history)
+        self.warmup = warmup
+        self.object_margin = object_margin
+        self.object_memory = object_memory
+        self.object_learning_rate = object_learning_rate
+        # Analysed frames since an object last covered each grid cell.
+        self._since_object: npt.NDArray[np.int32] | None = None
         self._background: _Planes | None = None
         self._source_shape: tuple[int, ...] = ()
+        self._seen = 0
 
-    def update(self, image_bgr: UInt8Array) -> SmokeEvidence:
-        """Feed one analysed frame; the first frame (or a new frame size) only sets the background."""
+    def update(
+        self, image_bgr: UInt8Array, objects_xyxy: FloatArray | None = None
+    ) -> SmokeEvidence:
+        """Feed one analysed frame and the boxes of the objects tracked in it (pixels).
+
+        The first frame (or a new frame size) sets the background, and the next `warmup`
+        frames only refine it. People and vehicles are solid, not smoke, however grey:
+        their boxes are never part of a smoke region.
+        """
         planes = _planes(image_bgr, self.grid_width)
         if self._background is None or image_bgr.shape != self._source_shape:
             self._background, self._source_shape = planes, image_bgr.shape
             self._areas.clear()
+            self._seen = 0
+            self._since_object = np.full(planes.grey.shape, self.object_memory, np.int32)
+            self._mark_objects(objects_xyxy, image_bgr.shape)
             return SmokeEvidence(False, 0.0, 0.0, None)
+        self._mark_objects(objects_xyxy, image_bgr.shape)
+        assert self._since_object is not None
+        near_objects = self._since_object < self.object_memory
         candidate = self._candidate(planes, self._background)
+        candidate[near_objects] = 0
+        self._learn(planes, candidate, near_objects)
+        self._seen += 1
+        if self._seen <= self.warmup:
+            return SmokeEvidence(False, 0.0, 0.0, None)
         area, box = _largest_region(candidate)
-        self._learn(planes, candidate)
         self._areas.append(area)
         spreading, confidence = self._spreading()
         region = None if box is None else _to_image(box, planes.grey.shape, image_bgr.shape)
         return SmokeEvidence(spreading, confidence, area, region)
 
     def _candidate(self, planes: _Planes, background: _Planes) -> npt.NDArray[np.uint8]:
-        change = np.abs(planes.grey - background.grey)
-        veiled = planes.texture <= 0.7 * background.texture + 2.0
+        # Dusk, clouds and auto-exposure change the whole frame: only local change counts, and
+        # texture is compared at the frame's new overall brightness (gradients scale with it).
+        diff = planes.grey - background.grey
+        change = np.abs(diff - float(np.median(diff)))
+        gain = float(np.median(planes.grey) + 1.0) / float(np.median(background.grey) + 1.0)
+        veiled = planes.texture <= 0.7 * background.texture * min(max(gain, 0.2), 5.0) + 2.0
         mask = (planes.saturation < 50) & (change >= 6) & (change <= 90) & veiled
         opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         return np.asarray(opened, np.uint8)
 
-    def _learn(self, planes: _Planes, candidate: npt.NDArray[np.uint8]) -> None:
+    def _mark_objects(self, boxes: FloatArray | None, image_shape: tuple[int, ...]) -> None:
+        assert self._since_object is not None
+        occupied = np.zeros(self._since_object.shape, np.uint8)
+        if boxes is not None and len(boxes):
+            occupied[:] = 1
+            _clear_boxes(occupied, boxes, image_shape, self.object_margin)
+            occupied = 1 - occupied  # _clear_boxes zeroed the boxes: invert to "occupied"
+        self._since_object = np.where(
+            occupied > 0, 0, np.minimum(self._since_object + 1, self.object_memory)
+        ).astype(np.int32)
+
+    def _learn(
+        self,
+        planes: _Planes,
+        candidate: npt.NDArray[np.uint8],
+        near_objects: npt.NDArray[np.bool_],
+    ) -> None:
         # Smoke pixels are learned ten times slower, so a slow plume is not absorbed while
-        # it spreads; everything else follows lighting changes at the normal rate.
+        # it spreads; ground that objects just uncovered heals fast; everything else follows
+        # lighting changes at the normal rate.
         assert self._background is not None
         rate = np.where(candidate > 0, self.learning_rate / 10, self.learning_rate)
-        rate = rate.astype(np.float32)
+        rate = np.where(near_objects, self.object_learning_rate, rate).astype(np.float32)
 
         def blend(old: FloatArray, new: FloatArray) -> FloatArray:
             return np.asarray(old * (1 - rate) + new * rate, np.float32)
@@ -119,6 +172,21 @@ class SmokeTracker:
         size_term = min(1.0, areas[-1] / 0.05)
         growth_term = min(1.0, max(0.0, ratio - 1.0) / (self.growth - 1.0))
         return spreading, float(0.5 * size_term + 0.5 * growth_term) if spreading else 0.0
+
+
+def _clear_boxes(
+    mask: npt.NDArray[np.uint8],
+    boxes_xyxy: FloatArray,
+    image_shape: tuple[int, ...],
+    margin: float,
+) -> None:
+    """Zero the mask (grid resolution) under each image box grown by `margin` of its size."""
+    sx, sy = mask.shape[1] / image_shape[1], mask.shape[0] / image_shape[0]
+    for x1, y1, x2, y2 in np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4):
+        pad_x, pad_y = margin * (x2 - x1), margin * (y2 - y1)
+        left, top = max(0, int((x1 - pad_x) * sx)), max(0, int((y1 - pad_y) * sy))
+        right, bottom = int(np.ceil((x2 + pad_x) * sx)), int(np.ceil((y2 + pad_y) * sy))
+        mask[top:bottom, left:right] = 0
 
 
 def _largest_region(mask: npt.NDArray[np.uint8]) -> tuple[float, tuple[int, int, int, int] | None]:

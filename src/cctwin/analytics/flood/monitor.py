@@ -153,12 +153,18 @@ class FloodMonitor:
         """Segment a frame, check it against the dry background, return the reading."""
         change = self.background.change(image_bgr) if self.background is not None else None
         reading = self.update_mask(self._segment(image_bgr), at, change)
-        # Learn only while dry: a flooded frame must never become the reference. Until the
-        # background is ready every frame is taken (the ROI is drawn on a dry scene), or a
-        # segmenter false alarm at start-up would keep the status up and block learning.
+        self.observe(image_bgr)
+        return reading
+
+    def observe(self, image_bgr: npt.NDArray[np.uint8]) -> None:
+        """Offer a frame to the dry background (cheap; call between segmentations too).
+
+        Learn only while dry: a flooded frame must never become the reference. Until the
+        background is ready every frame is taken (the ROI is drawn on a dry scene), or a
+        segmenter false alarm at start-up would keep the status up and block learning.
+        """
         if self.background is not None and (self.status == "normal" or not self.background.ready):
             self.background.offer(image_bgr)
-        return reading
 
 
 def to_flood_monitoring(reading: FloodReading, entity_id: str) -> dict[str, Any]:

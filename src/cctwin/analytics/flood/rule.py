@@ -4,17 +4,36 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from cctwin.analytics.flood.background import DryBackground
 from cctwin.analytics.flood.monitor import FloodMonitor, FloodReading, Segmenter
 from cctwin.config import FloodConfig
 from cctwin.types import Analysis, Detections, Event, EventKind, Frame, Observation, ObservationKind
 
 
 class FloodRule:
-    """Segments the camera at most every `interval_s`; reports each reading and status change."""
+    """Segments the camera at most every `interval_s`; reports each reading and status change.
 
-    def __init__(self, camera_id: str, config: FloodConfig, segment: Segmenter) -> None:
+    Between segmentations a frame goes to the camera's learned dry background every
+    `background_interval_s` (about a millisecond each). Segmenter "water" that looks just like
+    the dry scene (wet-looking asphalt, a brown dirt road) is then dropped. The first
+    segmentation waits until the background is ready, at most `interval_s`.
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        config: FloodConfig,
+        segment: Segmenter,
+        background_interval_s: float = 2.0,
+        background_frames: int = 3,
+    ) -> None:
         self.camera_id = camera_id
         self.config = config
+        self.background_interval = timedelta(seconds=background_interval_s)
+        self.warmup = timedelta(
+            seconds=min(config.interval_s, background_interval_s * background_frames)
+        )
+        self.background = DryBackground(min_frames=background_frames)
         self.monitor = FloodMonitor(
             segment,
             roi=config.roi,
@@ -23,8 +42,10 @@ class FloodRule:
             danger_level_cm=config.danger_level_cm,
             alert_fraction=config.alert_fraction,
             danger_fraction=config.danger_fraction,
+            background=self.background,
         )
         self._next_at: datetime | None = None
+        self._next_background_at: datetime | None = None
         self.reading: FloodReading | None = None
 
     @property
@@ -33,7 +54,12 @@ class FloodRule:
 
     def update(self, frame: Frame, tracks: Detections) -> Analysis:
         at = frame.captured_at
-        if self._next_at is not None and at < self._next_at:
+        if self._next_at is None:
+            self._next_at = at + self.warmup
+        if at < self._next_at:
+            if self._next_background_at is None or at >= self._next_background_at:
+                self._next_background_at = at + self.background_interval
+                self.monitor.observe(frame.image)
             return Analysis()
         self._next_at = at + timedelta(seconds=self.config.interval_s)
         previous = self.monitor.status
