@@ -42,7 +42,11 @@ class Sample:
 
 
 def load(
-    paths: list[Path], dataset: Path | None, backbone: FeatureBackbone, label: str
+    paths: list[Path],
+    dataset: Path | None,
+    backbone: FeatureBackbone,
+    label: str,
+    input_width: int = INPUT_WIDTH,
 ) -> list[Sample]:
     """Samples with their masks; with `dataset` None the images are dry (no water anywhere)."""
     samples = []
@@ -53,7 +57,7 @@ def load(
             if dataset is not None
             else np.zeros(image.shape[:2], dtype=np.bool_)
         )
-        net_h, net_w = network_size(*image.shape[:2], input_width=INPUT_WIDTH)
+        net_h, net_w = network_size(*image.shape[:2], input_width=input_width)
         resized = np.asarray(
             cv2.resize(image, (net_w, net_h), interpolation=cv2.INTER_AREA), np.uint8
         )
@@ -95,17 +99,18 @@ class Head:
     sigma: FloatArray
     w: FloatArray
     b: float
+    flip_average: bool
 
     def cells(self, s: Sample) -> FloatArray:
+        views = (s.features, s.mirrored) if self.flip_average else (s.features,)
         logits = [
-            ((f.reshape(f.shape[0], -1).T - self.mu) / self.sigma) @ self.w + self.b
-            for f in (s.features, s.mirrored)
+            ((f.reshape(f.shape[0], -1).T - self.mu) / self.sigma) @ self.w + self.b for f in views
         ]
-        avg = 0.5 * (logits[0] + logits[1]).reshape(s.cell_labels.shape)
+        avg = (sum(logits) / len(logits)).reshape(s.cell_labels.shape)
         return np.asarray(1.0 / (1.0 + np.exp(-avg)), dtype=np.float32)
 
 
-def fit(samples: list[Sample], c: float) -> Head:
+def fit(samples: list[Sample], c: float, flip_average: bool) -> Head:
     x, y = design(samples)
     mu, sigma = x.mean(axis=0), x.std(axis=0) + 1e-6
     clf = LogisticRegression(C=c, max_iter=300).fit((x - mu) / sigma, y)
@@ -114,6 +119,7 @@ def fit(samples: list[Sample], c: float) -> Head:
         sigma.astype(np.float32),
         clf.coef_[0].astype(np.float32),
         float(clf.intercept_[0]),
+        flip_average,
     )
 
 
@@ -123,7 +129,7 @@ def iou(pred: npt.NDArray[np.bool_], true: npt.NDArray[np.bool_]) -> float:
 
 
 def cross_validate(
-    samples: list[Sample], dry: list[Sample]
+    samples: list[Sample], dry: list[Sample], flip_average: bool
 ) -> dict[tuple[float, int, float, float], float]:
     """Mean IoU per (C, guided radius, eps, threshold) over image-level folds of the dev split.
 
@@ -134,7 +140,7 @@ def cross_validate(
         held = samples[fold::FOLDS]
         train = [s for s in samples if s not in held] + dry
         for c in C_GRID:
-            head = fit(train, c)
+            head = fit(train, c, flip_average)
             for s in held:
                 cells = head.cells(s)
                 for radius, eps in GUIDED_GRID:
@@ -159,6 +165,20 @@ def main() -> int:
         "did not stop false water on the dry held-out roads.",
     )
     parser.add_argument(
+        "--input-width",
+        type=int,
+        default=INPUT_WIDTH,
+        help="Backbone input width (multiple of 32). 640 without mirror averaging scored 0.787 "
+        "in cross-validation against 0.778 for 416 with it (within fold noise), held out "
+        "0.703 against 0.711, at 1.1x the cost; the shipped head is 416 with averaging.",
+    )
+    parser.add_argument(
+        "--flip-average",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Average the image's and its mirror's logits at run time (two backbone passes).",
+    )
+    parser.add_argument(
         "--backbone",
         choices=["vgg", "nanodet"],
         default="vgg",
@@ -168,13 +188,14 @@ def main() -> int:
     t0 = time.time()
     name: BackboneName = "vgg" if args.backbone == "vgg" else "nanodet"
     backbone = create_backbone(name, threads=2)
-    samples = load(development_split(args.dataset), args.dataset, backbone, "development")
+    width, flip = args.input_width, args.flip_average
+    samples = load(development_split(args.dataset), args.dataset, backbone, "development", width)
     dry_paths = sorted(p for folder in args.dry for p in folder.glob("*.jpg"))
-    dry = load(dry_paths, None, backbone, "dry scenes")
-    scores = cross_validate(samples, dry)
+    dry = load(dry_paths, None, backbone, "dry scenes", width)
+    scores = cross_validate(samples, dry, flip)
     (c, radius, eps, threshold), best = max(scores.items(), key=lambda kv: kv[1])
     plain = scores[(c, 0, 0.0, 0.5)]
-    head = fit(samples + dry, c)
+    head = fit(samples + dry, c, flip)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         args.out,
@@ -183,8 +204,8 @@ def main() -> int:
         w=head.w,
         b=np.float32(head.b),
         backbone=np.str_(name),
-        input_width=np.int32(INPUT_WIDTH),
-        flip_average=np.bool_(True),
+        input_width=np.int32(width),
+        flip_average=np.bool_(flip),
         guided_radius=np.int32(radius),
         guided_eps=np.float32(eps),
         threshold=np.float32(threshold),
@@ -193,6 +214,8 @@ def main() -> int:
         "dev_images": len(samples),
         "dry_images": len(dry),
         "backbone": name,
+        "input_width": width,
+        "flip_average": flip,
         "cv_folds": FOLDS,
         "chosen": {"C": c, "guided_radius": radius, "guided_eps": eps, "threshold": threshold},
         "cv_mean_iou": round(best, 4),
