@@ -56,14 +56,15 @@ def _kinds(frames: list[UInt8Array]) -> list[str]:
 
 def test_spreading_grey_plume_is_smoke() -> None:
     street = _street()
-    frames = [street] * 3 + [_with_smoke(street, r) for r in (20, 40, 60, 85, 110, 140)]
+    frames = [street] * 6 + [_with_smoke(street, r) for r in (20, 40, 60, 85, 110, 140, 170)]
     assert "smoke" in _kinds(frames)
 
 
 def test_smoke_region_covers_the_plume() -> None:
     street = _street()
     tracker = SmokeTracker()
-    evidence = [tracker.update(_with_smoke(street, r)) for r in (0, 0, 30, 60, 90, 120, 150)]
+    radii = [0] * 6 + [30, 60, 90, 120, 150]  # six dry frames build the median background
+    evidence = [tracker.update(_with_smoke(street, r)) for r in radii]
     last = evidence[-1]
     assert last.spreading
     assert last.region_xyxy is not None
@@ -117,7 +118,7 @@ def test_dusk_dimming_is_not_smoke() -> None:
 def test_grey_region_inside_tracked_objects_is_not_smoke() -> None:
     """People in grey clothes crossing a grey square are tracked objects, not smoke."""
     street = _street()
-    frames = [street] * 3 + [_with_smoke(street, r) for r in (20, 40, 60, 85, 110, 140)]
+    frames = [street] * 6 + [_with_smoke(street, r) for r in (20, 40, 60, 85, 110, 140, 170)]
     plume_box = np.array([[0, 0, SIZE[1], SIZE[0]]], dtype=np.float32)
     analyzer = FireAnalyzer(NoFire(), every=1, k=3, n=5)
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -165,3 +166,27 @@ def test_ground_uncovered_by_people_is_not_smoke() -> None:
     assert uncovered_area(memory=10) == 0.0
     # Without the memory of where people were, their ghost is a smoke-like region.
     assert uncovered_area(memory=0) > 0.02
+
+
+def test_median_background_forgets_untracked_walkers() -> None:
+    """People walking through the first frames before their tracks are confirmed."""
+    rng = np.random.default_rng(3)
+    pavement = np.clip(130 + rng.integers(-4, 4, (*SIZE, 1)), 0, 255).repeat(3, axis=2)
+    pavement = pavement.astype(np.uint8)
+
+    def with_walker(x: int) -> UInt8Array:
+        image = pavement.copy()
+        coat = image[120:300, x : x + 60]
+        checks = (np.indices(coat.shape[:2]).sum(axis=0) // 4) % 2
+        coat[:] = np.where(checks[..., None] > 0, 90, 40).astype(np.uint8)
+        return image
+
+    frames = [with_walker(100 + 80 * i) for i in range(6)] + [pavement] * 8
+
+    def largest_area(warmup: int) -> float:
+        tracker = SmokeTracker(warmup=warmup, object_memory=0)
+        return max(tracker.update(frame).area_fraction for frame in frames)
+
+    assert largest_area(warmup=5) == 0.0
+    # A background taken from the first frame alone keeps the walker's ghost.
+    assert largest_area(warmup=0) > 0.01

@@ -206,6 +206,7 @@ class FireAnalyzer:
         self._fire: dict[str, deque[bool]] = {}
         self._flame: dict[str, deque[npt.NDArray[np.float32]]] = {}
         self._smoke: dict[str, SmokeTracker] = {}
+        self._smoke_hist: dict[str, deque[bool]] = {}
 
     def update(
         self,
@@ -235,6 +236,10 @@ class FireAnalyzer:
             tracker = SmokeTracker(self.n, min_area=self.smoke_min_area, growth=self.smoke_growth)
             self._smoke[camera_id] = tracker
         smoke = tracker.update(image_bgr, objects_xyxy)
-        if smoke.spreading and smoke.confidence >= self.smoke_threshold:
+        smoke_hist = self._smoke_hist.setdefault(camera_id, deque(maxlen=self.n))
+        smoke_hist.append(smoke.spreading and smoke.confidence >= self.smoke_threshold)
+        # Like flames, smoke must keep spreading over k of the last n scored frames: a group
+        # of people walking through makes one-off "spreading" regions, a plume does not stop.
+        if smoke_hist[-1] and sum(smoke_hist) >= self.k:
             findings.append(FireFinding("smoke", smoke.confidence, smoke.region_xyxy, occurred_at))
         return findings

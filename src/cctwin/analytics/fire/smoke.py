@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass
 
@@ -58,12 +59,13 @@ class SmokeTracker:
         min_area: float = 0.01,
         growth: float = 1.5,
         learning_rate: float = 0.05,
-        warmup: int = 3,
+        warmup: int = 5,
         object_margin: float = 0.1,
         object_memory: int = 10,
         object_learning_rate: float = 0.3,
     ) -> None:
-        """`warmup`: frames that only train the background. `object_margin`: how much tracked
+        """`warmup`: frames after the first that only build the background, which is then
+        their per-pixel median (people walking through are gone from it). `object_margin`: how much tracked
         object boxes are grown. Where an object was within the last `object_memory` frames the
         ground it uncovers differs from a background that learned the object, so those pixels
         are never smoke and are learned at `object_learning_rate` until the ghost has healed."""
@@ -72,6 +74,7 @@ class SmokeTracker:
         self.growth = growth
         self.learning_rate = learning_rate
         self._areas: deque[float] = deque(maxlen=history)
+        self._boxes: deque[tuple[int, int, int, int] | None] = deque(maxlen=history)
         self.warmup = warmup
         self.object_margin = object_margin
         self.object_memory = object_memory
@@ -81,35 +84,43 @@ class SmokeTracker:
         self._background: _Planes | None = None
         self._source_shape: tuple[int, ...] = ()
         self._seen = 0
+        self._warmup_planes: list[_Planes] = []
 
     def update(
         self, image_bgr: UInt8Array, objects_xyxy: FloatArray | None = None
     ) -> SmokeEvidence:
         """Feed one analysed frame and the boxes of the objects tracked in it (pixels).
 
-        The first frame (or a new frame size) sets the background, and the next `warmup`
-        frames only refine it. People and vehicles are solid, not smoke, however grey:
+        The first frame (or a new frame size) starts the background; it becomes the median of
+        that frame and the next `warmup` ones, which report nothing. People and vehicles are solid, not smoke, however grey:
         their boxes are never part of a smoke region.
         """
         planes = _planes(image_bgr, self.grid_width)
         if self._background is None or image_bgr.shape != self._source_shape:
             self._background, self._source_shape = planes, image_bgr.shape
             self._areas.clear()
+            self._boxes.clear()
             self._seen = 0
+            self._warmup_planes = [planes]
             self._since_object = np.full(planes.grey.shape, self.object_memory, np.int32)
             self._mark_objects(objects_xyxy, image_bgr.shape)
             return SmokeEvidence(False, 0.0, 0.0, None)
         self._mark_objects(objects_xyxy, image_bgr.shape)
         assert self._since_object is not None
+        if self._seen < self.warmup:
+            self._seen += 1
+            self._warmup_planes.append(planes)
+            if self._seen == self.warmup:
+                self._background = _median(self._warmup_planes)
+                self._warmup_planes = []
+            return SmokeEvidence(False, 0.0, 0.0, None)
         near_objects = self._since_object < self.object_memory
         candidate = self._candidate(planes, self._background)
         candidate[near_objects] = 0
         self._learn(planes, candidate, near_objects)
-        self._seen += 1
-        if self._seen <= self.warmup:
-            return SmokeEvidence(False, 0.0, 0.0, None)
         area, box = _largest_region(candidate)
         self._areas.append(area)
+        self._boxes.append(box)
         spreading, confidence = self._spreading()
         region = None if box is None else _to_image(box, planes.grey.shape, image_bgr.shape)
         return SmokeEvidence(spreading, confidence, area, region)
@@ -158,6 +169,15 @@ class SmokeTracker:
             blend(self._background.texture, planes.texture),
         )
 
+    def _anchored(self, containment: float = 0.7) -> bool:
+        """Each earlier region of the window lies mostly inside the next one."""
+        boxes = list(self._boxes)
+        return all(
+            _contained(before, after) >= containment
+            for before, after in itertools.pairwise(boxes)
+            if before is not None
+        )
+
     def _spreading(self) -> tuple[bool, float]:
         areas = list(self._areas)
         if len(areas) < 3 or areas[-1] < self.min_area:
@@ -168,10 +188,34 @@ class SmokeTracker:
         grew = (after >= 1.1 * before) & (after - before >= self.min_area / 4)
         ratio = areas[-1] / max(areas[0], self.min_area / 4)
         mostly_growing = grew.mean() >= 0.6
-        spreading = bool(mostly_growing and ratio >= self.growth)
+        # A plume grows from where it is; people walking through make regions that move.
+        spreading = bool(mostly_growing and ratio >= self.growth and self._anchored())
         size_term = min(1.0, areas[-1] / 0.05)
         growth_term = min(1.0, max(0.0, ratio - 1.0) / (self.growth - 1.0))
         return spreading, float(0.5 * size_term + 0.5 * growth_term) if spreading else 0.0
+
+
+def _contained(
+    inner: tuple[int, int, int, int] | None, outer: tuple[int, int, int, int] | None
+) -> float:
+    """Fraction of the `inner` box that lies inside the `outer` box (0 when either is None)."""
+    if inner is None or outer is None:
+        return 0.0
+    width = min(inner[2], outer[2]) - max(inner[0], outer[0])
+    height = min(inner[3], outer[3]) - max(inner[1], outer[1])
+    area = max(1, (inner[2] - inner[0]) * (inner[3] - inner[1]))
+    return max(0, width) * max(0, height) / area
+
+
+def _median(samples: list[_Planes]) -> _Planes:
+    def median(planes: list[FloatArray]) -> FloatArray:
+        return np.asarray(np.median(np.stack(planes), axis=0), dtype=np.float32)
+
+    return _Planes(
+        median([p.grey for p in samples]),
+        median([p.saturation for p in samples]),
+        median([p.texture for p in samples]),
+    )
 
 
 def _clear_boxes(
