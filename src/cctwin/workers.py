@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -131,8 +132,12 @@ def run_worker(
     config: Config,
     outbox: Any,
     stop: Any,
+    service_pid: int | None = None,
 ) -> None:
-    """Worker process entry point: read, detect (batched), track, analyse, report."""
+    """Worker process entry point: read, detect (batched), track, analyse, report.
+
+    `service_pid` is the process that spawned this worker; the worker exits once it is gone.
+    """
     from cctwin.alerts.rules import matches
     from cctwin.analytics.safety import SafetyModels
     from cctwin.detect.detector import create_detector
@@ -163,7 +168,17 @@ def run_worker(
     for reader in readers:
         reader.start()
     next_status = 0.0
+    # A service killed with SIGKILL (or by the OOM killer) runs no shutdown code and never
+    # sets `stop`; its workers would decode and infer forever. They are re-parented when it
+    # dies, so a changed parent pid means nobody is listening any more. The pid comes from the
+    # service itself: the service may die while this worker is still importing its models.
+    parent = os.getppid() if service_pid is None else service_pid
     while not stop.is_set():
+        if os.getppid() != parent:
+            logging.getLogger(__name__).warning("service process is gone; worker exits")
+            # Nobody reads the queue any more: exiting must not wait to flush it.
+            outbox.cancel_join_thread()
+            break
         now = time.monotonic()
         if now >= next_status:
             for runtime in runtimes.values():
@@ -259,7 +274,7 @@ class WorkerPool:
     def _spawn(self, group: Sequence[CameraConfig]) -> Any:
         process = self.context.Process(
             target=run_worker,
-            args=(list(group), self.config, self.outbox, self.stop_event),
+            args=(list(group), self.config, self.outbox, self.stop_event, os.getpid()),
             daemon=True,
         )
         process.start()

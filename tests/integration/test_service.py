@@ -155,14 +155,43 @@ def test_events_reported_as_stored_survive_kill_9(tmp_path: Path, clip: Path) ->
     service = ServiceProcess(service_config(tmp_path, clip), tmp_path)
     service.start()
     stored = [inject(service, camera="cam-b", kind="zone_enter")["id"] for _ in range(25)]
+    workers = _children(service.pid)
+    assert workers, "the service should have analysis worker processes"
     service.kill()  # SIGKILL: no shutdown code runs
     service.start()
     try:
         page = httpx.get(service.url + "/api/events", params={"camera": "cam-b", "limit": 1000})
         found = {e["id"] for e in page.json()["items"]}
         assert set(stored) <= found
+        # The killed service's workers notice they are orphaned and exit by themselves.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.2)
+        assert not [pid for pid in workers if _alive(pid)]
     finally:
         service.stop()
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_sigterm_drains_within_10_s_with_an_sse_client_open(service: ServiceProcess) -> None:
