@@ -43,6 +43,7 @@ from typing import Any
 # first on sys.path. Reusing it keeps one copy of the TF 2.21 / NumPy 2 workarounds.
 from convert_nanodet import (  # type: ignore[import-not-found,unused-ignore]
     _canonicalize_names,
+    _keep_used_opsets,
     _prune,
     fetch_package,
     patch_tfjs_graph,
@@ -132,12 +133,7 @@ def postprocess(raw_onnx: Path, out_path: Path) -> None:
     _prune(graph)
     _canonicalize_names(graph)
     del graph.value_info[:]
-    used_domains = {n.domain for n in graph.node}
-    opsets = [
-        o for o in model.opset_import if o.domain in ("", "ai.onnx") or o.domain in used_domains
-    ]
-    del model.opset_import[:]
-    model.opset_import.extend(opsets)
+    _keep_used_opsets(model)
     graph.name = "movenet_multipose_lightning"
     graph.doc_string = f"converted from npm:{NPM_PACKAGE}/models/{MODEL_STEM}.json"
     model.doc_string = (

@@ -421,6 +421,16 @@ def _canonicalize_names(graph: Any) -> None:
     graph.initializer.extend(inits)
 
 
+def _keep_used_opsets(model: Any) -> None:
+    """Drop opset imports of domains no node uses any more (tf2onnx leaves extras)."""
+    used_domains = {n.domain for n in model.graph.node}
+    opsets = [
+        o for o in model.opset_import if o.domain in ("", "ai.onnx") or o.domain in used_domains
+    ]
+    del model.opset_import[:]
+    model.opset_import.extend(opsets)
+
+
 def postprocess(raw_onnx: Path, out_path: Path) -> dict[str, str]:
     """Give the raw tf2onnx model a clean, dynamic interface; return raw->new output names."""
     import numpy as np
@@ -494,12 +504,7 @@ def postprocess(raw_onnx: Path, out_path: Path) -> dict[str, str]:
     del graph.value_info[:]
 
     # -- housekeeping + metadata
-    used_domains = {n.domain for n in graph.node}
-    opsets = [
-        o for o in model.opset_import if o.domain in ("", "ai.onnx") or o.domain in used_domains
-    ]
-    del model.opset_import[:]
-    model.opset_import.extend(opsets)
+    _keep_used_opsets(model)
     graph.name = "nanodet_g_416"
     graph.doc_string = (
         f"converted from npm:{NPM_PACKAGE}/models/{MODEL_STEM}.json"  # no local paths

@@ -132,7 +132,7 @@ def run_worker(
     config: Config,
     outbox: Any,
     stop: Any,
-    service_pid: int | None = None,
+    service_pid: int,
 ) -> None:
     """Worker process entry point: read, detect (batched), track, analyse, report.
 
@@ -172,9 +172,8 @@ def run_worker(
     # sets `stop`; its workers would decode and infer forever. They are re-parented when it
     # dies, so a changed parent pid means nobody is listening any more. The pid comes from the
     # service itself: the service may die while this worker is still importing its models.
-    parent = os.getppid() if service_pid is None else service_pid
     while not stop.is_set():
-        if os.getppid() != parent:
+        if os.getppid() != service_pid:
             logging.getLogger(__name__).warning("service process is gone; worker exits")
             # Nobody reads the queue any more: exiting must not wait to flush it.
             outbox.cancel_join_thread()

@@ -10,6 +10,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from cctwin.detect.nanodet import MEAN as NANODET_MEAN
+from cctwin.detect.nanodet import STD as NANODET_STD
+
 FloatArray = npt.NDArray[np.float32]
 UInt8Array = npt.NDArray[np.uint8]
 BackboneName = Literal["nanodet", "vgg"]
@@ -17,8 +20,6 @@ STRIDE = 8
 
 # NanoDet-g: last outputs of the stride-8, -16 and -32 CSP stages (128 + 256 + 512 channels).
 NANODET_TENSORS = ("concat_27", "concat_42", "concat_62")
-NANODET_MEAN = np.array([103.53, 116.28, 123.675], dtype=np.float32)
-NANODET_STD = np.array([57.375, 57.12, 58.395], dtype=np.float32)
 # CSRNet's front end is VGG-16 up to conv4_3 (ImageNet-initialised): conv3_3 at stride 4
 # (256 channels, averaged down to stride 8) and conv4_3 at stride 8 (512 channels).
 VGG_TENSORS = ("/frontend/frontend.15/Relu_output_0", "/frontend/frontend.22/Relu_output_0")

@@ -109,19 +109,21 @@ class FireDetector:
         logits = ((cells - self.cell_mean) / self.cell_std) @ self.cell_weights + self.cell_bias
         return np.asarray(logits, dtype=np.float32)
 
-    def logit(self, features: ImageFeatures) -> float:
-        """Combined image logit; `fire` is its sigmoid."""
-        top = np.sort(self.cell_logits(features.cells))[-self.top_k :]
+    def logit(
+        self, features: ImageFeatures, cell_logits: npt.NDArray[np.float32] | None = None
+    ) -> float:
+        """Combined image logit; `fire` is its sigmoid. Pass `cell_logits` if already known."""
+        cells = self.cell_logits(features.cells) if cell_logits is None else cell_logits
+        top = np.sort(cells)[-self.top_k :]
         return self.global_logit(features.global_vector) + self.cell_mix * float(top.mean())
 
     def score(self, image_bgr: UInt8Array) -> FireScore:
         """Score a still BGR image."""
         features = extract_features(image_bgr, self.embedder)
-        region = _hot_cells_region(
-            self.cell_logits(features.cells), features.rows, features.cols, image_bgr.shape
-        )
+        cells = self.cell_logits(features.cells)
+        region = _hot_cells_region(cells, features.rows, features.cols, image_bgr.shape)
         return FireScore(
-            fire=_sigmoid(self.logit(features)),
+            fire=_sigmoid(self.logit(features, cells)),
             # The global vector opens with the classical cues: no second pass for smoke.
             smoke=smoke_score(image_bgr, features.global_vector[: len(CLASSICAL_NAMES)]),
             region_xyxy=region or flame_region(image_bgr),

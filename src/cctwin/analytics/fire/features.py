@@ -11,6 +11,7 @@ import numpy.typing as npt
 import onnx
 
 from cctwin.analytics.backbones import cut_after, nanodet_model, onnx_session
+from cctwin.detect.nanodet import MEAN, STD
 
 FloatArray = npt.NDArray[np.float32]
 UInt8Array = npt.NDArray[np.uint8]
@@ -21,8 +22,6 @@ UInt8Array = npt.NDArray[np.uint8]
 EMBEDDING_TENSOR = "concat_62"
 EMBEDDING_DIM = 512
 EMBED_SIZE = 416
-MEAN = np.array([103.53, 116.28, 123.675], dtype=np.float32)
-STD = np.array([57.375, 57.12, 58.395], dtype=np.float32)
 CLASSICAL_NAMES = (
     "flame_fraction",
     "hot_fraction",
@@ -167,8 +166,3 @@ def cell_flame_fraction(image_bgr: UInt8Array, rows: int, cols: int) -> FloatArr
     )
     mask = (flame_mask(squashed) | hot_mask(squashed)).astype(np.float32)
     return np.asarray(cv2.resize(mask, (cols, rows), interpolation=cv2.INTER_AREA), np.float32)
-
-
-def image_features(image_bgr: UInt8Array, embedder: BackboneEmbedder) -> FloatArray:
-    """The global vector only (classical cues, mean- and max-pooled embedding)."""
-    return extract_features(image_bgr, embedder).global_vector

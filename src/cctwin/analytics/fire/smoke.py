@@ -138,14 +138,9 @@ class SmokeTracker:
 
     def _mark_objects(self, boxes: FloatArray | None, image_shape: tuple[int, ...]) -> None:
         assert self._since_object is not None
-        occupied = np.zeros(self._since_object.shape, np.uint8)
+        self._since_object = np.minimum(self._since_object + 1, self.object_memory)
         if boxes is not None and len(boxes):
-            occupied[:] = 1
-            _clear_boxes(occupied, boxes, image_shape, self.object_margin)
-            occupied = 1 - occupied  # _clear_boxes zeroed the boxes: invert to "occupied"
-        self._since_object = np.where(
-            occupied > 0, 0, np.minimum(self._since_object + 1, self.object_memory)
-        ).astype(np.int32)
+            _fill_boxes(self._since_object, boxes, image_shape, self.object_margin, 0)
 
     def _learn(
         self,
@@ -218,19 +213,20 @@ def _median(samples: list[_Planes]) -> _Planes:
     )
 
 
-def _clear_boxes(
-    mask: npt.NDArray[np.uint8],
+def _fill_boxes(
+    grid: npt.NDArray[np.int32],
     boxes_xyxy: FloatArray,
     image_shape: tuple[int, ...],
     margin: float,
+    value: int,
 ) -> None:
-    """Zero the mask (grid resolution) under each image box grown by `margin` of its size."""
-    sx, sy = mask.shape[1] / image_shape[1], mask.shape[0] / image_shape[0]
+    """Set the grid cells under each image box, grown by `margin` of its size, to `value`."""
+    sx, sy = grid.shape[1] / image_shape[1], grid.shape[0] / image_shape[0]
     for x1, y1, x2, y2 in np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4):
         pad_x, pad_y = margin * (x2 - x1), margin * (y2 - y1)
         left, top = max(0, int((x1 - pad_x) * sx)), max(0, int((y1 - pad_y) * sy))
         right, bottom = int(np.ceil((x2 + pad_x) * sx)), int(np.ceil((y2 + pad_y) * sy))
-        mask[top:bottom, left:right] = 0
+        grid[top:bottom, left:right] = value
 
 
 def _largest_region(mask: npt.NDArray[np.uint8]) -> tuple[float, tuple[int, int, int, int] | None]:
