@@ -180,13 +180,13 @@ def main() -> int:
     )
     parser.add_argument(
         "--backbone",
-        choices=["vgg", "nanodet"],
+        choices=["vgg", "nanodet", "efficientnet"],
         default="vgg",
         help="vgg (CSRNet's front end) scored 0.776 against nanodet's 0.735 in cross-validation.",
     )
     args = parser.parse_args()
     t0 = time.time()
-    name: BackboneName = "vgg" if args.backbone == "vgg" else "nanodet"
+    name: BackboneName = args.backbone
     backbone = create_backbone(name, threads=2)
     width, flip = args.input_width, args.flip_average
     samples = load(development_split(args.dataset), args.dataset, backbone, "development", width)

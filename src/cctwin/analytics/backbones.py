@@ -15,7 +15,7 @@ from cctwin.detect.nanodet import STD as NANODET_STD
 
 FloatArray = npt.NDArray[np.float32]
 UInt8Array = npt.NDArray[np.uint8]
-BackboneName = Literal["nanodet", "vgg"]
+BackboneName = Literal["nanodet", "vgg", "efficientnet"]
 STRIDE = 8
 
 # NanoDet-g: last outputs of the stride-8, -16 and -32 CSP stages (128 + 256 + 512 channels).
@@ -25,6 +25,11 @@ NANODET_TENSORS = ("concat_27", "concat_42", "concat_62")
 VGG_TENSORS = ("/frontend/frontend.15/Relu_output_0", "/frontend/frontend.22/Relu_output_0")
 VGG_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255
 VGG_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255
+# EfficientNet-Lite0 (ImageNet): the last block of the stride-8, -16 and -32 stages and the
+# 1x1 head (40 + 112 + 320 + 1280 channels); the Lite models read RGB as (x - 127) / 128.
+EFFICIENTNET_TENSORS = ("stride8", "stride16", "stride32", "head")
+EFFICIENTNET_MEAN = np.full(3, 127.0, dtype=np.float32)
+EFFICIENTNET_STD = np.full(3, 128.0, dtype=np.float32)
 
 
 class FeatureBackbone(Protocol):
@@ -47,6 +52,11 @@ def csrnet_model() -> Path:
     return Path(str(resources.files("cctwin.analytics.crowd").joinpath("models/csrnet.onnx")))
 
 
+def efficientnet_model() -> Path:
+    """The bundled EfficientNet-Lite0 feature network (ImageNet, no classifier)."""
+    return Path(str(resources.files("cctwin.analytics").joinpath("models/efficientnet-lite0.onnx")))
+
+
 def onnx_session(graph_bytes: bytes, threads: int) -> Any:
     """A CPU session with a fixed number of threads."""
     import onnxruntime as ort
@@ -66,10 +76,13 @@ def _to_grid(chans: FloatArray, rows: int, cols: int) -> FloatArray:
         cropped = chans[:, : 2 * rows, : 2 * cols]
         pooled = cropped.reshape(chans.shape[0], rows, 2, cols, 2).mean(axis=(2, 4))
         return np.asarray(pooled, dtype=np.float32)
-    # cv2 resizes up to 512 channels at once in HWC layout.
-    hwc = np.ascontiguousarray(chans.transpose(1, 2, 0))
-    up = cv2.resize(hwc, (cols, rows), interpolation=cv2.INTER_LINEAR)
-    return np.asarray(up, dtype=np.float32).reshape(rows, cols, -1).transpose(2, 0, 1)
+    # cv2 resizes at most 512 channels at once (HWC layout), so wider maps go in slices.
+    slices = []
+    for start in range(0, chans.shape[0], 512):
+        hwc = np.ascontiguousarray(chans[start : start + 512].transpose(1, 2, 0))
+        up = cv2.resize(hwc, (cols, rows), interpolation=cv2.INTER_LINEAR)
+        slices.append(np.asarray(up, dtype=np.float32).reshape(rows, cols, -1).transpose(2, 0, 1))
+    return np.concatenate(slices, axis=0)
 
 
 class _OnnxBackbone:
@@ -91,12 +104,16 @@ class _OnnxBackbone:
         self.tensors = tensors
         self.mean, self.std, self.rgb = mean, std, rgb
 
-    def features(self, resized_bgr: UInt8Array) -> FloatArray:
+    def maps(self, resized_bgr: UInt8Array) -> list[FloatArray]:
+        """The named maps at their own strides, each (channels, height, width)."""
         pixels = resized_bgr[:, :, ::-1] if self.rgb else resized_bgr
         blob = ((pixels.astype(np.float32) - self.mean) / self.std).transpose(2, 0, 1)[None]
-        maps = self.session.run(list(self.tensors), {self.input_name: blob})
+        outputs = self.session.run(list(self.tensors), {self.input_name: blob})
+        return [np.asarray(m, dtype=np.float32)[0] for m in outputs]
+
+    def features(self, resized_bgr: UInt8Array) -> FloatArray:
         rows, cols = resized_bgr.shape[0] // STRIDE, resized_bgr.shape[1] // STRIDE
-        parts = [_to_grid(np.asarray(m, dtype=np.float32)[0], rows, cols) for m in maps]
+        parts = [_to_grid(m, rows, cols) for m in self.maps(resized_bgr)]
         return np.concatenate(parts, axis=0)
 
 
@@ -131,6 +148,21 @@ class VggBackbone(_OnnxBackbone):
         )
 
 
+class EfficientNetBackbone(_OnnxBackbone):
+    """EfficientNet-Lite0's stages (1,752 channels): an ImageNet classifier, so general scenes."""
+
+    name: BackboneName = "efficientnet"
+
+    def __init__(
+        self,
+        threads: int = 1,
+        model: Path | None = None,
+        tensors: tuple[str, ...] = EFFICIENTNET_TENSORS,
+    ) -> None:
+        graph = (model or efficientnet_model()).read_bytes()
+        super().__init__(graph, tensors, EFFICIENTNET_MEAN, EFFICIENTNET_STD, True, threads)
+
+
 def cut_after(model_proto: Any, tensors: tuple[str, ...]) -> None:
     """Keep only the nodes the named tensors depend on, and make those the outputs.
 
@@ -162,4 +194,6 @@ def create_backbone(name: BackboneName, threads: int = 1) -> FeatureBackbone:
     """The backbone a trained head names."""
     if name == "vgg":
         return VggBackbone(threads=threads)
+    if name == "efficientnet":
+        return EfficientNetBackbone(threads=threads)
     return NanoDetBackbone(threads=threads)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cctwin.analytics.backbones import (
+    EfficientNetBackbone,
     NanoDetBackbone,
     VggBackbone,
     _to_grid,
@@ -40,9 +41,33 @@ def test_nanodet_gives_896_channels(image: np.ndarray) -> None:
     assert features.shape == (896, 12, 16)
 
 
+def test_efficientnet_maps_have_their_strides_and_stack_to_1752_channels(
+    image: np.ndarray,
+) -> None:
+    backbone = EfficientNetBackbone()
+    maps = backbone.maps(image)
+    assert [m.shape for m in maps] == [(40, 12, 16), (112, 6, 8), (320, 3, 4), (1280, 3, 4)]
+    # The 1,280-channel head is upsampled in slices (OpenCV takes at most 512 at once).
+    features = backbone.features(image)
+    assert features.shape == (1752, 12, 16)
+    np.testing.assert_allclose(features[-1280:, ::4, ::4].mean(), maps[-1].mean(), rtol=0.2)
+
+
+def test_efficientnet_head_is_relu6_and_sees_a_flame_coloured_blob() -> None:
+    # Lite0's head ends in ReLU6 (no swish, no squeeze-excite): its values lie in [0, 6].
+    grey = np.full((224, 224, 3), 128, dtype=np.uint8)
+    blob = grey.copy()
+    blob[64:160, 64:160] = (20, 140, 255)
+    head_grey, head_blob = (EfficientNetBackbone().maps(x)[-1] for x in (grey, blob))
+    assert head_blob.min() >= 0.0
+    assert head_blob.max() <= 6.0
+    assert np.abs(head_blob - head_grey).mean() > 0.05
+
+
 def test_factory_picks_by_name() -> None:
     assert create_backbone("vgg").name == "vgg"
     assert create_backbone("nanodet").name == "nanodet"
+    assert create_backbone("efficientnet").name == "efficientnet"
 
 
 def test_grid_resampling_averages_down_and_interpolates_up() -> None:

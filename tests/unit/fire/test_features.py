@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from cctwin.analytics.fire.features import (
+    CELL_DIM,
     CLASSICAL_NAMES,
+    EMBED_GRID,
     EMBEDDING_DIM,
     BackboneEmbedder,
     cell_flame_fraction,
@@ -49,9 +51,9 @@ def test_embedding_dimension_and_determinism() -> None:
 
 def test_extract_features_gives_global_vector_and_cells() -> None:
     features = extract_features(_orange_blob(), BackboneEmbedder())
-    assert features.global_vector.shape == (len(CLASSICAL_NAMES) + 2 * EMBEDDING_DIM,)
-    assert features.cells.shape == (features.rows * features.cols, EMBEDDING_DIM)
-    assert (features.rows, features.cols) == (13, 13)
+    assert features.global_vector.shape == (len(CLASSICAL_NAMES) + EMBEDDING_DIM,)
+    assert features.cells.shape == (features.rows * features.cols, CELL_DIM)
+    assert (features.rows, features.cols) == (EMBED_GRID, EMBED_GRID) == (10, 10)
 
 
 def test_cell_flame_fraction_marks_the_blob_cells_only() -> None:

@@ -78,7 +78,7 @@ def _sigmoid(z: float) -> float:
 
 
 class FireDetector:
-    """Fire classifier: a global logistic regression plus a per-cell one over NanoDet-g features.
+    """Fire classifier: a global logistic regression plus a per-cell one over EfficientNet features.
 
     The image logit is the global logit plus `cell_mix` times the mean of the `top_k` highest
     cell logits, so a fire filling a few backbone cells counts even in a wide view.

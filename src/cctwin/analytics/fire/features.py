@@ -1,4 +1,4 @@
-"""Classical colour cues and NanoDet-g backbone embeddings for fire and smoke."""
+"""Classical colour cues and EfficientNet-Lite0 embeddings for fire and smoke."""
 
 from __future__ import annotations
 
@@ -8,20 +8,21 @@ from pathlib import Path
 import cv2
 import numpy as np
 import numpy.typing as npt
-import onnx
 
-from cctwin.analytics.backbones import cut_after, nanodet_model, onnx_session
-from cctwin.detect.nanodet import MEAN, STD
+from cctwin.analytics.backbones import EfficientNetBackbone
 
 FloatArray = npt.NDArray[np.float32]
 UInt8Array = npt.NDArray[np.uint8]
 
-# Output of the last CSP stage (stride 32, 512 channels), just before the PAN neck: the most
-# semantic map not yet specialised to COCO boxes. It beat earlier and neck maps on the
-# validation split (AUC 0.92 vs 0.87-0.93 for 256-d maps, all within noise on 83 images).
-EMBEDDING_TENSOR = "concat_62"
-EMBEDDING_DIM = 512
-EMBED_SIZE = 416
+# The stride-16, stride-32 and head maps of EfficientNet-Lite0 at 320 x 320 (320 beat 224 in
+# cross-validation, AUC 0.995 vs 0.988); the stride-8 map is mostly edges and colour, which
+# the classical cues already give.
+EMBED_TENSORS = ("stride16", "stride32", "head")
+EMBED_CHANNELS = (112, 320, 1280)
+EMBEDDING_DIM = 2 * sum(EMBED_CHANNELS)
+CELL_DIM = EMBED_CHANNELS[-1]
+EMBED_SIZE = 320
+EMBED_GRID = EMBED_SIZE // 32
 CLASSICAL_NAMES = (
     "flame_fraction",
     "hot_fraction",
@@ -109,37 +110,37 @@ def _shrink(image_bgr: UInt8Array, longest: int) -> UInt8Array:
 
 
 class BackboneEmbedder:
-    """NanoDet-g backbone feature map (512 channels, stride 32), exposed in memory only."""
+    """EfficientNet-Lite0 feature maps (ImageNet), for the whole image squashed to a square.
+
+    An ImageNet classifier tells a sunset, a red room or a canyon from flames far better than
+    the COCO detector's backbone did (cross-validated recall at FPR <= 0.03: 0.95 vs 0.81).
+    """
 
     def __init__(self, model: Path | None = None, threads: int = 1) -> None:
-        graph = onnx.load(str(model or nanodet_model()))
-        # The in-memory copy is cut after the backbone, so the detection head (about 40 % of
-        # the time) is never computed; the file on disk is untouched.
-        cut_after(graph, (EMBEDDING_TENSOR,))
-        self.session = onnx_session(graph.SerializeToString(), threads)
-        self.input_name = self.session.get_inputs()[0].name
+        self.backbone = EfficientNetBackbone(threads=threads, model=model, tensors=EMBED_TENSORS)
 
-    def feature_map(self, image_bgr: UInt8Array) -> FloatArray:
-        """The (512, 13, 13) map for the image squashed to 416 x 416 (BGR, any size)."""
+    def feature_maps(self, image_bgr: UInt8Array) -> list[FloatArray]:
+        """The stride-16, stride-32 and head maps of the image squashed to EMBED_SIZE."""
         resized = cv2.resize(image_bgr, (EMBED_SIZE, EMBED_SIZE), interpolation=cv2.INTER_AREA)
-        blob = ((resized.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)[None]
-        (feature,) = self.session.run([EMBEDDING_TENSOR], {self.input_name: blob})
-        grid: FloatArray = np.asarray(feature, dtype=np.float32)[0]
-        return grid
+        return self.backbone.maps(np.asarray(resized, dtype=np.uint8))
 
     def embed(self, image_bgr: UInt8Array) -> FloatArray:
-        """One 512-d global-average-pooled embedding for the whole image."""
-        pooled: FloatArray = self.feature_map(image_bgr).mean(axis=(1, 2))
-        return pooled
+        """One EMBEDDING_DIM vector: each map pooled by mean and by max."""
+        return _pooled(self.feature_maps(image_bgr))
+
+
+def _pooled(maps: list[FloatArray]) -> FloatArray:
+    parts = [f(m, axis=(1, 2)) for m in maps for f in (np.mean, np.max)]
+    return np.asarray(np.concatenate(parts), dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class ImageFeatures:
     """What the classifier reads from one image.
 
-    `global_vector` is the classical cues, then the mean- and max-pooled backbone map;
-    `cells` holds one 512-d backbone vector per grid cell (row-major) so a small fire in a
-    wide view is scored where it is instead of being averaged away.
+    `global_vector` is the classical cues, then the pooled backbone maps; `cells` holds one
+    head vector per grid cell (row-major) so a small fire in a wide view is scored where it
+    is instead of being averaged away.
     """
 
     global_vector: FloatArray
@@ -150,13 +151,14 @@ class ImageFeatures:
 
 def extract_features(image_bgr: UInt8Array, embedder: BackboneEmbedder) -> ImageFeatures:
     """Global vector and per-cell vectors from a single backbone pass."""
-    grid = embedder.feature_map(image_bgr)
-    channels, rows, cols = grid.shape
-    global_vector = np.concatenate(
-        [classical_features(image_bgr), grid.mean(axis=(1, 2)), grid.max(axis=(1, 2))]
-    ).astype(np.float32)
-    cells = np.ascontiguousarray(grid.reshape(channels, rows * cols).T)
-    return ImageFeatures(global_vector=global_vector, cells=cells, rows=rows, cols=cols)
+    maps = embedder.feature_maps(image_bgr)
+    head = maps[-1]
+    channels, rows, cols = head.shape
+    global_vector = np.concatenate([classical_features(image_bgr), _pooled(maps)])
+    cells = np.ascontiguousarray(head.reshape(channels, rows * cols).T)
+    return ImageFeatures(
+        global_vector=global_vector.astype(np.float32), cells=cells, rows=rows, cols=cols
+    )
 
 
 def cell_flame_fraction(image_bgr: UInt8Array, rows: int, cols: int) -> FloatArray:

@@ -56,6 +56,12 @@ def _resize(values: FloatArray, width: int, height: int) -> FloatArray:
     return np.asarray(out, dtype=np.float32)
 
 
+def _backbone_name(recorded: str) -> BackboneName:
+    if recorded in ("vgg", "efficientnet"):
+        return "vgg" if recorded == "vgg" else "efficientnet"
+    return "nanodet"
+
+
 class WaterSegmenter:
     """Binary water mask (255 = water) at image size from the bundled backbone and head."""
 
@@ -78,7 +84,7 @@ class WaterSegmenter:
         # The trained threshold was chosen by cross-validation on the training images only.
         self.threshold = float(data["threshold"]) if threshold is None else threshold
         # Heads trained before the backbone was recorded used NanoDet-g.
-        name: BackboneName = "vgg" if str(data.get("backbone", "nanodet")) == "vgg" else "nanodet"
+        name = _backbone_name(str(data.get("backbone", "nanodet")))
         self.backbone = backbone or create_backbone(name, threads=threads)
         if self.backbone.name != name:
             raise ValueError(f"{model}: head trained on {name}, given {self.backbone.name}")
