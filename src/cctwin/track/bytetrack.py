@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections import deque
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+# Imported with this module, which the tracker factory loads when a camera's pipeline is
+# built: deferred to the first update, these imports (supervision pulls in scipy) stalled a
+# camera's first frame for seconds and were charged to its tracking time.
+import supervision as sv
+from trackers import ByteTrackTracker
 
 from cctwin.config import ByteTrackConfig
 from cctwin.types import Detections
@@ -27,8 +34,6 @@ class ByteTracker:
 
     def _tracker_for(self, group: int) -> Any:
         if group not in self._trackers:
-            from trackers import ByteTrackTracker
-
             # The package counts its lost-track buffer in 30 fps frames.
             self._trackers[group] = ByteTrackTracker(
                 lost_track_buffer=max(1, round(self.config.lost_track_s * 30)),
@@ -41,17 +46,15 @@ class ByteTracker:
         return self._trackers[group]
 
     def update(self, detections: Detections, frame_time_s: float) -> Detections:
-        import supervision as sv
-
-        groups = np.unique(detections.class_id) if self.config.per_class else np.array([-1])
-        # Every existing tracker must see every frame, or its clock and lost counters stall.
-        all_groups = (
-            sorted(set(groups.tolist()) | set(self._trackers)) if self.config.per_class else [-1]
-        )
+        if self.config.per_class:
+            groups = np.unique(detections.class_id).tolist()
+            # Every existing tracker must see every frame, or its clock and lost counters stall.
+            all_groups = sorted(set(groups) | set(self._trackers))
+        else:
+            all_groups = [-1]
         parts: list[Detections] = []
         for group in all_groups:
-            rows = detections.class_id == group if group != -1 else np.ones(len(detections), bool)
-            subset = detections[rows]
+            subset = detections if group == -1 else detections[detections.class_id == group]
             tracked = self._tracker_for(group).update(
                 sv.Detections(
                     xyxy=subset.xyxy.astype(np.float32),
@@ -98,10 +101,13 @@ class ByteTracker:
         for row, (track, score) in enumerate(
             zip(tracks.track_id.tolist(), tracks.confidence.tolist(), strict=True)
         ):
-            history = self._scores.setdefault(track, deque(maxlen=self.config.score_history))
-            history.append(score)
-            if track not in self._confirmed and np.median(history) >= self.config.confirm_score:
-                self._confirmed.add(track)
+            if track not in self._confirmed:
+                history = self._scores.setdefault(track, deque(maxlen=self.config.score_history))
+                history.append(score)
+                # statistics.median gives np.median's value at a fraction of the cost.
+                if statistics.median(history) >= self.config.confirm_score:
+                    self._confirmed.add(track)
+                    del self._scores[track]  # confirmation is for good: the history is done
             keep[row] = track in self._confirmed
         return keep
 

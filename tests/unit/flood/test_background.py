@@ -98,3 +98,22 @@ def test_real_water_passes_and_is_never_learned_as_background() -> None:
     assert all(r.background_change is not None and r.background_change > 0.3 for r in flooded)
     receded = mon.update(_dry_scene(40), T0 + timedelta(minutes=10))
     assert receded.status == "normal"
+
+
+def test_change_uses_the_median_of_every_sample_offered_so_far() -> None:
+    """The median is taken when a change map is asked for; offers in between only queue."""
+    bg = DryBackground(frames=5, min_frames=3)
+    for i in range(4):
+        bg.offer(_dry_scene(i))
+    first = bg.change(_dry_scene(10))
+    for i in range(4, 7):  # pushes the oldest two out of the five-sample window
+        bg.offer(_dry_scene(i))
+    again = DryBackground(frames=5, min_frames=3)
+    for i in range(2, 7):
+        again.offer(_dry_scene(i))
+    later, expected = bg.change(_dry_scene(10)), again.change(_dry_scene(10))
+    assert first is not None
+    assert later is not None
+    assert expected is not None
+    np.testing.assert_array_equal(later, expected)
+    assert not np.array_equal(first, later)

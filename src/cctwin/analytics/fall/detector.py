@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,7 +57,8 @@ class _TrackState:
             self.upright_heights.popleft()
         if not self.upright_heights:
             return None
-        return float(np.median([h for _, h in self.upright_heights]))
+        # Per person per frame: statistics.median gives np.median's value at a fraction of the cost.
+        return float(statistics.median(h for _, h in self.upright_heights))
 
     def end_episode(self) -> None:
         self.down_since = None

@@ -57,13 +57,19 @@ class DryBackground:
         if self._samples and self._samples[0].shape != lab.shape:
             self._samples.clear()  # the camera changed resolution or aspect: start again
         self._samples.append(lab)
-        self._lab = np.asarray(np.median(np.stack(self._samples), axis=0), dtype=np.float32)
-        self._texture = _texture(self._lab[..., 0])
+        # The median of up to `frames` samples costs ten times the sample itself; frames are
+        # offered every couple of seconds but compared once per segmentation, so the
+        # median waits until `change` needs it.
+        self._lab = None
+        self._texture = None
 
     def change(self, image_bgr: UInt8Array) -> FloatArray | None:
         """0..1 per pixel (image size): how far the frame is from the dry background."""
-        if not self.ready or self._lab is None or self._texture is None:
+        if not self.ready:
             return None
+        if self._lab is None or self._texture is None:
+            self._lab = np.asarray(np.median(np.stack(self._samples), axis=0), dtype=np.float32)
+            self._texture = _texture(self._lab[..., 0])
         lab = _small_lab(image_bgr)
         if lab.shape != self._lab.shape:
             return None
