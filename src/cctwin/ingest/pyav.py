@@ -102,6 +102,12 @@ class PyAvSource:
         self._container: Any = None
         # Sees every compressed packet before decoding (event clips copy them).
         self.packet_listener: Callable[[Any, Any, float], None] | None = None
+        # Stream time restarts at 0 on every reconnect and every loop of a file; frames carry
+        # it on from where the last connection stopped, because the tracker (and everything
+        # timed by the stream) drops frames that go back in time.
+        self._time_offset_s = 0.0
+        self._last_time_s: float | None = None
+        self._last_arrival = 0.0
         if not self.live and not Path(location).is_file():
             raise SourceError(f"{location}: no such file")
 
@@ -154,6 +160,7 @@ class PyAvSource:
             finally:
                 container.close()
                 self._container = None
+                self._continue_time()
             if self._closed.is_set():
                 return
             if not self.live and not self.source.loop:
@@ -162,6 +169,20 @@ class PyAvSource:
                 log.warning("%s: stream ended or stalled; reconnecting", self.camera_id)
                 if not self._wait_before_retry(backoff, False, None):
                     return
+
+    def _continue_time(self) -> None:
+        """Start the next connection's stream time after this one's last frame.
+
+        A live camera's gap is the wall time it was away (tracks older than that expire as
+        they should); a looping file's is one frame.
+        """
+        if self._last_time_s is None:
+            return
+        gap = 0.04
+        if self.live:
+            gap = max(gap, time.monotonic() - self._last_arrival)
+        self._time_offset_s = self._last_time_s + gap
+        self._last_time_s = None
 
     def _wait_before_retry(
         self, backoff: _Backoff, first_open: bool, error: Exception | None
@@ -187,7 +208,10 @@ class PyAvSource:
         first_pts: int | None = None
         packet_base: int | None = None
         decoded_here = 0
-        index_offset = self.stats.decoded if self.live else 0
+        # Live streams and looping files number frames on from the last connection, so that
+        # frame-derived ids (events) stay unique; a file read once starts at 1.
+        index_offset = self.stats.decoded if self.live or self.source.loop else 0
+        offset_s = self._time_offset_s
         packets = container.demux(stream)
         while not self._closed.is_set():
             try:
@@ -206,7 +230,7 @@ class PyAvSource:
             stamp = packet.pts if packet.pts is not None else packet.dts
             if self.packet_listener is not None and stamp is not None:
                 packet_base = stamp if packet_base is None else packet_base
-                self.packet_listener(stream, packet, (stamp - packet_base) * time_base)
+                self.packet_listener(stream, packet, offset_s + (stamp - packet_base) * time_base)
             if keyframes_only and packet.pts is not None:
                 # Skipped frames are never decoded: count the stream's frames by timestamp.
                 first_pts = packet.pts if first_pts is None else first_pts
@@ -226,9 +250,10 @@ class PyAvSource:
                     first_pts = pts if pts is not None else 0
                 if pts is None:
                     pts = first_pts + round(decoded_here / rate / time_base)
-                stream_time_s = (pts - first_pts) * time_base
+                local_s = (pts - first_pts) * time_base
+                stream_time_s = offset_s + local_s
                 if keyframes_only:
-                    index = round(stream_time_s * rate) + 1
+                    index = round(local_s * rate) + 1
                 else:
                     decoded_here += 1
                     index = decoded_here
@@ -241,12 +266,13 @@ class PyAvSource:
                     continue
                 if self.source.pace:
                     # A file standing in for a camera: deliver each frame at its moment.
-                    delay = started + stream_time_s - time.monotonic()
+                    delay = started + local_s - time.monotonic()
                     if delay > 0 and self._closed.wait(delay):
                         return
                     arrived = time.monotonic()
                 if anchor is None:
                     anchor = datetime.now(UTC) - timedelta(seconds=stream_time_s)
+                self._last_time_s, self._last_arrival = stream_time_s, arrived
                 yield self._to_frame(av_frame, index + index_offset, anchor, stream_time_s, arrived)
 
     def _anchor(self, container: Any) -> datetime | None:
