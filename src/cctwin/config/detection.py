@@ -54,11 +54,27 @@ class _DetectorCommon(Strict):
         return value
 
 
+Precision = Literal["float32", "int8"]
+
+
 class NanoDetConfig(_DetectorCommon):
     """The bundled NanoDet-g 416 (Apache-2.0), or another NanoDet ONNX with the same head."""
 
     type: Literal["nanodet"] = "nanodet"
     model: Path | None = Field(None, description="ONNX file; empty = the bundled NanoDet-g.")
+    precision: Literal["float32", "int8", "auto"] = Field(
+        "float32",
+        description="Which bundled copy: float32, or int8 (statically quantised; 1.5x faster "
+        "on a CPU; on PETS 2009 MOTA 0.863 vs 0.851, IDF1 0.791 vs 0.808); auto = int8 on "
+        "the cpu provider, float32 on a GPU. Ignored when `model` is set.",
+    )
+
+    @property
+    def bundled_precision(self) -> Precision:
+        """The bundled copy `precision` resolves to for this provider."""
+        if self.precision != "auto":
+            return self.precision
+        return "int8" if self.provider == "cpu" else "float32"
 
 
 class YoloConfig(_DetectorCommon):

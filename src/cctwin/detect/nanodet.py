@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from cctwin.config import NanoDetConfig
+from cctwin.config.detection import Precision
 from cctwin.detect.labels import COCO_LABELS
 from cctwin.detect.onnx import (
     ClassFilter,
@@ -27,9 +28,10 @@ STRIDES = (8, 16, 32)
 REG_BINS = 11  # GFL: each side is a distribution over 0..10 stride units
 
 
-def bundled_model() -> Path:
-    """Path of the NanoDet-g ONNX that ships inside the package."""
-    return Path(str(resources.files("cctwin.detect") / "models" / "nanodet-g-416.onnx"))
+def bundled_model(precision: Precision = "float32") -> Path:
+    """Path of the NanoDet-g ONNX that ships inside the package (float32, or its int8 copy)."""
+    name = "nanodet-g-416.onnx" if precision == "float32" else "nanodet-g-416-int8.onnx"
+    return Path(str(resources.files("cctwin.detect") / "models" / name))
 
 
 class NanoDetDetector:
@@ -37,7 +39,7 @@ class NanoDetDetector:
 
     def __init__(self, config: NanoDetConfig) -> None:
         self.config = config
-        self.model_path = config.model or bundled_model()
+        self.model_path = config.model or bundled_model(config.bundled_precision)
         self.session = load_session(self.model_path, config.threads, config.provider)
         self.input_name = self.session.get_inputs()[0].name
         self.batch_limit = fixed_batch(self.session)

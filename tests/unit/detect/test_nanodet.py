@@ -1,5 +1,6 @@
 """The bundled NanoDet-g: no false alarms on a blank frame, batching, input sizes, a real frame."""
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,16 @@ def low_threshold_detector() -> NanoDetDetector:
 
 def test_bundled_model_ships_with_the_package() -> None:
     assert bundled_model().is_file()
+    assert bundled_model("int8").is_file()
+
+
+def test_int8_copy_matches_its_card_and_auto_picks_it_on_a_cpu() -> None:
+    card = (bundled_model().parent / "nanodet-g-416.md").read_text(encoding="utf-8")
+    assert hashlib.sha256(bundled_model("int8").read_bytes()).hexdigest() in card
+    assert NanoDetConfig().bundled_precision == "float32"
+    assert NanoDetConfig(precision="auto").bundled_precision == "int8"
+    assert NanoDetConfig(precision="auto", provider="cuda").bundled_precision == "float32"
+    assert NanoDetDetector(NanoDetConfig(precision="int8")).model_path == bundled_model("int8")
 
 
 def test_blank_grey_frame_gives_no_detections(make_frame: FrameFactory) -> None:
@@ -147,7 +158,10 @@ def pets_ground_truth() -> np.ndarray:
     ("frame_width", "frame_height"),
     [(768, 576), (1024, 432)],  # native, and stretched unevenly: boxes must scale back per axis
 )
-def test_finds_the_people_in_pets2009_frame_200(frame_width: int, frame_height: int) -> None:
+@pytest.mark.parametrize("precision", ["float32", "int8"])
+def test_finds_the_people_in_pets2009_frame_200(
+    frame_width: int, frame_height: int, precision: str
+) -> None:
     image = pets_frame()
     assert image.shape == (576, 768, 3)
     truth = pets_ground_truth()
@@ -156,7 +170,13 @@ def test_finds_the_people_in_pets2009_frame_200(frame_width: int, frame_height: 
         image = np.ascontiguousarray(cv2.resize(image, (frame_width, frame_height)))
         truth = truth * np.array([frame_width / 768, frame_height / 576] * 2, dtype=np.float32)
     detector = NanoDetDetector(
-        NanoDetConfig(input_width=768, input_height=576, classes=["person"], confidence=0.35)
+        NanoDetConfig(
+            input_width=768,
+            input_height=576,
+            classes=["person"],
+            confidence=0.35,
+            precision=precision,  # type: ignore[arg-type]
+        )
     )
     frame = Frame("pets", PETS_FRAME, datetime(2009, 1, 1, tzinfo=UTC), 0.0, image)
     [dets] = detector.detect([frame])

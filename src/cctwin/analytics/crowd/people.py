@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import numpy.typing as npt
 
-from cctwin.config.detection import NanoDetConfig
+from cctwin.config.detection import NanoDetConfig, Precision
 from cctwin.detect.nanodet import NanoDetDetector
 from cctwin.types import Frame
 
@@ -120,9 +120,16 @@ def owned_by_pass(xyxy: FloatArray, scale: ScalePass, image_height: int) -> npt.
 class PersonCounter:
     """Finds people with NanoDet at several scales and merges the passes."""
 
-    def __init__(self, settings: PersonCountSettings | None = None, threads: int = 1) -> None:
+    def __init__(
+        self,
+        settings: PersonCountSettings | None = None,
+        threads: int = 1,
+        precision: Precision = "float32",
+    ) -> None:
         self.settings = settings or PersonCountSettings()
         self._threads = threads
+        # The passes' thresholds and size ranges were chosen on the float32 model.
+        self._precision: Precision = precision
         self._detectors: dict[tuple[int, int, float], NanoDetDetector] = {}
 
     def _detector(self, width: int, height: int, confidence: float) -> NanoDetDetector:
@@ -136,6 +143,7 @@ class PersonCounter:
                 confidence=confidence,
                 threads=self._threads,
                 batch_size=1,
+                precision=self._precision,
             )
             self._detectors[key] = NanoDetDetector(config)
         return self._detectors[key]

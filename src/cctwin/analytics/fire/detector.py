@@ -65,12 +65,33 @@ class FireFinding:
     occurred_at: datetime
 
 
+# Flame colour is judged at this width: a 720p or 1080p frame's full-resolution mask costs
+# 10-30 ms per scored frame and says nothing more about where, or whether, flames flicker.
+FLAME_WIDTH = 320
+
+
+def _small_flame_mask(image_bgr: UInt8Array) -> npt.NDArray[np.bool_]:
+    height, width = image_bgr.shape[:2]
+    if width <= FLAME_WIDTH:
+        return flame_mask(image_bgr)
+    size = (FLAME_WIDTH, max(1, round(height * FLAME_WIDTH / width)))
+    small = np.asarray(cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA), np.uint8)
+    return flame_mask(small)
+
+
 def flame_region(image_bgr: UInt8Array) -> tuple[int, int, int, int] | None:
     """Bounding box of flame-coloured pixels, or None when there are too few to matter."""
-    ys, xs = np.nonzero(flame_mask(image_bgr))
-    if len(xs) < 0.001 * image_bgr.shape[0] * image_bgr.shape[1]:
+    mask = _small_flame_mask(image_bgr)
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 0.001 * mask.shape[0] * mask.shape[1]:
         return None
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    sx, sy = image_bgr.shape[1] / mask.shape[1], image_bgr.shape[0] / mask.shape[0]
+    return (
+        int(xs.min() * sx),
+        int(ys.min() * sy),
+        min(image_bgr.shape[1], int(np.ceil((xs.max() + 1) * sx))),
+        min(image_bgr.shape[0], int(np.ceil((ys.max() + 1) * sy))),
+    )
 
 
 def _sigmoid(z: float) -> float:
@@ -151,7 +172,7 @@ FLICKER_GRID = (64, 36)
 
 def _coarse_mask(image_bgr: UInt8Array) -> npt.NDArray[np.float32]:
     """Flame mask on a coarse grid, so masks from frames of any size can be compared."""
-    mask = flame_mask(image_bgr).astype(np.float32)
+    mask = _small_flame_mask(image_bgr).astype(np.float32)
     return np.asarray(cv2.resize(mask, FLICKER_GRID, interpolation=cv2.INTER_AREA), np.float32)
 
 
