@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from cctwin.analytics.crowd.density import DensityCounter
@@ -36,7 +37,7 @@ class SafetyModels:
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self._fire: StillScorer | None = None
-        self._water: Segmenter | None = None
+        self._water: WaterSegmenter | None = None
         self._density: DensityModel | None = None
         self._pose: PoseModel | None = None
 
@@ -45,10 +46,11 @@ class SafetyModels:
             self._fire = FireDetector(threads=self.threads)
         return self._fire
 
-    def water_segmenter(self) -> Segmenter:
+    def water_segmenter(self, roi: Sequence[tuple[float, float]]) -> Segmenter:
+        """The shared segmenter, looking only at one ROI's box (and some context)."""
         if self._water is None:
             self._water = WaterSegmenter()
-        return self._water
+        return self._water.within(roi)
 
     def density_model(self) -> DensityModel:
         if self._density is None:
@@ -74,7 +76,7 @@ def build_safety(
         analysers.append(CrowdRule(camera_id, crowd, zones[crowd.zone], ground, density))
     if config.fire is not None:
         analysers.append(FireRule(camera_id, config.fire, models.fire_scorer()))
-    analysers.extend(FloodRule(camera_id, f, models.water_segmenter()) for f in config.flood)
+    analysers.extend(FloodRule(camera_id, f, models.water_segmenter(f.roi)) for f in config.flood)
     if config.fall is not None:
         # Box-shape-only rules never load the pose model.
         pose = models.pose_model() if config.fall.pose else None

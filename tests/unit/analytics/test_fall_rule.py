@@ -197,7 +197,7 @@ def test_build_safety_adds_the_fall_rule_last_and_loads_pose_once_per_worker(
         return built[-1]
 
     monkeypatch.setattr(safety, "PoseEstimator", estimator)
-    monkeypatch.setattr(SafetyModels, "water_segmenter", lambda self: lambda image: image)
+    monkeypatch.setattr(SafetyModels, "water_segmenter", lambda self, roi: lambda image: image)
     config = AnalyticsConfig.model_validate(
         {
             "flood": [{"id": "underpass", "roi": [[0, 0.5], [1, 0.5], [1, 1]]}],

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from cctwin.analytics.backbones import BackboneName, FeatureBackbone, create_backbone
+from cctwin.analytics.backbones import STRIDE, BackboneName, FeatureBackbone, create_backbone
 
 FloatArray = npt.NDArray[np.float32]
 UInt8Array = npt.NDArray[np.uint8]
@@ -18,6 +19,10 @@ INPUT_WIDTH = 416
 # Refinement runs at a fixed width so the filter radius means the same at any resolution and
 # the cost at 1080p stays that of 640 px.
 REFINE_WIDTH = 640
+# Context kept around an ROI's box, in network pixels: a cell's features see about this far.
+REGION_MARGIN = 64
+# (x1, y1, x2, y2), normalised to the image like every zone and ROI in the config.
+Region = tuple[float, float, float, float]
 
 
 def network_size(height: int, width: int, input_width: int = INPUT_WIDTH) -> tuple[int, int]:
@@ -95,23 +100,55 @@ class WaterSegmenter:
         flat = (feats.reshape(chans, -1).T - self.mu) / self.sigma
         return np.asarray((flat @ self.weights + self.bias).reshape(rows, cols), np.float32)
 
-    def cell_probabilities(self, image_bgr: UInt8Array) -> FloatArray:
-        """Water probability per stride-8 cell of the network input."""
+    def cell_probabilities(self, image_bgr: UInt8Array, region: Region | None = None) -> FloatArray:
+        """Water probability per stride-8 cell of the network input.
+
+        With a `region`, only its box (plus REGION_MARGIN of context) goes through the
+        backbone, at the scale the whole image would have; cells outside it are 0.
+        """
         height, width = image_bgr.shape[:2]
         net_h, net_w = network_size(height, width, input_width=self.input_width)
         resized = np.asarray(
             cv2.resize(image_bgr, (net_w, net_h), interpolation=cv2.INTER_AREA), dtype=np.uint8
         )
-        logits = self._cell_logits(resized)
+        x1, y1, x2, y2 = _network_box(region, net_w, net_h)
+        crop = np.ascontiguousarray(resized[y1:y2, x1:x2])
+        logits = self._cell_logits(crop)
         if self.flip_average:
-            mirrored = np.ascontiguousarray(resized[:, ::-1])
+            mirrored = np.ascontiguousarray(crop[:, ::-1])
             logits = 0.5 * (logits + self._cell_logits(mirrored)[:, ::-1])
-        return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float32)
+        cells = np.zeros((net_h // STRIDE, net_w // STRIDE), dtype=np.float32)
+        cells[y1 // STRIDE : y2 // STRIDE, x1 // STRIDE : x2 // STRIDE] = 1.0 / (
+            1.0 + np.exp(-logits)
+        )
+        return cells
 
-    def probability(self, image_bgr: UInt8Array) -> FloatArray:
+    def probability(self, image_bgr: UInt8Array, region: Region | None = None) -> FloatArray:
         """Water probability per pixel, edge-aligned with a guided filter on the grey image."""
-        cells = self.cell_probabilities(image_bgr)
+        cells = self.cell_probabilities(image_bgr, region)
         return refine(cells, image_bgr, self.guided_radius, self.guided_eps)
 
-    def __call__(self, image_bgr: UInt8Array) -> UInt8Array:
-        return np.where(self.probability(image_bgr) >= self.threshold, 255, 0).astype(np.uint8)
+    def __call__(self, image_bgr: UInt8Array, region: Region | None = None) -> UInt8Array:
+        probability = self.probability(image_bgr, region)
+        return np.where(probability >= self.threshold, 255, 0).astype(np.uint8)
+
+    def within(self, roi: Sequence[tuple[float, float]]) -> Callable[[UInt8Array], UInt8Array]:
+        """A segmenter for one ROI polygon: the backbone sees only the ROI's box and margin.
+
+        A road ROI is often a third of the frame; segmenting the rest cost as much again.
+        """
+        xs, ys = [x for x, _ in roi], [y for _, y in roi]
+        region = (min(xs), min(ys), max(xs), max(ys))
+        return lambda image_bgr: self(image_bgr, region)
+
+
+def _network_box(region: Region | None, net_w: int, net_h: int) -> tuple[int, int, int, int]:
+    """The region's box on the network input, widened by the margin, on the 32-pixel grid."""
+    if region is None:
+        return 0, 0, net_w, net_h
+    x1 = max(0, int((region[0] * net_w - REGION_MARGIN) // 32 * 32))
+    y1 = max(0, int((region[1] * net_h - REGION_MARGIN) // 32 * 32))
+    x2 = min(net_w, int(-(-(region[2] * net_w + REGION_MARGIN) // 32) * 32))
+    y2 = min(net_h, int(-(-(region[3] * net_h + REGION_MARGIN) // 32) * 32))
+    # A degenerate ROI still gets one 32-pixel block, so the backbone has an input.
+    return x1, y1, max(x2, x1 + 32), max(y2, y1 + 32)
