@@ -34,6 +34,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from rich.progress import track
 
 from cctwin.detect.nanodet import MEAN, STD, bundled_model
+from cctwin.detect.onnx import normalisation_table, normalise_into
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHAPES = ((416, 416), (256, 416), (576, 768))  # (height, width)
@@ -72,8 +73,11 @@ class Calibration(CalibrationDataReader):  # type: ignore[misc]
 
     @staticmethod
     def blob(image: npt.NDArray[np.uint8], height: int, width: int) -> npt.NDArray[np.float32]:
-        resized = cv2.resize(image, (width, height)).astype(np.float32)
-        return np.asarray(((resized - MEAN) / STD).transpose(2, 0, 1)[None], dtype=np.float32)
+        # Stretched and normalised exactly as the detector feeds the model.
+        resized = np.asarray(cv2.resize(image, (width, height)), dtype=np.uint8)
+        out = np.empty((1, 3, height, width), dtype=np.float32)
+        normalise_into(out[0], resized, normalisation_table(MEAN, STD), rgb=False)
+        return out
 
     def get_next(self) -> dict[str, npt.NDArray[np.float32]] | None:
         return next(self.blobs, None)

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from cctwin.detect.nanodet import MEAN as NANODET_MEAN
 from cctwin.detect.nanodet import STD as NANODET_STD
+from cctwin.detect.onnx import normalisation_table, normalise_into
 
 FloatArray = npt.NDArray[np.float32]
 UInt8Array = npt.NDArray[np.uint8]
@@ -102,12 +103,12 @@ class _OnnxBackbone:
         self.session = onnx_session(graph_bytes, threads)
         self.input_name: str = self.session.get_inputs()[0].name
         self.tensors = tensors
-        self.mean, self.std, self.rgb = mean, std, rgb
+        self.table, self.rgb = normalisation_table(mean, std), rgb
 
     def maps(self, resized_bgr: UInt8Array) -> list[FloatArray]:
         """The named maps at their own strides, each (channels, height, width)."""
-        pixels = resized_bgr[:, :, ::-1] if self.rgb else resized_bgr
-        blob = ((pixels.astype(np.float32) - self.mean) / self.std).transpose(2, 0, 1)[None]
+        blob = np.empty((1, 3, *resized_bgr.shape[:2]), dtype=np.float32)
+        normalise_into(blob[0], resized_bgr, self.table, self.rgb)
         outputs = self.session.run(list(self.tensors), {self.input_name: blob})
         return [np.asarray(m, dtype=np.float32)[0] for m in outputs]
 

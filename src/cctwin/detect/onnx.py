@@ -69,19 +69,33 @@ def resize_batch(
 ) -> FloatArray:
     """Stretch each frame to the model size and normalise into one NCHW float32 batch."""
     batch = np.empty((len(frames), 3, height, width), dtype=np.float32)
-    # (value - mean) / std for each of the 256 values of a channel, computed exactly as on
-    # the whole frame: looking pixels up gives the same float32 numbers about 8x faster.
-    steps = np.arange(256, dtype=np.float32)[:, None]
-    table = np.ascontiguousarray(((steps - mean) / std).astype(np.float32).T)
+    table = normalisation_table(mean, std)
     for i, frame in enumerate(frames):
         image: npt.NDArray[np.uint8] = frame.image
         if image.shape[1] != width or image.shape[0] != height:
             image = np.asarray(cv2.resize(image, (width, height)), dtype=np.uint8)
-        planes = cv2.split(image)
-        for channel in range(3):
-            plane = planes[2 - channel] if rgb else planes[channel]
-            batch[i, channel] = cv2.LUT(plane, table[channel].reshape(1, 256))
+        normalise_into(batch[i], image, table, rgb)
     return batch
+
+
+def normalisation_table(mean: FloatArray, std: FloatArray) -> FloatArray:
+    """(value - mean) / std for each of the 256 values of each channel, (3, 256) float32.
+
+    Computed exactly as on a whole frame, so looking pixels up gives the same float32
+    numbers, about 8x faster.
+    """
+    steps = np.arange(256, dtype=np.float32)[:, None]
+    return np.ascontiguousarray(((steps - mean) / std).astype(np.float32).T)
+
+
+def normalise_into(
+    out: FloatArray, image_bgr: npt.NDArray[np.uint8], table: FloatArray, rgb: bool
+) -> None:
+    """Write a BGR image as normalised CHW planes (RGB order when `rgb`) into `out`."""
+    planes = cv2.split(image_bgr)
+    for channel in range(3):
+        plane = planes[2 - channel] if rgb else planes[channel]
+        out[channel] = cv2.LUT(plane, table[channel].reshape(1, 256))
 
 
 def nms(boxes: FloatArray, scores: FloatArray, classes: npt.NDArray[np.int32], iou: float) -> Any:

@@ -108,6 +108,7 @@ class PyAvSource:
         self._time_offset_s = 0.0
         self._last_time_s: float | None = None
         self._last_arrival = 0.0
+        self._frame_period_s = 0.04
         if not self.live and not Path(location).is_file():
             raise SourceError(f"{location}: no such file")
 
@@ -178,7 +179,7 @@ class PyAvSource:
         """
         if self._last_time_s is None:
             return
-        gap = 0.04
+        gap = self._frame_period_s
         if self.live:
             gap = max(gap, time.monotonic() - self._last_arrival)
         self._time_offset_s = self._last_time_s + gap
@@ -201,6 +202,7 @@ class PyAvSource:
         stream = container.streams.video[0]
         time_base = float(stream.time_base) if stream.time_base else 1.0 / 25
         rate = float(stream.average_rate or stream.guessed_rate or 25)
+        self._frame_period_s = 1.0 / rate
         keyframes_only = self.sampling.mode is SamplingMode.KEYFRAMES
         sampler = Sampler(self.sampling)
         anchor = self._anchor(container)

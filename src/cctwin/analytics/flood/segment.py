@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import get_args
 
 import cv2
 import numpy as np
@@ -62,9 +63,7 @@ def _resize(values: FloatArray, width: int, height: int) -> FloatArray:
 
 
 def _backbone_name(recorded: str) -> BackboneName:
-    if recorded in ("vgg", "efficientnet"):
-        return "vgg" if recorded == "vgg" else "efficientnet"
-    return "nanodet"
+    return next((name for name in get_args(BackboneName) if name == recorded), "nanodet")
 
 
 class WaterSegmenter:
