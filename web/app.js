@@ -95,6 +95,12 @@ function cameraName(cameraId) {
   return state.cameras.get(cameraId)?.name || cameraId;
 }
 
+// Zones and lines are named per camera; an unnamed one shows its id.
+function placeName(cameraId, placeId) {
+  if (!placeId) return placeId;
+  return state.cameras.get(cameraId)?.place_names?.[placeId] || placeId;
+}
+
 function alertTitle(alert) {
   const localised = getLanguage() === "en" ? alert.title_en : alert.title_ko;
   return localised || alert.title || alert.id;
@@ -526,13 +532,15 @@ function observationSummary(cameraId) {
       const level = o.level ? ` ${tOr(`level.${o.level}`, o.level)}` : "";
       const method = o.method ? ` (${tOr(`method.${o.method}`, o.method)})` : "";
       const text = tOr(key, null) === null ? `${o.kind} ${value}` : t(key, { value });
-      return `${o.rule_id} ${text}${level}${method}`;
+      return `${placeName(cameraId, o.rule_id)} ${text}${level}${method}`;
     })
     .join(" · ");
 }
 
 function formatValue(value) {
-  return Number.isInteger(value) ? String(value) : Number(value).toFixed(1);
+  if (Number.isInteger(value)) return String(value);
+  // Densities of a sparse zone (0.005 persons/m²) would all read 0.0 with one decimal.
+  return Math.abs(value) < 1 ? Number(value).toFixed(2) : Number(value).toFixed(1);
 }
 
 // --- alerts ----------------------------------------------------------------------------------
@@ -573,7 +581,9 @@ function renderAlertCard(alert) {
       ),
     );
   }
-  const where = [cameraName(alert.camera_id), alert.zone_id].filter(Boolean).join(" · ");
+  const where = [cameraName(alert.camera_id), placeName(alert.camera_id, alert.zone_id)]
+    .filter(Boolean)
+    .join(" · ");
   return el(
     "li",
     {
@@ -728,7 +738,11 @@ function renderEvidence() {
 // --- events ----------------------------------------------------------------------------------
 
 function renderEventRow(event) {
-  const details = [cameraName(event.camera_id), event.zone_id || event.rule_id, classLabel(event.class_name)];
+  const details = [
+    cameraName(event.camera_id),
+    placeName(event.camera_id, event.zone_id || event.rule_id),
+    classLabel(event.class_name),
+  ];
   if (event.direction) details.push(tOr(`direction.${event.direction}`, event.direction));
   if (event.level) details.push(tOr(`level.${event.level}`, event.level));
   if (event.value !== undefined && event.value !== null) details.push(formatValue(event.value));

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from cctwin.alerts.engine import AlertEngine, title_for
+from cctwin.alerts.engine import AlertEngine, PlaceNames, title_for
 from cctwin.alerts.workflow import transition
 from cctwin.bus.local import LocalBus
 from cctwin.config import AlertRuleConfig, Config
@@ -52,7 +52,8 @@ class Services:
         self.media = MediaStore(config.media.path)
         self.bus = LocalBus()
         self.rules: dict[str, AlertRuleConfig] = {r.id: r for r in config.alerts.rules}
-        self.engine = AlertEngine(config.alerts.rules, self.store.open_alerts())
+        self.names = PlaceNames.from_cameras(config.cameras)
+        self.engine = AlertEngine(config.alerts.rules, self.store.open_alerts(), self.names)
         self.reporter = build_reporter(config.reports)
         self._reports: set[asyncio.Task[None]] = set()
         self.metrics = ServiceMetrics()
@@ -274,7 +275,9 @@ class Services:
     def remember_title(self, alert: Alert, event: Event) -> dict[str, str]:
         rule = self.rules.get(alert.rule_id)
         titles = (
-            title_for(event, rule) if rule is not None else {"en": alert.title, "ko": alert.title}
+            title_for(event, rule, self.names)
+            if rule is not None
+            else {"en": alert.title, "ko": alert.title}
         )
         self._titles[alert.id] = titles
         while len(self._titles) > 10000:
@@ -289,7 +292,7 @@ class Services:
         rule = self.rules.get(alert.rule_id)
         if event is None or rule is None:
             return {"en": alert.title, "ko": alert.title}
-        titles = title_for(event, rule)
+        titles = title_for(event, rule, self.names)
         self._titles[alert.id] = titles
         return titles
 

@@ -51,6 +51,12 @@ CAMERAS = {
     "gongdeok-2": ("공덕역 5번 출구", 126.9521, 37.5437, 300.0),
 }
 ZONE = "plaza"
+# Per tile: the camera's name, how far its caption reaches below the tile, the caption height.
+CAPTION_OVERHANG_JS = """() => [...document.querySelectorAll('#wall figure.tile')].map((tile) => {
+    const caption = tile.querySelector('figcaption').getBoundingClientRect();
+    return [tile.querySelector('.name').innerText,
+            caption.bottom - tile.getBoundingClientRect().bottom, caption.height];
+})"""
 STARTUP_S = 90.0
 
 
@@ -299,6 +305,19 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
                 timeout=30_000,
             )
             page.wait_for_selector("#connection[data-state='live']", timeout=10_000)
+            # Each tile shows its whole caption (the camera's name) below the video: the wall
+            # scrolls rather than squeezing tiles until the caption is cut off.
+            # A short window leaves the wall less room than one row of tiles needs.
+            for size in ({"width": 1600, "height": 1000}, {"width": 1280, "height": 560}):
+                page.set_viewport_size(size)
+                clipped = page.evaluate(CAPTION_OVERHANG_JS)
+                names = sorted(name for name, _, _ in clipped)
+                assert names == ["공덕역 1번 출구", "공덕역 5번 출구"], clipped
+                assert all(over <= 1 and height >= 12 for _, over, height in clipped), (
+                    size,
+                    clipped,
+                )
+            page.set_viewport_size({"width": 1600, "height": 1000})
             page.screenshot(path=str(ARTIFACTS / "dashboard-map.png"))
 
             # --- clicking a camera on the map shows its live tile -------------------------------
@@ -332,6 +351,9 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
             assert card.get_attribute("data-status") == "new"
             assert card.locator(".title").inner_text().strip()
             assert "공덕역 1번 출구" in card.locator(".meta").inner_text()
+            # Zones are shown by the names operators gave them, not their ids.
+            assert "광장 구역" in card.locator(".title").inner_text()
+            assert "광장" in card.locator(".meta").inner_text().split(" · ")
             labels = card.locator("button.action").all_inner_texts()
             assert labels == ["확인", "상향", "기각"], labels
             page.locator(f"#timeline li.event[data-id='{event['id']}']").wait_for(timeout=5_000)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from cctwin.alerts.rules import matches
-from cctwin.config import AlertRuleConfig
+from cctwin.config import AlertRuleConfig, CameraConfig
 from cctwin.types import Alert, AlertStatus, Event, EventKind
 
 # (alert rule id, camera id, zone or line id): events sharing a key are one situation.
@@ -66,6 +66,31 @@ _CLASS_KO = {
 
 
 @dataclass(frozen=True, slots=True)
+class PlaceNames:
+    """Operators' names for cameras, zones and lines; titles fall back to ids without one."""
+
+    cameras: dict[str, str] = field(default_factory=dict)
+    # (camera id, zone or line id) -> name; zones and lines are named per camera.
+    places: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def from_cameras(cls, cameras: Sequence[CameraConfig]) -> PlaceNames:
+        """Names from the config's cameras, zones and lines (empty names are left out)."""
+        places = {
+            (camera.id, place_id): name
+            for camera in cameras
+            for place_id, name in camera.analytics.place_names().items()
+        }
+        return cls({c.id: c.name for c in cameras if c.name}, places)
+
+    def camera(self, camera_id: str) -> str:
+        return self.cameras.get(camera_id, camera_id)
+
+    def place(self, camera_id: str, place_id: str) -> str:
+        return self.places.get((camera_id, place_id), place_id)
+
+
+@dataclass(frozen=True, slots=True)
 class AlertChange:
     """An alert the engine opened (`created`) or extended with another event."""
 
@@ -73,18 +98,22 @@ class AlertChange:
     created: bool
 
 
-def title_for(event: Event, rule: AlertRuleConfig) -> dict[str, str]:
-    """Short English and Korean titles, such as "Intrusion: person in lawn (cam-3)".
+def title_for(
+    event: Event, rule: AlertRuleConfig, names: PlaceNames | None = None
+) -> dict[str, str]:
+    """Short English and Korean titles, such as "Intrusion: person in 잔디밭 (공덕역 광장)".
 
     The event kind leads rather than the rule's free-text name, so each title stays in one
-    language; `rule` is in the signature so that rule-specific wording needs no caller change.
+    language apart from the names operators gave their cameras and zones; `rule` is in the
+    signature so that rule-specific wording needs no caller change.
     """
-    place = _place_of(event)
-    camera = event.camera_id
+    names = names or PlaceNames()
+    place = names.place(event.camera_id, _place_of(event))
+    camera = names.camera(event.camera_id)
     lead_en = _KIND_EN[event.kind]
     lead_ko = _KIND_KO[event.kind]
     if event.kind in _SAFETY_KINDS:
-        return _safety_title(event, lead_en, lead_ko)
+        return _safety_title(event, lead_en, lead_ko, place, camera)
     # Classes without a Korean name keep their COCO label rather than get a wrong word.
     what_ko = _CLASS_KO.get(event.class_name, event.class_name)
     if event.zone_id is None:
@@ -96,20 +125,19 @@ def title_for(event: Event, rule: AlertRuleConfig) -> dict[str, str]:
     return {"en": en, "ko": ko}
 
 
-def _safety_title(event: Event, lead_en: str, lead_ko: str) -> dict[str, str]:
+def _safety_title(
+    event: Event, lead_en: str, lead_ko: str, place: str, camera: str
+) -> dict[str, str]:
     """Fire and falls name the camera; crowd and flood name the zone, level and value."""
-    camera = event.camera_id
     if event.level is not None:
         lead_en = f"{lead_en} {event.level}"
         lead_ko = f"{lead_ko} {_LEVEL_KO.get(event.level, event.level)}"
     if event.kind is EventKind.CROWD_RISK and event.value is not None:
-        place = _place_of(event)
         return {
             "en": f"{lead_en}: {event.value:.1f} persons/m² in {place} ({camera})",
             "ko": f"{lead_ko}: {place} 구역 {event.value:.1f}명/㎡ ({camera})",
         }
     if event.kind is EventKind.FLOOD:
-        place = _place_of(event)
         return {"en": f"{lead_en}: {place} ({camera})", "ko": f"{lead_ko}: {place} ({camera})"}
     return {"en": f"{lead_en} ({camera})", "ko": f"{lead_ko} ({camera})"}
 
@@ -139,8 +167,14 @@ class AlertEngine:
     key can be rebuilt from a stored alert.
     """
 
-    def __init__(self, rules: Sequence[AlertRuleConfig], open_alerts: Sequence[Alert] = ()) -> None:
+    def __init__(
+        self,
+        rules: Sequence[AlertRuleConfig],
+        open_alerts: Sequence[Alert] = (),
+        names: PlaceNames | None = None,
+    ) -> None:
         self._rules = list(rules)
+        self._names = names or PlaceNames()
         self._rules_by_id = {rule.id: rule for rule in self._rules}
         self._open: dict[_Key, Alert] = {}
         # Last activity per open alert id: never moves back, whatever time an operator move has.
@@ -220,7 +254,7 @@ class AlertEngine:
             kind=event.kind,
             severity=rule.severity,
             status=AlertStatus.NEW,
-            title=title_for(event, rule)["en"],
+            title=title_for(event, rule, self._names)["en"],
             opened_at=at,
             updated_at=at,
             event_ids=(event.id,),

@@ -141,6 +141,8 @@ class CameraRead(BaseModel):
     placement: PlacementConfig | None
     zones: list[str]
     lines: list[str]
+    # Operators' names of zones and lines by id (those that have one), for labels.
+    place_names: dict[str, str] = {}
 
 
 def event_read(event: Event) -> EventRead:
@@ -221,4 +223,5 @@ def camera_read(camera: CameraConfig, status: CameraStatus) -> CameraRead:
         placement=camera.placement,
         zones=[z.id for z in camera.analytics.zones],
         lines=[line.id for line in camera.analytics.lines],
+        place_names=camera.analytics.place_names(),
     )

@@ -124,6 +124,12 @@ class AnalyticsConfig(Strict):
     flood: list[FloodConfig] = Field(default_factory=list)
     fall: FallConfig | None = None
 
+    def place_names(self) -> dict[str, str]:
+        """The names operators gave zones and lines, by id (unnamed ones left out)."""
+        named = {zone.id: zone.name for zone in self.zones if zone.name}
+        named.update({line.id: line.name for line in self.lines if line.name})
+        return named
+
     @model_validator(mode="after")
     def _references_exist(self) -> AnalyticsConfig:
         ids = [z.id for z in self.zones] + [line.id for line in self.lines]

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from cctwin.alerts.engine import AlertChange, AlertEngine, alert_id_for, title_for
+from cctwin.alerts.engine import AlertChange, AlertEngine, PlaceNames, alert_id_for, title_for
 from cctwin.alerts.workflow import transition
 from cctwin.config import AlertRuleConfig
+from cctwin.config.loader import parse_config
 from cctwin.types import Alert, AlertStatus, Event, EventKind, Severity
 
 T0 = datetime(2024, 3, 4, 3, 0, tzinfo=UTC)
@@ -396,3 +397,41 @@ def test_safety_titles_name_level_value_and_place(
 ) -> None:
     event = make_event(0, **overrides)
     assert title_for(event, make_rule()) == {"en": en, "ko": ko}
+
+
+NAMED_CAMERA = """
+cameras:
+  - id: cam-3
+    name: 공덕역 광장
+    source: {url: clip.mp4}
+    analytics:
+      zones:
+        - {id: lawn, name: 잔디밭, polygon: [[0, 0], [1, 0], [1, 1]]}
+        - {id: plaza, polygon: [[0, 0], [1, 0], [1, 1]]}
+      lines:
+        - {id: gate-line, name: 정문, points: [[0, 0.5], [1, 0.5]]}
+"""
+
+
+def test_titles_use_the_names_operators_gave() -> None:
+    names = PlaceNames.from_cameras(parse_config(NAMED_CAMERA).cameras)
+    assert title_for(make_event(0), make_rule(), names) == {
+        "en": "Intrusion: person in 잔디밭 (공덕역 광장)",
+        "ko": "침입: 잔디밭 구역의 사람 (공덕역 광장)",
+    }
+    assert (
+        title_for(line_event(0), make_rule(), names)["ko"]
+        == "선 통과: 정문 선의 사람 (공덕역 광장)"
+    )
+    # A zone without a name keeps its id; a camera unknown to the config keeps its id.
+    crowd = make_event(0, kind=EventKind.CROWD_RISK, zone_id="plaza", level="alert", value=4.0)
+    assert title_for(crowd, make_rule(), names)["en"] == (
+        "Crowd risk alert: 4.0 persons/m² in plaza (공덕역 광장)"
+    )
+    other = make_event(0, camera_id="cam-9")
+    assert title_for(other, make_rule(), names)["en"] == "Intrusion: person in lawn (cam-9)"
+    engine = AlertEngine([make_rule()], names=names)
+    assert (
+        only(engine.on_event(make_event(0))).alert.title
+        == title_for(make_event(0), make_rule(), names)["en"]
+    )
