@@ -54,7 +54,7 @@ class Services:
         self.rules: dict[str, AlertRuleConfig] = {r.id: r for r in config.alerts.rules}
         self.names = PlaceNames.from_cameras(config.cameras)
         self.engine = AlertEngine(config.alerts.rules, self.store.open_alerts(), self.names)
-        self.reporter = build_reporter(config.reports)
+        self.reporter = build_reporter(config.reports, self.names)
         self._reports: set[asyncio.Task[None]] = set()
         self.metrics = ServiceMetrics()
         self.pool = (

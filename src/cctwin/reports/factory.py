@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from cctwin.alerts.engine import PlaceNames
 from cctwin.reports.report import Reporter
 from cctwin.reports.settings import OpenAICompatibleReportSettings, TemplateReportSettings
 from cctwin.reports.templates import TemplateReporter
 
 
-def build_reporter(settings: TemplateReportSettings | OpenAICompatibleReportSettings) -> Reporter:
+def build_reporter(
+    settings: TemplateReportSettings | OpenAICompatibleReportSettings,
+    names: PlaceNames | None = None,
+) -> Reporter:
     """The reporter a deployment asked for; with no model configured, the templates."""
-    templates = TemplateReporter(settings.timezone)
+    templates = TemplateReporter(settings.timezone, names)
     if isinstance(settings, OpenAICompatibleReportSettings):
         from cctwin.reports.openai_compatible import OpenAICompatibleReporter
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from cctwin.alerts.engine import PlaceNames
 from cctwin.reports.report import ReportSource, SituationReport
 from cctwin.types import Alert, Event
 
@@ -163,22 +164,29 @@ class ReportFacts:
     direction_ko: str
 
 
-def facts_of(alert: Alert, events: Sequence[Event], timezone: tzinfo) -> ReportFacts:
-    """What an alert and its events say: who, how many, where, when, how long, how bad."""
+def facts_of(
+    alert: Alert, events: Sequence[Event], timezone: tzinfo, names: PlaceNames | None = None
+) -> ReportFacts:
+    """What an alert and its events say: who, how many, where, when, how long, how bad.
+
+    Cameras and zones go by the names operators gave them (`names`), else by their ids.
+    """
+    names = names or PlaceNames()
     ordered = sorted(events, key=lambda e: e.occurred_at)
     first = ordered[0] if ordered else None
     latest = ordered[-1] if ordered else None
     class_name = alert.class_name or (first.class_name if first else None) or "object"
     tracks = {e.track_id for e in ordered if e.track_id >= 0}
     count = len(tracks) or max(1, len(ordered))
-    zone = alert.zone_id or next((e.zone_id for e in ordered if e.zone_id), None)
+    zone_id = alert.zone_id or next((e.zone_id for e in ordered if e.zone_id), None)
+    zone = names.place(alert.camera_id, zone_id) if zone_id else None
     dwell = max((e.dwell_s for e in ordered if e.dwell_s is not None), default=None)
     level = next((e.level for e in reversed(ordered) if e.level), None)
     value = latest.value if latest is not None else None
     confidence = max((e.confidence for e in ordered), default=None)
     direction = next((e.direction.value for e in ordered if e.direction), None)
     when = first.occurred_at if first else alert.opened_at
-    camera = alert.camera_id
+    camera = names.camera(alert.camera_id)
     return ReportFacts(
         kind=alert.kind.value,
         camera=camera,
@@ -242,12 +250,15 @@ def _capitalised(sentence: str) -> str:
 class TemplateReporter:
     """Writes reports from the detections alone; never fails and needs no model."""
 
-    def __init__(self, timezone: str | tzinfo = "Asia/Seoul") -> None:
+    def __init__(
+        self, timezone: str | tzinfo = "Asia/Seoul", names: PlaceNames | None = None
+    ) -> None:
         self.timezone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self.names = names
 
     def write(self, alert: Alert, events: Sequence[Event]) -> SituationReport:
         """The report, synchronously (for callers outside an event loop)."""
-        return render(facts_of(alert, events, self.timezone))
+        return render(facts_of(alert, events, self.timezone, self.names))
 
     async def report(
         self, alert: Alert, events: Sequence[Event], snapshot_jpeg: bytes | None

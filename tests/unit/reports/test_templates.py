@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from cctwin.alerts.engine import PlaceNames
 from cctwin.reports import ReportSource, TemplateReporter
 from cctwin.reports.templates import GENERIC, WORDINGS, facts_of, render
 from cctwin.types import Alert, Direction, Event, EventKind
@@ -23,6 +24,18 @@ def test_loitering_report_names_kind_place_count_time_and_dwell(
     assert "112" in report.text_ko
     assert report.text_en.startswith("[Loitering] 2 people loitering in zone lawn on camera cam-3")
     assert "at 2026-11-25 09:00:05 KST, staying up to 95 s." in report.text_en
+
+
+def test_reports_use_the_names_operators_gave(loitering: tuple[Alert, list[Event]]) -> None:
+    alert, events = loitering
+    names = PlaceNames({"cam-3": "공덕역 광장"}, {("cam-3", "lawn"): "잔디밭"})
+    report = TemplateReporter(names=names).write(alert, events)
+    assert report.text_ko.startswith(
+        "[배회] 2026-11-25 09:00:05 KST, 공덕역 광장 카메라 잔디밭 구역"
+    )
+    assert report.text_en.startswith(
+        "[Loitering] 2 people loitering in zone 잔디밭 on camera 공덕역 광장"
+    )
 
 
 def test_every_event_kind_has_its_own_wording() -> None:
