@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from cctwin.alerts.engine import AlertEngine, PlaceNames, title_for
+from cctwin.alerts.engine import AlertEngine, title_for
 from cctwin.alerts.workflow import transition
 from cctwin.bus.local import LocalBus
 from cctwin.config import AlertRuleConfig, Config
@@ -18,6 +18,7 @@ from cctwin.reports import build_reporter
 from cctwin.reports.note import report_note
 from cctwin.store.media import MediaStore
 from cctwin.store.sql import SqlStore
+from cctwin.twin.names import PlaceNames
 from cctwin.types import Alert, AlertStatus, CameraState, CameraStatus, Event
 from cctwin.workers import (
     ClipReady,

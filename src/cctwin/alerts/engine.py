@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cctwin.alerts.rules import matches
-from cctwin.config import AlertRuleConfig, CameraConfig
+from cctwin.config import AlertRuleConfig
+from cctwin.twin.names import PlaceNames
 from cctwin.types import Alert, AlertStatus, Event, EventKind
 
 # (alert rule id, camera id, zone or line id): events sharing a key are one situation.
@@ -63,31 +64,6 @@ _CLASS_KO = {
     "bus": "버스",
     "truck": "트럭",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class PlaceNames:
-    """Operators' names for cameras, zones and lines; titles fall back to ids without one."""
-
-    cameras: dict[str, str] = field(default_factory=dict)
-    # (camera id, zone or line id) -> name; zones and lines are named per camera.
-    places: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    @classmethod
-    def from_cameras(cls, cameras: Sequence[CameraConfig]) -> PlaceNames:
-        """Names from the config's cameras, zones and lines (empty names are left out)."""
-        places = {
-            (camera.id, place_id): name
-            for camera in cameras
-            for place_id, name in camera.analytics.place_names().items()
-        }
-        return cls({c.id: c.name for c in cameras if c.name}, places)
-
-    def camera(self, camera_id: str) -> str:
-        return self.cameras.get(camera_id, camera_id)
-
-    def place(self, camera_id: str, place_id: str) -> str:
-        return self.places.get((camera_id, place_id), place_id)
 
 
 @dataclass(frozen=True, slots=True)

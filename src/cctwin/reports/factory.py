@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cctwin.alerts.engine import PlaceNames
 from cctwin.reports.report import Reporter
 from cctwin.reports.settings import OpenAICompatibleReportSettings, TemplateReportSettings
 from cctwin.reports.templates import TemplateReporter
+from cctwin.twin.names import PlaceNames
 
 
 def build_reporter(

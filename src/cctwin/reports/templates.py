@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from cctwin.alerts.engine import PlaceNames
 from cctwin.reports.report import ReportSource, SituationReport
+from cctwin.twin.names import PlaceNames
 from cctwin.types import Alert, Event
 
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from cctwin.alerts.engine import AlertChange, AlertEngine, PlaceNames, alert_id_for, title_for
+from cctwin.alerts.engine import AlertChange, AlertEngine, alert_id_for, title_for
 from cctwin.alerts.workflow import transition
 from cctwin.config import AlertRuleConfig
 from cctwin.config.loader import parse_config
+from cctwin.twin.names import PlaceNames
 from cctwin.types import Alert, AlertStatus, Event, EventKind, Severity
 
 T0 = datetime(2024, 3, 4, 3, 0, tzinfo=UTC)

@@ -6,9 +6,9 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from cctwin.alerts.engine import PlaceNames
 from cctwin.reports import ReportSource, TemplateReporter
 from cctwin.reports.templates import GENERIC, WORDINGS, facts_of, render
+from cctwin.twin.names import PlaceNames
 from cctwin.types import Alert, Direction, Event, EventKind
 
 
