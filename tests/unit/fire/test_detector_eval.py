@@ -6,9 +6,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
-from cctwin.analytics.fire.detector import FireDetector, FireScore, _hot_cells_region, name_hash
-from cctwin.analytics.fire.features import UInt8Array
+from cctwin.analytics.fire.detector import (
+    FireDetector,
+    FireScore,
+    _hot_cells_region,
+    bundled_classifier,
+    name_hash,
+)
+from cctwin.analytics.fire.features import BackboneEmbedder, UInt8Array, extract_features
 from cctwin.evaluate.fire import evaluate_fire, metrics, score_images, write_plots
 
 
@@ -80,3 +87,59 @@ def test_bundled_detector_scores_a_frame() -> None:
     x1, y1, x2, y2 = score.region_xyxy
     assert 0 <= x1 < x2 <= 1280
     assert 0 <= y1 < y2 <= 720
+
+
+def _variant(tmp_path: Path, name: str, **arrays: float) -> FireDetector:
+    """The bundled model with some arrays replaced (a value of nan drops the array)."""
+    data = np.load(bundled_classifier())
+    fields = {k: data[k] for k in data.files}
+    for key, value in arrays.items():
+        if np.isnan(value):
+            fields.pop(key)
+        else:
+            fields[key] = np.float32(value)
+    np.savez(tmp_path / name, **fields)
+    return FireDetector(model=tmp_path / name)
+
+
+def test_bundled_detector_runs_the_tiled_pass_only_above_its_gate(tmp_path: Path) -> None:
+    detector = FireDetector()
+    assert detector.tile_mix > 0.0
+    threshold_logit = float(np.log(detector.threshold / (1.0 - detector.threshold)))
+    # Training puts the gate far below the alarm threshold (below every development fire).
+    assert detector.tile_gate < threshold_logit - 4.0
+    assert detector.needs_tiles(detector.tile_gate)
+    assert not detector.needs_tiles(detector.tile_gate - 0.01)
+    image = np.full((240, 320, 3), 90, dtype=np.uint8)
+    single = extract_features(image, BackboneEmbedder())
+    one_pass = detector.one_pass_logit(single)
+    # Gated out: one backbone pass, the tile term at its floor.
+    skipping = _variant(tmp_path, "high-gate.npz", tile_gate=one_pass + 1.0)
+    expected = one_pass + skipping.tile_mix * skipping.tile_floor
+    assert skipping.logit(single) == pytest.approx(expected)
+    assert skipping.score(image).fire == pytest.approx(1.0 / (1.0 + np.exp(-expected)), rel=1e-5)
+    # Through the gate, or on a model trained before the cascade, the tiles are required.
+    for model in (
+        _variant(tmp_path, "low-gate.npz", tile_gate=one_pass - 1.0),
+        _variant(tmp_path, "ungated.npz", tile_gate=np.nan, tile_floor=np.nan),
+    ):
+        assert model.needs_tiles(one_pass)
+        with pytest.raises(ValueError, match="tiled pass"):
+            model.logit(single)
+        tiled = extract_features(image, BackboneEmbedder(), tiles=True)
+        assert model.score(image).fire == pytest.approx(
+            1.0 / (1.0 + np.exp(-model.logit(tiled))), rel=1e-5
+        )
+
+
+def test_model_without_tile_arrays_scores_from_one_pass(tmp_path: Path) -> None:
+    data = np.load(bundled_classifier())
+    older = tmp_path / "older.npz"
+    np.savez(older, **{k: data[k] for k in data.files if not k.startswith("tile_")})
+    detector = FireDetector(model=older)
+    assert detector.tile_mix == 0.0
+    image = np.full((240, 320, 3), 90, dtype=np.uint8)
+    features = extract_features(image, BackboneEmbedder())
+    assert detector.score(image).fire == pytest.approx(
+        1.0 / (1.0 + np.exp(-detector.logit(features))), rel=1e-5
+    )

@@ -9,6 +9,8 @@ from cctwin.analytics.fire.features import (
     CLASSICAL_NAMES,
     EMBED_GRID,
     EMBEDDING_DIM,
+    TILE_GRID,
+    TILES,
     BackboneEmbedder,
     cell_flame_fraction,
     classical_features,
@@ -54,6 +56,20 @@ def test_extract_features_gives_global_vector_and_cells() -> None:
     assert features.global_vector.shape == (len(CLASSICAL_NAMES) + EMBEDDING_DIM,)
     assert features.cells.shape == (features.rows * features.cols, CELL_DIM)
     assert (features.rows, features.cols) == (EMBED_GRID, EMBED_GRID) == (10, 10)
+    assert features.tile_cells is None  # the tiled pass costs four more backbone runs
+
+
+def test_tiled_pass_gives_a_twice_finer_grid_that_finds_the_blob() -> None:
+    tiled = extract_features(_orange_blob(), BackboneEmbedder(), tiles=True).tile_cells
+    assert tiled is not None
+    assert tiled.shape == (TILE_GRID * TILE_GRID, CELL_DIM) == (400, 1280)
+    fraction = cell_flame_fraction(_orange_blob(), TILE_GRID, TILE_GRID, TILES * 320)
+    assert fraction.shape == (TILE_GRID, TILE_GRID)
+    assert fraction[TILE_GRID // 2, TILE_GRID // 2] > 0.9
+    assert fraction[0, 0] == 0.0
+    # The four tiles are stitched in place: the blob's cells differ from the grey corners.
+    grid = tiled.reshape(TILE_GRID, TILE_GRID, CELL_DIM)
+    assert not np.allclose(grid[TILE_GRID // 2, TILE_GRID // 2], grid[0, 0])
 
 
 def test_cell_flame_fraction_marks_the_blob_cells_only() -> None:

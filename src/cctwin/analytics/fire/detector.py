@@ -16,12 +16,14 @@ import numpy.typing as npt
 
 from cctwin.analytics.fire.features import (
     CLASSICAL_NAMES,
+    TILE_GRID,
     BackboneEmbedder,
     ImageFeatures,
     UInt8Array,
     extract_features,
     flame_mask,
     smoke_score,
+    tile_cells,
 )
 from cctwin.analytics.fire.smoke import SmokeTracker
 
@@ -99,10 +101,17 @@ def _sigmoid(z: float) -> float:
 
 
 class FireDetector:
-    """Fire classifier: a global logistic regression plus a per-cell one over EfficientNet features.
+    """Fire classifier: a global logistic regression plus per-cell ones over EfficientNet features.
 
     The image logit is the global logit plus `cell_mix` times the mean of the `top_k` highest
-    cell logits, so a fire filling a few backbone cells counts even in a wide view.
+    cell logits, so a fire filling a few backbone cells counts even in a wide view. Models
+    with a tile cell model (`tile_mix` > 0) add `tile_mix` times the mean of its `tile_top_k`
+    highest logits over the 2x2-tiled pass, which sees small flames at twice the resolution.
+
+    The tiled pass costs four backbone runs, so it is a cascade: it runs only when the one-pass
+    logit reaches `tile_gate`, set by training well below every development fire. Below the
+    gate the tile term is `tile_floor`, the development normals' median; such images stay far
+    below the threshold, and an ordinary street scene costs one backbone pass as before.
     """
 
     def __init__(self, model: Path | None = None, threads: int = 1) -> None:
@@ -119,6 +128,17 @@ class FireDetector:
         self.top_k = int(data["top_k"])
         self.threshold = float(data["threshold"])
         self.training_hashes: frozenset[str] = frozenset(str(h) for h in data["training_hashes"])
+        # Older models have no tile cell model; they score from the single 320 px pass.
+        self.tile_mix = float(data["tile_mix"]) if "tile_mix" in data else 0.0
+        if self.tile_mix:
+            self.tile_weights = np.asarray(data["tile_weights"], dtype=np.float32)
+            self.tile_bias = float(data["tile_bias"])
+            self.tile_mean = np.asarray(data["tile_mean"], dtype=np.float32)
+            self.tile_std = np.asarray(data["tile_std"], dtype=np.float32)
+            self.tile_top_k = int(data["tile_top_k"])
+            # Models trained before the cascade run the tiles on every image.
+            self.tile_gate = float(data["tile_gate"]) if "tile_gate" in data else -np.inf
+            self.tile_floor = float(data["tile_floor"]) if "tile_floor" in data else 0.0
         self.embedder = BackboneEmbedder(threads=threads)
 
     def global_logit(self, global_vector: npt.NDArray[np.float32]) -> float:
@@ -130,21 +150,54 @@ class FireDetector:
         logits = ((cells - self.cell_mean) / self.cell_std) @ self.cell_weights + self.cell_bias
         return np.asarray(logits, dtype=np.float32)
 
-    def logit(
+    def tile_logits(self, tile_cells: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Logit of the tile cell model for every cell of the tiled pass."""
+        logits = ((tile_cells - self.tile_mean) / self.tile_std) @ self.tile_weights
+        return np.asarray(logits + self.tile_bias, dtype=np.float32)
+
+    def one_pass_logit(
         self, features: ImageFeatures, cell_logits: npt.NDArray[np.float32] | None = None
     ) -> float:
-        """Combined image logit; `fire` is its sigmoid. Pass `cell_logits` if already known."""
+        """The whole-image and 320 px cell terms: the image logit of a model without tiles."""
         cells = self.cell_logits(features.cells) if cell_logits is None else cell_logits
         top = np.sort(cells)[-self.top_k :]
         return self.global_logit(features.global_vector) + self.cell_mix * float(top.mean())
+
+    def needs_tiles(self, one_pass_logit: float) -> bool:
+        """Whether the cascade runs the tiled pass for an image with this one-pass logit."""
+        return bool(self.tile_mix) and one_pass_logit >= self.tile_gate
+
+    def logit(
+        self,
+        features: ImageFeatures,
+        cell_logits: npt.NDArray[np.float32] | None = None,
+        tile_logits: npt.NDArray[np.float32] | None = None,
+    ) -> float:
+        """Combined image logit; `fire` is its sigmoid. Pass cell or tile logits if known."""
+        logit = self.one_pass_logit(features, cell_logits)
+        if not self.tile_mix:
+            return logit
+        if not self.needs_tiles(logit):
+            return logit + self.tile_mix * self.tile_floor
+        if tile_logits is None:
+            if features.tile_cells is None:
+                raise ValueError("this image needs the tiled pass: extract with tiles=True")
+            tile_logits = self.tile_logits(features.tile_cells)
+        return logit + self.tile_mix * float(np.sort(tile_logits)[-self.tile_top_k :].mean())
 
     def score(self, image_bgr: UInt8Array) -> FireScore:
         """Score a still BGR image."""
         features = extract_features(image_bgr, self.embedder)
         cells = self.cell_logits(features.cells)
-        region = _hot_cells_region(cells, features.rows, features.cols, image_bgr.shape)
+        tiles = None
+        if self.needs_tiles(self.one_pass_logit(features, cells)):
+            tiles = self.tile_logits(tile_cells(image_bgr, self.embedder))
+            # The tiled grid is twice as fine, so it places the region more tightly.
+            region = _hot_cells_region(tiles, TILE_GRID, TILE_GRID, image_bgr.shape)
+        else:
+            region = _hot_cells_region(cells, features.rows, features.cols, image_bgr.shape)
         return FireScore(
-            fire=_sigmoid(self.logit(features, cells)),
+            fire=_sigmoid(self.logit(features, cells, tiles)),
             # The global vector opens with the classical cues: no second pass for smoke.
             smoke=smoke_score(image_bgr, features.global_vector[: len(CLASSICAL_NAMES)]),
             region_xyxy=region or flame_region(image_bgr),
