@@ -1,5 +1,7 @@
 """The bundled water segmenter loads and returns a deterministic binary mask."""
 
+from pathlib import Path
+
 import numpy as np
 
 from cctwin.analytics.flood.segment import WaterSegmenter
@@ -51,3 +53,44 @@ def test_network_box_keeps_a_margin_on_the_32_pixel_grid() -> None:
     x1, y1, x2, y2 = _network_box((1.0, 1.0, 1.0, 1.0), 416, 320)
     assert x2 - x1 >= 32
     assert y2 - y1 >= 32
+
+
+def test_weak_and_small_regions_are_dropped() -> None:
+    from cctwin.analytics.flood.segment import drop_weak_regions
+
+    mask = np.zeros((100, 100), dtype=np.uint8)
+    prob = np.zeros((100, 100), dtype=np.float32)
+    mask[10:50, 10:50], prob[10:50, 10:50] = 255, 0.9  # a confident sheet: 16 % of the image
+    mask[70:90, 10:50], prob[70:90, 10:50] = 255, 0.45  # a weak patch
+    mask[95:97, 95:97], prob[95:97, 95:97] = 255, 0.95  # a confident speck
+    kept = drop_weak_regions(mask, prob, min_mean=0.6, min_area=0.01)
+    assert kept[30, 30] == 255
+    assert kept[80, 30] == 0
+    assert kept[96, 96] == 0
+    assert np.array_equal(drop_weak_regions(mask, prob, 0.0, 0.0), mask)
+
+
+def test_hidden_layer_head_is_evaluated_in_numpy(tmp_path: Path) -> None:
+    """An MLP head (w1, b1 before w, b) gives ReLU(x W1 + b1) w + b per cell."""
+    from cctwin.analytics.flood.segment import DEFAULT_MODEL
+
+    data = dict(np.load(DEFAULT_MODEL))
+    rng = np.random.default_rng(2)
+    chans = data["mu"].shape[0]
+    data["w1"] = rng.normal(0, 0.1, (chans, 8)).astype(np.float32)
+    data["b1"] = rng.normal(0, 0.1, 8).astype(np.float32)
+    data["w"] = rng.normal(0, 1.0, 8).astype(np.float32)
+    model = tmp_path / "mlp.npz"
+    np.savez(model, **data)
+
+    class Fixed:
+        name = str(data["backbone"])
+
+        def features(self, resized_bgr: np.ndarray) -> np.ndarray:
+            return np.ones((chans, resized_bgr.shape[0] // 8, resized_bgr.shape[1] // 8), "f4")
+
+    seg = WaterSegmenter(model, backbone=Fixed())  # type: ignore[arg-type]
+    x = (np.ones(chans, np.float32) - data["mu"]) / data["sigma"]
+    want = np.maximum(x @ data["w1"] + data["b1"], 0) @ data["w"] + data["b"]
+    got = seg._cell_logits(np.zeros((64, 96, 3), np.uint8))
+    np.testing.assert_allclose(got, np.full((8, 12), want), rtol=1e-4)

@@ -1,4 +1,4 @@
-"""Water segmentation: frozen backbone features per stride-8 cell, linear head, guided filter."""
+"""Water segmentation: frozen backbone features per stride-8 cell, small head, guided filter."""
 
 from __future__ import annotations
 
@@ -81,12 +81,21 @@ class WaterSegmenter:
         self.sigma = np.asarray(data["sigma"], dtype=np.float32)
         self.weights = np.asarray(data["w"], dtype=np.float32)
         self.bias = float(data["b"])
+        # A hidden ReLU layer (w1, b1) in front of w, b when the head was trained as an MLP;
+        # without one the head is the original logistic regression.
+        self.hidden_weights = (
+            np.asarray(data["w1"], dtype=np.float32) if "w1" in data.files else None
+        )
+        self.hidden_bias = np.asarray(data["b1"], dtype=np.float32) if "b1" in data.files else None
         self.input_width = int(data["input_width"])
         self.flip_average = bool(data["flip_average"])
         self.guided_radius = int(data["guided_radius"])
         self.guided_eps = float(data["guided_eps"])
         # The trained threshold was chosen by cross-validation on the training images only.
         self.threshold = float(data["threshold"]) if threshold is None else threshold
+        # Heads trained before the region check keep every region (levels 0).
+        self.min_region_mean = float(data.get("min_region_mean", 0.0))
+        self.min_region_area = float(data.get("min_region_area", 0.0))
         # Heads trained before the backbone was recorded used NanoDet-g.
         name = _backbone_name(str(data.get("backbone", "nanodet")))
         self.backbone = backbone or create_backbone(name, threads=threads)
@@ -97,6 +106,8 @@ class WaterSegmenter:
         feats = self.backbone.features(resized_bgr)
         chans, rows, cols = feats.shape
         flat = (feats.reshape(chans, -1).T - self.mu) / self.sigma
+        if self.hidden_weights is not None and self.hidden_bias is not None:
+            flat = np.maximum(flat @ self.hidden_weights + self.hidden_bias, 0.0)
         return np.asarray((flat @ self.weights + self.bias).reshape(rows, cols), np.float32)
 
     def cell_probabilities(self, image_bgr: UInt8Array, region: Region | None = None) -> FloatArray:
@@ -129,7 +140,8 @@ class WaterSegmenter:
 
     def __call__(self, image_bgr: UInt8Array, region: Region | None = None) -> UInt8Array:
         probability = self.probability(image_bgr, region)
-        return np.where(probability >= self.threshold, 255, 0).astype(np.uint8)
+        mask = np.where(probability >= self.threshold, 255, 0).astype(np.uint8)
+        return drop_weak_regions(mask, probability, self.min_region_mean, self.min_region_area)
 
     def within(self, roi: Sequence[tuple[float, float]]) -> Callable[[UInt8Array], UInt8Array]:
         """A segmenter for one ROI polygon: the backbone sees only the ROI's box and margin.
@@ -139,6 +151,26 @@ class WaterSegmenter:
         xs, ys = [x for x, _ in roi], [y for _, y in roi]
         region = (min(xs), min(ys), max(xs), max(ys))
         return lambda image_bgr: self(image_bgr, region)
+
+
+def drop_weak_regions(
+    mask: UInt8Array, probability: FloatArray, min_mean: float, min_area: float
+) -> UInt8Array:
+    """Clear connected water regions whose mean probability or share of the image is too low.
+
+    False water on dry roads and walls comes as specks and weak patches, while a flood is one
+    sizeable, confident sheet; the two levels are chosen by cross-validation in training.
+    """
+    if min_mean <= 0.0 and min_area <= 0.0:
+        return mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return mask
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    sums = np.bincount(labels.ravel(), weights=probability.ravel(), minlength=count)
+    keep = (sums / np.maximum(area, 1.0) >= min_mean) & (area / mask.size >= min_area)
+    keep[0] = False
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
 def _network_box(region: Region | None, net_w: int, net_h: int) -> tuple[int, int, int, int]:
