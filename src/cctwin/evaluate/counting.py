@@ -105,6 +105,9 @@ def _count_one(
         row["density_count"] = round(float(result.density_count), 2)
     if hasattr(result, "density_fill"):
         row["density_fill"] = round(float(result.density_fill), 2)
+    if hasattr(result, "faces"):
+        row["faces"] = int(result.faces)
+        row["people"] = int(result.people)
     boxes = getattr(result, "boxes", None)
     # Show what made the count: the boxes when the detector counted, else the density map.
     if row["method"] == "detector" and boxes is not None:

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pytest
 
 from cctwin.analytics.crowd.density import DensityCounter, DensityResult
+from cctwin.analytics.crowd.faces import FaceDetector
 from cctwin.analytics.crowd.hybrid import (
     DistantCrowdRule,
     HybridCounter,
@@ -103,6 +104,33 @@ def test_hybrid_reports_method_and_both_estimates() -> None:
     assert dense.method == "density"
     assert dense.count == pytest.approx(dense.density_count)
     assert dense.count > 300.0
+
+
+class FakeFaces(FaceDetector):
+    def __init__(self, xyxy: list[tuple[float, float, float, float]]) -> None:
+        self.xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
+
+    def detect(self, image_bgr: npt.NDArray[np.uint8], confidence: float) -> PersonBoxes:
+        return PersonBoxes(self.xyxy, np.full(len(self.xyxy), 0.9, np.float32))
+
+
+def test_faces_join_the_detector_count() -> None:
+    image = np.zeros((240, 320, 3), np.uint8)
+    # Box 0 spans x 0-8, y 10-40: one face at its top, one far from every box.
+    faces = FakeFaces([(2.0, 11.0, 6.0, 16.0), (200.0, 100.0, 210.0, 112.0)])
+    counter = HybridCounter(people=FakePeople(5), density=FakeDensity(6.0), faces=faces)
+    result = counter.count(image)
+    assert (result.method, result.detector_count, result.faces, result.people) == (
+        "detector", 5, 2, 6,
+    )  # fmt: skip
+    assert result.count == 6.0
+    # Faces outside the ROI are left out, as boxes whose feet are outside are.
+    mask = np.zeros((240, 320), bool)
+    mask[:, :25] = True
+    inside = counter.count(image, mask)
+    assert (inside.detector_count, inside.faces, inside.people) == (3, 1, 3)
+    without = HybridCounter(people=FakePeople(5), density=FakeDensity(6.0), use_faces=False)
+    assert without.count(image).count == 5.0
 
 
 def test_roi_mask_counts_feet_inside_only() -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cctwin.analytics.crowd.density import DensityCounter
+from cctwin.analytics.crowd.faces import FaceDetector, FaceFusion, count_people
 from cctwin.analytics.crowd.people import PersonBoxes, PersonCounter
 
 CountMethod = Literal["detector", "density"]
@@ -125,8 +126,9 @@ def distant_crowd_fill(
 class HybridResult:
     """The count, which method made it, and both estimates for inspection.
 
-    On the detector path `count` is `detector_count + density_fill`, the fill being people
-    CSRNet finds in distant groups beyond the boxes there (see `DistantCrowdRule`).
+    On the detector path `count` is `people + density_fill`: `people` merges the person boxes
+    with the faces found (`FaceFusion`; the boxes alone without a face model), the fill being
+    people CSRNet finds in distant groups beyond the boxes there (see `DistantCrowdRule`).
     """
 
     count: float
@@ -136,6 +138,8 @@ class HybridResult:
     density_map: npt.NDArray[np.float32]
     boxes: PersonBoxes
     density_fill: float = 0.0
+    faces: int = 0
+    people: int = 0
 
 
 class HybridCounter:
@@ -148,11 +152,16 @@ class HybridCounter:
         rule: SwitchRule | None = None,
         threads: int = 1,
         distant: DistantCrowdRule | None = None,
+        faces: FaceDetector | None = None,
+        fusion: FaceFusion | None = None,
+        use_faces: bool = True,
     ) -> None:
         self.people = people or PersonCounter(threads=threads)
         self.density = density or DensityCounter(threads=threads)
         self.rule = rule or SwitchRule()
         self.distant = distant or DistantCrowdRule()
+        self.faces = (faces or FaceDetector(threads=threads)) if use_faces else None
+        self.fusion = fusion or FaceFusion()
 
     def count(
         self,
@@ -168,6 +177,7 @@ class HybridCounter:
             h, w = roi_mask.shape[:2]
             inside = roi_mask[feet_y.clip(0, h - 1), feet_x.clip(0, w - 1)]
             boxes = PersonBoxes(boxes.xyxy[inside], boxes.confidence[inside])
+        faces = self._faces(image_bgr, roi_mask)
         estimate = self.density.count(image_bgr, roi_mask, max_side)
         cell_mask = None
         if roi_mask is not None:
@@ -180,7 +190,10 @@ class HybridCounter:
         corrected, cells = floor_corrected_count(
             estimate.density_map, self.rule.cell_floor, cell_mask
         )
+        # The switch compares CSRNet with the boxes, as it was set: faces of a packed crowd
+        # are many and small, and must not keep it on the detector path.
         method = choose_method(len(boxes), corrected, cells, self.rule)
+        people = len(boxes) if faces is None else count_people(boxes, faces, self.fusion)
         fill = 0.0
         if method == "density":
             # In dense scenes the raw CSRNet sum is what was validated (ShanghaiTech A); the
@@ -195,7 +208,7 @@ class HybridCounter:
                 self.distant,
                 cell_mask,
             )
-            count = len(boxes) + fill
+            count = people + fill
         return HybridResult(
             count=count,
             method=method,
@@ -204,4 +217,21 @@ class HybridCounter:
             density_map=estimate.density_map,
             boxes=boxes,
             density_fill=fill,
+            faces=0 if faces is None else len(faces),
+            people=people,
         )
+
+    def _faces(
+        self, image_bgr: npt.NDArray[np.uint8], roi_mask: npt.NDArray[np.bool_] | None
+    ) -> PersonBoxes | None:
+        """Faces for the head count (None without a face model); in a ROI, by their centre."""
+        if self.faces is None:
+            return None
+        faces = self.faces.detect(image_bgr, self.fusion.confidence)
+        if roi_mask is None or not len(faces):
+            return faces
+        h, w = roi_mask.shape[:2]
+        cx = ((faces.xyxy[:, 0] + faces.xyxy[:, 2]) / 2).astype(int).clip(0, w - 1)
+        cy = ((faces.xyxy[:, 1] + faces.xyxy[:, 3]) / 2).astype(int).clip(0, h - 1)
+        inside = roi_mask[cy, cx]
+        return PersonBoxes(faces.xyxy[inside], faces.confidence[inside])
