@@ -327,3 +327,32 @@ def test_unknown_timezone_is_rejected(tz: str) -> None:
 )
 def test_other_invalid_values_name_their_field(yaml_value: str, path: str) -> None:
     assert path in config_error(yaml_value)
+
+
+def test_place_names_cover_zones_lines_flood_rois_and_crowd_rules() -> None:
+    from cctwin.config.loader import parse_config
+
+    config = parse_config(
+        """
+cameras:
+  - id: cam
+    source: {url: clip.mp4}
+    analytics:
+      zones:
+        - {id: plaza, name: 광장, polygon: [[0, 0], [1, 0], [1, 1]]}
+        - {id: gate, polygon: [[0, 0], [1, 0], [1, 1]]}
+      lines:
+        - {id: door, name: 정문, points: [[0, 0.5], [1, 0.5]]}
+      crowd:
+        - {id: plaza-crowd, zone: plaza}
+        - {id: gate-crowd, zone: gate}
+      flood:
+        - {id: lane, name: 지하차도, roi: [[0, 0.5], [1, 0.5], [1, 1]]}
+"""
+    )
+    assert config.cameras[0].analytics.place_names() == {
+        "plaza": "광장",
+        "door": "정문",
+        "lane": "지하차도",
+        "plaza-crowd": "광장",
+    }

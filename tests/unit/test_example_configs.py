@@ -169,6 +169,7 @@ def test_example_underpass_has_a_gauged_and_an_ungauged_flood_roi(example: Confi
     lane, footway = example.cameras[2].analytics.flood
     assert lane == FloodConfig(
         id="underpass-lane",
+        name="공덕 지하차도 1차로",
         roi=[(0.15, 0.55), (0.85, 0.55), (0.95, 1.0), (0.05, 1.0)],
         reference_marks=[
             ReferenceMarkConfig(y=0.92, level_cm=0),

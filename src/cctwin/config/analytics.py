@@ -125,9 +125,14 @@ class AnalyticsConfig(Strict):
     fall: FallConfig | None = None
 
     def place_names(self) -> dict[str, str]:
-        """The names operators gave zones and lines, by id (unnamed ones left out)."""
+        """The names operators gave zones, lines and flood ROIs, by id (unnamed ones left out).
+
+        A crowd rule's readings go by its zone's name.
+        """
         named = {zone.id: zone.name for zone in self.zones if zone.name}
         named.update({line.id: line.name for line in self.lines if line.name})
+        named.update({roi.id: roi.name for roi in self.flood if roi.name})
+        named.update({c.id: named[c.zone] for c in self.crowd if c.zone in named})
         return named
 
     @model_validator(mode="after")

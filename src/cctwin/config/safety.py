@@ -109,6 +109,7 @@ class FloodConfig(Strict):
     """Water inside a road or underpass ROI (`FloodMonitoring` observations, `flood` events)."""
 
     id: Identifier
+    name: str = Field("", description="What operators call the place, for titles and labels.")
     roi: list[NormalisedPoint] = Field(min_length=3)
     reference_marks: list[ReferenceMarkConfig] = Field(
         default_factory=list, description="Two or more marks turn the water line into cm."

@@ -57,7 +57,7 @@ def _entity(
         danger_level_cm=rule.danger_level_cm,
     )
     entity = to_flood_monitoring(reading, f"urn:ngsi-ld:FloodMonitoring:{camera.id}:{rule.id}")
-    entity["name"] = rule.id
+    entity["name"] = rule.name or rule.id
     entity["refDevice"] = f"urn:ngsi-ld:Device:{camera.id}"
     if camera.placement is not None:
         entity["location"] = {
