@@ -165,11 +165,17 @@ def eval_counting(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
+    density_model: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSRNet ONNX file for the density path (default: the bundled int8 copy; csrnet.onnx is the float32 model)."
+        ),
+    ] = None,
 ) -> None:
     """Crowd counting: MAE, RMSE and relative MAE per image set."""
     from cctwin.evaluate.counting import counting_eval_command
 
-    raise typer.Exit(counting_eval_command(dataset, as_json, plots))
+    raise typer.Exit(counting_eval_command(dataset, as_json, plots, density_model))
 
 
 @eval_app.command("fire")

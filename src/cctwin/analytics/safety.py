@@ -71,7 +71,7 @@ def build_safety(
     ground = None if config.calibration is None else ground_homography(config.calibration)
     zones = {z.id: z for z in config.zones}
     for crowd in config.crowd:
-        # Detector-only zones never load the 65 MB density model.
+        # Detector-only zones never load the density model.
         density = None if crowd.method == "detector" else models.density_model()
         analysers.append(CrowdRule(camera_id, crowd, zones[crowd.zone], ground, density))
     if config.fire is not None:

@@ -7,7 +7,7 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import cv2
 import numpy as np
@@ -56,6 +56,15 @@ def ground_truth_count(dataset: Path, stem: str) -> int:
     raise FileNotFoundError(f"{dataset}: no ground truth for {stem}")
 
 
+_T = TypeVar("_T")
+
+
+def development_half(items: list[_T]) -> tuple[list[_T], list[_T]]:
+    """Split items in sorted-image-name order into the development and held-out halves."""
+    half = (len(items) + 1) // 2
+    return items[:half], items[half:]
+
+
 def evaluate_counting(dataset: Path, counter: Counter, plots: Path | None = None) -> dict[str, Any]:
     """Count every DIR/images/*.jpg and compare with its annotation."""
     from rich.console import Console
@@ -71,13 +80,13 @@ def evaluate_counting(dataset: Path, counter: Counter, plots: Path | None = None
         for path in images:
             per_image.append(_count_one(dataset, path, counter, maps))
             progress.advance(task)
-    half = (len(per_image) + 1) // 2
+    development, held_out = development_half(per_image)
     report: dict[str, Any] = {
         **_metrics(per_image),
         "per_image": per_image,
         "splits": {
             name: {**_metrics(rows), "images": [r["image"] for r in rows]}
-            for name, rows in (("development", per_image[:half]), ("held_out", per_image[half:]))
+            for name, rows in (("development", development), ("held_out", held_out))
         },
         "split_note": SPLIT_NOTE,
     }
@@ -180,14 +189,24 @@ def _plot(
     plt.close(fig)
 
 
-def counting_eval_command(dataset: Path, as_json: bool, plots: Path | None) -> int:
-    """`cctwin eval counting`: prints the report (JSON, or a short summary) and returns 0/2."""
+def counting_eval_command(
+    dataset: Path, as_json: bool, plots: Path | None, density_model: Path | None = None
+) -> int:
+    """`cctwin eval counting`: prints the report (JSON, or a short summary) and returns 0/2.
+
+    density_model replaces the bundled CSRNet file (default csrnet-int8.onnx) inside the hybrid counter.
+    """
+    from cctwin.analytics.crowd.density import DensityCounter
     from cctwin.analytics.crowd.hybrid import HybridCounter
 
     if not (dataset / "images").is_dir():
         sys.stderr.write(f"{dataset}: no images/ folder\n")
         return 2
-    report = evaluate_counting(dataset, HybridCounter(), plots)
+    if density_model is not None and not density_model.is_file():
+        sys.stderr.write(f"{density_model}: density model not found\n")
+        return 2
+    density = DensityCounter(model=density_model) if density_model is not None else None
+    report = evaluate_counting(dataset, HybridCounter(density=density), plots)
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:

@@ -7,7 +7,7 @@ import pytest
 
 from cctwin.analytics.crowd.density import DEFAULT_MODEL, DensityCounter
 
-pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="csrnet.onnx not built")
+pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="csrnet-int8.onnx not built")
 
 
 def test_blank_image_counts_few() -> None:

@@ -183,7 +183,7 @@ class ZoneCrowdMonitor:
 
     def _model(self) -> DensityModel:
         if self._density_model is None:
-            # Loaded on first need: a detector-only zone never pays for the 65 MB model.
+            # Loaded on first need: a detector-only zone never pays for the density model.
             from cctwin.analytics.crowd.density import DensityCounter
 
             self._density_model = DensityCounter(threads=1)
