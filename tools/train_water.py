@@ -44,6 +44,8 @@ REGION_AREAS = (0.0, 0.01, 0.02)
 HIDDEN = 64
 MLP_ALPHA = 1e-3
 MLP_EPOCHS = 15
+# Heads trained with seeds 0.. and averaged: one seed's luck is fold-noise sized.
+SEEDS = 3
 # Hyperparameters: C, guided radius, eps, threshold, region mean, region area.
 Setting = tuple[float, int, float, float, float, float]
 
@@ -115,27 +117,36 @@ def design(
 
 @dataclass(frozen=True)
 class Head:
-    """Standardisation, an optional hidden ReLU layer (w1, b1) and the output weights."""
+    """Standardisation and one or more heads (one per seed) stacked on a leading axis.
+
+    Each head is an optional hidden ReLU layer (w1, b1) and output weights (w, b); their
+    probabilities are averaged, as `WaterSegmenter` does at run time.
+    """
 
     mu: FloatArray
     sigma: FloatArray
     w: FloatArray
-    b: float
+    b: FloatArray
     flip_average: bool
     w1: FloatArray | None = None
     b1: FloatArray | None = None
 
     def logits(self, feats: FloatArray) -> FloatArray:
+        """(heads, cells) logits."""
         x = (feats.reshape(feats.shape[0], -1).T - self.mu) / self.sigma
-        if self.w1 is not None and self.b1 is not None:
-            x = np.maximum(x @ self.w1 + self.b1, 0.0)
-        return np.asarray(x @ self.w + self.b, dtype=np.float32)
+        out = []
+        for i in range(len(self.b)):
+            h = x
+            if self.w1 is not None and self.b1 is not None:
+                h = np.maximum(x @ self.w1[i] + self.b1[i], 0.0)
+            out.append(h @ self.w[i] + self.b[i])
+        return np.asarray(out, dtype=np.float32)
 
     def cells(self, s: Sample) -> FloatArray:
         views = (s.features, s.mirrored) if self.flip_average else (s.features,)
-        logits = [self.logits(f) for f in views]
-        avg = (sum(logits) / len(logits)).reshape(s.cell_labels.shape)
-        return np.asarray(1.0 / (1.0 + np.exp(-avg)), dtype=np.float32)
+        avg = sum(self.logits(f) for f in views) / len(views)
+        prob = 1.0 / (1.0 + np.exp(-np.clip(avg, -30.0, 30.0)))
+        return np.asarray(prob.mean(axis=0).reshape(s.cell_labels.shape), dtype=np.float32)
 
 
 def fit(
@@ -145,8 +156,9 @@ def fit(
     flip_average: bool,
     hidden: int,
     dry_weight: float,
+    seeds: int = 1,
 ) -> Head:
-    """Logistic regression (hidden 0) or a one-layer MLP on the samples and dry scenes.
+    """Logistic regression (hidden 0) or `seeds` one-layer MLPs on the samples and dry scenes.
 
     The dry scenes together weigh `dry_weight` times the flood photos, so many of them do
     not swamp the few flood photos.
@@ -160,32 +172,35 @@ def fit(
         return Head(
             mu.astype(np.float32),
             sigma.astype(np.float32),
-            clf.coef_[0].astype(np.float32),
-            float(clf.intercept_[0]),
+            clf.coef_.astype(np.float32),
+            clf.intercept_.astype(np.float32),
             flip_average,
         )
-    # A fixed number of epochs (no early stop): the cells of one image are too alike for a
-    # random validation split of rows to mean anything.
-    mlp = MLPClassifier(
-        hidden_layer_sizes=(hidden,),
-        alpha=MLP_ALPHA,
-        max_iter=MLP_EPOCHS,
-        batch_size=512,
-        random_state=0,
-        tol=0.0,
-        n_iter_no_change=MLP_EPOCHS + 1,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp.fit(z, y, sample_weight=sw)
+    mlps = []
+    for seed in range(seeds):
+        # A fixed number of epochs (no early stop): the cells of one image are too alike for
+        # a random validation split of rows to mean anything.
+        mlp = MLPClassifier(
+            hidden_layer_sizes=(hidden,),
+            alpha=MLP_ALPHA,
+            max_iter=MLP_EPOCHS,
+            batch_size=512,
+            random_state=seed,
+            tol=0.0,
+            n_iter_no_change=MLP_EPOCHS + 1,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            mlp.fit(z, y, sample_weight=sw)
+        mlps.append(mlp)
     return Head(
         mu.astype(np.float32),
         sigma.astype(np.float32),
-        mlp.coefs_[1][:, 0].astype(np.float32),
-        float(mlp.intercepts_[1][0]),
+        np.stack([m.coefs_[1][:, 0] for m in mlps]).astype(np.float32),
+        np.array([m.intercepts_[1][0] for m in mlps], dtype=np.float32),
         flip_average,
-        mlp.coefs_[0].astype(np.float32),
-        mlp.intercepts_[0].astype(np.float32),
+        np.stack([m.coefs_[0] for m in mlps]).astype(np.float32),
+        np.stack([m.intercepts_[0] for m in mlps]).astype(np.float32),
     )
 
 
@@ -195,7 +210,12 @@ def iou(pred: npt.NDArray[np.bool_], true: npt.NDArray[np.bool_]) -> float:
 
 
 def cross_validate(
-    samples: list[Sample], dry: list[Sample], flip_average: bool, hidden: int, dry_weight: float
+    samples: list[Sample],
+    dry: list[Sample],
+    flip_average: bool,
+    hidden: int,
+    dry_weight: float,
+    seeds: int = 1,
 ) -> tuple[dict[Setting, float], dict[Setting, float]]:
     """Mean IoU on the dev split and the share of dry scenes left water-free, per setting.
 
@@ -211,7 +231,7 @@ def cross_validate(
         train_dry = [s for i, s in enumerate(dry) if i % FOLDS != fold]
         judged = [(s, True) for s in held] + [(s, False) for s in dry[fold::FOLDS]]
         for c in C_GRID if hidden <= 0 else (0.0,):
-            head = fit(train, train_dry, c, flip_average, hidden, dry_weight)
+            head = fit(train, train_dry, c, flip_average, hidden, dry_weight, seeds)
             for s, is_dev in judged:
                 cells = head.cells(s)
                 for radius, eps in GUIDED_GRID:
@@ -274,9 +294,18 @@ def main() -> int:
     )
     parser.add_argument(
         "--backbone",
-        choices=["vgg", "nanodet", "efficientnet"],
-        default="vgg",
-        help="vgg (CSRNet's front end) scored 0.776 against nanodet's 0.735 in cross-validation.",
+        choices=["vgg+efficientnet", "vgg", "nanodet", "efficientnet"],
+        default="vgg+efficientnet",
+        help="vgg+efficientnet (CSRNet's front end with EfficientNet-Lite0's stride-16 and -32 "
+        "stages) scored 0.806 against vgg's 0.786 in cross-validation (three seeds each); vgg "
+        "alone scored 0.776 against nanodet's 0.735 (logistic heads).",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=SEEDS,
+        help="MLP heads trained with different seeds; their probabilities are averaged. One "
+        "seed moved cross-validated IoU by up to 0.011 (0.796-0.807 on vgg+efficientnet).",
     )
     args = parser.parse_args()
     t0 = time.time()
@@ -286,12 +315,12 @@ def main() -> int:
     samples = load(development_split(args.dataset), args.dataset, backbone, "development", width)
     dry_paths = sorted(p for folder in args.dry for p in folder.glob("*.jpg"))
     dry = load(dry_paths, None, backbone, "dry scenes", width)
-    scores, dry_clear = cross_validate(samples, dry, flip, args.hidden, args.dry_weight)
+    scores, dry_clear = cross_validate(samples, dry, flip, args.hidden, args.dry_weight, args.seeds)
     # Chosen on the development photos' IoU alone; the dry scenes are reported, not optimised.
     chosen, best = max(scores.items(), key=lambda kv: kv[1])
     c, radius, eps, threshold, region_mean, region_area = chosen
     plain = scores[(c, 0, 0.0, 0.5, 0.0, 0.0)]
-    head = fit(samples, dry, c, flip, args.hidden, args.dry_weight)
+    head = fit(samples, dry, c, flip, args.hidden, args.dry_weight, args.seeds)
     hidden_layer = {} if head.w1 is None else {"w1": head.w1, "b1": head.b1}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
@@ -299,7 +328,7 @@ def main() -> int:
         mu=head.mu,
         sigma=head.sigma,
         w=head.w,
-        b=np.float32(head.b),
+        b=head.b,
         backbone=np.str_(name),
         input_width=np.int32(width),
         flip_average=np.bool_(flip),
@@ -318,6 +347,7 @@ def main() -> int:
         "flip_average": flip,
         "cv_folds": FOLDS,
         "hidden": args.hidden,
+        "seeds": args.seeds,
         "chosen": {
             "C": c,
             "guided_radius": radius,

@@ -80,6 +80,7 @@ def test_hidden_layer_head_is_evaluated_in_numpy(tmp_path: Path) -> None:
     data["w1"] = rng.normal(0, 0.1, (chans, 8)).astype(np.float32)
     data["b1"] = rng.normal(0, 0.1, 8).astype(np.float32)
     data["w"] = rng.normal(0, 1.0, 8).astype(np.float32)
+    data["b"] = np.float32(0.1)  # a single head, as files before the seed ensemble hold
     model = tmp_path / "mlp.npz"
     np.savez(model, **data)
 
@@ -93,4 +94,38 @@ def test_hidden_layer_head_is_evaluated_in_numpy(tmp_path: Path) -> None:
     x = (np.ones(chans, np.float32) - data["mu"]) / data["sigma"]
     want = np.maximum(x @ data["w1"] + data["b1"], 0) @ data["w"] + data["b"]
     got = seg._cell_logits(np.zeros((64, 96, 3), np.uint8))
-    np.testing.assert_allclose(got, np.full((8, 12), want), rtol=1e-4)
+    np.testing.assert_allclose(got, np.full((1, 8, 12), want), rtol=1e-4)
+
+
+def test_stacked_heads_average_their_probabilities(tmp_path: Path) -> None:
+    """Heads of several training seeds (a leading axis) give the mean of their sigmoids."""
+    from cctwin.analytics.flood.segment import DEFAULT_MODEL
+
+    data = dict(np.load(DEFAULT_MODEL))
+    rng = np.random.default_rng(3)
+    chans = data["mu"].shape[0]
+    data["w1"] = rng.normal(0, 0.1, (2, chans, 8)).astype(np.float32)
+    data["b1"] = rng.normal(0, 0.1, (2, 8)).astype(np.float32)
+    data["w"] = rng.normal(0, 1.0, (2, 8)).astype(np.float32)
+    data["b"] = np.array([0.5, -2.0], np.float32)
+    data["flip_average"] = np.bool_(False)
+    model = tmp_path / "ensemble.npz"
+    np.savez(model, **data)
+
+    class Fixed:
+        name = str(data["backbone"])
+
+        def features(self, resized_bgr: np.ndarray) -> np.ndarray:
+            return np.ones((chans, resized_bgr.shape[0] // 8, resized_bgr.shape[1] // 8), "f4")
+
+    seg = WaterSegmenter(model, backbone=Fixed())  # type: ignore[arg-type]
+    x = (np.ones(chans, np.float32) - data["mu"]) / data["sigma"]
+    logits = [
+        np.maximum(x @ data["w1"][i] + data["b1"][i], 0) @ data["w"][i] + data["b"][i]
+        for i in range(2)
+    ]
+    want = np.mean([1 / (1 + np.exp(-z)) for z in logits])
+    assert abs(1 / (1 + np.exp(-logits[0])) - 1 / (1 + np.exp(-logits[1]))) > 0.01
+    image = np.zeros((200, 300, 3), np.uint8)
+    cells = seg.cell_probabilities(image)
+    np.testing.assert_allclose(cells, np.full(cells.shape, want), rtol=1e-4)

@@ -79,14 +79,22 @@ class WaterSegmenter:
         data = np.load(model)
         self.mu = np.asarray(data["mu"], dtype=np.float32)
         self.sigma = np.asarray(data["sigma"], dtype=np.float32)
-        self.weights = np.asarray(data["w"], dtype=np.float32)
-        self.bias = float(data["b"])
-        # A hidden ReLU layer (w1, b1) in front of w, b when the head was trained as an MLP;
-        # without one the head is the original logistic regression.
+        # One head per training seed, stacked on a leading axis; their probabilities are
+        # averaged. Older files hold a single head without that axis.
+        self.weights = np.asarray(data["w"], dtype=np.float32).reshape(-1, data["w"].shape[-1])
+        self.bias = np.asarray(data["b"], dtype=np.float32).reshape(-1)
+        # A hidden ReLU layer (w1, b1) in front of w, b when the heads were trained as MLPs;
+        # without one each head is a logistic regression.
         self.hidden_weights = (
-            np.asarray(data["w1"], dtype=np.float32) if "w1" in data.files else None
+            np.asarray(data["w1"], dtype=np.float32).reshape(-1, *data["w1"].shape[-2:])
+            if "w1" in data.files
+            else None
         )
-        self.hidden_bias = np.asarray(data["b1"], dtype=np.float32) if "b1" in data.files else None
+        self.hidden_bias = (
+            np.asarray(data["b1"], dtype=np.float32).reshape(-1, data["b1"].shape[-1])
+            if "b1" in data.files
+            else None
+        )
         self.input_width = int(data["input_width"])
         self.flip_average = bool(data["flip_average"])
         self.guided_radius = int(data["guided_radius"])
@@ -103,12 +111,17 @@ class WaterSegmenter:
             raise ValueError(f"{model}: head trained on {name}, given {self.backbone.name}")
 
     def _cell_logits(self, resized_bgr: UInt8Array) -> FloatArray:
+        """Logits per head and cell: (heads, rows, cols)."""
         feats = self.backbone.features(resized_bgr)
         chans, rows, cols = feats.shape
         flat = (feats.reshape(chans, -1).T - self.mu) / self.sigma
-        if self.hidden_weights is not None and self.hidden_bias is not None:
-            flat = np.maximum(flat @ self.hidden_weights + self.hidden_bias, 0.0)
-        return np.asarray((flat @ self.weights + self.bias).reshape(rows, cols), np.float32)
+        heads = []
+        for i, (weights, bias) in enumerate(zip(self.weights, self.bias, strict=True)):
+            x = flat
+            if self.hidden_weights is not None and self.hidden_bias is not None:
+                x = np.maximum(flat @ self.hidden_weights[i] + self.hidden_bias[i], 0.0)
+            heads.append((x @ weights + bias).reshape(rows, cols))
+        return np.asarray(heads, dtype=np.float32)
 
     def cell_probabilities(self, image_bgr: UInt8Array, region: Region | None = None) -> FloatArray:
         """Water probability per stride-8 cell of the network input.
@@ -126,11 +139,11 @@ class WaterSegmenter:
         logits = self._cell_logits(crop)
         if self.flip_average:
             mirrored = np.ascontiguousarray(crop[:, ::-1])
-            logits = 0.5 * (logits + self._cell_logits(mirrored)[:, ::-1])
+            logits = 0.5 * (logits + self._cell_logits(mirrored)[:, :, ::-1])
         cells = np.zeros((net_h // STRIDE, net_w // STRIDE), dtype=np.float32)
-        cells[y1 // STRIDE : y2 // STRIDE, x1 // STRIDE : x2 // STRIDE] = 1.0 / (
-            1.0 + np.exp(-logits)
-        )
+        # Clipped so a very confident cell cannot overflow exp.
+        probability = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+        cells[y1 // STRIDE : y2 // STRIDE, x1 // STRIDE : x2 // STRIDE] = probability.mean(axis=0)
         return cells
 
     def probability(self, image_bgr: UInt8Array, region: Region | None = None) -> FloatArray:
