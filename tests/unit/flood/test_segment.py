@@ -70,6 +70,16 @@ def test_weak_and_small_regions_are_dropped() -> None:
     assert np.array_equal(drop_weak_regions(mask, prob, 0.0, 0.0), mask)
 
 
+class OnesBackbone:
+    """A backbone whose every feature is 1, so the head's arithmetic can be checked by hand."""
+
+    def __init__(self, name: str, chans: int) -> None:
+        self.name, self.chans = name, chans
+
+    def features(self, resized_bgr: np.ndarray) -> np.ndarray:
+        return np.ones((self.chans, resized_bgr.shape[0] // 8, resized_bgr.shape[1] // 8), "f4")
+
+
 def test_hidden_layer_head_is_evaluated_in_numpy(tmp_path: Path) -> None:
     """An MLP head (w1, b1 before w, b) gives ReLU(x W1 + b1) w + b per cell."""
     from cctwin.analytics.flood.segment import DEFAULT_MODEL
@@ -84,13 +94,7 @@ def test_hidden_layer_head_is_evaluated_in_numpy(tmp_path: Path) -> None:
     model = tmp_path / "mlp.npz"
     np.savez(model, **data)
 
-    class Fixed:
-        name = str(data["backbone"])
-
-        def features(self, resized_bgr: np.ndarray) -> np.ndarray:
-            return np.ones((chans, resized_bgr.shape[0] // 8, resized_bgr.shape[1] // 8), "f4")
-
-    seg = WaterSegmenter(model, backbone=Fixed())  # type: ignore[arg-type]
+    seg = WaterSegmenter(model, backbone=OnesBackbone(str(data["backbone"]), chans))  # type: ignore[arg-type]
     x = (np.ones(chans, np.float32) - data["mu"]) / data["sigma"]
     want = np.maximum(x @ data["w1"] + data["b1"], 0) @ data["w"] + data["b"]
     got = seg._cell_logits(np.zeros((64, 96, 3), np.uint8))
@@ -112,13 +116,7 @@ def test_stacked_heads_average_their_probabilities(tmp_path: Path) -> None:
     model = tmp_path / "ensemble.npz"
     np.savez(model, **data)
 
-    class Fixed:
-        name = str(data["backbone"])
-
-        def features(self, resized_bgr: np.ndarray) -> np.ndarray:
-            return np.ones((chans, resized_bgr.shape[0] // 8, resized_bgr.shape[1] // 8), "f4")
-
-    seg = WaterSegmenter(model, backbone=Fixed())  # type: ignore[arg-type]
+    seg = WaterSegmenter(model, backbone=OnesBackbone(str(data["backbone"]), chans))  # type: ignore[arg-type]
     x = (np.ones(chans, np.float32) - data["mu"]) / data["sigma"]
     logits = [
         np.maximum(x @ data["w1"][i] + data["b1"][i], 0) @ data["w"][i] + data["b"][i]
