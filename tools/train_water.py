@@ -23,6 +23,8 @@ from cctwin.analytics.flood.segment import (
     DEFAULT_MODEL,
     INPUT_WIDTH,
     drop_weak_regions,
+    head_logits,
+    mean_probability,
     network_size,
     refine,
 )
@@ -133,20 +135,12 @@ class Head:
 
     def logits(self, feats: FloatArray) -> FloatArray:
         """(heads, cells) logits."""
-        x = (feats.reshape(feats.shape[0], -1).T - self.mu) / self.sigma
-        out = []
-        for i in range(len(self.b)):
-            h = x
-            if self.w1 is not None and self.b1 is not None:
-                h = np.maximum(x @ self.w1[i] + self.b1[i], 0.0)
-            out.append(h @ self.w[i] + self.b[i])
-        return np.asarray(out, dtype=np.float32)
+        return head_logits(feats, self.mu, self.sigma, self.w, self.b, self.w1, self.b1)
 
     def cells(self, s: Sample) -> FloatArray:
         views = (s.features, s.mirrored) if self.flip_average else (s.features,)
         avg = sum(self.logits(f) for f in views) / len(views)
-        prob = 1.0 / (1.0 + np.exp(-np.clip(avg, -30.0, 30.0)))
-        return np.asarray(prob.mean(axis=0).reshape(s.cell_labels.shape), dtype=np.float32)
+        return mean_probability(avg).reshape(s.cell_labels.shape)
 
 
 def fit(

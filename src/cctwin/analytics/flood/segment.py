@@ -113,15 +113,16 @@ class WaterSegmenter:
     def _cell_logits(self, resized_bgr: UInt8Array) -> FloatArray:
         """Logits per head and cell: (heads, rows, cols)."""
         feats = self.backbone.features(resized_bgr)
-        chans, rows, cols = feats.shape
-        flat = (feats.reshape(chans, -1).T - self.mu) / self.sigma
-        heads = []
-        for i, (weights, bias) in enumerate(zip(self.weights, self.bias, strict=True)):
-            x = flat
-            if self.hidden_weights is not None and self.hidden_bias is not None:
-                x = np.maximum(flat @ self.hidden_weights[i] + self.hidden_bias[i], 0.0)
-            heads.append((x @ weights + bias).reshape(rows, cols))
-        return np.asarray(heads, dtype=np.float32)
+        logits = head_logits(
+            feats,
+            self.mu,
+            self.sigma,
+            self.weights,
+            self.bias,
+            self.hidden_weights,
+            self.hidden_bias,
+        )
+        return logits.reshape(-1, *feats.shape[1:])
 
     def cell_probabilities(self, image_bgr: UInt8Array, region: Region | None = None) -> FloatArray:
         """Water probability per stride-8 cell of the network input.
@@ -141,9 +142,7 @@ class WaterSegmenter:
             mirrored = np.ascontiguousarray(crop[:, ::-1])
             logits = 0.5 * (logits + self._cell_logits(mirrored)[:, :, ::-1])
         cells = np.zeros((net_h // STRIDE, net_w // STRIDE), dtype=np.float32)
-        # Clipped so a very confident cell cannot overflow exp.
-        probability = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
-        cells[y1 // STRIDE : y2 // STRIDE, x1 // STRIDE : x2 // STRIDE] = probability.mean(axis=0)
+        cells[y1 // STRIDE : y2 // STRIDE, x1 // STRIDE : x2 // STRIDE] = mean_probability(logits)
         return cells
 
     def probability(self, image_bgr: UInt8Array, region: Region | None = None) -> FloatArray:
@@ -164,6 +163,33 @@ class WaterSegmenter:
         xs, ys = [x for x, _ in roi], [y for _, y in roi]
         region = (min(xs), min(ys), max(xs), max(ys))
         return lambda image_bgr: self(image_bgr, region)
+
+
+def head_logits(
+    feats: FloatArray,
+    mu: FloatArray,
+    sigma: FloatArray,
+    weights: FloatArray,
+    bias: FloatArray,
+    hidden_weights: FloatArray | None = None,
+    hidden_bias: FloatArray | None = None,
+) -> FloatArray:
+    """Logits of every stacked head for every cell: features (C, ...) -> (heads, cells).
+
+    weights (heads, inputs) and bias (heads); with hidden_weights (heads, C, hidden) and
+    hidden_bias (heads, hidden) each head is ReLU(x W1 + b1) w + b, else x w + b.
+    """
+    x = (feats.reshape(feats.shape[0], -1).T - mu) / sigma
+    if hidden_weights is not None and hidden_bias is not None:
+        x = np.maximum(np.matmul(x, hidden_weights) + hidden_bias[:, None, :], 0.0)
+        return np.asarray(np.matmul(x, weights[:, :, None])[..., 0] + bias[:, None], np.float32)
+    return np.asarray(weights @ x.T + bias[:, None], dtype=np.float32)
+
+
+def mean_probability(logits: FloatArray) -> FloatArray:
+    """The heads' sigmoids averaged over the leading axis; clipped so exp cannot overflow."""
+    probability = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+    return np.asarray(probability.mean(axis=0), dtype=np.float32)
 
 
 def drop_weak_regions(
