@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from cctwin.analytics.stages import StageClock
-from cctwin.config import CameraConfig, Config, SamplingConfig, SamplingMode, SourceConfig
+from cctwin.config import CameraConfig, Config, SamplingConfig, SourceConfig
 from cctwin.detect.detector import Detector, create_detector
 from cctwin.evaluate.mot import write_mot_rows
 from cctwin.ingest.pyav import PyAvSource
-from cctwin.pipeline import CameraPipeline
-from cctwin.records import event_record, observation_record
-from cctwin.types import Frame
+from cctwin.loop import AnalysisLoop, CameraRuntime, IteratorFeed
+from cctwin.pipeline import StepResult
 
 ProgressCallback = Callable[[int], None]
 
@@ -62,15 +62,43 @@ def camera_for(config: Config, source: str, camera_id: str | None) -> CameraConf
     return CameraConfig(id=safe, source=SourceConfig(url=source))
 
 
-def _batches(frames: Iterator[Frame], size: int) -> Iterator[list[Frame]]:
-    batch: list[Frame] = []
-    for frame in frames:
-        batch.append(frame)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+class FileSink:
+    """`cctwin analyze`'s sink: MOT rows of detections and tracks, events and observations
+    as JSON lines of their wire models, and the counts for the summary."""
+
+    def __init__(self, out_dir: Path, on_progress: ProgressCallback | None) -> None:
+        self.on_progress = on_progress
+        self.event_counts: Counter[str] = Counter()
+        self.track_ids: set[int] = set()
+        self.analysed = 0
+        self._stack = ExitStack()
+        self.tracks = self._open(out_dir / "tracks.txt")
+        self.detections = self._open(out_dir / "detections.txt")
+        self.events = self._open(out_dir / "events.jsonl")
+        self.observations = self._open(out_dir / "observations.jsonl")
+
+    def _open(self, path: Path) -> TextIO:
+        return self._stack.enter_context(path.open("w", encoding="utf-8"))
+
+    def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:
+        frame = step.frame
+        self.analysed += 1
+        write_mot_rows(self.detections, frame.index, step.detections.scaled(frame.scale))
+        write_mot_rows(self.tracks, frame.index, step.tracks.scaled(frame.scale))
+        self.track_ids.update(step.tracks.track_id.tolist())
+        for event in step.analysis.events:
+            self.events.write(event.model_dump_json() + "\n")
+            self.event_counts[event.kind.value] += 1
+        for observation in step.analysis.observations:
+            self.observations.write(observation.model_dump_json() + "\n")
+        if self.on_progress is not None:
+            self.on_progress(frame.index)
+
+    def on_tick(self, runtimes: Sequence[CameraRuntime], now: float) -> None:
+        return None
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 def analyze_source(
@@ -85,51 +113,30 @@ def analyze_source(
 ) -> dict[str, Any]:
     """Analyse a whole file (or a live stream until it stops); returns the summary written."""
     info = info or probe(source, camera.source)
-    analysed_fps = _analysed_rate(info.fps, sampling)
     clock = StageClock()
     reader = PyAvSource(camera.id, camera.source, sampling, url=source)
     started_load = time.perf_counter()
     detector = detector or create_detector(config.detector)
     model_load_s = time.perf_counter() - started_load
-    pipeline = CameraPipeline(camera, config.tracker, analysed_fps, clock)
     out_dir.mkdir(parents=True, exist_ok=True)
-    event_counts: Counter[str] = Counter()
-    track_ids: set[int] = set()
-    analysed = 0
+    sink = FileSink(out_dir, on_progress)
+    loop = AnalysisLoop([camera], config, detector, [sink], clock)
+    loop.runtimes[camera.id].stats = reader.stats
     started = time.perf_counter()
-    frames = _timed(reader.frames(), clock)
-    with (
-        (out_dir / "tracks.txt").open("w", encoding="utf-8") as tracks_file,
-        (out_dir / "detections.txt").open("w", encoding="utf-8") as detections_file,
-        (out_dir / "events.jsonl").open("w", encoding="utf-8") as events_file,
-        (out_dir / "observations.jsonl").open("w", encoding="utf-8") as observations_file,
-    ):
-        for batch in _batches(frames, config.detector.batch_size):
-            detect_started = time.perf_counter()
-            batch_detections = detector.detect(batch)
-            clock.add("detect", time.perf_counter() - detect_started, len(batch))
-            for frame, detections in zip(batch, batch_detections, strict=True):
-                reader.stats.add("analysed")
-                analysed += 1
-                step = pipeline.step(frame, detections)
-                write_mot_rows(detections_file, frame.index, detections.scaled(frame.scale))
-                write_mot_rows(tracks_file, frame.index, step.tracks.scaled(frame.scale))
-                track_ids.update(step.tracks.track_id.tolist())
-                for event in step.analysis.events:
-                    events_file.write(json.dumps(event_record(event), ensure_ascii=False) + "\n")
-                    event_counts[event.kind.value] += 1
-                for observation in step.analysis.observations:
-                    observations_file.write(json.dumps(observation_record(observation)) + "\n")
-                if on_progress is not None:
-                    on_progress(frame.index)
+    try:
+        loop.run(IteratorFeed(reader, clock), lambda: False)
+    finally:
+        sink.close()
     elapsed = time.perf_counter() - started
     stats = reader.stats.as_dict()
+    analysed = sink.analysed
     summary: dict[str, Any] = {
         "source": source,
         "camera_id": camera.id,
         "width": info.width,
         "height": info.height,
         "source_fps": round(info.fps, 3),
+        "analysed_fps": round(loop.runtimes[camera.id].analysed_fps or 0.0, 3),
         "sampling": sampling.model_dump(mode="json"),
         "frames_decoded": stats["decoded"],
         "frames_analysed": analysed,
@@ -140,33 +147,9 @@ def analyze_source(
         "fps": round(analysed / elapsed, 3) if elapsed else 0.0,
         "ms_per_frame": clock.ms_per_frame(analysed),
         "model_load_s": round(model_load_s, 3),
-        "tracks": len(track_ids),
-        "events": dict(sorted(event_counts.items())),
+        "tracks": len(sink.track_ids),
+        "events": dict(sorted(sink.event_counts.items())),
         "detector": config.detector.model_dump(mode="json"),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
-
-
-def _analysed_rate(source_fps: float, sampling: SamplingConfig) -> float:
-    if sampling.mode is SamplingMode.EVERY:
-        return source_fps / sampling.every
-    if sampling.mode is SamplingMode.FPS:
-        return min(source_fps, sampling.fps)
-    if sampling.mode is SamplingMode.KEYFRAMES:
-        # The GOP is unknown before decoding; 1 s is the common CCTV setting. The tracker is
-        # fed frame times, so this only scales its motion noise, not its clock.
-        return 1.0
-    return source_fps
-
-
-def _timed(frames: Iterator[Frame], clock: StageClock) -> Iterator[Frame]:
-    """Charge the time spent producing each frame (demux, decode, convert) to 'decode'."""
-    while True:
-        started = time.perf_counter()
-        try:
-            frame = next(frames)
-        except StopIteration:
-            return
-        clock.add("decode", time.perf_counter() - started)
-        yield frame

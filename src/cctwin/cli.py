@@ -346,6 +346,10 @@ def up(
     ),
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    bus: Annotated[
+        str | None,
+        typer.Option(help="NATS URL (nats://HOST:PORT) overriding the config's bus; or 'local'."),
+    ] = None,
 ) -> None:
     """Run the control centre: API, alerts, live map and the analysis workers."""
     import asyncio
@@ -355,13 +359,19 @@ def up(
 
     from cctwin.api.main import create_app
     from cctwin.app import Services
+    from cctwin.bus.factory import check_reachable, with_bus_url
+    from cctwin.bus.protocol import BusUnavailableError
     from cctwin.config import load_config
 
     try:
         config = load_config(config_file)
+        config = config.model_copy(update={"bus": with_bus_url(config.bus, bus)})
+        check_reachable(config.bus)
         services = Services(config)
-    except CctwinError as exc:
+    except (CctwinError, BusUnavailableError) as exc:
         raise _fail(str(exc)) from None
+    except ValueError as exc:  # a malformed --bus URL
+        raise _fail(f"--bus: {exc}") from None
     listen_host = host or config.service.host
     listen_port = port or config.service.port
 
@@ -384,7 +394,7 @@ def up(
     url = f"http://{listen_host}:{listen_port}/"
     err.print(
         f"[bold green]cctwin[/] control centre on {url}  ({len(config.cameras)} cameras, "
-        f"{len(config.alerts.rules)} alert rules)\n"
+        f"{len(config.alerts.rules)} alert rules, bus: {config.bus.type})\n"
         "Open it, watch the map fill with live counts, then click 확인 (acknowledge) on the "
         "first alert in the queue on the right. API docs: " + url + "docs",
         highlight=False,

@@ -70,3 +70,19 @@ def box_iou(a: FloatArray, b: FloatArray) -> FloatArray:
     union = area_a[:, None] + area_b[None, :] - inter
     iou: FloatArray = np.where(union > 0, inter / np.maximum(union, 1e-9), 0).astype(np.float32)
     return iou
+
+
+def bounding_box_norm(points_norm: Sequence[Sequence[float]]) -> tuple[float, float, float, float]:
+    """The xyxy bounding box of normalised points, clipped to [0, 1]."""
+    points = np.clip(np.asarray(points_norm, dtype=np.float64).reshape(-1, 2), 0.0, 1.0)
+    (x1, y1), (x2, y2) = points.min(axis=0), points.max(axis=0)
+    return (float(x1), float(y1), float(x2), float(y2))
+
+
+def normalise_box(
+    xyxy: Sequence[float], width: int, height: int
+) -> tuple[float, float, float, float]:
+    """A pixel box xyxy of an image `width` x `height` as [0, 1] fractions, clipped."""
+    x1, y1, x2, y2 = (float(v) for v in xyxy)
+    w, h = max(width, 1), max(height, 1)
+    return bounding_box_norm([(x1 / w, y1 / h), (x2 / w, y2 / h)])

@@ -22,6 +22,7 @@ class StepResult:
     """One analysed frame: its confirmed tracks and what the analytics made of them."""
 
     frame: Frame
+    detections: Detections
     tracks: Detections
     analysis: Analysis
 
@@ -74,4 +75,4 @@ class CameraPipeline:
         analysis = self.analytics.update(frame, tracks)
         self.clock.add("track", tracked - started)
         self.clock.add("analytics", time.perf_counter() - tracked)
-        return StepResult(frame, tracks, analysis)
+        return StepResult(frame, detections, tracks, analysis)

@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
+
+# The facts are wire models (`cctwin.messages`); they are part of the core vocabulary too.
+from cctwin.messages import (
+    AlertStatus,
+    CameraState,
+    CameraStatus,
+    Direction,
+    Event,
+    EventKind,
+    Observation,
+    ObservationKind,
+    Severity,
+)
+
+__all__ = [
+    "ALERT_TRANSITIONS",
+    "Alert",
+    "AlertNote",
+    "AlertStatus",
+    "Analysis",
+    "CameraState",
+    "CameraStatus",
+    "Detections",
+    "Direction",
+    "Event",
+    "EventKind",
+    "FloatArray",
+    "Frame",
+    "Observation",
+    "ObservationKind",
+    "Severity",
+]
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -97,132 +127,12 @@ class Detections:
         return np.stack([x, self.xyxy[:, 3]], axis=1).astype(np.float32)
 
 
-class EventKind(StrEnum):
-    """What happened; each kind maps to an ONVIF Profile M analytics topic."""
-
-    ZONE_ENTER = "zone_enter"
-    ZONE_EXIT = "zone_exit"
-    LINE_CROSS = "line_cross"
-    LOITERING = "loitering"
-    INTRUSION = "intrusion"
-    # Safety analytics; the values follow the issue's names (and Smart Data Models' camelCase).
-    CROWD_RISK = "crowdRisk"
-    BUILDING_FIRE = "buildingFire"
-    SMOKE = "smoke"
-    FLOOD = "flood"
-    FALLEN_PERSON = "fallenPerson"
-
-    @property
-    def onvif_topic(self) -> str:
-        return _ONVIF_TOPICS[self]
-
-
-_ONVIF_TOPICS = {
-    EventKind.ZONE_ENTER: "tns1:RuleEngine/FieldDetector/ObjectsInside",
-    EventKind.ZONE_EXIT: "tns1:RuleEngine/FieldDetector/ObjectsInside",
-    EventKind.LINE_CROSS: "tns1:RuleEngine/LineDetector/Crossed",
-    EventKind.LOITERING: "tns1:RuleEngine/LoiteringDetector/ObjectIsLoitering",
-    EventKind.INTRUSION: "tns1:RuleEngine/FieldDetector/ObjectsInside",
-    # ONVIF defines no topics for these; vendor topics under the tns1 RuleEngine tree are the
-    # common practice (Axis, Hanwha), so integrators can subscribe the same way.
-    EventKind.CROWD_RISK: "tns1:RuleEngine/CountAggregation/Counter",
-    EventKind.BUILDING_FIRE: "tns1:RuleEngine/FireDetector/Fire",
-    EventKind.SMOKE: "tns1:RuleEngine/FireDetector/Smoke",
-    EventKind.FLOOD: "tns1:RuleEngine/FloodDetector/Flood",
-    EventKind.FALLEN_PERSON: "tns1:RuleEngine/PoseDetector/FallenPerson",
-}
-
-
-class Direction(StrEnum):
-    """Which way an object crossed a line, as named in the line's config."""
-
-    IN = "in"
-    OUT = "out"
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """An immutable fact: something happened to an object on a camera at a frame time."""
-
-    kind: EventKind
-    camera_id: str
-    rule_id: str
-    occurred_at: datetime
-    frame_index: int
-    track_id: int
-    class_name: str
-    confidence: float
-    zone_id: str | None = None
-    direction: Direction | None = None
-    dwell_s: float | None = None
-    detected_monotonic_s: float = 0.0
-    # Safety analytics: the level moved to (crowd band, flood status), the measured value
-    # (persons per m2, cm of water), and the image region (analysis pixels, xyxy).
-    level: str | None = None
-    value: float | None = None
-    region: tuple[float, float, float, float] | None = None
-
-    @property
-    def id(self) -> str:
-        """Stable id: the same clip and config always give the same event ids."""
-        key = f"{self.camera_id}/{self.rule_id}/{self.kind}/{self.frame_index}/{self.track_id}"
-        return uuid.uuid5(uuid.NAMESPACE_URL, f"cctwin:{key}").hex
-
-
-class ObservationKind(StrEnum):
-    """What was measured."""
-
-    OCCUPANCY = "occupancy"
-    LINE_COUNT_IN = "line_count_in"
-    LINE_COUNT_OUT = "line_count_out"
-    CROWD_COUNT = "crowd.count"
-    CROWD_DENSITY = "crowd.density"
-    CROWD_SPEED = "crowd.speed"
-    FLOOD_COVERAGE = "flood.coverage"
-    FLOOD_LEVEL = "flood.level"
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """A measured state of a zone or line at a frame time (for example how many people)."""
-
-    kind: ObservationKind
-    camera_id: str
-    rule_id: str
-    observed_at: datetime
-    value: float
-    class_name: str | None = None
-    # Crowd: the band and how the count was made (`detector` or `density`); flood: the status.
-    level: str | None = None
-    method: str | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """What the analytics stage produced for one frame."""
 
     events: list[Event] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
-
-
-class Severity(StrEnum):
-    """How bad an alert is (Smart Data Models Alert severity, CAP severity order)."""
-
-    INFORMATIONAL = "informational"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-class AlertStatus(StrEnum):
-    """Where an alert is in the operator's workflow."""
-
-    NEW = "new"
-    ACKNOWLEDGED = "acknowledged"
-    ESCALATED = "escalated"
-    RESOLVED = "resolved"
-    DISMISSED = "dismissed"
 
 
 # The workflow as data: every legal move; anything else is refused (HTTP 409).
@@ -269,34 +179,9 @@ class Alert:
     snapshot_id: str | None = None
     clip_id: str | None = None
     notes: tuple[AlertNote, ...] = ()
+    # `title` is English; the Korean title is kept beside it so both survive a restart.
+    title_ko: str | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status not in (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
-
-
-class CameraState(StrEnum):
-    """Whether frames are arriving from a camera."""
-
-    STARTING = "starting"
-    ONLINE = "online"
-    RECONNECTING = "reconnecting"
-    OFFLINE = "offline"
-
-
-@dataclass(frozen=True, slots=True)
-class CameraStatus:
-    """Health of one camera as its worker last reported it."""
-
-    camera_id: str
-    state: CameraState
-    reported_at: datetime
-    fps: float = 0.0
-    last_frame_at: datetime | None = None
-    frames_decoded: int = 0
-    frames_analysed: int = 0
-    frames_dropped: int = 0
-    frames_corrupt: int = 0
-    reconnects: int = 0
-    lag_s: float = 0.0
-    last_error: str = ""

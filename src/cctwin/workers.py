@@ -1,22 +1,24 @@
-"""Analysis worker processes: each serves many cameras with one batched detector."""
+"""Analysis worker processes: each runs the analysis loop over its cameras onto the bus."""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import os
-import queue
-import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cctwin.bus.protocol import Publisher, WorkerLink
 from cctwin.config import CameraConfig, Config
 from cctwin.ingest.clips import ClipRecorder
-from cctwin.ingest.source import SourceStats
-from cctwin.types import CameraState, CameraStatus, Event, Frame, Observation
+from cctwin.ingest.source import VideoSource
+from cctwin.loop import CameraRuntime
+from cctwin.messages import LivePreview
+from cctwin.pipeline import StepResult
+from cctwin.store.media import MediaStore
+from cctwin.types import CameraState, CameraStatus
 
 log = logging.getLogger(__name__)
 
@@ -24,215 +26,76 @@ LIVE_INTERVAL_S = 1.0
 OFFLINE_AFTER_S = 5.0
 
 
-@dataclass(frozen=True)
-class EventBatch:
-    """Events of one analysed frame, with the frame's snapshot (JPEG, boxes drawn)."""
+class BusSink:
+    """A worker's sink: events with their snapshot, observations, live previews, clips and
+    camera status, published as wire models. Media files are written here, to the shared
+    media store; the bus carries only their `MediaReady` facts."""
 
-    camera_id: str
-    events: list[Event]
-    snapshot_jpeg: bytes | None
-    captured_at: datetime
+    def __init__(
+        self,
+        config: Config,
+        publisher: Publisher,
+        clips: dict[str, ClipRecorder],
+    ) -> None:
+        from cctwin.alerts.rules import matches
 
+        self.config = config
+        self.publisher = publisher
+        self.media = MediaStore(config.media.path)
+        self.clips = clips
+        self._matches = matches
+        self._last_live: dict[str, float] = {}
+        self._next_status = 0.0
 
-@dataclass(frozen=True)
-class ObservationBatch:
-    """Measurements of one analysed frame."""
+    def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:
+        from cctwin.render import encode_jpeg, render_overlay
 
-    observations: list[Observation]
-
-
-@dataclass(frozen=True)
-class LiveFrame:
-    """The latest analysed frame of a camera for the video wall (JPEG, boxes drawn)."""
-
-    camera_id: str
-    jpeg: bytes
-    captured_at: datetime
-
-
-@dataclass(frozen=True)
-class ClipReady:
-    """An MP4 cut around an event that an alert rule cares about (packets copied, not re-encoded)."""
-
-    camera_id: str
-    event_id: str
-    mp4: bytes
-    finished_at: datetime
-
-
-WorkerMessage = EventBatch | ObservationBatch | LiveFrame | CameraStatus | ClipReady
-
-
-@dataclass
-class _CameraRuntime:
-    camera: CameraConfig
-    clips: ClipRecorder | None = None
-    stats: SourceStats | None = None
-    last_frame_monotonic: float = 0.0
-    last_frame_at: datetime | None = None
-    last_live: float = 0.0
-    lag_s: float = 0.0
-    analysed_times: list[float] = field(default_factory=list)
-
-
-def _read(runtime: _CameraRuntime, frames: queue.Queue[Frame], stop: threading.Event) -> None:
-    from cctwin.ingest.pyav import PyAvSource
-
-    while not stop.is_set():
-        try:
-            source = PyAvSource(runtime.camera.id, runtime.camera.source, runtime.camera.sampling)
-        except Exception as exc:  # an ONVIF camera that is away, a missing file
-            log.warning("%s: %s", runtime.camera.id, exc)
-            if runtime.stats is None:
-                runtime.stats = SourceStats()
-            runtime.stats.last_error = str(exc)
-            stop.wait(5.0)
-            continue
-        if runtime.stats is not None:
-            source.stats.reconnects = runtime.stats.reconnects + 1
-        runtime.stats = source.stats
-        if runtime.clips is not None:
-            source.packet_listener = runtime.clips.on_packet
-
-        def close_when_stopped(source: Any = source) -> None:
-            stop.wait()
-            source.close()
-
-        threading.Thread(target=close_when_stopped, daemon=True).start()
-        try:
-            for frame in source.frames():
-                try:
-                    frames.put_nowait(frame)
-                except queue.Full:
-                    # The detector is behind: drop rather than drift away from live.
-                    source.stats.add("dropped")
-        except Exception as exc:  # a file that vanished, a source we cannot open
-            source.stats.last_error = str(exc)
-            log.warning("%s: %s", runtime.camera.id, exc)
-        if not stop.is_set():
-            stop.wait(2.0)  # a file ended or a source failed: start again (demo loops)
-
-
-def next_batch(frames: queue.Queue[Frame], size: int, timeout_s: float) -> list[Frame]:
-    """Wait for one frame, then take whatever else is ready (any camera), up to `size`."""
-    try:
-        batch = [frames.get(timeout=timeout_s)]
-    except queue.Empty:
-        return []
-    while len(batch) < size:
-        try:
-            batch.append(frames.get_nowait())
-        except queue.Empty:
-            break
-    return batch
-
-
-def run_worker(
-    cameras: Sequence[CameraConfig],
-    config: Config,
-    outbox: Any,
-    stop: Any,
-    service_pid: int,
-) -> None:
-    """Worker process entry point: read, detect (batched), track, analyse, report.
-
-    `service_pid` is the process that spawned this worker; the worker exits once it is gone.
-    """
-    from cctwin.alerts.rules import matches
-    from cctwin.analytics.safety import SafetyModels
-    from cctwin.detect.detector import create_detector
-    from cctwin.pipeline import CameraPipeline
-    from cctwin.render import encode_jpeg, render_overlay
-
-    logging.basicConfig(level=logging.WARNING)
-
-    detector = create_detector(config.detector)
-    media = config.media
-    runtimes = {
-        c.id: _CameraRuntime(
-            c, ClipRecorder(media.pre_roll_s, media.post_roll_s) if media.clips else None
-        )
-        for c in cameras
-    }
-    models = SafetyModels()
-    pipelines = {
-        c.id: CameraPipeline(c, config.tracker, c.sampling.fps or 5.0, models=models)
-        for c in cameras
-    }
-    frames: queue.Queue[Frame] = queue.Queue(maxsize=max(4, 2 * len(cameras)))
-    local_stop = threading.Event()
-    readers = [
-        threading.Thread(target=_read, args=(r, frames, local_stop), daemon=True)
-        for r in runtimes.values()
-    ]
-    for reader in readers:
-        reader.start()
-    next_status = 0.0
-    # A service killed with SIGKILL (or by the OOM killer) runs no shutdown code and never
-    # sets `stop`; its workers would decode and infer forever. They are re-parented when it
-    # dies, so a changed parent pid means nobody is listening any more. The pid comes from the
-    # service itself: the service may die while this worker is still importing its models.
-    while not stop.is_set():
-        if os.getppid() != service_pid:
-            logging.getLogger(__name__).warning("service process is gone; worker exits")
-            # Nobody reads the queue any more: exiting must not wait to flush it.
-            outbox.cancel_join_thread()
-            break
+        frame, events = step.frame, step.analysis.events
         now = time.monotonic()
-        if now >= next_status:
-            for runtime in runtimes.values():
-                outbox.put(_status(runtime, now))
-            next_status = now + config.service.status_interval_s
-        batch = next_batch(frames, config.detector.batch_size, 0.2)
-        if not batch:
-            continue
-        for frame, detections in zip(batch, detector.detect(batch), strict=True):
-            runtime = runtimes[frame.camera_id]
-            step = pipelines[frame.camera_id].step(frame, detections)
-            done = time.monotonic()
-            runtime.last_frame_monotonic = done
-            runtime.last_frame_at = frame.captured_at
-            runtime.lag_s = done - frame.received_monotonic_s
-            runtime.analysed_times.append(done)
-            if runtime.stats is not None:
-                runtime.stats.add("analysed")
-            overlay = None
-            if step.analysis.events or done - runtime.last_live >= LIVE_INTERVAL_S:
-                overlay = encode_jpeg(
-                    render_overlay(frame.image, step.tracks, runtime.camera.analytics)
-                )
-            if step.analysis.events:
-                outbox.put(
-                    EventBatch(frame.camera_id, step.analysis.events, overlay, frame.captured_at)
-                )
-                # Clips only for events an alert rule wants: evidence, not a recording of all.
-                alerting = [
-                    e for e in step.analysis.events
-                    if any(matches(rule, e) for rule in config.alerts.rules)
-                ]  # fmt: skip
-                if alerting and runtime.clips is not None:
-                    runtime.clips.request(alerting[0].id, frame.stream_time_s)
-            if step.analysis.observations:
-                outbox.put(ObservationBatch(step.analysis.observations))
-            if overlay is not None and done - runtime.last_live >= LIVE_INTERVAL_S:
-                runtime.last_live = done
-                outbox.put(LiveFrame(frame.camera_id, overlay, frame.captured_at))
-        for runtime in runtimes.values():
-            if runtime.clips is not None:
-                for event_id, mp4 in runtime.clips.take_ready():
-                    outbox.put(ClipReady(runtime.camera.id, event_id, mp4, datetime.now(UTC)))
-    local_stop.set()
-    for reader in readers:
-        reader.join(timeout=5)
+        live_due = now - self._last_live.get(frame.camera_id, 0.0) >= LIVE_INTERVAL_S
+        overlay = None
+        if events or live_due:
+            image = render_overlay(frame.image, step.tracks, runtime.camera.analytics)
+            overlay = encode_jpeg(image)
+        for event in events:
+            self.publisher.publish(event)
+        if events and overlay is not None:
+            snapshot = self.media.save_snapshot(
+                frame.camera_id, overlay, frame.captured_at, events[0].id
+            )
+            self.publisher.publish(snapshot)
+            # Clips only for events an alert rule wants: evidence, not a recording of all.
+            rules = self.config.alerts.rules
+            alerting = [e for e in events if any(self._matches(rule, e) for rule in rules)]
+            recorder = self.clips.get(frame.camera_id)
+            if alerting and recorder is not None:
+                recorder.request(alerting[0].id, frame.stream_time_s)
+        for observation in step.analysis.observations:
+            self.publisher.publish(observation)
+        if overlay is not None and live_due:
+            self._last_live[frame.camera_id] = now
+            self.publisher.publish(LivePreview(camera_id=frame.camera_id, jpeg=overlay,
+                                               captured_at=frame.captured_at))  # fmt: skip
+
+    def on_tick(self, runtimes: Sequence[CameraRuntime], now: float) -> None:
+        if now >= self._next_status:
+            self._next_status = now + self.config.service.status_interval_s
+            for runtime in runtimes:
+                self.publisher.publish(camera_status(runtime, now))
+        for camera_id, recorder in self.clips.items():
+            for event_id, mp4 in recorder.take_ready():
+                clip = self.media.save_clip(camera_id, mp4, datetime.now(UTC), event_id)
+                self.publisher.publish(clip)
 
 
-def _status(runtime: _CameraRuntime, now: float) -> CameraStatus:
+def camera_status(runtime: CameraRuntime, now: float) -> CameraStatus:
+    """The camera's health from the loop's counters over the last ten seconds."""
     recent = [t for t in runtime.analysed_times if now - t <= 10.0]
     runtime.analysed_times = recent
     window = min(10.0, max(now - recent[0], 1.0)) if recent else 10.0
-    stats = runtime.stats.as_dict() if runtime.stats is not None else {}
+    stats = runtime.stats
     if runtime.last_frame_monotonic == 0.0:
-        state = CameraState.STARTING if not stats.get("last_error") else CameraState.OFFLINE
+        state = CameraState.OFFLINE if stats.last_error else CameraState.STARTING
     elif now - runtime.last_frame_monotonic <= OFFLINE_AFTER_S:
         state = CameraState.ONLINE
     else:
@@ -243,26 +106,80 @@ def _status(runtime: _CameraRuntime, now: float) -> CameraStatus:
         reported_at=datetime.now(UTC),
         fps=round(len(recent) / window, 2),
         last_frame_at=runtime.last_frame_at,
-        frames_decoded=int(stats.get("decoded", 0)),
-        frames_analysed=int(stats.get("analysed", 0)),
-        frames_dropped=int(stats.get("dropped", 0)),
-        frames_corrupt=int(stats.get("corrupt", 0)),
-        reconnects=int(stats.get("reconnects", 0)),
+        frames_decoded=stats.decoded,
+        frames_analysed=stats.analysed,
+        frames_dropped=stats.dropped,
+        frames_corrupt=stats.corrupt,
+        reconnects=stats.reconnects,
         lag_s=round(runtime.lag_s, 3),
-        last_error=str(stats.get("last_error", "")),
+        last_error=stats.last_error,
     )
+
+
+def open_camera(camera: CameraConfig, clips: ClipRecorder | None = None) -> VideoSource:
+    """The camera's video source (the one place a PyAV source is built for a camera)."""
+    from cctwin.ingest.pyav import PyAvSource
+
+    source = PyAvSource(camera.id, camera.source, camera.sampling)
+    if clips is not None:
+        source.packet_listener = clips.on_packet
+    return source
+
+
+def run_worker(
+    cameras: Sequence[CameraConfig],
+    config: Config,
+    link: WorkerLink,
+    stop: Any,
+    service_pid: int,
+) -> None:
+    """Worker process entry point: the analysis loop over `cameras`, published on the bus.
+
+    `service_pid` is the process that spawned this worker; the worker exits once it is gone.
+    """
+    from cctwin.detect.detector import create_detector
+    from cctwin.loop import AnalysisLoop, ThreadedFeed
+
+    logging.basicConfig(level=logging.WARNING)
+    publisher = link.open()
+    media = config.media
+    clips = (
+        {c.id: ClipRecorder(media.pre_roll_s, media.post_roll_s) for c in cameras}
+        if media.clips
+        else {}
+    )
+    loop = AnalysisLoop(
+        cameras, config, create_detector(config.detector), [BusSink(config, publisher, clips)]
+    )
+    feed = ThreadedFeed(
+        list(loop.runtimes.values()), lambda camera: open_camera(camera, clips.get(camera.id))
+    )
+
+    def should_stop() -> bool:
+        # A service killed with SIGKILL runs no shutdown code and never sets `stop`; its
+        # workers are re-parented when it dies, so a changed parent pid means nobody listens.
+        if os.getppid() != service_pid:
+            log.warning("service process is gone; worker exits")
+            return True
+        return bool(stop.is_set())
+
+    try:
+        loop.run(feed, should_stop)
+    finally:
+        feed.close()
+        publisher.close(2.0 if os.getppid() == service_pid else 0.0)
 
 
 class WorkerPool:
     """Spawns worker processes over the enabled cameras and restarts any that die."""
 
-    def __init__(self, config: Config, workers: int) -> None:
+    def __init__(self, config: Config, workers: int, link: WorkerLink) -> None:
         self.config = config
+        self.link = link
         cameras = [c for c in config.cameras if c.enabled]
         count = max(1, min(workers, len(cameras))) if cameras else 0
         self.groups = [cameras[i::count] for i in range(count)]
         self.context = multiprocessing.get_context("spawn")
-        self.outbox: Any = self.context.Queue(maxsize=10000)
         self.stop_event: Any = self.context.Event()
         self.processes: list[Any] = []
         self.restarts = 0
@@ -273,7 +190,7 @@ class WorkerPool:
     def _spawn(self, group: Sequence[CameraConfig]) -> Any:
         process = self.context.Process(
             target=run_worker,
-            args=(list(group), self.config, self.outbox, self.stop_event, os.getpid()),
+            args=(list(group), self.config, self.link, self.stop_event, os.getpid()),
             daemon=True,
         )
         process.start()
@@ -288,13 +205,6 @@ class WorkerPool:
                 log.warning("worker %d exited (%s); restarting", index, process.exitcode)
                 self.restarts += 1
                 self.processes[index] = self._spawn(self.groups[index])
-
-    def get(self, timeout_s: float) -> WorkerMessage | None:
-        try:
-            message: WorkerMessage = self.outbox.get(timeout=timeout_s)
-            return message
-        except queue.Empty:
-            return None
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self.stop_event.set()

@@ -13,6 +13,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from factories import event_of, observation_of, status_of
 from sqlalchemy import create_engine, make_url, text
 
 from cctwin.config import PostgresStoreConfig
@@ -25,11 +26,9 @@ from cctwin.types import (
     AlertNote,
     AlertStatus,
     CameraState,
-    CameraStatus,
     Direction,
     Event,
     EventKind,
-    Observation,
     ObservationKind,
     Severity,
 )
@@ -87,7 +86,7 @@ def store(opened: SqlStore, postgres_url: str) -> SqlStore:
 
 def make_event(i: int, camera: str = "cam-1", at: datetime | None = None) -> Event:
     kind = [EventKind.ZONE_ENTER, EventKind.LINE_CROSS, EventKind.LOITERING][i % 3]
-    return Event(
+    return event_of(
         kind=kind,
         camera_id=camera,
         rule_id=f"rule-{i % 2}",
@@ -250,8 +249,8 @@ def test_alerts_round_trip_with_audit(store: SqlStore) -> None:
 def test_observations_cameras_and_media(store: SqlStore, tmp_path: Path) -> None:
     store.add_observations(
         [
-            Observation(ObservationKind.OCCUPANCY, "cam-1", "lobby", T0, 2.0, "person"),
-            Observation(
+            observation_of(ObservationKind.OCCUPANCY, "cam-1", "lobby", T0, 2.0, "person"),
+            observation_of(
                 ObservationKind.OCCUPANCY,
                 "cam-1",
                 "lobby",
@@ -259,18 +258,18 @@ def test_observations_cameras_and_media(store: SqlStore, tmp_path: Path) -> None
                 4.0,
                 "person",
             ),
-            Observation(ObservationKind.LINE_COUNT_IN, "cam-2", "door", T0, 11.0),
+            observation_of(ObservationKind.LINE_COUNT_IN, "cam-2", "door", T0, 11.0),
         ]
     )
     assert store.latest_observations("cam-1") == [
-        Observation(
+        observation_of(
             ObservationKind.OCCUPANCY, "cam-1", "lobby", T0 + timedelta(seconds=5), 4.0, "person"
         )
     ]
     assert len(store.latest_observations()) == 2
 
-    store.save_camera_status(CameraStatus("cam-1", CameraState.STARTING, T0))
-    online = CameraStatus(
+    store.save_camera_status(status_of("cam-1", CameraState.STARTING, T0))
+    online = status_of(
         "cam-1",
         CameraState.ONLINE,
         T0 + timedelta(seconds=2),

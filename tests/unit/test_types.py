@@ -1,11 +1,12 @@
-"""Detections (validation, selection, scaling, anchors), events, ONVIF topics and JSON records."""
+"""Detections (validation, selection, scaling, anchors), events, ONVIF topics and their JSON."""
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from factories import event_of
 
-from cctwin.records import event_record, observation_record
 from cctwin.types import (
     Detections,
     Direction,
@@ -154,7 +155,7 @@ def event(**changes: object) -> Event:
         "direction": Direction.IN,
     }
     fields.update(changes)
-    return Event(**fields)
+    return event_of(**fields)
 
 
 def test_event_id_is_stable_and_known() -> None:
@@ -183,44 +184,45 @@ def test_event_id_depends_on_its_key(change: dict) -> None:
     assert event(**change).id != event().id
 
 
-def test_event_record() -> None:
-    record = event_record(
-        event(occurred_at=datetime(2024, 3, 4, 18, 0, tzinfo=timezone(timedelta(hours=9))))
-    )
-    assert record == {
+def test_event_json_is_the_wire_model() -> None:
+    sent = event(occurred_at=datetime(2024, 3, 4, 18, 0, tzinfo=timezone(timedelta(hours=9))))
+    body = json.loads(sent.model_dump_json())
+    assert body == {
+        "v": 1,
         "id": event().id,
         "kind": "line_cross",
         "topic": "tns1:RuleEngine/LineDetector/Crossed",
         "camera_id": "cam1",
         "rule_id": "gate",
         "occurred_at": "2024-03-04T18:00:00+09:00",
-        "frame": 25,
+        "frame_index": 25,
         "track_id": 3,
         "class_name": "person",
         "confidence": 0.88,
-        "direction": "in",
+        "zone_id": None,
+        "payload": {"type": "crossing", "direction": "in"},
     }
+    # What goes out comes back in, `topic` (derived) included.
+    assert Event.model_validate_json(sent.model_dump_json()) == sent
 
 
-def test_event_record_optional_fields() -> None:
-    record = event_record(
-        event(kind=EventKind.LOITERING, direction=None, zone_id="yard", dwell_s=12.5)
+def test_payload_fields_are_read_through_the_event() -> None:
+    loitering = event(kind=EventKind.LOITERING, zone_id="yard", dwell_s=12.5)
+    assert loitering.dwell_s == 12.5
+    assert loitering.direction is None
+    assert loitering.topic == "tns1:RuleEngine/LoiteringDetector/ObjectIsLoitering"
+
+
+def test_observation_json_carries_its_stable_id() -> None:
+    obs = Observation(
+        kind=ObservationKind.OCCUPANCY, camera_id="cam1", rule_id="yard", observed_at=AT, value=3.0
     )
-    assert record["zone_id"] == "yard"
-    assert record["dwell_s"] == 12.5
-    assert "direction" not in record
-    assert record["topic"] == "tns1:RuleEngine/LoiteringDetector/ObjectIsLoitering"
-
-
-def test_observation_record() -> None:
-    obs = Observation(ObservationKind.OCCUPANCY, "cam1", "yard", AT, 3.0)
-    assert observation_record(obs) == {
-        "kind": "occupancy",
-        "camera_id": "cam1",
-        "rule_id": "yard",
-        "observed_at": "2024-03-04T09:00:00+00:00",
-        "value": 3.0,
-    }
-    with_class = Observation(ObservationKind.LINE_COUNT_IN, "cam1", "gate", AT, 1.0, "car")
-    assert observation_record(with_class)["class_name"] == "car"
-    assert observation_record(with_class)["kind"] == "line_count_in"
+    body = json.loads(obs.model_dump_json())
+    assert body["id"] == obs.id
+    assert body["kind"] == "occupancy"
+    assert body["observed_at"] == "2024-03-04T09:00:00Z"
+    again = Observation(
+        kind=ObservationKind.OCCUPANCY, camera_id="cam1", rule_id="yard", observed_at=AT, value=4.0
+    )
+    # The id names the measurement (what, where, when), not its value.
+    assert again.id == obs.id

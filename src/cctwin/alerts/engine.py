@@ -223,6 +223,7 @@ class AlertEngine:
                 return None
             if at >= snooze[1]:
                 del self._snoozes[key]  # expired; events only move forward in time per camera
+        titles = title_for(event, rule, self._names)
         alert = Alert(
             id=alert_id_for(rule, event),
             rule_id=rule.id,
@@ -230,7 +231,8 @@ class AlertEngine:
             kind=event.kind,
             severity=rule.severity,
             status=AlertStatus.NEW,
-            title=title_for(event, rule, self._names)["en"],
+            title=titles["en"],
+            title_ko=titles["ko"],
             opened_at=at,
             updated_at=at,
             event_ids=(event.id,),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cctwin.config import LineConfig
 from cctwin.detect.labels import COCO_LABELS
 from cctwin.geometry import FloatArray, segments_intersect, side_of_line, to_pixels
+from cctwin.messages import CrossingPayload
 from cctwin.types import (
     Analysis,
     Detections,
@@ -85,7 +86,7 @@ class LineAnalyzer:
                         track_id=track,
                         class_name=name,
                         confidence=round(float(detections.confidence[row]), 4),
-                        direction=direction,
+                        payload=CrossingPayload(direction=direction),
                         detected_monotonic_s=frame.received_monotonic_s,
                     )
                 )

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from cctwin.analytics.zones import Visit, ZoneAnalyzer
 from cctwin.config import IntrusionConfig, LoiteringConfig, ScheduleConfig, Weekday
+from cctwin.messages import ObjectPayload
 from cctwin.types import Event, EventKind, Frame
 
 WEEKDAYS = list(Weekday)
@@ -88,7 +89,7 @@ class RuleAnalyzer:
                 track_id=visit.track_id,
                 class_name=visit.class_name,
                 confidence=round(visit.confidence, 4),
-                dwell_s=round(visit.dwell_s(frame.stream_time_s), 3),
+                payload=ObjectPayload(dwell_s=round(visit.dwell_s(frame.stream_time_s), 3)),
                 detected_monotonic_s=frame.received_monotonic_s,
             )
         ]

@@ -10,6 +10,7 @@ import numpy as np
 from cctwin.config import ZoneConfig
 from cctwin.detect.labels import COCO_LABELS
 from cctwin.geometry import FloatArray, points_in_polygon, to_pixels
+from cctwin.messages import ObjectPayload
 from cctwin.types import Analysis, Detections, Event, EventKind, Frame, Observation, ObservationKind
 
 
@@ -103,7 +104,7 @@ class ZoneAnalyzer:
             track_id=visit.track_id,
             class_name=visit.class_name,
             confidence=round(visit.confidence, 4),
-            dwell_s=None if dwell is None else round(dwell, 3),
+            payload=ObjectPayload(dwell_s=None if dwell is None else round(dwell, 3)),
             detected_monotonic_s=frame.received_monotonic_s,
         )
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from cctwin import __version__
 from cctwin.api.deps import ServicesDep
+from cctwin.api.metrics import exposition, metrics_registry
 from cctwin.api.routes import alerts, cameras, events, observations, site, stream
 from cctwin.app import Services
-from cctwin.types import CameraState, CameraStatus
+from cctwin.types import CameraState
 
 WEB_DIR = Path(__file__).resolve().parents[3] / "web"
 
@@ -42,67 +45,44 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
     for module in routers:
         app.include_router(module.router)
 
+    registry = metrics_registry(services)
+
     @app.get("/api/health", tags=["service"])
     async def health(services: ServicesDep) -> dict[str, Any]:
-        online = sum(s.state is CameraState.ONLINE for s in services.statuses.values())
+        statuses = services.live.statuses.values()
+        online = sum(s.state is CameraState.ONLINE for s in statuses)
+        bus = services.bus.health
         return {
-            "status": "ok",
+            "status": "ok" if bus.connected else "degraded",
             "version": __version__,
-            "cameras": len(services.statuses),
+            "cameras": len(services.live.statuses),
             "cameras_online": online,
+            "bus": {
+                "transport": bus.transport,
+                "connected": bus.connected,
+                "last_error": bus.last_error,
+                "malformed": bus.malformed,
+            },
         }
 
     @app.get("/api/stats", tags=["service"])
     async def stats(services: ServicesDep) -> dict[str, Any]:
-        m = services.metrics
+        stored = services.writer.tally.stored
         return {
-            "events_stored": m.events_stored,
-            "alerts_opened": m.alerts_opened,
-            "observations_stored": m.observations_stored,
-            "sse_clients": services.bus.subscribers,
+            "events_stored": stored.get("events", 0),
+            "alerts_opened": services.alerts.tally.opened,
+            "observations_stored": stored.get("observations", 0),
+            "duplicates_skipped": services.writer.tally.duplicates,
+            "sse_clients": len(services.live.clients),
             "worker_restarts": services.pool.restarts if services.pool else 0,
         }
 
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["service"])
-    async def metrics(services: ServicesDep) -> str:
-        return prometheus_text(services)
+    @app.get("/metrics", tags=["service"])
+    async def metrics() -> Response:
+        body = await asyncio.to_thread(exposition, registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     folder = web_dir or services.config.service.web_dir or WEB_DIR
     if folder.is_dir():
         app.mount("/", StaticFiles(directory=folder, html=True), name="web")
     return app
-
-
-def prometheus_text(services: Services) -> str:
-    """Prometheus text exposition: per camera fps, lag, reconnects; service counters."""
-    lines = [
-        "# HELP cctwin_camera_fps Analysed frames per second.",
-        "# TYPE cctwin_camera_fps gauge",
-    ]
-    per_camera: dict[str, Callable[[CameraStatus], float]] = {
-        "cctwin_camera_fps": lambda s: s.fps,
-        "cctwin_camera_lag_seconds": lambda s: s.lag_s,
-        "cctwin_camera_reconnects_total": lambda s: s.reconnects,
-        "cctwin_camera_frames_dropped_total": lambda s: s.frames_dropped,
-        "cctwin_camera_frames_corrupt_total": lambda s: s.frames_corrupt,
-        "cctwin_camera_online": lambda s: int(s.state is CameraState.ONLINE),
-    }
-    for name, read in per_camera.items():
-        if name != "cctwin_camera_fps":
-            lines.append(f"# TYPE {name} gauge")
-        for camera_id, status in services.statuses.items():
-            lines.append(f'{name}{{camera="{camera_id}"}} {read(status)}')
-    m = services.metrics
-    lines += [
-        "# TYPE cctwin_events_stored_total counter",
-        f"cctwin_events_stored_total {m.events_stored}",
-        "# TYPE cctwin_alerts_opened_total counter",
-        f"cctwin_alerts_opened_total {m.alerts_opened}",
-        "# TYPE cctwin_store_write_ms gauge",
-        f"cctwin_store_write_ms {m.store_ms:.3f}",
-        "# TYPE cctwin_sse_clients gauge",
-        f"cctwin_sse_clients {services.bus.subscribers}",
-        "# TYPE cctwin_worker_queue_depth gauge",
-        f"cctwin_worker_queue_depth {services.queue_depth()}",
-    ]
-    return "\n".join(lines) + "\n"

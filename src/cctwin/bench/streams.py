@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -26,6 +24,8 @@ from cctwin.config import (
     SourceConfig,
     ZoneConfig,
 )
+from cctwin.loop import AnalysisLoop, CameraRuntime, ThreadedFeed
+from cctwin.pipeline import StepResult
 from cctwin.types import Frame
 
 BenchMode = Literal["keyframes", "sampled", "substream"]
@@ -115,27 +115,55 @@ class _CameraTally:
     latencies_s: list[float] = field(default_factory=list)
 
 
-def _read_camera(
-    camera: CameraConfig, frames: queue.Queue[Frame], stop: threading.Event, stats_out: list[Any]
-) -> None:
-    from cctwin.ingest.pyav import PyAvSource
+class TallySink:
+    """The benchmark's sink: frames analysed and frame-to-result latency per camera, counted
+    only inside the measured window (after every camera delivered a frame, plus a warm-up)."""
 
-    source = PyAvSource(camera.id, camera.source, camera.sampling)
-    stats_out.append(source.stats)
+    def __init__(self, cameras: int, seconds: float) -> None:
+        self.cameras = cameras
+        self.seconds = seconds
+        self.tallies: dict[str, _CameraTally] = defaultdict(_CameraTally)
+        self.seen: set[str] = set()
+        self.window_start: float | None = None
+        self.deadline = time.monotonic() + 30 + seconds  # no camera within 30 s ends the trial
+        self.cpu_start = time.process_time()
 
-    def close_when_stopped() -> None:
-        stop.wait()
-        source.close()
+    def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:
+        self.count(step.frame)
 
-    threading.Thread(target=close_when_stopped, daemon=True).start()
-    for frame in source.frames():
-        try:
-            frames.put_nowait(frame)
-        except queue.Full:
-            # The analyser is behind: drop this frame rather than fall further behind live.
-            source.stats.add("dropped")
-        if stop.is_set():
-            break
+    def count(self, frame: Frame) -> None:
+        done = time.monotonic()
+        if self.window_start is None:
+            self.seen.add(frame.camera_id)
+            if len(self.seen) == self.cameras:
+                self.window_start = done + WARMUP_S
+                self.deadline = self.window_start + self.seconds
+            return
+        if done < self.window_start:
+            self.cpu_start = time.process_time()
+            return
+        tally = self.tallies[frame.camera_id]
+        tally.analysed += 1
+        tally.latencies_s.append(done - frame.received_monotonic_s)
+
+    def on_tick(self, runtimes: Sequence[CameraRuntime], now: float) -> None:
+        return None
+
+    def finished(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+
+class _DecodeOnlyLoop(AnalysisLoop):
+    """Decoding alone: the ceiling the full loop is compared with in the same run."""
+
+    def __init__(self, cameras: Sequence[CameraConfig], config: Config, sink: TallySink) -> None:
+        super().__init__(cameras, config, None, [])
+        self.tally = sink
+
+    def analyse(self, batch: list[Frame]) -> None:
+        super().analyse(batch)
+        for frame in batch:
+            self.tally.count(frame)
 
 
 def run_worker(
@@ -147,60 +175,27 @@ def run_worker(
 ) -> None:
     """Analyse `cameras` for `seconds` after all of them delivered a frame; report a tally."""
     from cctwin.detect.detector import create_detector
-    from cctwin.pipeline import CameraPipeline
-    from cctwin.workers import next_batch
+    from cctwin.workers import open_camera
 
-    detector = None if decode_only else create_detector(config.detector)
-    pipelines = {c.id: CameraPipeline(c, config.tracker, c.sampling.fps or 1.0) for c in cameras}
-    frames: queue.Queue[Frame] = queue.Queue(maxsize=max(4, 2 * len(cameras)))
-    stop = threading.Event()
-    stats: list[Any] = []
-    readers = [
-        threading.Thread(target=_read_camera, args=(c, frames, stop, stats), daemon=True)
-        for c in cameras
-    ]
-    for reader in readers:
-        reader.start()
-    tallies: dict[str, _CameraTally] = defaultdict(_CameraTally)
-    seen: set[str] = set()
-    window_start: float | None = None
-    cpu_start = 0.0
-    deadline = time.monotonic() + 30 + seconds  # no camera at all within 30 s ends the trial
-    batch_size = config.detector.batch_size
-    while time.monotonic() < deadline:
-        batch = next_batch(frames, batch_size, 0.5)
-        if not batch:
-            continue
-        if detector is not None:
-            detections = detector.detect(batch)
-            for frame, found in zip(batch, detections, strict=True):
-                pipelines[frame.camera_id].step(frame, found)
-        done = time.monotonic()
-        if window_start is None:
-            seen.update(f.camera_id for f in batch)
-            if len(seen) == len(cameras):
-                window_start = done + WARMUP_S
-                deadline = window_start + seconds
-            continue
-        if done < window_start:
-            cpu_start = time.process_time()
-            continue
-        for frame in batch:
-            tally = tallies[frame.camera_id]
-            tally.analysed += 1
-            tally.latencies_s.append(done - frame.received_monotonic_s)
-    cpu_used = time.process_time() - cpu_start
-    window = time.monotonic() - window_start if window_start is not None else 0.0
-    stop.set()
-    for reader in readers:
-        reader.join(timeout=10)
+    sink = TallySink(len(cameras), seconds)
+    loop = (
+        _DecodeOnlyLoop(cameras, config, sink)
+        if decode_only
+        else AnalysisLoop(cameras, config, create_detector(config.detector), [sink])
+    )
+    feed = ThreadedFeed(list(loop.runtimes.values()), open_camera)
+    loop.run(feed, sink.finished)
+    cpu_used = time.process_time() - sink.cpu_start
+    window = time.monotonic() - sink.window_start if sink.window_start is not None else 0.0
+    feed.close()
+    stats = [r.stats for r in loop.runtimes.values()]
     results.put(
         {
             "cameras": [c.id for c in cameras],
             "window_s": window,
             "cpu_s": cpu_used,
-            "analysed": {k: v.analysed for k, v in tallies.items()},
-            "latencies_s": [x for v in tallies.values() for x in v.latencies_s],
+            "analysed": {k: v.analysed for k, v in sink.tallies.items()},
+            "latencies_s": [x for v in sink.tallies.values() for x in v.latencies_s],
             "dropped": sum(s.dropped for s in stats),
             "reconnects": sum(s.reconnects for s in stats),
         }

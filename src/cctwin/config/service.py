@@ -128,6 +128,33 @@ class ServiceConfig(Strict):
     web_dir: Path | None = Field(None, description="Dashboard files; empty = the bundled web/.")
 
 
+class LocalBusConfig(Strict):
+    """The embedded default: facts travel inside the service process (no server)."""
+
+    type: Literal["local"] = "local"
+
+
+class NatsBusConfig(Strict):
+    """NATS JetStream: durable, clustered, shared by several services and analysis machines."""
+
+    type: Literal["nats"] = "nats"
+    url: str = Field("nats://127.0.0.1:4222", pattern=r"^(nats|tls)://", description="Server URL.")
+    stream: str = Field("CCTWIN", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    max_age_s: float = Field(
+        7 * 86400.0, gt=0, description="How long the stream keeps facts for late consumers."
+    )
+    duplicate_window_s: float = Field(
+        120.0, gt=0, description="JetStream drops a fact id seen again within this window."
+    )
+    connect_timeout_s: float = Field(5.0, gt=0)
+
+
+BusConfig = Annotated[
+    Annotated[LocalBusConfig, Tag("local")] | Annotated[NatsBusConfig, Tag("nats")],
+    Discriminator(type_or("local")),
+]
+
+
 class Config(Strict):
     """The whole configuration of a cctwin deployment."""
 
@@ -138,6 +165,7 @@ class Config(Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     store: StoreConfig = Field(default_factory=SqliteStoreConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
+    bus: BusConfig = Field(default_factory=LocalBusConfig)
     site: SiteConfig = Field(default_factory=SiteConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     reports: ReportSettings = Field(

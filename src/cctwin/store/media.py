@@ -5,35 +5,18 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
 from cctwin.config import MediaConfig
+from cctwin.messages import MediaKind, MediaReady
 
 # Camera ids are config Identifiers; checked again here because they become folder names.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-class MediaKind(StrEnum):
-    """What a media file is."""
-
-    SNAPSHOT = "snapshot"
-    CLIP = "clip"
-
-
-@dataclass(frozen=True, slots=True)
-class MediaRecord:
-    """A stored media file; `path` is relative to the media folder, '/'-separated."""
-
-    id: str
-    kind: MediaKind
-    camera_id: str
-    path: str
-    created_at: datetime
-    event_id: str | None
-    bytes: int
+# A stored media file is announced by its MediaReady fact; the record and the fact are one.
+MediaRecord = MediaReady
 
 
 class MediaStore:
@@ -81,7 +64,7 @@ class MediaStore:
         at = at.astimezone(UTC)
         media_id = uuid.uuid4().hex
         relative = PurePosixPath(camera_id, at.date().isoformat(), media_id + suffix)
-        record = MediaRecord(
+        record = MediaReady(
             id=media_id,
             kind=kind,
             camera_id=camera_id,

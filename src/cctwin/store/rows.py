@@ -18,9 +18,9 @@ from cctwin.store.tables import Base
 from cctwin.types import (
     Alert,
     AlertStatus,
-    Direction,
     Event,
     EventKind,
+    Observation,
 )
 
 EVENTS = Base.metadata.tables["events"]
@@ -103,59 +103,42 @@ def aware(value: datetime, name: str) -> datetime:
     return value
 
 
+# The columns an event shares with its wire model; the kind-specific rest is `payload` JSON.
+_EVENT_SCALARS = tuple(
+    name for name in Event.model_fields if name not in ("v", "payload", "detected_monotonic_s")
+)
+
+
 def event_row(event: Event, stored_at: datetime) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "kind": event.kind.value,
-        "camera_id": event.camera_id,
-        "rule_id": event.rule_id,
-        "zone_id": event.zone_id,
-        "occurred_at": aware(event.occurred_at, "occurred_at"),
-        "frame_index": event.frame_index,
-        "track_id": event.track_id,
-        "class_name": event.class_name,
-        "confidence": event.confidence,
-        "direction": None if event.direction is None else event.direction.value,
-        "dwell_s": event.dwell_s,
-        "level": event.level,
-        "value": event.value,
-        **_region_columns(event.region),
-        "stored_at": stored_at,
-    }
-
-
-_REGION_COLUMNS = ("region_x1", "region_y1", "region_x2", "region_y2")
-
-
-def _region_columns(region: tuple[float, float, float, float] | None) -> dict[str, float | None]:
-    if region is None:
-        return dict.fromkeys(_REGION_COLUMNS)
-    return dict(zip(_REGION_COLUMNS, region, strict=True))
-
-
-def _region(row: Row[Any]) -> tuple[float, float, float, float] | None:
-    if row.region_x1 is None:
-        return None
-    return (row.region_x1, row.region_y1, row.region_x2, row.region_y2)
+    aware(event.occurred_at, "occurred_at")
+    row = event.model_dump(mode="json", include=set(_EVENT_SCALARS))
+    row["occurred_at"] = event.occurred_at
+    row["payload"] = event.payload.model_dump_json()
+    row["stored_at"] = stored_at
+    return row
 
 
 def event_from_row(row: Row[Any]) -> Event:
-    return Event(
-        kind=EventKind(row.kind),
-        camera_id=row.camera_id,
-        rule_id=row.rule_id,
-        occurred_at=row.occurred_at,
-        frame_index=row.frame_index,
-        track_id=row.track_id,
-        class_name=row.class_name,
-        confidence=row.confidence,
-        zone_id=row.zone_id,
-        direction=None if row.direction is None else Direction(row.direction),
-        dwell_s=row.dwell_s,
-        level=row.level,
-        value=row.value,
-        region=_region(row),
-    )
+    values = {name: getattr(row, name) for name in _EVENT_SCALARS}
+    if row.payload is not None:
+        values["payload"] = json.loads(row.payload)
+    return Event.model_validate(values)
+
+
+def observation_row(observation: Observation) -> dict[str, Any]:
+    aware(observation.observed_at, "observed_at")
+    row = observation.model_dump(mode="json", exclude={"v", "id"})
+    row["observed_at"] = observation.observed_at
+    row["fact_id"] = observation.id
+    return row
+
+
+OBSERVATION_COLUMNS = tuple(n for n in Observation.model_fields if n not in ("v", "id"))
+
+
+def observation_from_row(row: Row[Any]) -> Observation:
+    values = {name: getattr(row, name) for name in OBSERVATION_COLUMNS}
+    return Observation.model_validate(values | ({"id": row.fact_id} if row.fact_id else {}))
 
 
 def event_conditions(filter: EventFilter) -> list[ColumnElement[bool]]:
@@ -185,6 +168,7 @@ def alert_row(alert: Alert) -> dict[str, Any]:
         "severity": alert.severity.value,
         "status": alert.status.value,
         "title": alert.title,
+        "title_ko": alert.title_ko,
         "opened_at": aware(alert.opened_at, "opened_at"),
         "updated_at": aware(alert.updated_at, "updated_at"),
         "closed_at": alert.closed_at,

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cctwin.config import PostgresStoreConfig, SqliteStoreConfig, StoreConfig
 from cctwin.store.engine import WRITE, create_store_engine
-from cctwin.store.media import MediaKind, MediaRecord
+from cctwin.store.media import MediaRecord
 from cctwin.store.migrate import upgrade_engine
 from cctwin.store.rows import (
     ALERT_EVENTS,
@@ -39,6 +39,7 @@ from cctwin.store.rows import (
     EVENT_COLUMNS,
     EVENTS,
     MEDIA,
+    OBSERVATION_COLUMNS,
     OBSERVATIONS,
     OPEN_STATUSES,
     TRANSITION_ROWS,
@@ -54,6 +55,8 @@ from cctwin.store.rows import (
     event_conditions,
     event_from_row,
     event_row,
+    observation_from_row,
+    observation_row,
 )
 from cctwin.types import (
     ALERT_TRANSITIONS,
@@ -65,7 +68,6 @@ from cctwin.types import (
     Event,
     EventKind,
     Observation,
-    ObservationKind,
     Severity,
 )
 
@@ -210,24 +212,18 @@ class SqlStore:
 
     # --- observations ------------------------------------------------------------------------
 
-    def add_observations(self, observations: Sequence[Observation]) -> None:
+    def add_observations(self, observations: Sequence[Observation]) -> int:
+        """Store observations, skipping fact ids already stored; returns how many were new."""
         if not observations:
-            return
-        rows = [
-            {
-                "kind": o.kind.value,
-                "camera_id": o.camera_id,
-                "rule_id": o.rule_id,
-                "observed_at": aware(o.observed_at, "observed_at"),
-                "value": o.value,
-                "class_name": o.class_name,
-                "level": o.level,
-                "method": o.method,
-            }
-            for o in observations
-        ]
+            return 0
+        rows = [observation_row(o) for o in observations]
+        statement = (
+            self._insert(OBSERVATIONS)
+            .on_conflict_do_nothing(index_elements=["fact_id"])
+            .returning(OBSERVATIONS.c.id)
+        )
         with self._write() as connection:
-            connection.execute(OBSERVATIONS.insert(), rows)
+            return len(connection.execute(statement, rows).all())
 
     def latest_observations(self, camera_id: str | None = None) -> list[Observation]:
         """The newest observation of each (camera, rule, kind), of one camera or all."""
@@ -240,48 +236,17 @@ class SqlStore:
             )
             .label("rank")
         )
-        ranked = select(
-            columns.kind,
-            columns.camera_id,
-            columns.rule_id,
-            columns.observed_at,
-            columns.value,
-            columns.class_name,
-            columns.level,
-            columns.method,
-            rank,
-        )
+        ranked = select(*columns[(*OBSERVATION_COLUMNS, "fact_id")], rank)
         if camera_id is not None:
             ranked = ranked.where(columns.camera_id == camera_id)
         inner = ranked.subquery()
         statement = (
-            select(
-                inner.c.kind,
-                inner.c.camera_id,
-                inner.c.rule_id,
-                inner.c.observed_at,
-                inner.c.value,
-                inner.c.class_name,
-                inner.c.level,
-                inner.c.method,
-            )
+            select(*inner.c[(*OBSERVATION_COLUMNS, "fact_id")])
             .where(inner.c.rank == 1)
             .order_by(inner.c.camera_id, inner.c.rule_id, inner.c.kind)
         )
         with self._engine.connect() as connection:
-            return [
-                Observation(
-                    kind=ObservationKind(row.kind),
-                    camera_id=row.camera_id,
-                    rule_id=row.rule_id,
-                    observed_at=row.observed_at,
-                    value=row.value,
-                    class_name=row.class_name,
-                    level=row.level,
-                    method=row.method,
-                )
-                for row in connection.execute(statement)
-            ]
+            return [observation_from_row(row) for row in connection.execute(statement)]
 
     # --- alerts ------------------------------------------------------------------------------
 
@@ -467,6 +432,7 @@ class SqlStore:
                 severity=Severity(row.severity),
                 status=AlertStatus(row.status),
                 title=row.title,
+                title_ko=row.title_ko,
                 opened_at=row.opened_at,
                 updated_at=row.updated_at,
                 event_ids=tuple(event_ids[row.id]),
@@ -532,32 +498,36 @@ class SqlStore:
     # --- media -------------------------------------------------------------------------------
 
     def add_media(self, record: MediaRecord) -> None:
-        row = {
-            "id": record.id,
-            "kind": record.kind.value,
-            "camera_id": record.camera_id,
-            "path": record.path,
-            "created_at": aware(record.created_at, "created_at"),
-            "event_id": record.event_id,
-            "bytes": record.bytes,
-        }
+        self.add_media_records([record])
+
+    def add_media_records(self, records: Sequence[MediaRecord]) -> int:
+        """Store media rows, skipping ids already stored; returns how many were new."""
+        if not records:
+            return 0
+        rows = [
+            record.model_dump(mode="json", exclude={"v"})
+            | {"created_at": aware(record.created_at, "created_at")}
+            for record in records
+        ]
+        statement = (
+            self._insert(MEDIA).on_conflict_do_nothing(index_elements=["id"]).returning(MEDIA.c.id)
+        )
         with self._write() as connection:
-            connection.execute(MEDIA.insert(), [row])
+            return len(connection.execute(statement, rows).all())
+
+    def alert_of_event(self, event_id: str) -> str | None:
+        """The id of the alert an event opened or joined, if any."""
+        statement = select(ALERT_EVENTS.c.alert_id).where(ALERT_EVENTS.c.event_id == event_id)
+        with self._engine.connect() as connection:
+            found = connection.execute(statement.limit(1)).scalar_one_or_none()
+        return None if found is None else str(found)
 
     def get_media(self, media_id: str) -> MediaRecord | None:
         with self._engine.connect() as connection:
             row = connection.execute(select(MEDIA).where(MEDIA.c.id == media_id)).first()
         if row is None:
             return None
-        return MediaRecord(
-            id=row.id,
-            kind=MediaKind(row.kind),
-            camera_id=row.camera_id,
-            path=row.path,
-            created_at=row.created_at,
-            event_id=row.event_id,
-            bytes=row.bytes,
-        )
+        return MediaRecord.model_validate(row._asdict())
 
 
 # --- rows <-> domain types -------------------------------------------------------------------

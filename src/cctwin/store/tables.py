@@ -80,14 +80,8 @@ class EventRow(Base):
     track_id: Mapped[int] = mapped_column(BigInteger)
     class_name: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[float] = mapped_column(Float)
-    direction: Mapped[str | None] = mapped_column(String(8))
-    dwell_s: Mapped[float | None] = mapped_column(Float)
-    level: Mapped[str | None] = mapped_column(String(32))
-    value: Mapped[float | None] = mapped_column(Float)
-    region_x1: Mapped[float | None] = mapped_column(Float)
-    region_y1: Mapped[float | None] = mapped_column(Float)
-    region_x2: Mapped[float | None] = mapped_column(Float)
-    region_y2: Mapped[float | None] = mapped_column(Float)
+    # The kind-specific fields: the wire model's typed payload as JSON (cctwin.messages).
+    payload: Mapped[str | None] = mapped_column(Text)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     # Every index ends in (occurred_at, id), the newest-first keyset order of list_events, so
@@ -114,8 +108,11 @@ class ObservationRow(Base):
     class_name: Mapped[str | None] = mapped_column(String(64))
     level: Mapped[str | None] = mapped_column(String(32))
     method: Mapped[str | None] = mapped_column(String(16))
+    # The observation's deterministic id: a redelivered fact is a duplicate, not a new row.
+    fact_id: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
+        Index("ix_observations_fact_id", "fact_id", unique=True),
         Index("ix_observations_camera_rule_kind_at", "camera_id", "rule_id", "kind", "observed_at"),
         Index("ix_observations_observed_at", "observed_at"),
     )
@@ -133,6 +130,7 @@ class AlertRow(Base):
     severity: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(Text)
+    title_ko: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -5,6 +5,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import event_of
 
 from cctwin.alerts.rules import matches
 from cctwin.config import AlertRuleConfig, ScheduleConfig, Weekday
@@ -29,7 +30,7 @@ def make_event(**overrides: Any) -> Event:
         "dwell_s": 5.0,
     }
     fields.update(overrides)
-    return Event(**fields)
+    return event_of(**fields)
 
 
 def make_rule(**overrides: Any) -> AlertRuleConfig:

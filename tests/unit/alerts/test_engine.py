@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from factories import event_of
 
 from cctwin.alerts.engine import AlertChange, AlertEngine, alert_id_for, title_for
 from cctwin.alerts.workflow import transition
@@ -36,7 +37,7 @@ def make_event(t: float = 0.0, **overrides: Any) -> Event:
         "dwell_s": 5.0,
     }
     fields.update(overrides)
-    return Event(**fields)
+    return event_of(**fields)
 
 
 def line_event(t: float = 0.0, line: str = "gate-line", **overrides: Any) -> Event:
@@ -80,6 +81,7 @@ def test_first_event_opens_a_new_alert() -> None:
         severity=Severity.HIGH,
         status=AlertStatus.NEW,
         title="Intrusion: person in lawn (cam-3)",
+        title_ko="침입: lawn 구역의 사람 (cam-3)",
         opened_at=T0,
         updated_at=T0,
         event_ids=(event.id,),

@@ -131,7 +131,8 @@ def test_a_person_who_falls_and_stays_down_gives_one_event_after_min_down_s() ->
     assert event.dwell_s == pytest.approx(3.0)
     assert 0 < event.confidence <= 1
     # The lying person's box in analysis pixels, xyxy.
-    assert event.region == pytest.approx((145.0, 265.0, 255.0, 300.0))
+    # The person's box (145, 265)-(255, 300) px of the 640 x 480 image, normalised.
+    assert event.region == pytest.approx((145 / 640, 265 / 480, 255 / 640, 300 / 480))
 
 
 def test_min_down_s_from_the_config_sets_when_the_event_comes() -> None:

@@ -88,7 +88,8 @@ def test_flood_rule_segments_at_its_interval_and_reports_status_changes() -> Non
         (EventKind.FLOOD, "danger", timedelta(seconds=15)),
     ]
     assert events[0].zone_id == "underpass"
-    assert events[0].region == (0.0, 50.0, 200.0, 100.0)
+    # The ROI's box, normalised to the image (it covers the lower half, full width).
+    assert events[0].region == (0.0, 0.5, 1.0, 1.0)
 
 
 def test_flood_rule_drops_water_that_looks_like_the_dry_scene() -> None:

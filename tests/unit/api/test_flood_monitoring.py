@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from factories import observation_of
 
 from cctwin.api.main import create_app
 from cctwin.app import Services
 from cctwin.config.loader import parse_config
-from cctwin.types import Observation, ObservationKind
+from cctwin.types import ObservationKind
 
 # Starlette's test client warns that it will move to another HTTP client; nothing to act on.
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
@@ -42,8 +43,10 @@ def test_each_measured_roi_is_one_entity_with_its_name_levels_and_place(tmp_path
     at = datetime(2026, 7, 14, 2, 30, tzinfo=UTC)
     services.store.add_observations(
         [
-            Observation(ObservationKind.FLOOD_COVERAGE, "cam-u", "lane", at, 0.62, level="alert"),
-            Observation(ObservationKind.FLOOD_LEVEL, "cam-u", "lane", at, 21.0, level="alert"),
+            observation_of(
+                ObservationKind.FLOOD_COVERAGE, "cam-u", "lane", at, 0.62, level="alert"
+            ),
+            observation_of(ObservationKind.FLOOD_LEVEL, "cam-u", "lane", at, 21.0, level="alert"),
         ]
     )
     with TestClient(create_app(services)) as client:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from factories import event_of
 
 from cctwin.types import Alert, AlertStatus, Event, EventKind, Severity
 
@@ -26,7 +27,7 @@ def _event(kind: EventKind, track_id: int = 1, **changes: Any) -> Event:
         "confidence": 0.8,
         "zone_id": "lawn",
     }
-    return Event(**(fields | changes))
+    return event_of(**(fields | changes))
 
 
 def _alert(kind: EventKind, **changes: Any) -> Alert:

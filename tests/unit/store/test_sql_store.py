@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from factories import event_of, observation_of, status_of
 
 from cctwin.config import SqliteStoreConfig
+from cctwin.messages import CrowdPayload, FirePayload
 from cctwin.store.engine import create_store_engine
 from cctwin.store.media import MediaKind, MediaRecord, MediaStore
 from cctwin.store.migrate import include_name, upgrade
@@ -24,7 +26,6 @@ from cctwin.types import (
     AlertNote,
     AlertStatus,
     CameraState,
-    CameraStatus,
     Direction,
     Event,
     EventKind,
@@ -46,7 +47,7 @@ def make_event(
     rule: str = "gate",
     at: datetime | None = None,
 ) -> Event:
-    return Event(
+    return event_of(
         kind=kind,
         camera_id=camera,
         rule_id=rule,
@@ -126,7 +127,7 @@ def test_open_creates_the_file_tables_and_wal(store: SqlStore, db_path: Path) ->
         "ix_events_zone_id_occurred_at",
     } <= tables
     assert mode == "wal"
-    assert revision == "0002"
+    assert revision == "0003"
     assert store.dialect == "sqlite"
 
 
@@ -224,15 +225,12 @@ def test_events_round_trip_exactly(store: SqlStore) -> None:
 
 
 def test_safety_events_keep_level_value_and_region(store: SqlStore) -> None:
-    fire = replace(
-        make_event(4, kind=EventKind.BUILDING_FIRE, zone=None, rule="fire"),
-        track_id=-1,
-        region=(10.5, 20.0, 110.0, 220.25),
+    fire = make_event(4, kind=EventKind.BUILDING_FIRE, zone=None, rule="fire").model_copy(
+        update={"track_id": -1, "payload": FirePayload(region=(0.1, 0.2, 0.55, 0.9))}
     )
-    crowd = replace(
-        make_event(5, kind=EventKind.CROWD_RISK, zone="plaza", rule="plaza-crowd"),
-        level="alert",
-        value=4.2,
+    crowd = make_event(5, kind=EventKind.CROWD_RISK, zone="plaza", rule="plaza-crowd")
+    crowd = crowd.model_copy(
+        update={"payload": CrowdPayload(level="alert", value=4.2, region=(0.0, 0.5, 1.0, 1.0))}
     )
     assert store.add_events([fire, crowd]) == 2
     assert store.get_event(fire.id) == fire
@@ -240,15 +238,15 @@ def test_safety_events_keep_level_value_and_region(store: SqlStore) -> None:
 
 
 def test_observations_keep_level_and_method(store: SqlStore) -> None:
-    density = Observation(
+    density = observation_of(
         ObservationKind.CROWD_DENSITY,
         "cam-1",
         "plaza-crowd",
         T0,
         3.4,
         "person",
-        "caution",
-        "density",
+        level="caution",
+        method="density",
     )
     store.add_observations([density])
     assert store.latest_observations("cam-1") == [density]
@@ -455,7 +453,7 @@ def test_latest_observations(store: SqlStore) -> None:
     def obs(
         camera: str, rule: str, kind: ObservationKind, seconds: int, value: float
     ) -> Observation:
-        return Observation(kind, camera, rule, T0 + timedelta(seconds=seconds), value, "person")
+        return observation_of(kind, camera, rule, T0 + timedelta(seconds=seconds), value, "person")
 
     store.add_observations(
         [
@@ -591,12 +589,12 @@ def test_list_alerts_filters_and_pages(store: SqlStore) -> None:
 
 
 def test_camera_status_upsert(store: SqlStore) -> None:
-    first = CameraStatus("cam-2", CameraState.STARTING, T0)
-    other = CameraStatus("cam-1", CameraState.OFFLINE, T0, last_error="connection refused")
+    first = status_of("cam-2", CameraState.STARTING, T0)
+    other = status_of("cam-1", CameraState.OFFLINE, T0, last_error="connection refused")
     store.save_camera_status(first)
     store.save_camera_status(other)
     assert store.camera_statuses() == [other, first]
-    online = CameraStatus(
+    online = status_of(
         "cam-2",
         CameraState.ONLINE,
         T0 + timedelta(seconds=2),
@@ -640,6 +638,13 @@ def test_media_paths_stay_inside_the_folder(tmp_path: Path) -> None:
         media.save_snapshot("../etc", b"x", T0)
     with pytest.raises(ValueError, match="timezone-aware"):
         media.save_snapshot("cam-1", b"x", datetime(2026, 3, 1))
-    outside = MediaRecord("m", MediaKind.SNAPSHOT, "cam-1", "../../etc/passwd", T0, None, 1)
+    outside = MediaRecord(
+        id="m",
+        kind=MediaKind.SNAPSHOT,
+        camera_id="cam-1",
+        path="../../etc/passwd",
+        created_at=T0,
+        bytes=1,
+    )
     with pytest.raises(ValueError, match="outside"):
         media.path_of(outside)

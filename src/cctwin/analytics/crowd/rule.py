@@ -9,6 +9,8 @@ from cctwin.analytics.crowd.zone import CrowdReading, DensityModel, ZoneCrowdMon
 from cctwin.analytics.ground import Homography, ground_area_m2
 from cctwin.config import CrowdConfig, ZoneConfig
 from cctwin.detect.labels import COCO_LABELS
+from cctwin.geometry import bounding_box_norm
+from cctwin.messages import CrowdPayload
 from cctwin.types import (
     Analysis,
     Detections,
@@ -97,8 +99,6 @@ class CrowdRule:
         return found
 
     def _event(self, reading: CrowdReading, change: LevelChange, frame: Frame) -> Event:
-        x = [p[0] * frame.width for p in self.zone.polygon]
-        y = [p[1] * frame.height for p in self.zone.polygon]
         return Event(
             kind=EventKind.CROWD_RISK,
             camera_id=self.camera_id,
@@ -109,8 +109,10 @@ class CrowdRule:
             track_id=-1,
             class_name="person",
             confidence=1.0,
-            level="normal" if change.current is None else change.current.name,
-            value=round(change.density, 3),
-            region=(min(x), min(y), max(x), max(y)),
+            payload=CrowdPayload(
+                level="normal" if change.current is None else change.current.name,
+                value=round(change.density, 3),
+                region=bounding_box_norm(self.zone.polygon),
+            ),
             detected_monotonic_s=frame.received_monotonic_s,
         )

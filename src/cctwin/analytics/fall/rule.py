@@ -6,6 +6,8 @@ from cctwin.analytics.fall.detector import FallDetector, FallFinding
 from cctwin.analytics.fall.pose import PoseModel
 from cctwin.config import FallConfig
 from cctwin.detect.labels import PERSON
+from cctwin.geometry import normalise_box
+from cctwin.messages import FallPayload
 from cctwin.types import Analysis, Detections, Event, EventKind, Frame
 
 
@@ -49,7 +51,9 @@ class FallRule:
             class_name="person",
             confidence=round(float(finding.confidence), 4),
             # How long the person has been down, so alert rules can ask for longer.
-            dwell_s=round((finding.occurred_at - finding.down_since).total_seconds(), 3),
-            region=finding.region_xyxy,  # analysis pixels, xyxy
+            payload=FallPayload(
+                dwell_s=round((finding.occurred_at - finding.down_since).total_seconds(), 3),
+                region=normalise_box(finding.region_xyxy, frame.width, frame.height),
+            ),
             detected_monotonic_s=frame.received_monotonic_s,
         )

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 from cctwin.analytics.fire.detector import FireAnalyzer, FireFinding, StillScorer
 from cctwin.config import FireConfig
+from cctwin.geometry import normalise_box
+from cctwin.messages import FirePayload
 from cctwin.types import Analysis, Detections, Event, EventKind, Frame
 
 _KINDS = {"buildingFire": EventKind.BUILDING_FIRE, "smoke": EventKind.SMOKE}
@@ -58,11 +60,8 @@ class FireRule:
             track_id=-1,
             class_name="fire" if finding.kind == "buildingFire" else "smoke",
             confidence=round(float(finding.confidence), 4),
-            region=None if region is None else _floats(region),
+            payload=FirePayload(
+                region=None if region is None else normalise_box(region, frame.width, frame.height)
+            ),
             detected_monotonic_s=frame.received_monotonic_s,
         )
-
-
-def _floats(region: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = region
-    return (float(x1), float(y1), float(x2), float(y2))

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from cctwin.analytics.flood.background import DryBackground
 from cctwin.analytics.flood.monitor import FloodMonitor, FloodReading, Segmenter
 from cctwin.config import FloodConfig
+from cctwin.geometry import bounding_box_norm
+from cctwin.messages import FloodPayload
 from cctwin.types import Analysis, Detections, Event, EventKind, Frame, Observation, ObservationKind
 
 
@@ -101,14 +103,10 @@ class FloodRule:
             track_id=-1,
             class_name="water",
             confidence=round(float(reading.covered_fraction), 4),
-            level=reading.status,
-            value=round(float(level if level is not None else reading.covered_fraction), 4),
-            region=_roi_box(self.config, frame),
+            payload=FloodPayload(
+                level=reading.status,
+                value=round(float(level if level is not None else reading.covered_fraction), 4),
+                region=bounding_box_norm(self.config.roi),
+            ),
             detected_monotonic_s=frame.received_monotonic_s,
         )
-
-
-def _roi_box(config: FloodConfig, frame: Frame) -> tuple[float, float, float, float]:
-    xs = [x * frame.width for x, _ in config.roi]
-    ys = [y * frame.height for _, y in config.roi]
-    return (min(xs), min(ys), max(xs), max(ys))

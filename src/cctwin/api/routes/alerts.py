@@ -1,23 +1,19 @@
-"""Alerts: the operator's queue, details with evidence, and workflow transitions."""
+"""Alerts: the operator's queue, details with evidence, and workflow commands."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from cctwin.alerts.workflow import IllegalTransition, add_note
+from cctwin.alerts.views import alert_view
+from cctwin.alerts.workflow import IllegalTransition
 from cctwin.api.deps import ServicesDep
-from cctwin.api.schemas import (
-    AlertDetailRead,
-    AlertPageRead,
-    AlertRead,
-    NoteCreate,
-    TransitionCreate,
-    alert_read,
-    event_read,
-)
+from cctwin.api.schemas import AlertDetailRead, AlertPageRead, NoteCreate, TransitionCreate
+from cctwin.app import Services
+from cctwin.messages import AlertAction, AlertCommand, AlertView
 from cctwin.store.sql import AlertConflictError
 from cctwin.types import AlertStatus
 
@@ -42,8 +38,7 @@ async def list_alerts(
         page = await asyncio.to_thread(services.store.list_alerts, statuses, camera, limit, cursor)
     except ValueError as exc:
         raise HTTPException(422, f"invalid cursor: {exc}") from None
-    items = [alert_read(a, await asyncio.to_thread(services.titles, a)) for a in page.items]
-    return AlertPageRead(items=items, next_cursor=page.next_cursor)
+    return AlertPageRead(items=[alert_view(a) for a in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{alert_id}", response_model=AlertDetailRead)
@@ -52,33 +47,39 @@ async def get_alert(alert_id: str, services: ServicesDep) -> AlertDetailRead:
     if alert is None:
         raise HTTPException(404, f"no alert {alert_id!r}")
     events = [await asyncio.to_thread(services.store.get_event, e) for e in alert.event_ids]
-    base = alert_read(alert, await asyncio.to_thread(services.titles, alert))
-    return AlertDetailRead(
-        **base.model_dump(), events=[event_read(e) for e in events if e is not None]
-    )
+    return AlertDetailRead(**dict(alert_view(alert)), events=[e for e in events if e is not None])
 
 
-@router.post("/{alert_id}/transitions", response_model=AlertRead)
-async def move_alert(alert_id: str, body: TransitionCreate, services: ServicesDep) -> AlertRead:
+async def _execute(services: Services, command: AlertCommand) -> AlertView:
     try:
-        moved = await services.move_alert(alert_id, body.to, body.by, body.note)
+        changed = await services.alerts.execute(command)
     except KeyError:
-        raise HTTPException(404, f"no alert {alert_id!r}") from None
-    except IllegalTransition as exc:
+        raise HTTPException(404, f"no alert {command.alert_id!r}") from None
+    except (IllegalTransition, AlertConflictError) as exc:  # or another operator moved it first
         raise HTTPException(409, str(exc)) from None
-    except AlertConflictError as exc:  # another operator moved it first
-        raise HTTPException(409, str(exc)) from None
-    return alert_read(moved, services.titles(moved))
+    return alert_view(changed)
 
 
-@router.post("/{alert_id}/notes", response_model=AlertRead, status_code=201)
-async def note_alert(alert_id: str, body: NoteCreate, services: ServicesDep) -> AlertRead:
-    from datetime import UTC, datetime
+@router.post("/{alert_id}/transitions", response_model=AlertView)
+async def move_alert(alert_id: str, body: TransitionCreate, services: ServicesDep) -> AlertView:
+    command = AlertCommand(
+        alert_id=alert_id,
+        action=AlertAction.TRANSITION,
+        by=body.by,
+        issued_at=datetime.now(UTC),
+        to=body.to.value,
+        text=body.note,
+    )
+    return await _execute(services, command)
 
-    alert = await asyncio.to_thread(services.store.get_alert, alert_id)
-    if alert is None:
-        raise HTTPException(404, f"no alert {alert_id!r}")
-    noted = add_note(alert, body.author, body.text, datetime.now(UTC))
-    await asyncio.to_thread(services.store.save_alert, noted)
-    services.bus.publish(noted)
-    return alert_read(noted, services.titles(noted))
+
+@router.post("/{alert_id}/notes", response_model=AlertView, status_code=201)
+async def note_alert(alert_id: str, body: NoteCreate, services: ServicesDep) -> AlertView:
+    command = AlertCommand(
+        alert_id=alert_id,
+        action=AlertAction.NOTE,
+        by=body.author,
+        issued_at=datetime.now(UTC),
+        text=body.text,
+    )
+    return await _execute(services, command)

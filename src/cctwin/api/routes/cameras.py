@@ -16,22 +16,22 @@ router = APIRouter(tags=["cameras"])
 
 @router.get("/api/cameras", response_model=list[CameraRead])
 async def list_cameras(services: ServicesDep) -> list[CameraRead]:
-    return [camera_read(c, services.statuses[c.id]) for c in services.config.cameras]
+    return [camera_read(c, services.live.statuses[c.id]) for c in services.config.cameras]
 
 
 @router.get("/api/cameras/{camera_id}", response_model=CameraRead)
 async def get_camera(camera_id: str, services: ServicesDep) -> CameraRead:
     for camera in services.config.cameras:
         if camera.id == camera_id:
-            return camera_read(camera, services.statuses[camera.id])
+            return camera_read(camera, services.live.statuses[camera.id])
     raise HTTPException(404, f"no camera {camera_id!r}")
 
 
 @router.get("/api/cameras/{camera_id}/live.jpg", response_class=Response)
 async def live_jpeg(camera_id: str, services: ServicesDep) -> Response:
-    if camera_id not in services.statuses:
+    if camera_id not in services.live.statuses:
         raise HTTPException(404, f"no camera {camera_id!r}")
-    live = services.live.get(camera_id)
+    live = services.live.previews.get(camera_id)
     if live is None:
         raise HTTPException(404, f"camera {camera_id!r} has not delivered a frame yet")
     return Response(live.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
@@ -39,13 +39,13 @@ async def live_jpeg(camera_id: str, services: ServicesDep) -> Response:
 
 @router.get("/api/cameras/{camera_id}/live.mjpeg")
 async def live_mjpeg(camera_id: str, request: Request, services: ServicesDep) -> StreamingResponse:
-    if camera_id not in services.statuses:
+    if camera_id not in services.live.statuses:
         raise HTTPException(404, f"no camera {camera_id!r}")
 
     async def parts() -> AsyncIterator[bytes]:
         sent = None
         while not await request.is_disconnected() and not services.stopping:
-            live = services.live.get(camera_id)
+            live = services.live.previews.get(camera_id)
             if live is not None and live is not sent:
                 sent = live
                 yield b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + live.jpeg + b"\r\n"

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from cctwin.api.deps import ServicesDep
-from cctwin.api.schemas import EventCreate, EventPageRead, EventRead, event_read
+from cctwin.api.schemas import EventPageRead
 from cctwin.store.sql import EventFilter
 from cctwin.types import Event, EventKind
 
@@ -54,48 +54,40 @@ async def list_events(
         page = await asyncio.to_thread(services.store.list_events, query, limit, cursor)
     except ValueError as exc:
         raise HTTPException(422, f"invalid cursor: {exc}") from None
-    body = EventPageRead(items=[event_read(e) for e in page.items], next_cursor=page.next_cursor)
+    body = EventPageRead(items=page.items, next_cursor=page.next_cursor)
     # Serialised once here: the busiest endpoint skips FastAPI's second validation pass.
     return Response(body.model_dump_json(), media_type="application/json")
 
 
-@router.get("/{event_id}", response_model=EventRead)
-async def get_event(event_id: str, services: ServicesDep) -> EventRead:
+@router.get("/{event_id}", response_model=Event)
+async def get_event(event_id: str, services: ServicesDep) -> Event:
     event = await asyncio.to_thread(services.store.get_event, event_id)
     if event is None:
         raise HTTPException(404, f"no event {event_id!r}")
-    return event_read(event)
+    return event
 
 
-@router.post("", response_model=EventRead, status_code=201)
-async def create_event(body: EventCreate, services: ServicesDep) -> EventRead:
-    """Inject an event as if a camera had produced it (integrations, drills, tests)."""
+@router.post("", response_model=Event, status_code=202)
+async def create_event(event: Event, services: ServicesDep) -> Event:
+    """Publish an event as if a camera had produced it (integrations, drills, tests).
+
+    The body is the Event wire model (`id` is derived when left out). It is accepted onto the
+    bus (202): the store and the alert service take it from there, like any camera's event.
+    The camera's current live frame, if there is one, becomes its snapshot.
+    """
     if not services.config.service.allow_event_injection:
         raise HTTPException(403, "event injection is disabled (service.allow_event_injection)")
-    if body.occurred_at.tzinfo is None:
-        raise HTTPException(422, "occurred_at needs a timezone")
-    if body.camera_id not in services.statuses:
-        raise HTTPException(404, f"no camera {body.camera_id!r}")
-    event = Event(
-        kind=body.kind,
-        camera_id=body.camera_id,
-        rule_id=body.rule_id,
-        zone_id=body.zone_id,
-        occurred_at=body.occurred_at,
-        frame_index=body.frame,
-        track_id=body.track_id,
-        class_name=body.class_name,
-        confidence=body.confidence,
-        direction=body.direction,
-        dwell_s=body.dwell_s,
-        level=body.level,
-        value=body.value,
-        region=None if body.region is None else _region(body.region),
-    )
-    await services.ingest_events([event], services.latest_snapshot(body.camera_id))
-    return event_read(event)
-
-
-def _region(values: list[float]) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = values
-    return (x1, y1, x2, y2)
+    if event.camera_id not in services.live.statuses:
+        raise HTTPException(404, f"no camera {event.camera_id!r}")
+    await services.bus.publish(event)
+    preview = services.live.previews.get(event.camera_id)
+    if preview is not None:
+        snapshot = await asyncio.to_thread(
+            services.media.save_snapshot,
+            event.camera_id,
+            preview.jpeg,
+            preview.captured_at,
+            event.id,
+        )
+        await services.bus.publish(snapshot)
+    return event

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 
 from cctwin.analytics.flood.monitor import FloodReading, Status, to_flood_monitoring
 from cctwin.api.deps import ServicesDep
-from cctwin.api.schemas import ObservationRead, observation_read
+from cctwin.api.schemas import ObservationRead
 from cctwin.config import CameraConfig, FloodConfig
 from cctwin.types import Observation, ObservationKind
 
@@ -21,10 +21,10 @@ async def latest_observations(
     services: ServicesDep, camera_id: str | None = None
 ) -> list[ObservationRead]:
     """The newest value of each (camera, rule, kind); `camera_id` narrows it to one camera."""
-    if camera_id is not None and camera_id not in services.statuses:
+    if camera_id is not None and camera_id not in services.live.statuses:
         raise HTTPException(404, f"no camera {camera_id!r}")
     latest = await asyncio.to_thread(services.store.latest_observations, camera_id)
-    return [observation_read(o) for o in latest]
+    return latest
 
 
 @router.get("/flood-monitoring")

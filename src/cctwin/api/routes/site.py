@@ -59,6 +59,6 @@ async def layer(layer_id: str, services: ServicesDep) -> dict[str, Any]:
 async def cameras_geojson(services: ServicesDep) -> dict[str, Any]:
     from cctwin.twin.site import cameras_geojson as build
 
-    states = {k: v.state.value for k, v in services.statuses.items()}
+    states = {k: v.state.value for k, v in services.live.statuses.items()}
     collection: dict[str, Any] = build(services.config.cameras, states)
     return collection

@@ -3,37 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from contextlib import suppress
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from cctwin.api.deps import ServicesDep
-from cctwin.api.schemas import alert_read, camera_read, event_read
+from cctwin.api.schemas import camera_read
 from cctwin.app import Services
-from cctwin.bus.local import BusMessage
-from cctwin.records import observation_record
-from cctwin.types import Alert, CameraStatus, Event, Observation
+from cctwin.messages import AlertChanged, BusMessage, CameraStatus, Event, Observation
 
 router = APIRouter(tags=["stream"])
 HEARTBEAT_S = 15.0
 
 
 def sse_frame(message: BusMessage, services: Services) -> str:
-    """One message in text/event-stream framing, or '' for nothing to send."""
+    """One message in text/event-stream framing, or '' for nothing to send.
+
+    The data is the wire model's JSON (an alert's is its AlertView; a camera's is the same
+    shape as `GET /api/cameras/{id}`), so SSE, REST and the bus agree field for field.
+    """
     if isinstance(message, Event):
-        name, data = "event", event_read(message).model_dump_json()
-    elif isinstance(message, Alert):
-        name, data = "alert", alert_read(message, services.titles(message)).model_dump_json()
+        name, data = "event", message.model_dump_json()
+    elif isinstance(message, AlertChanged):
+        name, data = "alert", message.alert.model_dump_json()
     elif isinstance(message, CameraStatus):
         camera = next((c for c in services.config.cameras if c.id == message.camera_id), None)
         if camera is None:
             return ""
         name, data = "camera", camera_read(camera, message).model_dump_json()
     elif isinstance(message, Observation):
-        name, data = "observation", json.dumps(observation_record(message))
+        name, data = "observation", message.model_dump_json()
     else:
         return ""
     return f"event: {name}\ndata: {data}\n\n"
@@ -43,31 +43,23 @@ def sse_frame(message: BusMessage, services: Services) -> str:
 async def stream(request: Request, services: ServicesDep) -> StreamingResponse:
     async def frames() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
-        subscription = services.bus.subscribe()
-        pending: asyncio.Task[BusMessage] | None = None
+        client = services.live.connect()
         try:
             while not services.stopping:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(subscription))
-                done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_S)
-                if await request.is_disconnected():
-                    return
-                if not done:
+                try:
+                    message = await asyncio.wait_for(client.queue.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
                     yield ": keep-alive\n\n"
                     continue
-                try:
-                    message = pending.result()
-                except StopAsyncIteration:
-                    return  # the bus closed: the service is shutting down
-                pending = None
+                if message is None:
+                    return  # the service is shutting down
                 frame = sse_frame(message, services)
                 if frame:
                     yield frame
         finally:
-            if pending is not None:
-                pending.cancel()
-            with suppress(Exception):
-                await subscription.aclose()
+            services.live.disconnect(client)
 
     return StreamingResponse(
         frames(),
