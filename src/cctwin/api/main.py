@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cctwin import __version__
 from cctwin.api.deps import ServicesDep
-from cctwin.api.routes import alerts, cameras, events, observations, site, stream
+from cctwin.api.routes import alerts, cameras, catalogue, events, observations, site, stream
 from cctwin.app import Services
 from cctwin.types import CameraState, CameraStatus
 
@@ -38,7 +38,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    routers = (cameras, events, alerts, observations, site, stream)
+    routers = (cameras, events, alerts, observations, site, stream, catalogue)
     for module in routers:
         app.include_router(module.router)
 
