@@ -1,0 +1,57 @@
+// The live stream (SSE /api/stream): each message updates the state, which tells the views.
+
+import { STREAM_URL } from "./api.js";
+import { setConnection } from "./header.js";
+import { addEvent, rememberObservation, upsertAlert, upsertCamera } from "./state.js";
+
+const HANDLERS = {
+  alert: upsertAlert,
+  event: addEvent,
+  camera: upsertCamera,
+  observation: rememberObservation,
+};
+const RETRY_MS = 5000;
+
+let current = null; // the EventSource in use; an older one that errors must not reconnect
+
+function parse(message) {
+  try {
+    return JSON.parse(message.data);
+  } catch {
+    return null; // a malformed message is skipped, never a broken page
+  }
+}
+
+/**
+ * Open the stream; `resync` runs after every reconnection, since messages may have been missed.
+ * Returns the EventSource so the caller can wait for its first `open`.
+ */
+export function connectStream(resync) {
+  setConnection("connecting");
+  const stream = new EventSource(STREAM_URL);
+  current = stream;
+  let wasOpen = false;
+  stream.addEventListener("open", () => {
+    setConnection("live");
+    if (wasOpen) resync();
+    wasOpen = true;
+  });
+  stream.addEventListener("error", () => {
+    if (stream.readyState === EventSource.CLOSED) {
+      // EventSource gives up for good on an HTTP error status; keep trying ourselves.
+      setConnection("offline");
+      setTimeout(() => {
+        if (current === stream) connectStream(resync).addEventListener("open", resync, { once: true });
+      }, RETRY_MS);
+    } else {
+      setConnection("reconnecting");
+    }
+  });
+  for (const [name, handle] of Object.entries(HANDLERS)) {
+    stream.addEventListener(name, (message) => {
+      const body = parse(message);
+      if (body) handle(body);
+    });
+  }
+  return stream;
+}
