@@ -100,6 +100,19 @@ def test_one_word_per_class_on_the_server_and_the_dashboard() -> None:
     assert display_name("dog", "ko", count=2) == "dog"
 
 
+def test_crowd_bands_use_the_catalogue_level_words() -> None:
+    # The Seoul bands carry their own Korean names (config); they must say what the map says.
+    from cctwin.analytics.crowd.calibration import SEOUL_BANDS
+    from cctwin.config.safety import CrowdConfig
+
+    bands = [(b.name, b.name_ko) for b in SEOUL_BANDS]
+    bands += [
+        (b.name, b.name_ko)
+        for b in CrowdConfig.model_fields["bands"].get_default(call_default_factory=True)
+    ]
+    assert [(name, messages("ko")[f"level.{name}"]) for name, _ in bands] == bands
+
+
 def test_catalogue_endpoint_serves_each_language() -> None:
     app = FastAPI()
     app.include_router(catalogue_route.router)
