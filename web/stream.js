@@ -1,4 +1,13 @@
 // The live stream (SSE /api/stream): each message updates the state, which tells the views.
+//
+// Named SSE messages the dashboard reads, each a JSON body shaped like its REST resource:
+//   alert        GET /api/alerts/{id} without events (id, status, severity, title_ko, title_en,
+//                opened_at, updated_at, camera_id, zone_id, class_name, event_ids,
+//                allowed_transitions)
+//   event        GET /api/events item (id, kind, camera_id, zone_id, rule_id, class_name,
+//                occurred_at, direction, level, value, dwell_s, confidence)
+//   camera       GET /api/cameras item, possibly partial (id, state, name, place_names)
+//   observation  GET /api/observations item (camera_id, rule_id, kind, value, level, method)
 
 import { STREAM_URL } from "./api.js";
 import { setConnection } from "./header.js";

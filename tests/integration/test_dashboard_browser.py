@@ -334,6 +334,10 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
                 )
             page.set_viewport_size({"width": 1600, "height": 1000})
             page.screenshot(path=str(ARTIFACTS / "dashboard-map.png"))
+            # Camera status arrives every second over SSE; it must patch the tiles, not rebuild
+            # them (checked at the end, after many status messages and a language switch).
+            page.evaluate(MARK_JS, ["#wall figure.tile[data-camera='gongdeok-1']", "tile-1"])
+            page.evaluate(MARK_JS, ["#wall figure.tile[data-camera='gongdeok-2']", "tile-2"])
 
             # --- clicking a camera on the map shows its live tile -------------------------------
             where = page.evaluate(
@@ -446,6 +450,9 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
             assert row.locator(".kind").inner_text() == en["kind.zone_enter"]
             assert page.evaluate(MARKS_JS, ".alert-card") == [None, "first-card"]
             assert page.evaluate(MARKS_JS, "#timeline li.event").count("first-row") == 1
+            assert page.evaluate(MARKS_JS, "#wall figure.tile") == ["tile-1", "tile-2"]
+            tile_state = page.locator("#wall figure.tile .state-text").first.inner_text()
+            assert tile_state == en["camera.online"]
             page.reload()
             page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
             assert page.locator("#alerts-title").inner_text() == "Alerts"
