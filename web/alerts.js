@@ -52,7 +52,8 @@ function createCard(alertId) {
 /** Write `alert` into its card's existing elements; the card itself is never replaced. */
 function fillCard(card, alert) {
   const selected = alert.id === data.selectedAlertId;
-  card.className = `alert-card severity-${alert.severity} status-${alert.status}${selected ? " selected" : ""}`;
+  const classes = ["alert-card", `severity-${alert.severity}`, `status-${alert.status}`];
+  card.className = (selected ? [...classes, "selected"] : classes).join(" ");
   Object.assign(card.dataset, { id: alert.id, status: alert.status, severity: alert.severity });
   card.setAttribute("aria-selected", String(selected));
   card.querySelector(".severity").textContent = t(`severity.${alert.severity}`);

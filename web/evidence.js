@@ -17,7 +17,8 @@ async function loadEvidence(alertId) {
   } catch (error) {
     if (data.selectedAlertId !== alertId) return;
     detail = null;
-    fill($("#evidence-body"), el("p", { className: "message" }, t("evidence.error", { detail: error.message })));
+    const message = t("evidence.error", { detail: error.message });
+    fill($("#evidence-body"), el("p", { className: "message" }, message));
     return;
   }
   renderEvidence();
@@ -48,7 +49,13 @@ export function renderEvidence() {
     : null;
   // The event clip: the camera's own packets around the event, cut without re-encoding.
   const clip = detail.clip_url
-    ? el("video", { className: "clip", src: detail.clip_url, controls: true, muted: true, preload: "metadata" })
+    ? el("video", {
+        className: "clip",
+        src: detail.clip_url,
+        controls: true,
+        muted: true,
+        preload: "metadata",
+      })
     : null;
   fill(
     body,
