@@ -224,7 +224,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
                 process.wait(timeout=10)
 
 
-def _inject(service: Service, camera_id: str) -> dict[str, Any]:
+def _inject(service: Service, camera_id: str, class_name: str = "person") -> dict[str, Any]:
     status, body = _request(
         f"{service.base_url}/api/events",
         {
@@ -235,7 +235,7 @@ def _inject(service: Service, camera_id: str) -> dict[str, Any]:
             "occurred_at": datetime.now(UTC).isoformat(),
             "frame": 1,
             "track_id": 1,
-            "class_name": "person",
+            "class_name": class_name,
             "confidence": 0.9,
         },
     )
@@ -244,8 +244,23 @@ def _inject(service: Service, camera_id: str) -> dict[str, Any]:
     return body
 
 
+def _catalogue(service: Service, language: str) -> dict[str, str]:
+    status, body = _request(f"{service.base_url}/api/catalogue?lang={language}")
+    assert status == 200, body
+    messages: dict[str, str] = body["messages"]
+    return messages
+
+
+# Marks an element with a JS property: it survives moves and edits of the node, but not its
+# replacement by a freshly built one, which is what incremental rendering must avoid.
+MARK_JS = "([selector, mark]) => { document.querySelector(selector).cctwinMark = mark; }"
+MARKS_JS = "(selector) => [...document.querySelectorAll(selector)].map((e) => e.cctwinMark || null)"
+
+
 def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None:
     from playwright.sync_api import sync_playwright
+
+    ko, en = _catalogue(service, "ko"), _catalogue(service, "en")
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page_errors: list[str] = []
@@ -319,6 +334,10 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
                 )
             page.set_viewport_size({"width": 1600, "height": 1000})
             page.screenshot(path=str(ARTIFACTS / "dashboard-map.png"))
+            # Camera status arrives every second over SSE; it must patch the tiles, not rebuild
+            # them (checked at the end, after many status messages and a language switch).
+            page.evaluate(MARK_JS, ["#wall figure.tile[data-camera='gongdeok-1']", "tile-1"])
+            page.evaluate(MARK_JS, ["#wall figure.tile[data-camera='gongdeok-2']", "tile-2"])
 
             # --- clicking a camera on the map shows its live tile -------------------------------
             where = page.evaluate(
@@ -356,7 +375,15 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
             assert "광장" in card.locator(".meta").inner_text().split(" · ")
             labels = card.locator("button.action").all_inner_texts()
             assert labels == ["확인", "상향", "기각"], labels
-            page.locator(f"#timeline li.event[data-id='{event['id']}']").wait_for(timeout=5_000)
+            row = page.locator(f"#timeline li.event[data-id='{event['id']}']")
+            row.wait_for(timeout=5_000)
+            # Class and kind labels are the catalogue's words (one word for both server and web).
+            assert f"· {ko['class.person']}" in card.locator(".meta").inner_text()
+            assert row.locator(".kind").inner_text() == ko["kind.zone_enter"]
+            assert ko["kind.zone_enter"] in card.locator(".title").inner_text()
+            card_selector = f".alert-card[data-id='{alert_id}']"
+            page.evaluate(MARK_JS, [card_selector, "first-card"])
+            page.evaluate(MARK_JS, [f"#timeline li.event[data-id='{event['id']}']", "first-row"])
             card.locator(
                 ".title"
             ).click()  # select it: evidence (snapshot, events) shows beside the queue
@@ -384,6 +411,24 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
                 timeout=5_000
             )
             page.screenshot(path=str(ARTIFACTS / "dashboard-acknowledged.png"))
+            # The change patched the card in place: same node, new status.
+            assert page.evaluate(MARKS_JS, ".alert-card") == ["first-card"]
+
+            # --- a second alert over SSE adds one card and one row; the others stay as they are -
+            car_event = _inject(service, "gongdeok-2", class_name="car")
+            page.wait_for_function(
+                "document.querySelectorAll('#alert-list .alert-card').length === 2", timeout=5_000
+            )
+            page.locator(f"#timeline li.event[data-id='{car_event['id']}']").wait_for(timeout=5_000)
+            marks = page.evaluate(MARKS_JS, ".alert-card")
+            assert marks == [None, "first-card"], marks  # newest first, the old card kept
+            assert page.evaluate(MARKS_JS, "#timeline li.event").count("first-row") == 1
+            car_card = page.locator(".alert-card:not([data-id='" + alert_id + "'])")
+            assert f"· {ko['class.car']}" in car_card.locator(".meta").inner_text()
+            assert ko["class.car"] == "차량"  # the word the server's titles and reports use
+            assert page.locator("#alert-count").inner_text() == ko["alerts.count"].replace(
+                "{count}", "2"
+            )
 
             # --- English, kept across a reload --------------------------------------------------
             assert page.locator("#alerts-title").inner_text() == "경보"
@@ -397,6 +442,17 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
                 "Dismiss",
             ]
             assert acknowledged.locator(".status").inner_text() == "Acknowledged"
+            # The words come from the English catalogue, cards and rows relabelled in place.
+            assert acknowledged.locator(".status").inner_text() == en["status.acknowledged"]
+            assert f"· {en['class.person']}" in acknowledged.locator(".meta").inner_text()
+            assert f"· {en['class.car']}" in car_card.locator(".meta").inner_text()
+            assert en["kind.zone_enter"] in acknowledged.locator(".title").inner_text()
+            assert row.locator(".kind").inner_text() == en["kind.zone_enter"]
+            assert page.evaluate(MARKS_JS, ".alert-card") == [None, "first-card"]
+            assert page.evaluate(MARKS_JS, "#timeline li.event").count("first-row") == 1
+            assert page.evaluate(MARKS_JS, "#wall figure.tile") == ["tile-1", "tile-2"]
+            tile_state = page.locator("#wall figure.tile .state-text").first.inner_text()
+            assert tile_state == en["camera.online"]
             page.reload()
             page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
             assert page.locator("#alerts-title").inner_text() == "Alerts"

@@ -8,45 +8,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cctwin.alerts.rules import matches
+from cctwin.catalogue import LANGUAGES, text, text_or
 from cctwin.config import AlertRuleConfig
+from cctwin.detect.labels import display_name
 from cctwin.twin.names import PlaceNames
 from cctwin.types import Alert, AlertStatus, Event, EventKind
 
 # (alert rule id, camera id, zone or line id): events sharing a key are one situation.
 _Key = tuple[str, str, str | None]
 
-_KIND_EN = {
-    EventKind.ZONE_ENTER: "Zone entry",
-    EventKind.ZONE_EXIT: "Zone exit",
-    EventKind.LINE_CROSS: "Line crossing",
-    EventKind.LOITERING: "Loitering",
-    EventKind.INTRUSION: "Intrusion",
-    EventKind.CROWD_RISK: "Crowd risk",
-    EventKind.BUILDING_FIRE: "Fire",
-    EventKind.SMOKE: "Smoke",
-    EventKind.FLOOD: "Flooding",
-    EventKind.FALLEN_PERSON: "Fallen person",
-}
-_KIND_KO = {
-    EventKind.ZONE_ENTER: "구역 진입",
-    EventKind.ZONE_EXIT: "구역 이탈",
-    EventKind.LINE_CROSS: "선 통과",
-    EventKind.LOITERING: "배회",
-    EventKind.INTRUSION: "침입",
-    EventKind.CROWD_RISK: "군중 밀집",
-    EventKind.BUILDING_FIRE: "화재",
-    EventKind.SMOKE: "연기",
-    EventKind.FLOOD: "침수",
-    EventKind.FALLEN_PERSON: "쓰러짐",
-}
-# Crowd bands (Seoul guidance) and flood statuses, as operators say them.
-_LEVEL_KO = {
-    "normal": "정상",
-    "caution": "주의",
-    "alert": "경계",
-    "severe": "심각",
-    "danger": "위험",
-}
 _SAFETY_KINDS = frozenset(
     {
         EventKind.CROWD_RISK,
@@ -56,14 +26,6 @@ _SAFETY_KINDS = frozenset(
         EventKind.FALLEN_PERSON,
     }
 )
-_CLASS_KO = {
-    "person": "사람",
-    "car": "차량",
-    "bicycle": "자전거",
-    "motorcycle": "오토바이",
-    "bus": "버스",
-    "truck": "트럭",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,45 +39,39 @@ class AlertChange:
 def title_for(
     event: Event, rule: AlertRuleConfig, names: PlaceNames | None = None
 ) -> dict[str, str]:
-    """Short English and Korean titles, such as "Intrusion: person in 잔디밭 (공덕역 광장)".
+    """Short titles per catalogue language, such as "Intrusion: person in 잔디밭 (공덕역 광장)".
 
     The event kind leads rather than the rule's free-text name, so each title stays in one
     language apart from the names operators gave their cameras and zones; `rule` is in the
-    signature so that rule-specific wording needs no caller change.
+    signature so that rule-specific wording needs no caller change. The words come from the
+    message catalogue (`kind.*`, `class.*`, `level.*`, `title.*`), as on the dashboard.
     """
     names = names or PlaceNames()
     place = names.place(event.camera_id, _place_of(event))
     camera = names.camera(event.camera_id)
-    lead_en = _KIND_EN[event.kind]
-    lead_ko = _KIND_KO[event.kind]
+    return {language: _title(event, language, place, camera) for language in LANGUAGES}
+
+
+def _title(event: Event, language: str, place: str, camera: str) -> str:
+    lead = text(language, f"kind.{event.kind.value}")
     if event.kind in _SAFETY_KINDS:
-        return _safety_title(event, lead_en, lead_ko, place, camera)
-    # Classes without a Korean name keep their COCO label rather than get a wrong word.
-    what_ko = _CLASS_KO.get(event.class_name, event.class_name)
-    if event.zone_id is None:
-        en = f"{lead_en}: {event.class_name} at {place} ({camera})"
-        ko = f"{lead_ko}: {place} 선의 {what_ko} ({camera})"
-    else:
-        en = f"{lead_en}: {event.class_name} in {place} ({camera})"
-        ko = f"{lead_ko}: {place} 구역의 {what_ko} ({camera})"
-    return {"en": en, "ko": ko}
+        return _safety_title(event, language, lead, place, camera)
+    what = display_name(event.class_name, language)
+    key = "title.line" if event.zone_id is None else "title.zone"
+    return text(language, key, lead=lead, what=what, place=place, camera=camera)
 
 
-def _safety_title(
-    event: Event, lead_en: str, lead_ko: str, place: str, camera: str
-) -> dict[str, str]:
+def _safety_title(event: Event, language: str, lead: str, place: str, camera: str) -> str:
     """Fire and falls name the camera; crowd and flood name the zone, level and value."""
     if event.level is not None:
-        lead_en = f"{lead_en} {event.level}"
-        lead_ko = f"{lead_ko} {_LEVEL_KO.get(event.level, event.level)}"
+        level = text_or(language, f"level.{event.level}", event.level)
+        lead = text(language, "title.level", lead=lead, level=level)
     if event.kind is EventKind.CROWD_RISK and event.value is not None:
-        return {
-            "en": f"{lead_en}: {event.value:.1f} persons/m² in {place} ({camera})",
-            "ko": f"{lead_ko}: {place} 구역 {event.value:.1f}명/㎡ ({camera})",
-        }
+        density = f"{event.value:.1f}"
+        return text(language, "title.crowd", lead=lead, density=density, place=place, camera=camera)
     if event.kind is EventKind.FLOOD:
-        return {"en": f"{lead_en}: {place} ({camera})", "ko": f"{lead_ko}: {place} ({camera})"}
-    return {"en": f"{lead_en} ({camera})", "ko": f"{lead_ko} ({camera})"}
+        return text(language, "title.place", lead=lead, place=place, camera=camera)
+    return text(language, "title.camera", lead=lead, camera=camera)
 
 
 def alert_id_for(rule: AlertRuleConfig, event: Event) -> str:

@@ -1,5 +1,7 @@
 """COCO-80 class names in the order the bundled and YOLO models use, and our defaults."""
 
+from cctwin.catalogue import text_or
+
 COCO_LABELS: tuple[str, ...] = (
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
     "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
@@ -16,3 +18,16 @@ COCO_LABELS: tuple[str, ...] = (
 DEFAULT_CLASSES: tuple[str, ...] = ("person", "bicycle", "car", "motorcycle", "bus", "truck")
 
 PERSON = COCO_LABELS.index("person")
+
+
+def display_name(class_name: str, language: str, count: int = 1) -> str:
+    """What operators call a class in `language` (the catalogue's `class.*`), plural past one.
+
+    Classes the catalogue does not name keep their COCO label rather than get a wrong word;
+    English then adds an "s" for a plural, Korean nouns stay as they are.
+    """
+    if count == 1:
+        return text_or(language, f"class.{class_name}", class_name)
+    singular = text_or(language, f"class.{class_name}", class_name)
+    regular = singular + "s" if language == "en" else singular
+    return text_or(language, f"class.{class_name}.many", regular)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from cctwin.catalogue import text, text_or
+from cctwin.detect.labels import display_name
 from cctwin.reports.report import ReportSource, SituationReport
 from cctwin.twin.names import PlaceNames
 from cctwin.types import Alert, Event
@@ -14,129 +16,42 @@ from cctwin.types import Alert, Event
 
 @dataclass(frozen=True, slots=True)
 class Wording:
-    """How one event kind is told: a label and a sentence per language, and what to do next.
+    """How one event kind is told: catalogue keys of its label, sentence and advice.
 
-    Sentences are `str.format` templates over the fields of `ReportFacts` (`{subject_en}`,
-    `{place_ko}`, ...). Korean uses the terse report style of control rooms (개조식: noun
-    endings), which also spares the particles that depend on the preceding word.
+    Sentences are catalogue templates over the fields of `ReportFacts` without their language
+    suffix (`{subject}`, `{place}`, ...), the same names in both languages. Korean uses the
+    terse report style of control rooms (개조식: noun endings), which also spares the
+    particles that depend on the preceding word.
     """
 
-    label_en: str
-    label_ko: str
-    sentence_en: str
-    sentence_ko: str
-    advice_en: str
-    advice_ko: str
+    label: str
+    sentence: str
+    advice: str
 
 
-_CHECK_EN = "Check the live view."
-_CHECK_KO = "실시간 영상 확인 바람."
-_POLICE_EN = "Check the live view and call the police (112) if needed."
-_POLICE_KO = "실시간 영상 확인 후 필요 시 112 연계 바람."
-_FIRE_EN = "Check the live view and report to the fire service (119) if confirmed."
-_FIRE_KO = "실시간 영상 확인 후 사실이면 119 신고 바람."
-
+# What to do next is policy, not language: which advice (`report.advice.*`) goes with a kind.
 # Keyed by the event kind's value so kinds added later fall back to GENERIC until worded.
-WORDINGS: dict[str, Wording] = {
-    "zone_enter": Wording(
-        "Zone entry",
-        "구역 진입",
-        "{subject_en} entered {area_en} at {time}.",
-        "{time}, {place_ko}에 {subject_ko} 진입.",
-        _CHECK_EN,
-        _CHECK_KO,
-    ),
-    "zone_exit": Wording(
-        "Zone exit",
-        "구역 이탈",
-        "{subject_en} left {area_en} at {time}.",
-        "{time}, {place_ko}에서 {subject_ko} 이탈.",
-        _CHECK_EN,
-        _CHECK_KO,
-    ),
-    "line_cross": Wording(
-        "Line crossing",
-        "선 통과",
-        "{subject_en} crossed line {line}{direction_en} on camera {camera} at {time}.",
-        "{time}, {camera} 카메라 {line} 선을 {subject_ko} 통과{direction_ko}.",
-        _CHECK_EN,
-        _CHECK_KO,
-    ),
-    "loitering": Wording(
-        "Loitering",
-        "배회",
-        "{subject_en} loitering {place_en} at {time}{dwell_en}.",
-        "{time}, {place_ko}에서 {subject_ko} 배회{dwell_ko}.",
-        _POLICE_EN,
-        _POLICE_KO,
-    ),
-    "intrusion": Wording(
-        "Intrusion",
-        "침입",
-        "{subject_en} inside restricted {area_en} at {time}.",
-        "{time}, 출입 제한 구역인 {place_ko}에 {subject_ko} 침입.",
-        _POLICE_EN,
-        _POLICE_KO,
-    ),
-    "crowdRisk": Wording(
-        "Crowd risk",
-        "군중 밀집",
-        "Crowd density {density_en}{level_en} {place_en} at {time}.",
-        "{time}, {place_ko} 군중 밀도 {density_ko}{level_ko}.",
-        "Consider crowd control and sharing with the police and district office.",
-        "현장 통제 및 경찰·구청 상황 공유 검토 바람.",
-    ),
-    "buildingFire": Wording(
-        "Fire",
-        "화재",
-        "Possible fire {place_en} at {time}{confidence_en}.",
-        "{time}, {place_ko}에서 화재 의심{confidence_ko}.",
-        _FIRE_EN,
-        _FIRE_KO,
-    ),
-    "smoke": Wording(
-        "Smoke",
-        "연기",
-        "Smoke seen {place_en} at {time}{confidence_en}.",
-        "{time}, {place_ko}에서 연기 감지{confidence_ko}.",
-        _FIRE_EN,
-        _FIRE_KO,
-    ),
-    "flood": Wording(
-        "Flooding",
-        "침수",
-        "Flooding{level_en} {place_en} at {time}.",
-        "{time}, {place_ko} 침수{level_ko}.",
-        "Check the live view and consider closing the road or underpass.",
-        "실시간 영상 확인 후 도로·지하차도 통제 검토 바람.",
-    ),
-    "fallenPerson": Wording(
-        "Fallen person",
-        "쓰러짐",
-        "A person appears to have fallen {place_en} at {time}.",
-        "{time}, {place_ko}에서 쓰러진 사람 감지.",
-        "Check the live view and call an ambulance (119) if confirmed.",
-        "실시간 영상 확인 후 사실이면 119 구급 요청 바람.",
-    ),
+_ADVICE = {
+    "zone_enter": "check",
+    "zone_exit": "check",
+    "line_cross": "check",
+    "loitering": "police",
+    "intrusion": "police",
+    "crowdRisk": "crowd",
+    "buildingFire": "fire",
+    "smoke": "fire",
+    "flood": "flood",
+    "fallenPerson": "ambulance",
 }
-GENERIC = Wording(
-    "{kind}",
-    "{kind}",
-    "{kind} event: {subject_en} {place_en} at {time}.",
-    "{time}, {place_ko}에서 {kind} 이벤트 발생({subject_ko}).",
-    _CHECK_EN,
-    _CHECK_KO,
-)
+WORDINGS: dict[str, Wording] = {
+    kind: Wording(f"kind.{kind}", f"report.sentence.{kind}", f"report.advice.{advice}")
+    for kind, advice in _ADVICE.items()
+}
+GENERIC = Wording("report.label.generic", "report.sentence.generic", "report.advice.check")
 
-_CLASS_KO = {"person": "사람", "car": "차량", "bicycle": "자전거", "motorcycle": "오토바이"}
-_CLASS_KO |= {"bus": "버스", "truck": "트럭", "fire": "불꽃", "smoke": "연기", "water": "물"}
-_CLASS_KO |= {"object": "객체"}
 _VEHICLES = frozenset({"car", "bicycle", "motorcycle", "bus", "truck", "train", "boat"})
-_PLURAL_EN = {"person": "people", "bus": "buses"}
-# Crowd bands (Seoul guidance) and flood statuses, as operators say them.
-_LEVEL_KO = {"normal": "정상", "caution": "주의", "alert": "경계", "severe": "심각"}
-_LEVEL_KO |= {"danger": "위험"}
-_DIRECTION_KO = {"in": "진입 방향", "out": "진출 방향"}
+# ReportFacts fields that read the same in every language; the others end in _en or _ko.
+_SHARED = ("kind", "camera", "time", "line")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +78,17 @@ class ReportFacts:
     direction_en: str
     direction_ko: str
 
+    def fields(self, language: str) -> dict[str, str]:
+        """The template fields of one language, named without the suffix."""
+        suffix = f"_{language}"
+        fields = {name: getattr(self, name) for name in _SHARED}
+        for name in ReportFacts.__slots__:
+            if name.endswith(suffix):
+                fields[name.removesuffix(suffix)] = getattr(self, name)
+        # Korean names the place the same way whether it is the subject's area or not.
+        fields.setdefault("area", fields["place"])
+        return fields
+
 
 def facts_of(
     alert: Alert, events: Sequence[Event], timezone: tzinfo, names: PlaceNames | None = None
@@ -187,26 +113,63 @@ def facts_of(
     direction = next((e.direction.value for e in ordered if e.direction), None)
     when = first.occurred_at if first else alert.opened_at
     camera = names.camera(alert.camera_id)
+
+    def phrases(language: str) -> dict[str, str]:
+        where = "zone" if zone else "camera"
+        return {
+            "subject": _subject(language, class_name, count),
+            "place": text(language, f"report.place.{where}", zone=zone, camera=camera),
+            "area": text(language, f"report.area.{where}", zone=zone, camera=camera),
+            "dwell": (
+                text(language, "report.dwell", seconds=f"{dwell:.0f}") if dwell is not None else ""
+            ),
+            "level": (
+                text(language, "report.level", level=text_or(language, f"level.{level}", level))
+                if level
+                else ""
+            ),
+            "density": (
+                text(language, "report.density", value=f"{value:.1f}")
+                if value is not None
+                else text(language, "report.density.unknown")
+            ),
+            "confidence": (
+                text(language, "report.confidence", value=f"{confidence:.2f}")
+                if confidence is not None
+                else ""
+            ),
+            "direction": (
+                text(
+                    language,
+                    "report.direction",
+                    direction=text_or(language, f"direction.{direction}", direction),
+                )
+                if direction
+                else ""
+            ),
+        }
+
+    en, ko = phrases("en"), phrases("ko")
     return ReportFacts(
         kind=alert.kind.value,
         camera=camera,
         time=_local_time(when, timezone),
         line=first.rule_id if first else alert.rule_id,
-        subject_en=_subject_en(class_name, count),
-        subject_ko=f"{_CLASS_KO.get(class_name, class_name)} {count}{_counter_ko(class_name)}",
-        place_en=f"in zone {zone} on camera {camera}" if zone else f"on camera {camera}",
-        area_en=f"zone {zone} on camera {camera}" if zone else f"the view of camera {camera}",
-        place_ko=f"{camera} 카메라 {zone} 구역" if zone else f"{camera} 카메라",
-        dwell_en=f", staying up to {dwell:.0f} s" if dwell is not None else "",
-        dwell_ko=f"(최장 {dwell:.0f}초 체류)" if dwell is not None else "",
-        level_en=f" (level {level})" if level else "",
-        level_ko=f", '{_LEVEL_KO.get(level, level)}' 단계" if level else "",
-        density_en=f"{value:.1f} persons/m²" if value is not None else "high",
-        density_ko=f"㎡당 {value:.1f}명" if value is not None else "높음",
-        confidence_en=f" (confidence {confidence:.2f})" if confidence is not None else "",
-        confidence_ko=f"(신뢰도 {confidence:.2f})" if confidence is not None else "",
-        direction_en=f" ({direction})" if direction else "",
-        direction_ko=f"({_DIRECTION_KO.get(direction, direction)})" if direction else "",
+        subject_en=en["subject"],
+        subject_ko=ko["subject"],
+        place_en=en["place"],
+        area_en=en["area"],
+        place_ko=ko["place"],
+        dwell_en=en["dwell"],
+        dwell_ko=ko["dwell"],
+        level_en=en["level"],
+        level_ko=ko["level"],
+        density_en=en["density"],
+        density_ko=ko["density"],
+        confidence_en=en["confidence"],
+        confidence_ko=ko["confidence"],
+        direction_en=en["direction"],
+        direction_ko=ko["direction"],
     )
 
 
@@ -215,35 +178,29 @@ def _local_time(moment: datetime, timezone: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or local.strftime('%z')}"
 
 
-def _subject_en(class_name: str, count: int) -> str:
-    if count == 1:
-        return f"1 {class_name}"
-    return f"{count} {_PLURAL_EN.get(class_name, class_name + 's')}"
-
-
-def _counter_ko(class_name: str) -> str:
+def _subject(language: str, class_name: str, count: int) -> str:
     # Korean counts people with 명, vehicles with 대 and other things with 개.
     if class_name == "person":
-        return "명"
-    return "대" if class_name in _VEHICLES else "개"
+        key = "report.subject.person"
+    else:
+        key = "report.subject.vehicle" if class_name in _VEHICLES else "report.subject.thing"
+    return text(language, key, name=display_name(class_name, language, count), count=count)
 
 
 def render(facts: ReportFacts) -> SituationReport:
     """A template report: label, what happened and what to do, in Korean and English."""
     wording = WORDINGS.get(facts.kind, GENERIC)
-    fields = {name: getattr(facts, name) for name in ReportFacts.__slots__}
-    label_en = wording.label_en.format(**fields)
-    label_ko = wording.label_ko.format(**fields)
-    english = f"[{label_en}] {_capitalised(wording.sentence_en.format(**fields))} "
-    korean = f"[{label_ko}] {wording.sentence_ko.format(**fields)} "
-    return SituationReport(
-        text_ko=korean + wording.advice_ko,
-        text_en=english + wording.advice_en,
-        source=ReportSource.TEMPLATE,
-    )
+    texts = {}
+    for language in ("ko", "en"):
+        fields = facts.fields(language)
+        label = text(language, wording.label, **fields)
+        sentence = _capitalised(text(language, wording.sentence, **fields))
+        texts[language] = f"[{label}] {sentence} {text(language, wording.advice)}"
+    return SituationReport(text_ko=texts["ko"], text_en=texts["en"], source=ReportSource.TEMPLATE)
 
 
 def _capitalised(sentence: str) -> str:
+    # English sentences may open with a lower-case field ("1 person", "fight event").
     return sentence[:1].upper() + sentence[1:]
 
 

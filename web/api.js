@@ -1,0 +1,52 @@
+// The cctwin HTTP API as the dashboard calls it: one function per endpoint, JSON in and out.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+async function request(path, options = {}) {
+  const response = await fetch(path, {
+    ...options,
+    headers: { Accept: "application/json", ...(options.headers || {}) },
+  });
+  if (!response.ok) {
+    let detail = `${response.status} ${response.statusText}`;
+    try {
+      const body = await response.json();
+      if (body && body.detail !== undefined) {
+        detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+      }
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(response.status, detail);
+  }
+  return response.json();
+}
+
+const id = encodeURIComponent;
+
+export const getCatalogue = (language) => request(`/api/catalogue?lang=${id(language)}`);
+export const getSite = () => request("/api/site");
+export const getDistrict = () => request("/api/site/district.geojson");
+export const getSiteLayer = (layerId) => request(`/api/site/layers/${id(layerId)}.geojson`);
+export const getCameras = () => request("/api/cameras");
+export const getCamerasGeojson = () => request("/api/cameras.geojson");
+export const getObservations = () => request("/api/observations");
+export const getEvents = (limit) => request(`/api/events?limit=${limit}`);
+export const getAlerts = (statuses, limit) =>
+  request(`/api/alerts?status=${statuses.map(id).join(",")}&limit=${limit}`);
+export const getAlert = (alertId) => request(`/api/alerts/${id(alertId)}`);
+export const liveFrameUrl = (cameraId) => `/api/cameras/${id(cameraId)}/live.jpg?t=${Date.now()}`;
+export const STREAM_URL = "/api/stream";
+
+export function transitionAlert(alertId, to, { by = "operator", note = null } = {}) {
+  return request(`/api/alerts/${id(alertId)}/transitions`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ to, by, note }),
+  });
+}
