@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cctwin.config import SqliteStoreConfig
+from cctwin.messages import CrossingPayload, ObjectPayload
 from cctwin.store.sql import EventFilter, EventPage, SqlStore
 from cctwin.types import Direction, Event, EventKind
 
@@ -53,8 +54,13 @@ def make_event(index: int, total: int) -> Event:
         class_name=pick.choice(["person", "person", "person", "car", "bicycle"]),
         confidence=round(pick.uniform(0.3, 0.99), 3),
         zone_id=zone,
-        direction=Direction.IN if kind is EventKind.LINE_CROSS else None,
-        dwell_s=round(pick.uniform(30, 300), 1) if kind is EventKind.LOITERING else None,
+        payload=(
+            CrossingPayload(direction=Direction.IN)
+            if kind is EventKind.LINE_CROSS
+            else ObjectPayload(
+                dwell_s=round(pick.uniform(30, 300), 1) if kind is EventKind.LOITERING else None
+            )
+        ),
     )
 
 

@@ -102,7 +102,7 @@ def main() -> None:
             body = {
                 "kind": "intrusion", "camera_id": f"cam{count % args.cameras + 1}",
                 "rule_id": "yard", "zone_id": "yard", "track_id": count,
-                "occurred_at": datetime.now(UTC).isoformat(), "frame": count,
+                "occurred_at": datetime.now(UTC).isoformat(), "frame_index": count,
             }  # fmt: skip
             from cctwin.types import Event, EventKind
 

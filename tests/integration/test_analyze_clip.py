@@ -289,7 +289,13 @@ def test_events_are_exactly_the_expected_ones(full_run: tuple[Path, dict[str, An
     events = read_jsonl(out / "events.jsonl")
     names = identify_tracks(read_mot(out / "tracks.txt"))
     actual = sorted(
-        (e["kind"], e["rule_id"], names[e["track_id"]], e.get("direction"), e["frame"])
+        (
+            e["kind"],
+            e["rule_id"],
+            names[e["track_id"]],
+            e["payload"].get("direction"),
+            e["frame_index"],
+        )
         for e in events
     )
     expected = sorted(expected_events())
@@ -298,7 +304,7 @@ def test_events_are_exactly_the_expected_ones(full_run: tuple[Path, dict[str, An
         assert abs(got[4] - want[4]) <= FRAME_TOLERANCE, (got, want)
     for event in events:
         # Frame time comes from the stream: the epoch plus the frame's timestamp.
-        at = EPOCH + timedelta(seconds=(event["frame"] - 1) / FPS)
+        at = EPOCH + timedelta(seconds=(event["frame_index"] - 1) / FPS)
         assert datetime.fromisoformat(event["occurred_at"]) == at, event
         assert event["camera_id"] == "synthetic"
         assert event["class_name"] == "person"
@@ -344,7 +350,7 @@ def test_crossing_that_lands_exactly_on_the_line_keeps_its_direction(
     assert anchor_x(A, 45) == 325.0
     run(clip, tmp_path, config=scene_config(clip, line=on_the_line))
     crossings = [e for e in read_jsonl(tmp_path / "events.jsonl") if e["kind"] == "line_cross"]
-    assert [(e["direction"], e["frame"]) for e in crossings] == [("in", 47)]
+    assert [(e["payload"]["direction"], e["frame_index"]) for e in crossings] == [("in", 47)]
 
 
 # --- sampling ---------------------------------------------------------------------------
@@ -391,7 +397,7 @@ def test_sampled_analysis_still_sees_the_crossing(
     crossings = [e for e in read_jsonl(tmp_path / "events.jsonl") if e["kind"] == "line_cross"]
     full_rate = next(frame for kind, *_, frame in expected_events() if kind == "line_cross")
     first_sampled_after = next(f for f in EVERY_5TH if f >= full_rate)
-    assert [(e["rule_id"], e["direction"], e["frame"]) for e in crossings] == [
+    assert [(e["rule_id"], e["payload"]["direction"], e["frame_index"]) for e in crossings] == [
         ("gate", "in", first_sampled_after)
     ]
     names = identify_tracks(read_mot(tmp_path / "tracks.txt"))

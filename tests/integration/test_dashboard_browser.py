@@ -233,7 +233,7 @@ def _inject(service: Service, camera_id: str, class_name: str = "person") -> dic
             "rule_id": ZONE,
             "zone_id": ZONE,
             "occurred_at": datetime.now(UTC).isoformat(),
-            "frame": 1,
+            "frame_index": 1,
             "track_id": 1,
             "class_name": class_name,
             "confidence": 0.9,

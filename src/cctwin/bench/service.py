@@ -24,8 +24,9 @@ def free_port() -> int:
 class ServiceProcess:
     """Writes `config` (with a free port) into `folder` and runs the service on it."""
 
-    def __init__(self, config: dict[str, Any], folder: Path) -> None:
+    def __init__(self, config: dict[str, Any], folder: Path, bus_url: str | None = None) -> None:
         self.port = free_port()
+        self.bus_url = bus_url
         service = dict(config.get("service", {}))
         service["port"] = self.port
         self.config_path = folder / "config.yaml"
@@ -41,8 +42,9 @@ class ServiceProcess:
 
     def start(self, timeout_s: float = 60.0) -> None:
         """Start and wait until /api/health answers; the service's stderr on failure."""
+        bus = ["--bus", self.bus_url] if self.bus_url else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cctwin", "up", "--config", str(self.config_path)],
+            [sys.executable, "-m", "cctwin", "up", "--config", str(self.config_path), *bus],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

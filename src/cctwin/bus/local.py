@@ -78,8 +78,9 @@ class QueuePublisher:
         self.outbox.put(message)
 
     def close(self, timeout_s: float = 5.0) -> None:
-        # The queue's feeder thread flushes on exit; a service that is gone cannot read it.
-        self.outbox.close()
+        # Nothing to do: the queue's feeder thread flushes when the worker process exits, and
+        # in the service's own process the queue must stay open for its drain thread.
+        return None
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class LocalBus:
                 message = self._outbox.get(timeout=0.5)
             except queue.Empty:
                 continue
-            except (EOFError, OSError):
+            except (EOFError, OSError, ValueError):  # the queue was closed: shutting down
                 return
             loop = self._loop
             if loop is None or loop.is_closed():

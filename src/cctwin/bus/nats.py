@@ -74,7 +74,7 @@ async def connect(config: NatsBusConfig, health: BusHealth | None = None) -> Any
 async def ensure_stream(jetstream: Any, config: NatsBusConfig) -> None:
     """Create the stream of facts, or bring an existing one to this configuration."""
     from nats.js.api import StorageType, StreamConfig
-    from nats.js.errors import BadRequestError
+    from nats.js.errors import BadRequestError, NotFoundError
 
     stream = StreamConfig(
         name=config.stream,
@@ -85,8 +85,15 @@ async def ensure_stream(jetstream: Any, config: NatsBusConfig) -> None:
     )
     try:
         await jetstream.add_stream(stream)
-    except BadRequestError:
-        await jetstream.update_stream(stream)
+    except BadRequestError as exc:
+        try:
+            await jetstream.update_stream(stream)
+        except NotFoundError:
+            # Another stream already takes these subjects: two deployments share one broker.
+            raise BusUnavailableError(
+                f"NATS at {config.url}: the subjects of stream {config.stream!r} are taken by "
+                f"another stream ({exc.description}); use that stream's name or another broker"
+            ) from None
 
 
 class NatsDurableSubscription:
@@ -199,6 +206,9 @@ class NatsBus:
         self.jetstream = self.connection.jetstream()
         try:
             await ensure_stream(self.jetstream, self.config)
+        except BusUnavailableError:
+            await self.connection.close()
+            raise
         except Exception as exc:
             await self.connection.close()
             raise BusUnavailableError(

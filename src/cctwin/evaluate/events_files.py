@@ -142,7 +142,12 @@ def read_alarms(path: Path) -> list[Alarm]:
             raise EvaluationError(f"{where}: not JSON ({exc.msg})") from None
         if not isinstance(record, dict):
             raise EvaluationError(f"{where}: expected a JSON object")
-        for key, kind in (("kind", str), ("camera_id", str), ("occurred_at", str), ("frame", int)):
+        for key, kind in (
+            ("kind", str),
+            ("camera_id", str),
+            ("occurred_at", str),
+            ("frame_index", int),
+        ):
             if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
                 raise EvaluationError(f"{where}: needs {key!r} ({kind.__name__})")
         alarms.append(
@@ -151,7 +156,7 @@ def read_alarms(path: Path) -> list[Alarm]:
                 kind=record["kind"],
                 camera_id=record["camera_id"],
                 occurred_at=_timestamp(record["occurred_at"], f"{where}: occurred_at"),
-                frame=record["frame"],
+                frame=record["frame_index"],
             )
         )
     return alarms

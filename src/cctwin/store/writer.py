@@ -46,6 +46,30 @@ class StoreWriter:
         self.tally = WriteTally()
         # Called on the event loop after each committed batch (benchmarks, tests).
         self.listeners: list[StoredListener] = []
+        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
+
+    def expect(self, fact_id: str) -> asyncio.Future[None]:
+        """A future done once a fact with this id is committed; take it before publishing."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(fact_id, []).append(future)
+        return future
+
+    async def stored(
+        self, fact_id: str, timeout_s: float, future: asyncio.Future[None] | None = None
+    ) -> bool:
+        """Wait until a fact with this id is committed; False after `timeout_s`."""
+        future = future or self.expect(fact_id)
+        try:
+            await asyncio.wait_for(future, timeout_s)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            waiting = self._waiting.get(fact_id, [])
+            if future in waiting:
+                waiting.remove(future)
+            if not waiting:
+                self._waiting.pop(fact_id, None)
 
     async def run(self, stopping: asyncio.Event) -> None:
         subscription = self.bus.subscribe("store", SUBJECTS, durable=True)
@@ -60,6 +84,10 @@ class StoreWriter:
                     await delivery.ack()
                 for listener in self.listeners:
                     listener(messages)
+                for message in messages:
+                    for future in self._waiting.pop(getattr(message, "id", ""), []):
+                        if not future.done():
+                            future.set_result(None)
         finally:
             await subscription.close()
 

@@ -27,7 +27,7 @@ def record(
         "camera_id": camera,
         "rule_id": "rule",
         "occurred_at": (EPOCH + timedelta(seconds=second)).isoformat(),
-        "frame": round(second * fps) + 1,
+        "frame_index": round(second * fps) + 1,
         "track_id": 1,
         "class_name": "person",
         "confidence": 0.9,
@@ -223,9 +223,12 @@ def test_bad_ground_truth_names_file_and_place(tmp_path: Path, truth: str, messa
     [
         ('{"kind": "loitering",', "events.jsonl:3: not JSON"),
         ("[1, 2]", "events.jsonl:3: expected a JSON object"),
-        ('{"kind": "loitering", "camera_id": "c", "frame": 3}', "3: needs 'occurred_at'"),
-        ('{"kind": "l", "camera_id": "c", "occurred_at": "x", "frame": 1}', "3: occurred_at"),
-        ('{"kind": "l", "camera_id": "c", "occurred_at": "2024-01-01", "frame": true}', "frame"),
+        ('{"kind": "loitering", "camera_id": "c", "frame_index": 3}', "3: needs 'occurred_at'"),
+        ('{"kind": "l", "camera_id": "c", "occurred_at": "x", "frame_index": 1}', "3: occurred_at"),
+        (
+            '{"kind": "l", "camera_id": "c", "occurred_at": "2024-01-01", "frame_index": true}',
+            "frame",
+        ),
     ],
 )
 def test_bad_event_lines_name_file_and_line(tmp_path: Path, line: str, message: str) -> None:

@@ -14,6 +14,7 @@ from cctwin.store.sql import EventFilter
 from cctwin.types import Event, EventKind
 
 router = APIRouter(prefix="/api/events", tags=["events"])
+STORE_TIMEOUT_S = 10.0
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -67,19 +68,23 @@ async def get_event(event_id: str, services: ServicesDep) -> Event:
     return event
 
 
-@router.post("", response_model=Event, status_code=202)
+@router.post("", response_model=Event, status_code=201)
 async def create_event(event: Event, services: ServicesDep) -> Event:
     """Publish an event as if a camera had produced it (integrations, drills, tests).
 
-    The body is the Event wire model (`id` is derived when left out). It is accepted onto the
-    bus (202): the store and the alert service take it from there, like any camera's event.
-    The camera's current live frame, if there is one, becomes its snapshot.
+    The body is the Event wire model (`id` is derived when left out). It travels on the bus
+    like any camera's event; the answer (201) comes once the store has committed it, so an
+    event reported as created survives a crash. The camera's current live frame, if there is
+    one, becomes its snapshot.
     """
     if not services.config.service.allow_event_injection:
         raise HTTPException(403, "event injection is disabled (service.allow_event_injection)")
     if event.camera_id not in services.live.statuses:
         raise HTTPException(404, f"no camera {event.camera_id!r}")
+    committed = services.writer.expect(event.id)
     await services.bus.publish(event)
+    if not await services.writer.stored(event.id, STORE_TIMEOUT_S, committed):
+        raise HTTPException(503, f"the store did not confirm event {event.id} in time; retry")
     preview = services.live.previews.get(event.camera_id)
     if preview is not None:
         snapshot = await asyncio.to_thread(
