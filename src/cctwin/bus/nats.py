@@ -113,7 +113,7 @@ class NatsDurableSubscription:
             config = ConsumerConfig(
                 durable_name=self.name,
                 ack_policy=AckPolicy.EXPLICIT,
-                ack_wait=30.0,
+                ack_wait=self.bus.config.ack_wait_s,
                 max_ack_pending=20000,
                 **filters,  # type: ignore[arg-type]
             )

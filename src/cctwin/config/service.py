@@ -147,6 +147,9 @@ class NatsBusConfig(Strict):
         120.0, gt=0, description="JetStream drops a fact id seen again within this window."
     )
     connect_timeout_s: float = Field(5.0, gt=0)
+    ack_wait_s: float = Field(
+        30.0, gt=0, description="A fact not acknowledged within this is delivered again."
+    )
 
 
 BusConfig = Annotated[
