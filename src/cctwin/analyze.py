@@ -15,6 +15,7 @@ from cctwin.analytics.stages import StageClock
 from cctwin.config import CameraConfig, Config, SamplingConfig, SourceConfig
 from cctwin.detect.detector import Detector, create_detector
 from cctwin.evaluate.mot import write_mot_rows
+from cctwin.ingest.factory import open_source
 from cctwin.ingest.pyav import PyAvSource
 from cctwin.loop import AnalysisLoop, CameraRuntime, IteratorFeed
 from cctwin.pipeline import StepResult
@@ -114,7 +115,7 @@ def analyze_source(
     """Analyse a whole file (or a live stream until it stops); returns the summary written."""
     info = info or probe(source, camera.source)
     clock = StageClock()
-    reader = PyAvSource(camera.id, camera.source, sampling, url=source)
+    reader = open_source(camera, sampling, url=source)
     started_load = time.perf_counter()
     detector = detector or create_detector(config.detector)
     model_load_s = time.perf_counter() - started_load

@@ -67,6 +67,8 @@ class Services:
         self.pool: WorkerPool | None = None
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        # The loop the service runs on, for signal handlers that run outside it.
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def stopping(self) -> bool:
@@ -74,6 +76,7 @@ class Services:
 
     async def start(self) -> None:
         """Connect the bus (BusUnavailableError if it cannot), then start every subscriber."""
+        self.loop = asyncio.get_running_loop()
         await self.bus.start()
         for job in (self.writer.run, self.alerts.run, self.live.run, self.live.watch):
             self._tasks.append(asyncio.create_task(job(self._stopping)))

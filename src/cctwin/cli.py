@@ -352,7 +352,6 @@ def up(
     ] = None,
 ) -> None:
     """Run the control centre: API, alerts, live map and the analysis workers."""
-    import asyncio
     import signal
 
     import uvicorn
@@ -378,8 +377,8 @@ def up(
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: object) -> None:
             # End SSE streams first so open dashboards do not hold the shutdown up.
-            loop = asyncio.get_event_loop_policy().get_event_loop()
-            loop.call_soon_threadsafe(services.begin_shutdown)
+            if services.loop is not None:
+                services.loop.call_soon_threadsafe(services.begin_shutdown)
             super().handle_exit(sig, frame)  # type: ignore[arg-type]
 
     server = Server(

@@ -13,6 +13,7 @@ from typing import Any
 from cctwin.bus.protocol import Publisher, WorkerLink
 from cctwin.config import CameraConfig, Config
 from cctwin.ingest.clips import ClipRecorder
+from cctwin.ingest.factory import open_source
 from cctwin.ingest.source import VideoSource
 from cctwin.loop import CameraRuntime
 from cctwin.messages import LivePreview
@@ -117,13 +118,8 @@ def camera_status(runtime: CameraRuntime, now: float) -> CameraStatus:
 
 
 def open_camera(camera: CameraConfig, clips: ClipRecorder | None = None) -> VideoSource:
-    """The camera's video source (the one place a PyAV source is built for a camera)."""
-    from cctwin.ingest.pyav import PyAvSource
-
-    source = PyAvSource(camera.id, camera.source, camera.sampling)
-    if clips is not None:
-        source.packet_listener = clips.on_packet
-    return source
+    """The camera's video source, feeding its clip recorder when clips are kept."""
+    return open_source(camera, packet_listener=None if clips is None else clips.on_packet)
 
 
 def run_worker(

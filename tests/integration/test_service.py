@@ -72,8 +72,9 @@ def inject(
 
 
 @pytest.fixture
-def service(tmp_path: Path, clip: Path) -> Iterator[ServiceProcess]:
-    with ServiceProcess(service_config(tmp_path, clip), tmp_path) as running:
+def service(tmp_path: Path, clip: Path, bus_url: str | None) -> Iterator[ServiceProcess]:
+    """`cctwin up` on each bus transport: in-process, and NATS JetStream (`--bus`)."""
+    with ServiceProcess(service_config(tmp_path, clip), tmp_path, bus_url) as running:
         yield running
 
 
@@ -151,8 +152,10 @@ def test_bad_requests_get_clear_4xx(service: ServiceProcess) -> None:
     assert missing.status_code == 404
 
 
-def test_events_reported_as_stored_survive_kill_9(tmp_path: Path, clip: Path) -> None:
-    service = ServiceProcess(service_config(tmp_path, clip), tmp_path)
+def test_events_reported_as_stored_survive_kill_9(
+    tmp_path: Path, clip: Path, bus_url: str | None
+) -> None:
+    service = ServiceProcess(service_config(tmp_path, clip), tmp_path, bus_url)
     service.start()
     stored = [inject(service, camera="cam-b", kind="zone_enter")["id"] for _ in range(25)]
     workers = _children(service.pid)

@@ -31,8 +31,7 @@ from cctwin.messages import (
 )
 from cctwin.reports import Reporter
 from cctwin.reports.note import report_note
-from cctwin.store.media import MediaStore
-from cctwin.store.sql import SqlStore
+from cctwin.store.protocol import AlertStore, MediaFiles
 from cctwin.types import Alert, AlertStatus
 
 log = logging.getLogger(__name__)
@@ -57,8 +56,8 @@ class AlertService:
     def __init__(
         self,
         config: Config,
-        store: SqlStore,
-        media: MediaStore,
+        store: AlertStore,
+        media: MediaFiles,
         bus: Bus,
         engine: AlertEngine,
         reporter: Reporter,

@@ -236,8 +236,12 @@ class NatsBus:
 
     async def close(self) -> None:
         if self.connection is not None:
-            with contextlib.suppress(Exception):
-                await self.connection.drain()
+            # Drain what is in flight, but a broker that is away must not hold a shutdown.
+            try:
+                await asyncio.wait_for(self.connection.drain(), 2.0)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await self.connection.close()
 
 
 async def publish_fact(jetstream: Any, subject: str, data: bytes, fact_id: str) -> None:

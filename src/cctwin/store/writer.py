@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from cctwin.bus.protocol import Bus
 from cctwin.bus.subjects import PREFIX
 from cctwin.messages import BusMessage, CameraStatus, Event, MediaReady, Observation
-from cctwin.store.sql import SqlStore
+from cctwin.store.protocol import FactStore
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ StoredListener = Callable[[Sequence[BusMessage]], None]
 class StoreWriter:
     """Subscriber with one job: facts on the bus -> rows in the store."""
 
-    def __init__(self, store: SqlStore, bus: Bus) -> None:
+    def __init__(self, store: FactStore, bus: Bus) -> None:
         self.store = store
         self.bus = bus
         self.tally = WriteTally()
@@ -65,11 +65,15 @@ class StoreWriter:
         except TimeoutError:
             return False
         finally:
-            waiting = self._waiting.get(fact_id, [])
-            if future in waiting:
-                waiting.remove(future)
-            if not waiting:
-                self._waiting.pop(fact_id, None)
+            self.forget(fact_id, future)
+
+    def forget(self, fact_id: str, future: asyncio.Future[None]) -> None:
+        """Stop waiting for a fact (it was stored before, or the wait is over)."""
+        waiting = self._waiting.get(fact_id, [])
+        if future in waiting:
+            waiting.remove(future)
+        if not waiting:
+            self._waiting.pop(fact_id, None)
 
     async def run(self, stopping: asyncio.Event) -> None:
         subscription = self.bus.subscribe("store", SUBJECTS, durable=True)

@@ -83,7 +83,11 @@ async def create_event(event: Event, services: ServicesDep) -> Event:
         raise HTTPException(404, f"no camera {event.camera_id!r}")
     committed = services.writer.expect(event.id)
     await services.bus.publish(event)
-    if not await services.writer.stored(event.id, STORE_TIMEOUT_S, committed):
+    # The same event posted again is the same fact: the bus drops it as a duplicate, and the
+    # answer is the one the first post got.
+    if await asyncio.to_thread(services.store.get_event, event.id) is not None:
+        services.writer.forget(event.id, committed)
+    elif not await services.writer.stored(event.id, STORE_TIMEOUT_S, committed):
         raise HTTPException(503, f"the store did not confirm event {event.id} in time; retry")
     preview = services.live.previews.get(event.camera_id)
     if preview is not None:
