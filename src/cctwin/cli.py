@@ -183,11 +183,14 @@ def eval_fire(
     dataset: Annotated[Path, typer.Option(help="fire_images/ (positives) + normal_images/.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
+    include_training: Annotated[
+        bool, typer.Option(help="Also score the photos the bundled model was trained on.")
+    ] = False,
 ) -> None:
     """Fire classification: precision, recall, F1 and false-positive rate."""
     from cctwin.evaluate.fire import fire_eval_command
 
-    raise typer.Exit(fire_eval_command(dataset, as_json, plots))
+    raise typer.Exit(fire_eval_command(dataset, as_json, plots, include_training))
 
 
 @eval_app.command("water")
@@ -195,11 +198,14 @@ def eval_water(
     dataset: Annotated[Path, typer.Option(help="images/ + masks/ (same stem, > 127 = water).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
+    include_training: Annotated[
+        bool, typer.Option(help="Also score the photos the bundled model was trained on.")
+    ] = False,
 ) -> None:
-    """Water segmentation: mean IoU and pixel F1."""
+    """Water segmentation: mean IoU and pixel F1 over every photo the model was not trained on."""
     from cctwin.evaluate.water import water_eval_command
 
-    raise typer.Exit(water_eval_command(dataset, as_json, plots))
+    raise typer.Exit(water_eval_command(dataset, as_json, plots, include_training))
 
 
 @eval_app.command("events")
