@@ -154,8 +154,8 @@ def test_eval_report_has_method_and_split(tmp_path: Path) -> None:
     assert report["mae"] == pytest.approx((2 + 0 + 2 + 4) / 4)
     assert {r["method"] for r in report["per_image"]} == {"detector"}
     assert {r["density_fill"] for r in report["per_image"]} == {0.0}
-    assert report["splits"]["development"]["images"] == ["IMG_0.jpg", "IMG_1.jpg"]
-    assert report["splits"]["held_out"]["mae"] == pytest.approx(3.0)
+    assert report["splits"]["not_tuned_on"]["n"] == 4
+    assert report["splits"]["tuned_on"]["n"] == 0
     assert {f.name for f in plots.iterdir()} == {
         "error_histogram.png",
         "pred_vs_true.png",
