@@ -87,7 +87,10 @@ def test_floor_is_removed_per_cell() -> None:
         (12, 141.9, 12288, "detector"),  # a textured street scene: CSRNet sees ghosts
         (30, 410.0, 10496, "density"),  # a packed square the detector cannot separate
         (0, 10.0, 100, "detector"),  # too few people to matter
-        (60, 210.0, 1000, "detector"),  # the detector already finds over a quarter
+        (60, 210.0, 1000, "density"),  # packed, and CSRNet sees 3.5 times the boxes
+        (60, 70.0, 1000, "detector"),  # packed, but the detector finds nearly everyone
+        (72, 250.0, 14000, "density"),  # a wide view of a large crowd: the absolute level
+        (90, 174.0, 12288, "detector"),  # a mosaic of street photos the detector counts well
         (0, 0.0, 0, "detector"),
     ],
 )
