@@ -67,7 +67,12 @@ def ground_truth_points(dataset: Path, stem: str) -> npt.NDArray[np.float64]:
 
 
 def ground_truth_count(dataset: Path, stem: str) -> int:
-    """Number of annotated heads (see `ground_truth_points`)."""
+    """Number of annotated heads (see `ground_truth_points`), or a JSON {"count": n}."""
+    path = dataset / "ground-truth" / f"{stem}.json"
+    if path.is_file() and not (dataset / "ground-truth" / f"GT_{stem}.mat").is_file():
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and "count" in data:
+            return int(data["count"])
     return len(ground_truth_points(dataset, stem))
 
 
@@ -277,7 +282,7 @@ def counting_eval_command(
     )
     skips.report(report["n"], "ground truth")
     if not report["n"]:
-        sys.stderr.write(f"{dataset}: no image left to score\n")
+        sys.stderr.write(skips.nothing_left(dataset) + "\n")
         return 2
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")

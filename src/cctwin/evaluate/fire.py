@@ -209,7 +209,7 @@ def fire_eval_command(
         return 2
     skips.report(len(scored), "label")
     if not scored:
-        sys.stderr.write(f"{dataset}: no image left to score\n")
+        sys.stderr.write(skips.nothing_left(dataset) + "\n")
         return 2
     result = {**metrics(scored, detector.threshold), **skips.as_dict()}
     if as_json:

@@ -109,6 +109,11 @@ class Skips:
                 out.append(f"{len(names)} {reason}: {shown}")
         return out
 
+    def nothing_left(self, dataset: Path) -> str:
+        """The line for a data set where every image was skipped."""
+        hint = " (--include-training scores the trained-on ones)" if self.trained_on else ""
+        return f"{dataset}: no image left to score{hint}"
+
     def report(self, scored: int, truth: str, stream: TextIO | None = None) -> None:
         """Write `lines` to stderr (or `stream`)."""
         target = stream or sys.stderr

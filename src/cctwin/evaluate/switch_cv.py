@@ -169,6 +169,18 @@ def _load_or_measure(street: Path, dense: Path, cache: Path | None) -> list[Scen
     return rows
 
 
+def export(scenes: list[Scene], out: Path) -> None:
+    """images/<fold>__<name>.png and ground-truth/<same stem>.json ({"count": n})."""
+    import cv2
+
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "ground-truth").mkdir(exist_ok=True)
+    for scene in scenes:
+        stem = f"{scene.fold}__{scene.name}".replace(".jpg", "")
+        cv2.imwrite(str(out / "images" / f"{stem}.png"), scene.image)
+        (out / "ground-truth" / f"{stem}.json").write_text(json.dumps({"count": scene.count}))
+
+
 def _describe(rule: SwitchRule) -> str:
     return f"ratio {rule.ratio}, absolute {rule.absolute}, per cell {rule.min_per_cell}"
 
@@ -179,7 +191,12 @@ def main() -> None:
     parser.add_argument("--street", type=Path, default=SHARED / "crowd-street" / "train_data")
     parser.add_argument("--dense", type=Path, default=SHARED / "crowd-shanghaitech-a")
     parser.add_argument("--cache", type=Path, help="JSON of the measured scenes (reused).")
+    parser.add_argument(
+        "--export", type=Path, help="Also write the scenes as a `cctwin eval counting` folder."
+    )
     args = parser.parse_args()
+    if args.export is not None:
+        export(street_scenes(args.street) + dense_scenes(args.dense), args.export)
     rows = _load_or_measure(args.street, args.dense, args.cache)
     # The rule shipped before 2026-12-06 (ratio 4, no absolute level) is the baseline.
     before = SwitchRule(ratio=4.0, absolute=float("inf"))

@@ -235,7 +235,7 @@ def water_eval_command(
         return 2
     run.skips.report(len(run.scores), "mask")
     if not run.scores:
-        sys.stderr.write(f"{dataset}: no image left to score\n")
+        sys.stderr.write(run.skips.nothing_left(dataset) + "\n")
         return 2
     scores = run.scores
     result = {**summarise(scores), **run.skips.as_dict()}

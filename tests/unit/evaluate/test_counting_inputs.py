@@ -87,3 +87,10 @@ def test_unusable_folders_exit_2_with_one_line(
     assert "Traceback" not in captured.err
     expected = {"missing": "no such folder", "empty": "no images", "no-truth": "no ground truth"}
     assert expected[layout] in captured.err
+
+
+def test_a_count_only_annotation_is_read(tmp_path: Path) -> None:
+    root = _dataset(tmp_path, [3, 5])
+    (root / "ground-truth" / "IMG_1.json").write_text(json.dumps({"count": 7}))
+    report = evaluate_counting(root, BrightnessCounter())
+    assert [r["gt"] for r in report["per_image"]] == [3, 7]
