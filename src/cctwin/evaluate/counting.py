@@ -170,6 +170,9 @@ def _count_one(
     if hasattr(result, "detector_count"):
         row["detector_count"] = int(result.detector_count)
         row["density_count"] = round(float(result.density_count), 2)
+    if getattr(result, "density_cells", 0):
+        row["density_corrected"] = round(float(result.density_corrected), 2)
+        row["density_per_cell"] = round(float(result.density_corrected) / result.density_cells, 4)
     if hasattr(result, "density_fill"):
         row["density_fill"] = round(float(result.density_fill), 2)
     if hasattr(result, "faces"):

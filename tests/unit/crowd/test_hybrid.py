@@ -106,6 +106,9 @@ def test_hybrid_reports_method_and_both_estimates() -> None:
     dense = HybridCounter(people=FakePeople(5), density=FakeDensity(300.0)).count(image)
     assert dense.method == "density"
     assert dense.count == pytest.approx(dense.density_count)
+    # The switch's inputs are reported: the map's cells and the floor-corrected sum.
+    assert dense.density_cells == 30 * 40
+    assert 0 < dense.density_corrected < dense.density_count
     assert dense.count > 300.0
 
 

@@ -154,6 +154,9 @@ class HybridResult:
     density_fill: float = 0.0
     faces: int = 0
     people: int = 0
+    # What the switch compared, so a wrong choice on new data can be traced to its condition.
+    density_corrected: float = 0.0
+    density_cells: int = 0
 
 
 class HybridCounter:
@@ -233,6 +236,8 @@ class HybridCounter:
             density_fill=fill,
             faces=0 if faces is None else len(faces),
             people=people,
+            density_corrected=corrected,
+            density_cells=cells,
         )
 
     def _faces(
