@@ -97,16 +97,19 @@ class Skips:
         """What was scored and what was not, one reason a line (for stderr)."""
         out = [f"scored {scored} of {scored + self.skipped} images"]
         reasons = (
-            (self.trained_on, "skipped: the bundled model was trained on them (content hash)"),
-            (self.unreadable, "skipped: unreadable image file"),
-            (self.no_truth, f"skipped: no {truth}"),
-            (self.bad_truth, f"skipped: unreadable {truth}"),
-            (self.resized_truth, f"{truth} resized to its photo (nearest neighbour), scored"),
+            (
+                self.trained_on,
+                "skipped, the bundled model was trained or tuned on them (content hash)",
+            ),
+            (self.unreadable, "skipped, unreadable image file"),
+            (self.no_truth, f"skipped, no {truth}"),
+            (self.bad_truth, f"skipped, unreadable {truth}"),
+            (self.resized_truth, f"scored with the {truth} resized to the photo (nearest)"),
         )
         for names, reason in reasons:
             if names:
                 shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-                out.append(f"{len(names)} {reason}: {shown}")
+                out.append(f"{reason}: {len(names)} ({shown})")
         return out
 
     def nothing_left(self, dataset: Path) -> str:

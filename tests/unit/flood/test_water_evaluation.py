@@ -92,7 +92,7 @@ def test_unreadable_image_and_missing_or_broken_masks_are_skipped(tmp_path: Path
     assert len(run.scores) == 2
     lines = run.skips.lines(len(run.scores), "mask")
     assert lines[0] == "scored 2 of 5 images"
-    assert "1 skipped: no mask: 01.jpg" in lines
+    assert "skipped, no mask: 1 (01.jpg)" in lines
 
 
 @pytest.mark.parametrize("layout", ["missing", "empty", "no-masks"])
