@@ -138,7 +138,14 @@ def eval_tracking(
     from cctwin.evaluate.tracking import score_tracking
 
     truth, result = _read_mot_pair(gt, tracks, frames)
+    _require_truth(truth, gt, frames)
     _print_scores(score_tracking(truth, result, iou).as_dict(), as_json, "tracking")
+
+
+def _require_truth(truth: MotRows, gt: Path, frames: str | None) -> None:
+    """Exit 2 with one line when there is nothing to score against (empty file or range)."""
+    if not len(truth.frame):
+        raise _fail(f"{gt}: no ground-truth rows" + (f" in frames {frames}" if frames else ""))
 
 
 @eval_app.command("detection")
@@ -155,6 +162,7 @@ def eval_detection(
     from cctwin.evaluate.detection import score_detections
 
     truth, found = _read_mot_pair(gt, detections, frames)
+    _require_truth(truth, gt, frames)
     _print_scores(score_detections(truth, found, iou).as_dict(), as_json, "detection")
 
 
@@ -171,11 +179,16 @@ def eval_counting(
             help="CSRNet ONNX file for the density path (default: the bundled int8 copy; csrnet.onnx is the float32 model)."
         ),
     ] = None,
+    include_training: Annotated[
+        bool, typer.Option(help="Also score the images the counter was tuned on (apart).")
+    ] = False,
 ) -> None:
     """Crowd counting: MAE, RMSE and relative MAE per image set."""
     from cctwin.evaluate.counting import counting_eval_command
 
-    raise typer.Exit(counting_eval_command(dataset, as_json, plots, density_model))
+    raise typer.Exit(
+        counting_eval_command(dataset, as_json, plots, density_model, include_training)
+    )
 
 
 @eval_app.command("fire")
@@ -183,11 +196,14 @@ def eval_fire(
     dataset: Annotated[Path, typer.Option(help="fire_images/ (positives) + normal_images/.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
+    include_training: Annotated[
+        bool, typer.Option(help="Also score the photos the bundled model was trained on.")
+    ] = False,
 ) -> None:
     """Fire classification: precision, recall, F1 and false-positive rate."""
     from cctwin.evaluate.fire import fire_eval_command
 
-    raise typer.Exit(fire_eval_command(dataset, as_json, plots))
+    raise typer.Exit(fire_eval_command(dataset, as_json, plots, include_training))
 
 
 @eval_app.command("water")
@@ -195,11 +211,14 @@ def eval_water(
     dataset: Annotated[Path, typer.Option(help="images/ + masks/ (same stem, > 127 = water).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
+    include_training: Annotated[
+        bool, typer.Option(help="Also score the photos the bundled model was trained on.")
+    ] = False,
 ) -> None:
-    """Water segmentation: mean IoU and pixel F1."""
+    """Water segmentation: mean IoU and pixel F1 over every photo the model was not trained on."""
     from cctwin.evaluate.water import water_eval_command
 
-    raise typer.Exit(water_eval_command(dataset, as_json, plots))
+    raise typer.Exit(water_eval_command(dataset, as_json, plots, include_training))
 
 
 @eval_app.command("events")

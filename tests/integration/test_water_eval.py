@@ -1,11 +1,12 @@
-"""evaluate_water on the held-out split of flood-water-masks (no accuracy assertion)."""
+"""evaluate_water on flood-water-masks: the trained-on photos are skipped by content hash."""
 
 from pathlib import Path
 
 import pytest
 
 from cctwin.analytics.flood.segment import WaterSegmenter
-from cctwin.evaluate.water import evaluate_water
+from cctwin.evaluate.inputs import read_hash_list
+from cctwin.evaluate.water import TRAINING_HASHES, development_split, evaluate_water
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "flood-water-masks"
 
@@ -13,8 +14,8 @@ DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "flood-water-ma
 @pytest.mark.skipif(
     not (DATA / "images").is_dir(), reason="../shared/data/flood-water-masks is absent"
 )
-def test_evaluate_water_held_out() -> None:
-    result = evaluate_water(DATA, WaterSegmenter())
+def test_evaluate_water_skips_exactly_the_training_photos() -> None:
+    result = evaluate_water(DATA, WaterSegmenter(), read_hash_list(TRAINING_HASHES))
     n_all = len(list((DATA / "images").iterdir()))
-    assert set(result) == {"iou", "pixel_f1", "n"}
-    assert result["n"] == n_all - round(n_all * 0.6)
+    assert result["skipped_trained_on"] == len(development_split(DATA))
+    assert result["n"] == n_all - result["skipped_trained_on"]

@@ -13,11 +13,21 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from cctwin.errors import EvaluationError
+from cctwin.evaluate.inputs import Skips, content_hash, list_images, read_hash_list, read_image
+
+TUNING_HASHES = (
+    Path(__file__).resolve().parents[1]
+    / "analytics"
+    / "crowd"
+    / "models"
+    / ("hybrid-counter.tuning.sha256")
+)
 SPLIT_NOTE = (
-    "development = first half of the sorted image names (the hybrid counter's detector "
-    "settings, switch rule and distant-crowd rule were chosen on crowd-street's development "
-    "half); "
-    "held_out = second half, never used for any choice"
+    "tuned_on = images the hybrid counter's settings were chosen on (content hashes in "
+    "analytics/crowd/models/hybrid-counter.tuning.sha256: crowd-street's development half and "
+    "ShanghaiTech A's two photos); not_tuned_on = every other image; tuned-on images are "
+    "skipped unless --include-training"
 )
 
 
@@ -40,20 +50,30 @@ class Counter(Protocol):
     ) -> Any: ...
 
 
-def ground_truth_count(dataset: Path, stem: str) -> int:
-    """Number of annotated heads: ShanghaiTech GT_<stem>.mat or a <stem>.json point list."""
+def ground_truth_points(dataset: Path, stem: str) -> npt.NDArray[np.float64]:
+    """Annotated head points (x, y): ShanghaiTech GT_<stem>.mat or a <stem>.json point list."""
     mat = dataset / "ground-truth" / f"GT_{stem}.mat"
     if mat.is_file():
         from scipy.io import loadmat
 
         info = loadmat(str(mat))["image_info"]
-        return int(np.asarray(info[0, 0][0, 0][0]).reshape(-1, 2).shape[0])
+        return np.asarray(info[0, 0][0, 0][0], dtype=np.float64).reshape(-1, 2)
     for candidate in (dataset / "ground-truth" / f"{stem}.json", dataset / f"{stem}.json"):
         if candidate.is_file():
             data = json.loads(candidate.read_text())
             points = data.get("points", data) if isinstance(data, dict) else data
-            return len(points)
+            return np.asarray(points, dtype=np.float64).reshape(-1, 2)
     raise FileNotFoundError(f"{dataset}: no ground truth for {stem}")
+
+
+def ground_truth_count(dataset: Path, stem: str) -> int:
+    """Number of annotated heads (see `ground_truth_points`), or a JSON {"count": n}."""
+    path = dataset / "ground-truth" / f"{stem}.json"
+    if path.is_file() and not (dataset / "ground-truth" / f"GT_{stem}.mat").is_file():
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and "count" in data:
+            return int(data["count"])
+    return len(ground_truth_points(dataset, stem))
 
 
 _T = TypeVar("_T")
@@ -65,46 +85,84 @@ def development_half(items: list[_T]) -> tuple[list[_T], list[_T]]:
     return items[:half], items[half:]
 
 
-def evaluate_counting(dataset: Path, counter: Counter, plots: Path | None = None) -> dict[str, Any]:
-    """Count every DIR/images/*.jpg and compare with its annotation."""
+def evaluate_counting(
+    dataset: Path,
+    counter: Counter,
+    plots: Path | None = None,
+    tuned: frozenset[str] = frozenset(),
+    include_tuned: bool = False,
+    skips: Skips | None = None,
+) -> dict[str, Any]:
+    """Count every image under DIR/images/ and compare with its annotation.
+
+    Images whose content hash is in `tuned` are skipped, or with `include_tuned` scored and
+    reported apart. Unreadable images and images without readable ground truth are skipped;
+    the report's `skipped_*` counts say how many (and `skips`, if given, lists them).
+    EvaluationError when the folder is missing or holds no image.
+    """
     from rich.console import Console
     from rich.progress import Progress
 
-    images = sorted((dataset / "images").glob("*.jpg"))
-    if not images:
-        raise FileNotFoundError(f"{dataset}/images: no .jpg images")
+    skips = Skips() if skips is None else skips
+    images = list_images(dataset / "images")
+    tuned_names = {p.name for p in images if tuned and content_hash(p) in tuned}
+    if not include_tuned:
+        skips.trained_on.extend(sorted(tuned_names))
+        images = [p for p in images if p.name not in tuned_names]
     per_image: list[dict[str, Any]] = []
     maps: dict[str, Overlay] = {}
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("counting", total=len(images))
         for path in images:
-            per_image.append(_count_one(dataset, path, counter, maps))
+            row = _count_one(dataset, path, counter, maps, skips)
+            if row is not None:
+                row["tuned_on"] = path.name in tuned_names
+                per_image.append(row)
             progress.advance(task)
-    development, held_out = development_half(per_image)
+    parts = (
+        ("tuned_on", [r for r in per_image if r["tuned_on"]]),
+        ("not_tuned_on", [r for r in per_image if not r["tuned_on"]]),
+    )
     report: dict[str, Any] = {
         **_metrics(per_image),
+        **skips.as_dict(),
         "per_image": per_image,
         "splits": {
-            name: {**_metrics(rows), "images": [r["image"] for r in rows]}
-            for name, rows in (("development", development), ("held_out", held_out))
+            name: {**_metrics(rows), "images": [r["image"] for r in rows]} for name, rows in parts
         },
         "split_note": SPLIT_NOTE,
     }
-    if plots is not None:
+    if plots is not None and per_image:
         _plot(dataset, per_image, maps, plots)
     return report
 
 
+def _truth(dataset: Path, path: Path, skips: Skips) -> int | None:
+    """The annotated count, or None after recording why there is none."""
+    try:
+        return ground_truth_count(dataset, path.stem)
+    except FileNotFoundError:
+        skips.no_truth.append(path.name)
+    except (OSError, ValueError, KeyError, IndexError, TypeError, NotImplementedError):
+        # scipy raises several of these on a truncated or foreign .mat; json on bad text.
+        skips.bad_truth.append(path.name)
+    return None
+
+
 def _count_one(
-    dataset: Path, path: Path, counter: Counter, maps: dict[str, Overlay]
-) -> dict[str, Any]:
-    image = cv2.imread(str(path))
+    dataset: Path, path: Path, counter: Counter, maps: dict[str, Overlay], skips: Skips
+) -> dict[str, Any] | None:
+    image = read_image(path)
     if image is None:
-        raise ValueError(f"{path}: unreadable image")
-    result = counter.count(np.asarray(image, dtype=np.uint8))
+        skips.unreadable.append(path.name)
+        return None
+    truth = _truth(dataset, path, skips)
+    if truth is None:
+        return None
+    result = counter.count(image)
     row: dict[str, Any] = {
         "image": path.name,
-        "gt": ground_truth_count(dataset, path.stem),
+        "gt": truth,
         "pred": round(float(result.count), 2),
         # A plain density model has no method attribute: it is always the density path.
         "method": str(getattr(result, "method", "density")),
@@ -112,6 +170,9 @@ def _count_one(
     if hasattr(result, "detector_count"):
         row["detector_count"] = int(result.detector_count)
         row["density_count"] = round(float(result.density_count), 2)
+    if getattr(result, "density_cells", 0):
+        row["density_corrected"] = round(float(result.density_corrected), 2)
+        row["density_per_cell"] = round(float(result.density_corrected) / result.density_cells, 4)
     if hasattr(result, "density_fill"):
         row["density_fill"] = round(float(result.density_fill), 2)
     if hasattr(result, "faces"):
@@ -190,35 +251,54 @@ def _plot(
 
 
 def counting_eval_command(
-    dataset: Path, as_json: bool, plots: Path | None, density_model: Path | None = None
+    dataset: Path,
+    as_json: bool,
+    plots: Path | None,
+    density_model: Path | None = None,
+    include_training: bool = False,
 ) -> int:
     """`cctwin eval counting`: prints the report (JSON, or a short summary) and returns 0/2.
 
-    density_model replaces the bundled CSRNet file (default csrnet-int8.onnx) inside the hybrid counter.
+    density_model replaces the bundled CSRNet file (default csrnet-int8.onnx) inside the
+    hybrid counter. Images the counter was tuned on are skipped unless include_training.
     """
     from cctwin.analytics.crowd.density import DensityCounter
     from cctwin.analytics.crowd.hybrid import HybridCounter
 
-    if not (dataset / "images").is_dir():
-        sys.stderr.write(f"{dataset}: no images/ folder\n")
-        return 2
     if density_model is not None and not density_model.is_file():
         sys.stderr.write(f"{density_model}: density model not found\n")
         return 2
+    try:
+        list_images(dataset / "images")
+    except EvaluationError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
     density = DensityCounter(model=density_model) if density_model is not None else None
-    report = evaluate_counting(dataset, HybridCounter(density=density), plots)
+    skips = Skips()
+    report = evaluate_counting(
+        dataset,
+        HybridCounter(density=density),
+        plots,
+        read_hash_list(TUNING_HASHES),
+        include_training,
+        skips,
+    )
+    skips.report(report["n"], "ground truth")
+    if not report["n"]:
+        sys.stderr.write(skips.nothing_left(dataset) + "\n")
+        return 2
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
-    else:
-        for name, part in [("all", report), *report["splits"].items()]:
-            if part["n"]:
-                sys.stdout.write(
-                    f"{name:<12} n={part['n']} mae={part['mae']:.2f} rmse={part['rmse']:.2f} "
-                    f"relative_mae={part['relative_mae']:.3f}\n"
-                )
-        methods = [r["method"] for r in report["per_image"]]
-        sys.stdout.write(
-            f"methods: detector={methods.count('detector')} density={methods.count('density')}\n"
-            f"split: {SPLIT_NOTE}\n"
-        )
+        return 0
+    for name, part in [("all", report), *report["splits"].items()]:
+        if part["n"]:
+            sys.stdout.write(
+                f"{name:<12} n={part['n']} mae={part['mae']:.2f} rmse={part['rmse']:.2f} "
+                f"relative_mae={part['relative_mae']:.3f}\n"
+            )
+    methods = [r["method"] for r in report["per_image"]]
+    sys.stdout.write(
+        f"methods: detector={methods.count('detector')} density={methods.count('density')}\n"
+        f"split: {SPLIT_NOTE}\n"
+    )
     return 0

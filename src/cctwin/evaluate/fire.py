@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
+from rich.console import Console
+from rich.progress import Progress
 
-from cctwin.analytics.fire.detector import FireDetector, FireScore, name_hash
+from cctwin.analytics.fire.detector import FireDetector, FireScore, bundled_classifier, name_hash
 from cctwin.analytics.fire.features import UInt8Array
+from cctwin.errors import EvaluationError
+from cctwin.evaluate.inputs import Skips, content_hash, list_images, read_hash_list, read_image
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,21 +43,46 @@ class ScoredImage:
     fire: float
 
 
+TRAINING_HASHES = bundled_classifier().with_name("fire-classifier.training.sha256")
+
+
+def _trained_on(folder: str, path: Path, detector: FireScorer, content: frozenset[str]) -> bool:
+    """By content hash when a list is given (renamed copies still match), else by name hash."""
+    if content:
+        return content_hash(path) in content
+    return name_hash(f"{folder}/{path.name}") in detector.training_hashes
+
+
+def score_dataset(
+    dataset: Path,
+    detector: FireScorer,
+    exclude_training: bool = True,
+    content: frozenset[str] = frozenset(),
+    on_image: Callable[[], None] | None = None,
+) -> tuple[list[ScoredImage], Skips]:
+    """Score every readable image but the trained-on ones; EvaluationError for an empty set."""
+    images = [(folder, positive, list_images(dataset / folder)) for folder, positive in FOLDERS]
+    scored, skips = [], Skips()
+    for folder, positive, paths in images:
+        for path in paths:
+            if on_image is not None:
+                on_image()
+            if exclude_training and _trained_on(folder, path, detector, content):
+                skips.trained_on.append(f"{folder}/{path.name}")
+                continue
+            image = read_image(path)
+            if image is None:
+                skips.unreadable.append(f"{folder}/{path.name}")
+                continue
+            scored.append(ScoredImage(path, positive, detector.score(image).fire))
+    return scored, skips
+
+
 def score_images(
     dataset: Path, detector: FireScorer, exclude_training: bool = True
 ) -> list[ScoredImage]:
-    """Score every readable image, skipping training/validation ones (recognised by hash)."""
-    scored = []
-    for folder, positive in FOLDERS:
-        for path in sorted((dataset / folder).iterdir()):
-            if exclude_training and name_hash(f"{folder}/{path.name}") in detector.training_hashes:
-                continue
-            image = cv2.imread(str(path))
-            if image is None:
-                continue
-            fire = detector.score(np.asarray(image, dtype=np.uint8)).fire
-            scored.append(ScoredImage(path, positive, fire))
-    return scored
+    """Score every readable image, skipping training/validation ones (by name hash)."""
+    return score_dataset(dataset, detector, exclude_training)[0]
 
 
 def metrics(scored: list[ScoredImage], threshold: float) -> dict[str, float | int]:
@@ -155,20 +185,39 @@ def _mistakes_grid(
     return _save(figure, path)
 
 
-def fire_eval_command(dataset: Path, as_json: bool, plots: Path | None = None) -> int:
+def fire_eval_command(
+    dataset: Path, as_json: bool, plots: Path | None = None, include_training: bool = False
+) -> int:
     """`cctwin eval fire --dataset DIR [--json] [--plots OUT]`; exit 2 if DIR is unusable."""
     if not (dataset / "fire_images").is_dir() or not (dataset / "normal_images").is_dir():
         sys.stderr.write(f"{dataset}: needs fire_images/ and normal_images/\n")
         return 2
     detector = FireDetector()
-    scored = score_images(dataset, detector)
-    result = metrics(scored, detector.threshold)
+    try:
+        total = sum(len(list_images(dataset / folder)) for folder, _ in FOLDERS)
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("scoring", total=total)
+            scored, skips = score_dataset(
+                dataset,
+                detector,
+                not include_training,
+                read_hash_list(TRAINING_HASHES),
+                lambda: progress.advance(task),
+            )
+    except EvaluationError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    skips.report(len(scored), "label")
+    if not scored:
+        sys.stderr.write(skips.nothing_left(dataset) + "\n")
+        return 2
+    result = {**metrics(scored, detector.threshold), **skips.as_dict()}
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
     else:
         for key, value in result.items():
             shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-            sys.stdout.write(f"{key:>9}  {shown}\n")
+            sys.stdout.write(f"{key:>18}  {shown}\n")
     if plots is not None:
         for path in write_plots(scored, detector.threshold, plots):
             sys.stderr.write(f"wrote {path}\n")

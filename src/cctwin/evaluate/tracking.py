@@ -83,6 +83,8 @@ def score_tracking(gt: MotRows, tracks: MotRows, iou_threshold: float = 0.5) -> 
 def _group(rows: MotRows) -> dict[int, np.ndarray[Any, np.dtype[np.intp]]]:
     order = np.argsort(rows.frame, kind="stable")
     frames = rows.frame[order]
+    if not len(frames):  # a tracker that found nobody is scored, not a crash
+        return {}
     starts = np.flatnonzero(np.r_[True, frames[1:] != frames[:-1]])
     ends = np.r_[starts[1:], len(frames)]
     return {int(frames[s]): order[s:e] for s, e in zip(starts, ends, strict=True)}

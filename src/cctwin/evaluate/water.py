@@ -1,4 +1,4 @@
-"""Water segmentation evaluation: mean IoU and pixel F1 on the held-out split, with plots."""
+"""Water segmentation evaluation: mean IoU and pixel F1 on images the model never saw, with plots."""
 
 from __future__ import annotations
 
@@ -12,36 +12,64 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+from rich.console import Console
+from rich.progress import Progress
+
+from cctwin.analytics.flood.segment import DEFAULT_MODEL
+from cctwin.errors import EvaluationError
+from cctwin.evaluate.inputs import (
+    IMAGE_SUFFIXES,
+    Skips,
+    list_images,
+    read_hash_list,
+    read_image,
+    split_training,
+)
 
 Segmenter = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]
-# Sorted by file name, the first 60 % train (and choose every hyperparameter); the rest is
-# held out. Deterministic and independent of the model, so train and eval agree.
+# tools/train_water.py trains on the first 60 % by sorted file name. Evaluation no longer
+# relies on that order: it skips the trained-on photos by content hash (TRAINING_HASHES), so
+# a new data set is scored in full.
 DEVELOPMENT_FRACTION = 0.6
-
-
-def _images(dataset: Path) -> list[Path]:
-    return sorted(p for p in (dataset / "images").iterdir() if p.is_file())
+TRAINING_HASHES = DEFAULT_MODEL.with_name("water-classifier.training.sha256")
 
 
 def development_split(dataset: Path) -> list[Path]:
-    """Images used for training and for choosing thresholds: the first 60 % by name."""
-    imgs = _images(dataset)
+    """Images train_water.py trains on and chooses thresholds with: the first 60 % by name."""
+    imgs = list_images(dataset / "images")
     return imgs[: round(len(imgs) * DEVELOPMENT_FRACTION)]
 
 
-def held_out(dataset: Path, exclude_training: bool = True) -> list[Path]:
-    """Images to score: the last 40 % by sorted name when excluding the training split."""
-    imgs = _images(dataset)
-    return imgs[round(len(imgs) * DEVELOPMENT_FRACTION) :] if exclude_training else imgs
+def mask_path(dataset: Path, stem: str) -> Path | None:
+    """The file under masks/ with this image's stem (any image suffix), if there is one."""
+    folder = dataset / "masks"
+    if not folder.is_dir():
+        return None
+    found = sorted(
+        p for p in folder.iterdir() if p.stem == stem and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+    return found[0] if found else None
 
 
 def read_mask(dataset: Path, stem: str) -> npt.NDArray[np.bool_]:
-    """The ground-truth mask for an image stem (> 127 = water)."""
-    mask_path = next((dataset / "masks").glob(stem + ".*"))
-    mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
+    """The ground-truth mask for an image stem (> 127 = water); ValueError if absent or broken."""
+    path = mask_path(dataset, stem)
+    if path is None:
+        raise ValueError(f"no mask for {stem}")
+    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if mask is None:
         raise ValueError(f"unreadable mask for {stem}")
     return np.asarray(mask > 127, dtype=np.bool_)
+
+
+def fit_mask(mask: npt.NDArray[np.bool_], shape: tuple[int, int]) -> npt.NDArray[np.bool_]:
+    """The mask at the photo's size; nearest neighbour so it stays binary and edges stay put."""
+    if mask.shape == shape:
+        return mask
+    resized = cv2.resize(
+        mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST
+    )
+    return np.asarray(resized > 0, dtype=np.bool_)
 
 
 @dataclass(frozen=True)
@@ -54,20 +82,67 @@ class ImageScore:
     true: npt.NDArray[np.bool_]
 
 
-def score_images(dataset: Path, segmenter: Segmenter, paths: list[Path]) -> list[ImageScore]:
-    """Per-image IoU with the predicted and true masks."""
-    out = []
-    for p in paths:
-        image = cv2.imread(str(p))
+@dataclass(frozen=True)
+class WaterRun:
+    """The scored images and what was skipped or fixed up on the way."""
+
+    scores: list[ImageScore]
+    skips: Skips
+
+
+def _truth(dataset: Path, path: Path, skips: Skips) -> npt.NDArray[np.bool_] | None:
+    """The image's mask, or None after recording why it cannot be scored."""
+    try:
+        return read_mask(dataset, path.stem)
+    except ValueError as exc:
+        (skips.no_truth if str(exc).startswith("no mask") else skips.bad_truth).append(path.name)
+        return None
+
+
+def score_dataset(
+    dataset: Path,
+    segmenter: Segmenter,
+    training: frozenset[str] = frozenset(),
+    on_image: Callable[[int, int], None] | None = None,
+) -> WaterRun:
+    """IoU per image under images/, except trained-on, unreadable and unlabelled ones."""
+    skips = Skips()
+    paths = split_training(list_images(dataset / "images"), training, skips)
+    scores = []
+    for done, path in enumerate(paths):
+        if on_image is not None:
+            on_image(done, len(paths))
+        image = read_image(path)
         if image is None:
-            raise ValueError(f"unreadable image {p}")
-        true = read_mask(dataset, p.stem)
-        pred = np.asarray(segmenter(np.asarray(image, dtype=np.uint8)) > 0, dtype=np.bool_)
+            skips.unreadable.append(path.name)
+            continue
+        true = _truth(dataset, path, skips)
+        if true is None:
+            continue
+        if true.shape != image.shape[:2]:
+            skips.resized_truth.append(path.name)
+            true = fit_mask(true, (image.shape[0], image.shape[1]))
+        pred = np.asarray(segmenter(image) > 0, dtype=np.bool_)
         union = int((pred | true).sum())
         # An image with no water either way is a perfect answer, not a division by zero.
         iou = int((pred & true).sum()) / union if union else 1.0
-        out.append(ImageScore(p, iou, pred, true))
-    return out
+        scores.append(ImageScore(path, iou, pred, true))
+    return WaterRun(scores, skips)
+
+
+def score_images(dataset: Path, segmenter: Segmenter, paths: list[Path]) -> list[ImageScore]:
+    """Per-image IoU for the given paths (a mask of another size is resized to its photo)."""
+    scores = []
+    for path in paths:
+        image = read_image(path)
+        if image is None:
+            raise ValueError(f"unreadable image {path}")
+        true = fit_mask(read_mask(dataset, path.stem), (image.shape[0], image.shape[1]))
+        pred = np.asarray(segmenter(image) > 0, dtype=np.bool_)
+        union = int((pred | true).sum())
+        iou = int((pred & true).sum()) / union if union else 1.0
+        scores.append(ImageScore(path, iou, pred, true))
+    return scores
 
 
 def summarise(scores: list[ImageScore]) -> dict[str, Any]:
@@ -81,10 +156,11 @@ def summarise(scores: list[ImageScore]) -> dict[str, Any]:
 
 
 def evaluate_water(
-    dataset: Path, segmenter: Segmenter, exclude_training: bool = True
+    dataset: Path, segmenter: Segmenter, training: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
-    """Mean per-image IoU, pooled pixel F1 and the number of images scored."""
-    return summarise(score_images(dataset, segmenter, held_out(dataset, exclude_training)))
+    """Mean IoU, pixel F1, n and skip counts over every image not in `training` (hashes)."""
+    run = score_dataset(dataset, segmenter, training)
+    return {**summarise(run.scores), **run.skips.as_dict()}
 
 
 def _overlay(path: Path, pred: npt.NDArray[np.bool_], true: npt.NDArray[np.bool_]) -> Any:
@@ -138,15 +214,31 @@ def write_plots(scores: list[ImageScore], out: Path, worst: int = 6) -> list[Pat
     return written
 
 
-def water_eval_command(dataset: Path, as_json: bool, plots: Path | None) -> int:
-    """CLI entry: evaluate the bundled segmenter on the held-out split, optionally plotting."""
+def water_eval_command(
+    dataset: Path, as_json: bool, plots: Path | None, include_training: bool = False
+) -> int:
+    """`cctwin eval water`: every image but the trained-on ones; exit 2 if none can be scored."""
     from cctwin.analytics.flood.segment import WaterSegmenter
 
-    if not (dataset / "images").is_dir():
-        sys.stderr.write(f"no images/ under {dataset}\n")
+    training = frozenset() if include_training else read_hash_list(TRAINING_HASHES)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("segmenting", total=None)
+            run = score_dataset(
+                dataset,
+                WaterSegmenter(),
+                training,
+                lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except EvaluationError as exc:
+        sys.stderr.write(f"{exc}\n")
         return 2
-    scores = score_images(dataset, WaterSegmenter(), held_out(dataset))
-    result = summarise(scores)
+    run.skips.report(len(run.scores), "mask")
+    if not run.scores:
+        sys.stderr.write(run.skips.nothing_left(dataset) + "\n")
+        return 2
+    scores = run.scores
+    result = {**summarise(scores), **run.skips.as_dict()}
     sys.stdout.write(
         (json.dumps(result) if as_json else "  ".join(f"{k}={v}" for k, v in result.items())) + "\n"
     )
@@ -154,3 +246,8 @@ def water_eval_command(dataset: Path, as_json: bool, plots: Path | None) -> int:
         for path in write_plots(scores, plots):
             sys.stderr.write(f"wrote {path}\n")
     return 0
+
+
+def _progress() -> Progress:
+    """A transient bar on stderr, so JSON on stdout stays clean."""
+    return Progress(console=Console(stderr=True), transient=True)

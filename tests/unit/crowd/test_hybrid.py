@@ -87,7 +87,10 @@ def test_floor_is_removed_per_cell() -> None:
         (12, 141.9, 12288, "detector"),  # a textured street scene: CSRNet sees ghosts
         (30, 410.0, 10496, "density"),  # a packed square the detector cannot separate
         (0, 10.0, 100, "detector"),  # too few people to matter
-        (60, 210.0, 1000, "detector"),  # the detector already finds over a quarter
+        (60, 210.0, 1000, "density"),  # packed, and CSRNet sees 3.5 times the boxes
+        (60, 70.0, 1000, "detector"),  # packed, but the detector finds nearly everyone
+        (72, 250.0, 14000, "density"),  # a wide view of a large crowd: the absolute level
+        (90, 174.0, 12288, "detector"),  # a mosaic of street photos the detector counts well
         (0, 0.0, 0, "detector"),
     ],
 )
@@ -103,6 +106,9 @@ def test_hybrid_reports_method_and_both_estimates() -> None:
     dense = HybridCounter(people=FakePeople(5), density=FakeDensity(300.0)).count(image)
     assert dense.method == "density"
     assert dense.count == pytest.approx(dense.density_count)
+    # The switch's inputs are reported: the map's cells and the floor-corrected sum.
+    assert dense.density_cells == 30 * 40
+    assert 0 < dense.density_corrected < dense.density_count
     assert dense.count > 300.0
 
 
@@ -154,8 +160,8 @@ def test_eval_report_has_method_and_split(tmp_path: Path) -> None:
     assert report["mae"] == pytest.approx((2 + 0 + 2 + 4) / 4)
     assert {r["method"] for r in report["per_image"]} == {"detector"}
     assert {r["density_fill"] for r in report["per_image"]} == {0.0}
-    assert report["splits"]["development"]["images"] == ["IMG_0.jpg", "IMG_1.jpg"]
-    assert report["splits"]["held_out"]["mae"] == pytest.approx(3.0)
+    assert report["splits"]["not_tuned_on"]["n"] == 4
+    assert report["splits"]["tuned_on"]["n"] == 0
     assert {f.name for f in plots.iterdir()} == {
         "error_histogram.png",
         "pred_vs_true.png",

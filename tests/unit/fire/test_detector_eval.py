@@ -16,7 +16,15 @@ from cctwin.analytics.fire.detector import (
     name_hash,
 )
 from cctwin.analytics.fire.features import BackboneEmbedder, UInt8Array, extract_features
-from cctwin.evaluate.fire import evaluate_fire, metrics, score_images, write_plots
+from cctwin.evaluate.fire import (
+    evaluate_fire,
+    fire_eval_command,
+    metrics,
+    score_dataset,
+    score_images,
+    write_plots,
+)
+from cctwin.evaluate.inputs import content_hash
 
 
 class RednessScorer:
@@ -57,6 +65,32 @@ def test_metrics_on_generated_images(tmp_path: Path) -> None:
 def test_training_images_are_excluded_by_hash(tmp_path: Path) -> None:
     scorer = RednessScorer(frozenset({name_hash("fire_images/0.png")}))
     assert evaluate_fire(_dataset(tmp_path), scorer)["n"] == 5
+
+
+def test_content_hash_list_skips_renamed_copies_and_counts_unreadable(tmp_path: Path) -> None:
+    root = _dataset(tmp_path)
+    trained = root / "fire_images" / "0.png"
+    (root / "normal_images" / "copy-of-0.png").write_bytes(trained.read_bytes())
+    # A name hash that would wrongly match is ignored once a content list is given.
+    scorer = RednessScorer(frozenset({name_hash("fire_images/1.png")}))
+    scored, skips = score_dataset(root, scorer, True, frozenset({content_hash(trained)}))
+    assert skips.trained_on == ["fire_images/0.png", "normal_images/copy-of-0.png"]
+    assert skips.unreadable == ["normal_images/broken.jpg"]
+    assert len(scored) == 5
+
+
+@pytest.mark.parametrize("layout", ["missing", "empty"])
+def test_unusable_folders_exit_2_with_one_line(
+    tmp_path: Path, layout: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if layout == "empty":
+        (tmp_path / "fire_images").mkdir()
+        (tmp_path / "normal_images").mkdir()
+    assert fire_eval_command(tmp_path, as_json=True) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "Traceback" not in captured.err
+    assert ("needs fire_images/" if layout == "missing" else "no images") in captured.err
 
 
 def test_plots_are_written(tmp_path: Path) -> None:
