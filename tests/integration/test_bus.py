@@ -211,3 +211,30 @@ def test_media_kinds_travel_as_media_ready(tmp_path: Path) -> None:
     record = MediaStore(tmp_path).save_clip("cam-1", b"mp4", T0, "e1")
     assert record.kind is MediaKind.CLIP
     assert (tmp_path / record.path).read_bytes() == b"mp4"
+
+
+def test_a_broker_outage_while_running_shows_in_health_and_heals(
+    tmp_path: Path, nats: NatsServer
+) -> None:
+    config = config_for(tmp_path, {"type": "nats", "url": nats.url})
+
+    async def scenario() -> None:
+        services = Services(config, start_workers=False)
+        await services.start()
+        publisher = services.bus.worker_link().open()
+        try:
+            publisher.publish(entry(0))
+            store = services.store
+            await wait_until(lambda: store.count_events(EventFilter()) == 1)
+            nats.kill()
+            await wait_until(lambda: not services.bus.health.connected, 10)
+            assert services.bus.health.last_error
+            publisher.publish(entry(1))  # buffered by the worker until the broker is back
+            nats.start()
+            await wait_until(lambda: services.bus.health.connected, 20)
+            await wait_until(lambda: store.count_events(EventFilter()) == 2, 30)
+        finally:
+            publisher.close(5.0)
+            await services.stop()
+
+    asyncio.run(scenario())
