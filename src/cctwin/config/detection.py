@@ -146,13 +146,14 @@ class ByteTrackConfig(Strict):
     min_consecutive_frames: int = Field(2, ge=1, description="Frames before a track gets an id.")
     per_class: bool = Field(True, description="Track each class separately (no person->car swaps).")
     confirm_score: UnitFloat = Field(
-        0.7,
+        0.75,
         description="A track is reported once the median confidence of its recent detections "
-        "reaches this; static clutter (signs, cones) rarely does, people do.",
+        "reaches this; static clutter (signs, cones) and people too far away to act on rarely "
+        "do, people in the scene do.",
     )
     score_history: int = Field(10, ge=1, le=100, description="Detections in that median.")
     appearance_weight: float = Field(
-        0.5,
+        2.0,
         ge=0,
         le=5,
         description="Weight of appearance (cosine of the detector's pooled features) beside "

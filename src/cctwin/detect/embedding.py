@@ -47,10 +47,9 @@ def pool_boxes(features: FloatArray, boxes: FloatArray, stride: int = FEATURE_ST
     out = np.zeros((len(boxes), channels * BANDS), dtype=np.float32)
     if len(boxes) == 0:
         return out
-    centred = features - features.mean(axis=(1, 2), keepdims=True)
-    # Summed-area table: each band's mean costs four lookups however large the box.
-    table = np.zeros((channels, rows + 1, cols + 1), dtype=np.float32)
-    table[:, 1:, 1:] = centred.cumsum(axis=1).cumsum(axis=2)
+    # The mean of (map - frame mean) over a band is the band's mean minus the frame mean:
+    # one pass over the map, then only the cells inside boxes are read.
+    frame_mean = features.mean(axis=(1, 2))
     margin = (1 - INNER_WIDTH) / 2
     for row, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
         width = x2 - x1
@@ -59,13 +58,7 @@ def pool_boxes(features: FloatArray, boxes: FloatArray, stride: int = FEATURE_ST
         for band in range(BANDS):
             top = _cell(y1 + (y2 - y1) * band / BANDS, stride, rows, np.floor)
             bottom = max(top + 1, _cell(y1 + (y2 - y1) * (band + 1) / BANDS, stride, rows, np.ceil))
-            total = (
-                table[:, bottom, right]
-                - table[:, top, right]
-                - table[:, bottom, left]
-                + table[:, top, left]
-            )
-            part = total / ((bottom - top) * (right - left))
+            part = features[:, top:bottom, left:right].mean(axis=(1, 2)) - frame_mean
             out[row, band * channels : (band + 1) * channels] = part / (np.linalg.norm(part) + 1e-6)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return np.asarray(out / np.maximum(norms, 1e-6), dtype=np.float32)
