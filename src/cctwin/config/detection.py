@@ -159,6 +159,13 @@ class ByteTrackConfig(Strict):
         description="Weight of appearance (cosine of the detector's pooled features) beside "
         "IoU when confident boxes are matched to tracks; 0 = overlap only.",
     )
+    appearance_veto: float = Field(
+        0.25,
+        ge=-1,
+        le=1,
+        description="Below this appearance cosine a box never continues a track however much "
+        "it overlaps (a track sliding onto a sign its person walked behind); -1 = never veto.",
+    )
     relink_similarity: float = Field(
         0.8,
         ge=0,

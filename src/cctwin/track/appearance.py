@@ -56,10 +56,17 @@ class AppearanceByteTrack(ByteTrackTracker):
     tracker_id = "cctwin-bytetrack-appearance"
     search_space: ClassVar[dict[str, dict[str, Any]]] = {}
 
-    def __init__(self, appearance_weight: float, relink_similarity: float, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        appearance_weight: float,
+        relink_similarity: float,
+        appearance_veto: float,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.appearance_weight = appearance_weight
         self.relink_min = relink_similarity
+        self.veto = appearance_veto
 
     def step(
         self, boxes: FloatArray, scores: FloatArray, embeddings: FloatArray, timestamp: float
@@ -80,22 +87,31 @@ class AppearanceByteTrack(ByteTrackTracker):
         tracks = cast(list[LookingTracklet], self.tracks)
         predicted = _predicted_boxes(tracks)
         known = np.array([t.embedding.size > 0 for t in tracks], dtype=bool)
+        looks = _embeddings(tracks, embeddings.shape[1])
         similarity = fused_similarity(
             iou_matrix(predicted, boxes[high]),
-            cosine_matrix(_embeddings(tracks, embeddings.shape[1]), embeddings[high]),
+            cosine_matrix(looks, embeddings[high]),
             known,
             self.appearance_weight,
             self.minimum_iou_threshold,
+            self.veto,
         )
         pairs, free_tracks, free_high = assign(similarity, self.minimum_iou_threshold)
         for row, col in pairs:
             self._observe(tracks[row], int(high[col]), boxes, embeddings, out, describe=True)
 
-        # Stage 2: unsure boxes (often half hidden) continue the rest by overlap alone.
+        # Stage 2: unsure boxes (often half hidden) continue the rest by overlap; appearance
+        # only vetoes, so a track cannot slide onto the sign post its person walked past.
         rest = [tracks[i] for i in free_tracks]
-        pairs, free_rest, _ = assign(
-            iou_matrix(predicted[free_tracks], boxes[low]), self.minimum_iou_threshold
+        similarity = fused_similarity(
+            iou_matrix(predicted[free_tracks], boxes[low]),
+            cosine_matrix(looks[free_tracks], embeddings[low]),
+            known[free_tracks],
+            0.0,
+            self.minimum_iou_threshold,
+            self.veto,
         )
+        pairs, free_rest, _ = assign(similarity, self.minimum_iou_threshold)
         for row, col in pairs:
             self._observe(rest[row], int(low[col]), boxes, embeddings, out, describe=False)
 

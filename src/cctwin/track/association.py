@@ -38,15 +38,18 @@ def fused_similarity(
     known: npt.NDArray[np.bool_],
     weight: float,
     min_iou: float,
+    veto: float = -1.0,
 ) -> FloatArray:
     """IoU plus `weight` x cosine, for pairs that overlap at least `min_iou` (others -1).
 
     Overlap stays the gate, so appearance never joins boxes that motion rules out; among the
     boxes that do overlap a track (two people crossing), it favours the one that looks like
-    the track. `known[t]` is False for a track with no embedding yet: it keeps plain IoU.
+    the track. A pair whose cosine is below `veto` is ruled out however much it overlaps.
+    `known[t]` is False for a track with no embedding yet: it keeps plain IoU.
     """
     similarity = iou + weight * appearance * known[:, None]
-    return np.asarray(np.where(iou >= min_iou, similarity, -1.0), dtype=np.float32)
+    allowed = (iou >= min_iou) & ~((appearance < veto) & known[:, None])
+    return np.asarray(np.where(allowed, similarity, -1.0), dtype=np.float32)
 
 
 def assign(similarity: FloatArray, minimum: float) -> tuple[Pairs, list[int], list[int]]:

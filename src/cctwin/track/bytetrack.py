@@ -32,6 +32,7 @@ class ByteTracker:
             self._trackers[group] = AppearanceByteTrack(
                 appearance_weight=self.config.appearance_weight,
                 relink_similarity=self.config.relink_similarity,
+                appearance_veto=self.config.appearance_veto,
                 lost_track_buffer=max(1, round(self.config.lost_track_s * 30)),
                 frame_rate=self.frame_rate,
                 track_activation_threshold=self.config.activation_confidence,

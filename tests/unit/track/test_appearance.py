@@ -50,6 +50,16 @@ def test_a_track_without_embedding_keeps_plain_iou() -> None:
     assert similarity[0, 0] == pytest.approx(0.5)
 
 
+def test_a_box_that_looks_nothing_like_the_track_is_vetoed_however_much_it_overlaps() -> None:
+    iou = np.array([[0.8]], np.float32)
+    unlike = np.array([[0.1]], np.float32)
+    known = np.array([True])
+    assert fused_similarity(iou, unlike, known, 0.0, 0.1, veto=0.25)[0, 0] == -1.0
+    assert fused_similarity(iou, unlike, known, 0.0, 0.1, veto=-1.0)[0, 0] == pytest.approx(0.8)
+    # A track with no embedding yet cannot veto anything.
+    assert fused_similarity(iou, unlike, ~known, 0.0, 0.1, veto=0.25)[0, 0] == pytest.approx(0.8)
+
+
 def test_relink_is_gated_by_how_far_a_walker_gets() -> None:
     last = np.array([[100, 100, 120, 150]], np.float32)  # 50 px tall
     boxes = np.array([[130, 100, 150, 150], [400, 100, 420, 150]], np.float32)
@@ -90,7 +100,8 @@ def test_two_people_who_meet_and_turn_back_keep_their_ids_with_appearance() -> N
     assert [len(ids) for ids in with_looks.values()] == [1, 1]
     assert with_looks["red"] != with_looks["blue"]
     # The scene really is ambiguous: by overlap alone the ids swap.
-    by_overlap = bounce(ByteTracker(ByteTrackConfig(appearance_weight=0.0, **base), FPS))
+    overlap_only = ByteTrackConfig(appearance_weight=0.0, appearance_veto=-1.0, **base)
+    by_overlap = bounce(ByteTracker(overlap_only, FPS))
     assert any(len(ids) > 1 for ids in by_overlap.values())
 
 
