@@ -28,7 +28,7 @@ REACH_HEIGHTS_PER_S = 1.0
 
 
 class LookingTracklet(ByteTrackTracklet):
-    """A ByteTrack tracklet that also remembers how its object looks and where it was seen."""
+    """A ByteTrack tracklet that also remembers how its object looks and where it was last seen."""
 
     def __init__(self, box: FloatArray, embedding: FloatArray) -> None:
         super().__init__(initial_bbox=box)
@@ -38,8 +38,12 @@ class LookingTracklet(ByteTrackTracklet):
     def observe(self, box: FloatArray, embedding: FloatArray | None) -> None:
         """A matched box; `embedding` None when the box is too unsure to describe the track."""
         self.update(box)
+        if embedding is None:
+            return
+        # Only confident boxes say where the whole person was: an unsure one is often a
+        # head above a sign, whose small size would shrink the re-finding reach to nothing.
         self.last_box = box.copy()
-        if embedding is None or embedding.size == 0:
+        if embedding.size == 0:
             return
         if self.embedding.size == 0:
             self.embedding = embedding.copy()
