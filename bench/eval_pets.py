@@ -67,7 +67,7 @@ def accuracy(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cost(args: argparse.Namespace) -> dict[str, Any]:
-    """Detector ms per frame with and without embeddings, interleaved so load hits both alike."""
+    """Detector ms per frame with and without embeddings, interleaved so load hits all alike."""
     import av
 
     from cctwin.config import ByteTrackConfig, NanoDetConfig
@@ -84,11 +84,13 @@ def cost(args: argparse.Namespace) -> dict[str, Any]:
             break
     container.close()
     base = NanoDetConfig(threads=1, batch_size=4)
+    square = {"appearance": False, "input_width": 416, "input_height": 416}
     detectors = {
         "without": NanoDetDetector(base.model_copy(update={"appearance": False})),
         "with": NanoDetDetector(base),
+        "416x416 without (the old default)": NanoDetDetector(base.model_copy(update=square)),
     }
-    seconds = {"without": 0.0, "with": 0.0}
+    seconds = dict.fromkeys(detectors, 0.0)
     found = {}
     for _ in range(args.cost_rounds):
         for start in range(0, len(frames), 4):

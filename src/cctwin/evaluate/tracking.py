@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from cctwin.evaluate.mot import PEDESTRIAN, UNKNOWN_CLASS, MotRows
+from cctwin.evaluate.mot import MotRows
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,9 @@ def _motmetrics() -> Any:
 
 
 def score_tracking(gt: MotRows, tracks: MotRows, iou_threshold: float = 0.5) -> TrackingScores:
-    """Match tracks to ground truth frame by frame (as motmetrics' compare_to_groundtruth).
-
-    Pedestrian ground truth is scored against pedestrian tracks: tracks whose file names
-    another class (a parked van) are left out, as MOTChallenge's evaluation does; tracks of
-    unknown class are all scored.
-    """
+    """Match tracks to ground truth frame by frame (as motmetrics' compare_to_groundtruth)."""
     mm = _motmetrics()
     gt = gt.select(gt.confidence > 0)  # MOTChallenge marks ignored boxes with 0
-    if np.isin(gt.classes(), (PEDESTRIAN, UNKNOWN_CLASS)).all():
-        tracks = tracks.select(np.isin(tracks.classes(), (PEDESTRIAN, UNKNOWN_CLASS)))
     accumulator = mm.MOTAccumulator(auto_id=False)
     frames = np.union1d(np.unique(gt.frame), np.unique(tracks.frame))
     gt_by_frame = _group(gt)
