@@ -80,7 +80,9 @@ class NanoDetConfig(_DetectorCommon):
         description="When the input size is empty, the first frame's size with its longer "
         "side brought to at most this and both sides to multiples of 32 (768x576 for a "
         "768x576 camera, 768x448 for 1080p): a square 416 input squeezes 4:3 and 16:9 "
-        "frames and halves people who are 50-100 px tall.",
+        "frames and halves people who are 50-100 px tall. The size is fixed at the first "
+        "frame the detector sees; set both sides when one detector serves cameras of "
+        "different shapes.",
     )
     appearance: bool = Field(
         True,
