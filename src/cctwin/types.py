@@ -76,12 +76,15 @@ class Detections:
 
     Boxes are pixel xyxy in the frame's analysis image. `class_id` indexes the COCO-80
     label table in `cctwin.detect.labels`. `track_id` is -1 until a tracker assigns ids.
+    `embedding` is an optional appearance vector per row (n, d); d = 0 when the detector
+    gives none.
     """
 
     xyxy: FloatArray
     confidence: FloatArray
     class_id: npt.NDArray[np.int32]
     track_id: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    embedding: FloatArray = field(default_factory=lambda: np.empty((0, 0), np.float32))
 
     def __post_init__(self) -> None:
         n = len(self.xyxy)
@@ -91,6 +94,11 @@ class Detections:
             object.__setattr__(self, "track_id", np.full(n, -1, np.int64))
         elif len(self.track_id) != n:
             raise ValueError("track_id must have one entry per row")
+        if self.embedding.size == 0 and self.embedding.shape != (n, 0):
+            # No appearance: (n, 0) keeps row selection working like every other column.
+            object.__setattr__(self, "embedding", np.empty((n, 0), np.float32))
+        elif self.embedding.ndim != 2 or len(self.embedding) != n:
+            raise ValueError("embedding must have one row per object")
 
     @classmethod
     def empty(cls) -> Detections:
@@ -110,6 +118,7 @@ class Detections:
             confidence=self.confidence[rows],
             class_id=self.class_id[rows],
             track_id=self.track_id[rows],
+            embedding=self.embedding[rows],
         )
 
     def scaled(self, factor: float) -> Detections:
@@ -119,6 +128,7 @@ class Detections:
             confidence=self.confidence,
             class_id=self.class_id,
             track_id=self.track_id,
+            embedding=self.embedding,
         )
 
     def anchors(self) -> FloatArray:

@@ -52,7 +52,9 @@ def test_minimal_config_gets_defaults(text: str) -> None:
     assert isinstance(config.detector, NanoDetConfig)
     assert config.detector.type == "nanodet"
     assert config.detector.model is None
-    assert (config.detector.input_width, config.detector.input_height) == (416, 416)
+    # No input size: it follows the source (longer side up to 768) at the first frame.
+    assert (config.detector.input_width, config.detector.input_height) == (None, None)
+    assert config.detector.input_size(768, 576) == (768, 576)
     assert config.detector.classes == ["person", "bicycle", "car", "motorcycle", "bus", "truck"]
     assert isinstance(config.tracker, ByteTrackConfig)
     assert config.tracker.type == "bytetrack"

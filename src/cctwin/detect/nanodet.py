@@ -10,6 +10,7 @@ import numpy as np
 
 from cctwin.config import NanoDetConfig
 from cctwin.config.detection import Precision
+from cctwin.detect.embedding import FEATURE_STRIDE, FEATURE_TENSOR, graph_with_outputs, pool_boxes
 from cctwin.detect.labels import COCO_LABELS
 from cctwin.detect.onnx import (
     ClassFilter,
@@ -40,15 +41,30 @@ class NanoDetDetector:
     def __init__(self, config: NanoDetConfig) -> None:
         self.config = config
         self.model_path = config.model or bundled_model(config.bundled_precision)
-        self.session = load_session(self.model_path, config.threads, config.provider)
+        graph = None
+        if config.appearance and self.model_path.is_file():
+            graph = _graph_with_features(self.model_path)
+        self.session = load_session(self.model_path, config.threads, config.provider, graph)
         self.input_name = self.session.get_inputs()[0].name
+        names = [o.name for o in self.session.get_outputs()]
+        self.feature_output = FEATURE_TENSOR if graph is not None else None
+        self.head_outputs = [n for n in names if n != self.feature_output]
         self.batch_limit = fixed_batch(self.session)
         self.filter = ClassFilter(config, COCO_LABELS)
-        self._centres = {s: self._cell_centres(s) for s in STRIDES}
+        self.size: tuple[int, int] | None = None
+        self._centres: dict[int, FloatArray] = {}
+
+    def _resolve_size(self, frame: Frame) -> tuple[int, int]:
+        """The input size, fixed at the first frame (from the config, or from that frame)."""
+        if self.size is None:
+            self.size = self.config.input_size(frame.width, frame.height)
+            self._centres = {s: self._cell_centres(s) for s in STRIDES}
+        return self.size
 
     def _cell_centres(self, stride: int) -> FloatArray:
-        cols = self.config.input_width // stride
-        rows = self.config.input_height // stride
+        assert self.size is not None
+        cols = self.size[0] // stride
+        rows = self.size[1] // stride
         ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float32)
         centres: FloatArray = np.stack([(xs + 0.5) * stride, (ys + 0.5) * stride], -1).reshape(
             -1, 2
@@ -65,10 +81,14 @@ class NanoDetDetector:
         return results
 
     def _detect_batch(self, frames: Sequence[Frame]) -> list[Detections]:
-        width, height = self.config.input_width, self.config.input_height
+        width, height = self._resolve_size(frames[0])
         batch = resize_batch(frames, width, height, MEAN, STD, rgb=False)
-        outputs = self.session.run(None, {self.input_name: batch})
-        scores_by_stride, reg_by_stride = self._split_outputs(outputs, len(frames))
+        wanted = self.head_outputs + ([self.feature_output] if self.feature_output else [])
+        outputs = self.session.run(wanted, {self.input_name: batch})
+        features = outputs[len(self.head_outputs)] if self.feature_output else None
+        scores_by_stride, reg_by_stride = self._split_outputs(
+            outputs[: len(self.head_outputs)], len(frames)
+        )
         detections = []
         for i, frame in enumerate(frames):
             boxes_parts, score_parts, class_parts = [], [], []
@@ -92,27 +112,27 @@ class NanoDetDetector:
             if not boxes_parts:
                 detections.append(Detections.empty())
                 continue
-            detections.append(
-                finish(
-                    np.concatenate(boxes_parts).astype(np.float32),
-                    np.concatenate(score_parts).astype(np.float32),
-                    np.concatenate(class_parts).astype(np.int32),
-                    self.filter,
-                    self.config.nms_iou,
-                    frame.width / width,
-                    frame.height / height,
-                    frame,
-                )
+            found = finish(
+                np.concatenate(boxes_parts).astype(np.float32),
+                np.concatenate(score_parts).astype(np.float32),
+                np.concatenate(class_parts).astype(np.int32),
+                self.filter,
+                self.config.nms_iou,
+                frame.width / width,
+                frame.height / height,
+                frame,
             )
+            if features is not None:
+                found = _with_embeddings(found, features[i], frame, width, height)
+            detections.append(found)
         return detections
 
     def _split_outputs(
         self, outputs: list[FloatArray], batch: int
     ) -> tuple[dict[int, FloatArray], dict[int, FloatArray]]:
         """Find each stride's class scores [B, n, 80] and box distributions [B, n, 44] by shape."""
-        cells = {
-            (self.config.input_width // s) * (self.config.input_height // s): s for s in STRIDES
-        }
+        width, height = self.size or (0, 0)
+        cells = {(width // s) * (height // s): s for s in STRIDES}
         scores: dict[int, FloatArray] = {}
         reg: dict[int, FloatArray] = {}
         for output in outputs:
@@ -128,6 +148,29 @@ class NanoDetDetector:
             shapes = [tuple(o.shape) for o in outputs]
             raise ModelError(
                 f"{self.model_path}: outputs {shapes} are not a NanoDet GFL head at "
-                f"{self.config.input_width}x{self.config.input_height}"
+                f"{width}x{height}"
             )
         return scores, reg
+
+
+def _graph_with_features(model: Path) -> bytes | None:
+    """The graph with its stride-8 backbone map exposed; None for a NanoDet without it."""
+    try:
+        return graph_with_outputs(model, (FEATURE_TENSOR,))
+    except KeyError:
+        return None  # another NanoDet export: detect without appearance
+
+
+def _with_embeddings(
+    found: Detections, features: FloatArray, frame: Frame, width: int, height: int
+) -> Detections:
+    """`found` with each box's pooled appearance vector (boxes mapped back to input pixels)."""
+    to_input = np.array([width / frame.width, height / frame.height] * 2, dtype=np.float32)
+    return Detections(
+        xyxy=found.xyxy,
+        confidence=found.confidence,
+        class_id=found.class_id,
+        embedding=pool_boxes(
+            np.asarray(features, np.float32), found.xyxy * to_input, FEATURE_STRIDE
+        ),
+    )

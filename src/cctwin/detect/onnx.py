@@ -18,8 +18,11 @@ from cctwin.types import Detections, Frame
 FloatArray = npt.NDArray[np.float32]
 
 
-def load_session(model: Path, threads: int, provider: str) -> Any:
-    """An ONNX Runtime session; fails with ModelError naming the file."""
+def load_session(model: Path, threads: int, provider: str, graph: bytes | None = None) -> Any:
+    """An ONNX Runtime session (of `graph` when given, an edited copy of `model`).
+
+    Fails with ModelError naming the file.
+    """
     import onnxruntime as ort
 
     if not model.is_file():
@@ -36,7 +39,8 @@ def load_session(model: Path, threads: int, provider: str) -> Any:
     elif provider == "cuda":
         raise ModelError("provider 'cuda' asked for, but onnxruntime has no CUDA provider here")
     try:
-        return ort.InferenceSession(str(model), options, providers=wanted)
+        source = graph if graph is not None else str(model)
+        return ort.InferenceSession(source, options, providers=wanted)
     except Exception as exc:  # onnxruntime raises its own untyped errors
         raise ModelError(f"{model}: cannot load ONNX model: {exc}") from exc
 

@@ -1,22 +1,16 @@
-"""ByteTrack from Roboflow's `trackers` package, fed by frame time so sampling is handled."""
+"""ByteTrack (Roboflow's `trackers`) with appearance, fed by frame time so sampling is handled."""
 
 from __future__ import annotations
 
 import itertools
 import statistics
 from collections import deque
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-# Imported with this module, which the tracker factory loads when a camera's pipeline is
-# built: deferred to the first update, these imports (supervision pulls in scipy) stalled a
-# camera's first frame for seconds and were charged to its tracking time.
-import supervision as sv
-from trackers import ByteTrackTracker
-
 from cctwin.config import ByteTrackConfig
+from cctwin.track.appearance import AppearanceByteTrack
 from cctwin.types import Detections
 
 
@@ -26,16 +20,19 @@ class ByteTracker:
     def __init__(self, config: ByteTrackConfig, frame_rate: float) -> None:
         self.config = config
         self.frame_rate = max(frame_rate, 0.1)
-        self._trackers: dict[int, Any] = {}
+        self._trackers: dict[int, AppearanceByteTrack] = {}
         self._ids: dict[tuple[int, int], int] = {}
         self._next_id = itertools.count(1)
         self._scores: dict[int, deque[float]] = {}
         self._confirmed: set[int] = set()
 
-    def _tracker_for(self, group: int) -> Any:
+    def _tracker_for(self, group: int) -> AppearanceByteTrack:
         if group not in self._trackers:
             # The package counts its lost-track buffer in 30 fps frames.
-            self._trackers[group] = ByteTrackTracker(
+            self._trackers[group] = AppearanceByteTrack(
+                appearance_weight=self.config.appearance_weight,
+                relink_similarity=self.config.relink_similarity,
+                appearance_veto=self.config.appearance_veto,
                 lost_track_buffer=max(1, round(self.config.lost_track_s * 30)),
                 frame_rate=self.frame_rate,
                 track_activation_threshold=self.config.activation_confidence,
@@ -55,29 +52,24 @@ class ByteTracker:
         parts: list[Detections] = []
         for group in all_groups:
             subset = detections if group == -1 else detections[detections.class_id == group]
-            tracked = self._tracker_for(group).update(
-                sv.Detections(
-                    xyxy=subset.xyxy.astype(np.float32),
-                    confidence=subset.confidence.astype(np.float32),
-                    class_id=subset.class_id.astype(int),
-                ),
-                timestamp=frame_time_s,
+            rows, local_ids = self._tracker_for(group).step(
+                subset.xyxy.astype(np.float32),
+                subset.confidence.astype(np.float32),
+                subset.embedding.astype(np.float32),
+                frame_time_s,
             )
-            if len(tracked) == 0:
-                continue
-            confirmed = np.asarray(tracked.tracker_id) >= 0
+            confirmed = local_ids >= 0
             if not confirmed.any():
                 continue
-            local_ids = np.asarray(tracked.tracker_id)[confirmed]
-            class_ids = np.asarray(tracked.class_id)[confirmed].astype(np.int32)
             global_ids = np.array(
-                [self._global_id(group, int(i)) for i in local_ids], dtype=np.int64
+                [self._global_id(group, int(i)) for i in local_ids[confirmed]], dtype=np.int64
             )
+            picked = subset[rows[confirmed]]
             parts.append(
                 Detections(
-                    xyxy=np.asarray(tracked.xyxy, np.float32)[confirmed],
-                    confidence=np.asarray(tracked.confidence, np.float32)[confirmed],
-                    class_id=class_ids,
+                    xyxy=picked.xyxy,
+                    confidence=picked.confidence,
+                    class_id=picked.class_id,
                     track_id=global_ids,
                 )
             )
