@@ -5,15 +5,17 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from cctwin.analytics.crowd.calibration import (
-    apply_homography,
-    homography_from_lonlat,
-    load_tsai_xml,
-    polygon_area,
-)
+from cctwin.analytics.crowd.calibration import load_tsai_xml
 from cctwin.config import CalibrationConfig
+from cctwin.geometry import (
+    Homography,
+    apply_homography,
+    ground_area_m2,
+    homography_from_lonlat,
+    normalised_homography,
+)
 
-Homography = npt.NDArray[np.float64]
+__all__ = ["Homography", "ground_area_m2", "ground_homography", "to_ground"]
 
 
 def ground_homography(calibration: CalibrationConfig) -> Homography:
@@ -23,21 +25,13 @@ def ground_homography(calibration: CalibrationConfig) -> Homography:
     """
     if calibration.tsai_xml is not None:
         camera = load_tsai_xml(calibration.tsai_xml)
-        to_pixels = np.diag([float(camera.width), float(camera.height), 1.0])
-        h: Homography = camera.image_to_ground_homography() @ to_pixels
-        normalised: Homography = np.asarray(h / h[2, 2], dtype=np.float64)
-        return normalised
+        pixel = camera.image_to_ground_homography()
+        return normalised_homography(pixel, camera.width, camera.height)
     image = [p.image for p in calibration.points]
     lonlat = [p.lonlat for p in calibration.points]
-    fitted: Homography = homography_from_lonlat(image, lonlat)
-    return fitted
-
-
-def ground_area_m2(polygon: list[tuple[float, float]], homography: Homography) -> float:
-    """Area on the ground of a normalised image polygon."""
-    return polygon_area(apply_homography(homography, polygon))
+    return homography_from_lonlat(image, lonlat)
 
 
 def to_ground(points: npt.NDArray[np.float32], homography: Homography) -> Homography:
     """(N, 2) normalised image points to (N, 2) ground metres."""
-    return apply_homography(homography, np.asarray(points, dtype=np.float64))
+    return apply_homography(homography, points)

@@ -9,7 +9,7 @@ import numpy as np
 
 from cctwin.config import ZoneConfig
 from cctwin.detect.labels import COCO_LABELS
-from cctwin.geometry import FloatArray, points_in_polygon, to_pixels
+from cctwin.geometry import PreparedPolygon, to_pixels
 from cctwin.messages import ObjectPayload
 from cctwin.types import Analysis, Detections, Event, EventKind, Frame, Observation, ObservationKind
 
@@ -49,13 +49,15 @@ class ZoneAnalyzer:
         self.exit_after_s = exit_after_s
         self.observation_interval_s = observation_interval_s
         self.visits: dict[str, dict[int, Visit]] = {z.id: {} for z in zones}
-        self._polygons: dict[tuple[str, int, int], FloatArray] = {}
+        self._polygons: dict[tuple[str, int, int], PreparedPolygon] = {}
         self._reported: dict[str, tuple[int, float]] = {}
 
-    def _polygon(self, zone: ZoneConfig, frame: Frame) -> FloatArray:
+    def _polygon(self, zone: ZoneConfig, frame: Frame) -> PreparedPolygon:
         key = (zone.id, frame.width, frame.height)
         if key not in self._polygons:
-            self._polygons[key] = to_pixels(zone.polygon, frame.width, frame.height)
+            self._polygons[key] = PreparedPolygon.of(
+                to_pixels(zone.polygon, frame.width, frame.height)
+            )
         return self._polygons[key]
 
     def update(self, frame: Frame, detections: Detections) -> Analysis:
@@ -65,7 +67,7 @@ class ZoneAnalyzer:
         names = [COCO_LABELS[c] for c in detections.class_id]
         for zone in self.zones:
             wanted = np.array([n in zone.classes for n in names], dtype=bool)
-            inside = points_in_polygon(anchors, self._polygon(zone, frame)) & wanted
+            inside = self._polygon(zone, frame).contains(anchors) & wanted
             visits = self.visits[zone.id]
             for row in np.flatnonzero(inside):
                 track_id = int(detections.track_id[row])

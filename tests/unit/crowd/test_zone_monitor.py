@@ -9,8 +9,9 @@ import numpy.typing as npt
 import pytest
 
 from cctwin.analytics.crowd.density import DensityResult
-from cctwin.analytics.crowd.zone import CrowdReading, ZoneCrowdMonitor, points_in_polygon
+from cctwin.analytics.crowd.zone import CrowdReading, ZoneCrowdMonitor
 from cctwin.config.safety import CrowdConfig, RiskBandConfig
+from cctwin.geometry import points_in_polygon
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 FRAME = np.zeros((720, 1280, 3), dtype=np.uint8)

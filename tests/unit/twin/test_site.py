@@ -8,15 +8,13 @@ import pytest
 from shapely.geometry import Point, shape
 
 from cctwin.config import CameraConfig, GeoLayerConfig, PlacementConfig, SiteConfig, SourceConfig
+from cctwin.geometry import lonlat_to_metres, metres_to_lonlat, offset_lonlat
 from cctwin.twin.site import (
     SEOUL_CITY_HALL,
     cameras_geojson,
-    degrees_to_metres,
     district_geojson,
     fov_ring,
     layers_geojson,
-    metres_to_degrees,
-    offset_lonlat,
     site_center,
 )
 
@@ -127,9 +125,14 @@ def test_center_prefers_config_then_district_then_cameras_then_city_hall() -> No
 
 
 def test_metres_degrees_round_trip() -> None:
-    d_lon, d_lat = metres_to_degrees(250.0, -80.0, 37.5)
-    assert degrees_to_metres(d_lon, d_lat, 37.5) == pytest.approx((250.0, -80.0))
-    assert d_lat == pytest.approx(-80.0 / 111_320)
+    origin = (127.0, 37.5)
+    [(lon, lat)] = metres_to_lonlat([(250.0, -80.0)], origin)
+    [(east, north)] = lonlat_to_metres([(lon, lat)], origin)
+    assert (east, north) == pytest.approx((250.0, -80.0), abs=1e-6)
+    # The spherical rule of thumb the site used before pyproj (111,320 m a degree) is within
+    # 0.5 % of the ellipsoid: WGS84 has 110,990 m a degree of latitude at 37.5 N.
+    assert lat - 37.5 == pytest.approx(-80.0 / 111_320, rel=5e-3)
+    assert lon - 127.0 == pytest.approx(250.0 / (111_320 * math.cos(math.radians(37.5))), rel=5e-3)
 
 
 def test_offset_bearings() -> None:

@@ -1,4 +1,4 @@
-"""Image <-> ground-plane calibration (homography, Tsai), zone area, density and risk bands."""
+"""Tsai camera calibration (PETS 2009 files), density per m2 and crowd risk bands."""
 
 from __future__ import annotations
 
@@ -11,87 +11,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from cctwin.geometry import fit_homography
+
 Points = npt.NDArray[np.float64]
-EARTH_RADIUS_M = 6_378_137.0
-
-
-def fit_homography(
-    src: Sequence[tuple[float, float]], dst: Sequence[tuple[float, float]]
-) -> Points:
-    """Fit the 3x3 homography mapping src points to dst points (>= 4 pairs) by normalised DLT."""
-    a = np.asarray(src, dtype=np.float64)
-    b = np.asarray(dst, dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 2 or a.shape[1] != 2 or len(a) < 4:
-        raise ValueError("need at least 4 matching (x, y) point pairs")
-    ta, tb = _normaliser(a), _normaliser(b)
-    an, bn = _apply(ta, a), _apply(tb, b)
-    rows = []
-    for (x, y), (u, v) in zip(an, bn, strict=True):
-        rows.append([-x, -y, -1.0, 0.0, 0.0, 0.0, u * x, u * y, u])
-        rows.append([0.0, 0.0, 0.0, -x, -y, -1.0, v * x, v * y, v])
-    _, _, vt = np.linalg.svd(np.asarray(rows))
-    h = vt[-1].reshape(3, 3)
-    # Undo the conditioning transforms that keep the SVD numerically stable.
-    full: Points = np.linalg.inv(tb) @ h @ ta
-    out: Points = full / full[2, 2]
-    return out
-
-
-def _normaliser(p: Points) -> Points:
-    centre = p.mean(axis=0)
-    spread = float(np.sqrt(((p - centre) ** 2).sum(axis=1)).mean()) or 1.0
-    s = math.sqrt(2.0) / spread
-    return np.array([[s, 0.0, -s * centre[0]], [0.0, s, -s * centre[1]], [0.0, 0.0, 1.0]])
-
-
-def _apply(h: Points, p: Points) -> Points:
-    q = np.c_[p, np.ones(len(p))] @ h.T
-    out: Points = q[:, :2] / q[:, 2:3]
-    return out
-
-
-def apply_homography(h: Points, points: Sequence[tuple[float, float]] | Points) -> Points:
-    """Map (N, 2) points through homography h."""
-    return _apply(
-        np.asarray(h, dtype=np.float64), np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    )
-
-
-def lonlat_to_enu(
-    points: Sequence[tuple[float, float]], origin: tuple[float, float]
-) -> list[tuple[float, float]]:
-    """Convert (lon, lat) degrees to local east/north metres around origin (equirectangular)."""
-    lon0, lat0 = origin
-    k = math.cos(math.radians(lat0))
-    return [
-        (
-            math.radians(lon - lon0) * EARTH_RADIUS_M * k,
-            math.radians(lat - lat0) * EARTH_RADIUS_M,
-        )
-        for lon, lat in points
-    ]
-
-
-def homography_from_lonlat(
-    pixels: Sequence[tuple[float, float]], lonlat: Sequence[tuple[float, float]]
-) -> Points:
-    """Pixel -> local metres homography from pixel <-> (lon, lat) pairs; origin is their mean."""
-    origin = (
-        sum(p[0] for p in lonlat) / len(lonlat),
-        sum(p[1] for p in lonlat) / len(lonlat),
-    )
-    return fit_homography(pixels, lonlat_to_enu(lonlat, origin))
-
-
-def polygon_area(points: Points) -> float:
-    """Shoelace area of an (N, 2) polygon."""
-    x, y = points[:, 0], points[:, 1]
-    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
-
-
-def zone_area_m2(polygon_px: Sequence[tuple[float, float]], homography: Points) -> float:
-    """Ground area in m^2 of an image polygon, given a pixel -> metres homography."""
-    return polygon_area(apply_homography(homography, polygon_px))
 
 
 def density_per_m2(count: float, area_m2: float) -> float:
@@ -167,7 +89,7 @@ class TsaiCamera:
         )
         if ok.sum() < 4:
             raise ValueError("fewer than 4 grid points are visible; widen extent_m")
-        return fit_homography([tuple(p) for p in px[ok]], [tuple(p) for p in grid[ok]])
+        return fit_homography(px[ok], grid[ok])
 
 
 def load_tsai_xml(path: Path) -> TsaiCamera:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from cctwin.analytics.crowd.calibration import LevelChange
 from cctwin.analytics.crowd.zone import CrowdReading, DensityModel, ZoneCrowdMonitor
-from cctwin.analytics.ground import Homography, ground_area_m2
+from cctwin.analytics.ground import Homography
 from cctwin.config import CrowdConfig, ZoneConfig
 from cctwin.detect.labels import COCO_LABELS
-from cctwin.geometry import bounding_box_norm
+from cctwin.geometry import bounding_box_norm, ground_area_m2, pixel_homography, to_pixels
 from cctwin.messages import CrowdPayload
 from cctwin.types import (
     Analysis,
@@ -55,13 +53,12 @@ class CrowdRule:
     def _monitor_for(self, frame: Frame) -> ZoneCrowdMonitor:
         if self.monitor is None:
             w, h = frame.width, frame.height
-            polygon = [(x * w, y * h) for x, y in self.zone.polygon]
+            polygon = [(float(x), float(y)) for x, y in to_pixels(self.zone.polygon, w, h)]
             self.monitor = ZoneCrowdMonitor.from_config(
                 self.config, polygon, self.area_m2, self.density_model
             )
             if self.ground is not None:
-                to_normalised = np.diag([1.0 / w, 1.0 / h, 1.0])
-                self._pixel_ground = self.ground @ to_normalised
+                self._pixel_ground = pixel_homography(self.ground, w, h)
         return self.monitor
 
     def update(self, frame: Frame, tracks: Detections) -> Analysis:

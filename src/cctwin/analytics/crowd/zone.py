@@ -16,8 +16,6 @@ from cctwin.analytics.crowd.calibration import (
     LevelChange,
     RiskBand,
     RiskLevelTracker,
-    apply_homography,
-    zone_area_m2,
 )
 from cctwin.analytics.crowd.density import DensityResult
 from cctwin.analytics.crowd.hybrid import (
@@ -27,6 +25,13 @@ from cctwin.analytics.crowd.hybrid import (
     floor_corrected_count,
 )
 from cctwin.config.safety import CrowdConfig
+from cctwin.geometry import (
+    PreparedPolygon,
+    apply_homography,
+    ground_area_m2,
+    pixel_bounds,
+    polygon_mask,
+)
 
 MethodSetting = Literal["auto", "detector", "density"]
 # A track unseen this long is forgotten, so ids a tracker reuses do not inherit old state.
@@ -91,20 +96,6 @@ class _TrackState:
     path: list[tuple[datetime, float, float]] = field(default_factory=list)
 
 
-def points_in_polygon(
-    points: npt.NDArray[np.float64], polygon: npt.NDArray[np.float64]
-) -> npt.NDArray[np.bool_]:
-    """Even-odd rule, vectorised over points."""
-    x, y = points[:, 0][:, None], points[:, 1][:, None]
-    x1, y1 = polygon[:, 0][None], polygon[:, 1][None]
-    x2, y2 = np.roll(polygon[:, 0], -1)[None], np.roll(polygon[:, 1], -1)[None]
-    straddles = (y1 > y) != (y2 > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cross_x = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
-    inside: npt.NDArray[np.bool_] = ((straddles & (x < cross_x)).sum(axis=1) % 2) == 1
-    return inside
-
-
 class ZoneCrowdMonitor:
     """Counts one zone from tracked person boxes, switching to CSRNet when people are packed.
 
@@ -135,6 +126,7 @@ class ZoneCrowdMonitor:
             raise ValueError(f"zone {zone_id}: area_m2 must be positive")
         self.zone_id = zone_id
         self.polygon = np.asarray(polygon_px, dtype=np.float64).reshape(-1, 2)
+        self._prepared = PreparedPolygon.of(self.polygon)
         self.area_m2 = area_m2
         self.method: MethodSetting = method
         self.density_interval_s = density_interval_s
@@ -202,7 +194,7 @@ class ZoneCrowdMonitor:
         if len(track_ids) != len(boxes):
             raise ValueError("track_ids needs one id per person box (-1 when untracked)")
         feet = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
-        inside = points_in_polygon(feet, self.polygon)
+        inside = self._prepared.contains(feet)
         ground = (
             apply_homography(ground_homography, feet) if ground_homography is not None else None
         )
@@ -259,15 +251,11 @@ class ZoneCrowdMonitor:
         self, image: npt.NDArray[np.uint8], at: datetime, max_side: int, screen: bool = False
     ) -> _DensityEstimate:
         height, width = image.shape[:2]
-        x0 = int(np.clip(np.floor(self.polygon[:, 0].min()), 0, width - 1))
-        y0 = int(np.clip(np.floor(self.polygon[:, 1].min()), 0, height - 1))
-        x1 = int(np.clip(np.ceil(self.polygon[:, 0].max()), x0 + 1, width))
-        y1 = int(np.clip(np.ceil(self.polygon[:, 1].max()), y0 + 1, height))
+        x0, y0, x1, y1 = pixel_bounds(self.polygon, width, height)
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-        mask_u8 = np.zeros(crop.shape[:2], dtype=np.uint8)
-        shifted = np.round(self.polygon - [x0, y0]).astype(np.int32)
-        cv2.fillPoly(mask_u8, [shifted], 1)
-        result = self._model().count(crop, mask_u8 > 0, max_side)
+        mask = polygon_mask(self.polygon, y1 - y0, x1 - x0, origin=(x0, y0))
+        mask_u8 = mask.astype(np.uint8)
+        result = self._model().count(crop, mask, max_side)
         cells = cv2.resize(
             mask_u8,
             (result.density_map.shape[1], result.density_map.shape[0]),
@@ -337,7 +325,7 @@ class ZoneCrowdMonitor:
         count = estimate.raw_count if method == "density" and estimate else float(detector_count)
         area = self.area_m2
         if area is None and homography is not None:
-            area = zone_area_m2([(float(x), float(y)) for x, y in self.polygon], homography)
+            area = ground_area_m2(self.polygon, homography)
         density = count / area if area else None
         change = self._levels.update(density) if density is not None else None
         speed, speed_tracks = self._mean_speed()

@@ -17,6 +17,7 @@ from cctwin.analytics.fall.posture import (
     box_posture,
     pose_posture,
 )
+from cctwin.geometry import box_overlap_of_smaller
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +341,7 @@ class FallDetector:
         # Two tracks lost side by side can both find the same person lying by pose.
         self._recent = [f for f in self._recent if at - f.occurred_at <= self.same_fall]
         if any(
-            f.track_id != track_id and _overlap(finding.region_xyxy, f.region_xyxy)
+            f.track_id != track_id and _same_place(finding.region_xyxy, f.region_xyxy)
             for f in self._recent
         ):
             return None
@@ -352,11 +353,7 @@ class FallDetector:
             del self._tracks[track_id]
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+def _same_place(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
     """Whether two regions overlap by at least a third of the smaller one."""
-    inter_w = min(a[2], b[2]) - max(a[0], b[0])
-    inter_h = min(a[3], b[3]) - max(a[1], b[1])
-    if inter_w <= 0 or inter_h <= 0:
-        return False
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return inter_w * inter_h >= smaller / 3
+    overlap = box_overlap_of_smaller(np.array([a], np.float64), np.array([b], np.float64))
+    return bool(overlap[0, 0] >= 1 / 3)

@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from cctwin.geometry import box_iou
+
 FloatArray = npt.NDArray[np.float32]
 
 KEYPOINT_NAMES = (
@@ -74,15 +76,6 @@ def decode_people(
     return people
 
 
-def _iou(a: FloatArray, b: FloatArray) -> float:
-    inter_w = max(0.0, float(min(a[2], b[2]) - max(a[0], b[0])))
-    inter_h = max(0.0, float(min(a[3], b[3]) - max(a[1], b[1])))
-    inter = inter_w * inter_h
-    area_a = float((a[2] - a[0]) * (a[3] - a[1]))
-    area_b = float((b[2] - b[0]) * (b[3] - b[1]))
-    return inter / max(area_a + area_b - inter, 1e-6)
-
-
 class PoseEstimator:
     """MoveNet MultiPose on one square crop per person box, on a single CPU thread.
 
@@ -145,7 +138,7 @@ class PoseEstimator:
         for keypoints, person_box, score in people:
             if score < self.min_person_score:
                 continue
-            overlap = _iou(person_box, target)
+            overlap = float(box_iou(person_box[None], target[None])[0, 0])
             if overlap > 0.1 and (best is None or overlap > best[0]):
                 best = (overlap, keypoints, score)
         if best is None:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from cctwin.analytics.flood.background import DryBackground
+from cctwin.geometry import polygon_mask, to_pixels
 
 Status = Literal["normal", "alert", "danger"]
 Segmenter = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]
@@ -72,10 +72,7 @@ class FloodMonitor:
 
     def roi_mask(self, height: int, width: int) -> npt.NDArray[np.bool_]:
         """The ROI polygon rasterised at an image size."""
-        pts = np.array([[x * width, y * height] for x, y in self._roi], dtype=np.float64)
-        canvas = np.zeros((height, width), dtype=np.uint8)
-        cv2.fillPoly(canvas, [np.round(pts).astype(np.int32)], 1)
-        return canvas.astype(bool)
+        return polygon_mask(to_pixels(self._roi, width, height), height, width)
 
     def level_from_mask(
         self, water: npt.NDArray[np.bool_], roi: npt.NDArray[np.bool_]
