@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from cctwin.bus.protocol import Bus
 from cctwin.bus.subjects import EVERYTHING
 from cctwin.config import Config
-from cctwin.messages import BusMessage, CameraState, CameraStatus, LivePreview
+from cctwin.messages import BusMessage, CameraState, CameraStatus, LivePreview, ObjectPositions
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class LiveHub:
                     update={"state": CameraState.STARTING, "reported_at": now}
                 )
         self.previews: dict[str, LivePreview] = {}
+        self.positions: dict[str, ObjectPositions] = {}
         self.clients: set[LiveClient] = set()
         self.received = 0
 
@@ -84,6 +85,8 @@ class LiveHub:
         if isinstance(message, LivePreview):
             self.previews[message.camera_id] = message
             return  # previews are fetched as images, not pushed as text
+        if isinstance(message, ObjectPositions):
+            self.positions[message.camera_id] = message
         if isinstance(message, CameraStatus):
             current = self.statuses.get(message.camera_id)
             if current is not None and current.reported_at > message.reported_at:

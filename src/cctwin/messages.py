@@ -355,6 +355,31 @@ class LivePreview(WireModel):
     captured_at: datetime
 
 
+class TrackedObject(WireModel):
+    """One tracked object's ground anchor (bottom centre of its box) in one frame.
+
+    `x`, `y` are normalised image coordinates; `lon`, `lat` are where that point lies on the
+    map when the camera is geo-calibrated. Track ids are per camera and per session: nothing
+    that identifies a person leaves the worker.
+    """
+
+    track_id: int
+    class_name: str
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+
+
+class ObjectPositions(WireModel):
+    """Where a camera's tracked people and vehicles are, at the analysed rate (live only)."""
+
+    v: Version = CONTRACT_VERSION
+    camera_id: str
+    captured_at: datetime
+    objects: list[TrackedObject]
+
+
 # --- alerts ------------------------------------------------------------------------------------
 
 
@@ -457,4 +482,4 @@ class AlertCommand(Fact):
 
 
 BusFact = Event | Observation | CameraStatus | MediaReady | AlertChanged | AlertCommand
-BusMessage = BusFact | LivePreview
+BusMessage = BusFact | LivePreview | ObjectPositions

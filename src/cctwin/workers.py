@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from cctwin.analytics.positions import PositionReporter
 from cctwin.bus.protocol import Publisher, WorkerLink
 from cctwin.config import CameraConfig, Config
 from cctwin.ingest.clips import ClipRecorder
@@ -47,6 +48,8 @@ class BusSink:
         self._matches = matches
         self._last_live: dict[str, float] = {}
         self._next_status = 0.0
+        self._positions: dict[str, PositionReporter] = {}
+        self._had_objects: dict[str, bool] = {}
 
     def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:
         from cctwin.render import encode_jpeg, render_overlay
@@ -73,10 +76,22 @@ class BusSink:
                 recorder.request(alerting[0].id, frame.stream_time_s)
         for observation in step.analysis.observations:
             self.publisher.publish(observation)
+        positions = self._reporter(runtime).positions(frame, step.tracks)
+        # An empty frame is sent once, so the map clears; not again while nothing moves.
+        if positions.objects or self._had_objects.get(frame.camera_id, True):
+            self.publisher.publish(positions)
+        self._had_objects[frame.camera_id] = bool(positions.objects)
         if overlay is not None and live_due:
             self._last_live[frame.camera_id] = now
             self.publisher.publish(LivePreview(camera_id=frame.camera_id, jpeg=overlay,
                                                captured_at=frame.captured_at))  # fmt: skip
+
+    def _reporter(self, runtime: CameraRuntime) -> PositionReporter:
+        camera = runtime.camera
+        if camera.id not in self._positions:
+            calibration = camera.analytics.calibration
+            self._positions[camera.id] = PositionReporter(camera.id, calibration)
+        return self._positions[camera.id]
 
     def on_tick(self, runtimes: Sequence[CameraRuntime], now: float) -> None:
         if now >= self._next_status:

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cctwin.bus.protocol import BusHealth, BusUnavailableError, Delivery, Publisher
-from cctwin.bus.subjects import LIVE, STREAM_SUBJECTS, decode, encode, subject_of
+from cctwin.bus.subjects import LIVE, POSITIONS, STREAM_SUBJECTS, decode, encode, subject_of
 from cctwin.config import NatsBusConfig
-from cctwin.messages import BusMessage, LivePreview
+from cctwin.messages import BusMessage, LivePreview, ObjectPositions
+
+# Live views: core NATS, never kept by the stream.
+_EPHEMERAL = (LivePreview, ObjectPositions)
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,8 @@ class NatsDurableSubscription:
     """A durable pull consumer: every fact on its subjects, resumed where it was acked."""
 
     def __init__(self, bus: NatsBus, name: str, subjects: Sequence[str]) -> None:
-        self.bus, self.name, self.subjects = bus, name, [s for s in subjects if s != LIVE]
+        self.bus, self.name = bus, name
+        self.subjects = [s for s in subjects if s not in (LIVE, POSITIONS)]
         self._pull: Any = None
 
     async def _bind(self) -> Any:
@@ -218,7 +222,7 @@ class NatsBus:
 
     async def publish(self, message: BusMessage) -> None:
         subject, data = subject_of(message), encode(message)
-        if isinstance(message, LivePreview):
+        if isinstance(message, _EPHEMERAL):
             await self.connection.publish(subject, data)
         else:
             await publish_fact(self.jetstream, subject, data, message.id)
@@ -280,8 +284,8 @@ class NatsPublisher:
         self._thread.start()
 
     def publish(self, message: BusMessage) -> None:
-        if isinstance(message, LivePreview) and self.pending.qsize() > 100:
-            return  # behind: a newer preview comes within a second
+        if isinstance(message, _EPHEMERAL) and self.pending.qsize() > 100:
+            return  # behind: a newer one comes at the next analysed frame
         self.pending.put(message)
 
     def close(self, timeout_s: float = 5.0) -> None:
@@ -320,7 +324,7 @@ class NatsPublisher:
 
     async def _send(self, connection: Any, jetstream: Any, message: BusMessage) -> None:
         subject, data = subject_of(message), encode(message)
-        if isinstance(message, LivePreview):
+        if isinstance(message, _EPHEMERAL):
             with contextlib.suppress(Exception):
                 await connection.publish(subject, data)
             return

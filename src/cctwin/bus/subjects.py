@@ -7,6 +7,7 @@
     cctwin.v1.alerts.<alert_id>          AlertChanged
     cctwin.v1.commands.<alert_id>        AlertCommand (operator commands, with the user)
     cctwin.v1.live.<camera>              LivePreview (not a fact: never stored or replayed)
+    cctwin.v1.positions.<camera>         ObjectPositions (tracked objects on the map; live only)
 
 A camera id may contain '.', which NATS reads as a token separator, so it is escaped as
 '%2E' (and '%' as '%25') inside a subject.
@@ -27,6 +28,7 @@ from cctwin.messages import (
     Event,
     LivePreview,
     MediaReady,
+    ObjectPositions,
     Observation,
 )
 
@@ -35,6 +37,7 @@ FACTS = ("events", "observations", "status", "media", "alerts", "commands")
 # What JetStream keeps: every fact, never the live previews.
 STREAM_SUBJECTS = tuple(f"{PREFIX}.{fact}.>" for fact in FACTS)
 LIVE = f"{PREFIX}.live.>"
+POSITIONS = f"{PREFIX}.positions.>"
 EVERYTHING = f"{PREFIX}.>"
 
 _MODEL_OF_FACT: dict[str, type[BaseModel]] = {
@@ -45,6 +48,7 @@ _MODEL_OF_FACT: dict[str, type[BaseModel]] = {
     "alerts": AlertChanged,
     "commands": AlertCommand,
     "live": LivePreview,
+    "positions": ObjectPositions,
 }
 
 
@@ -71,6 +75,8 @@ def subject_of(message: BusMessage) -> str:
         return f"{PREFIX}.alerts.{token(message.alert.id)}"
     if isinstance(message, AlertCommand):
         return f"{PREFIX}.commands.{token(message.alert_id)}"
+    if isinstance(message, ObjectPositions):
+        return f"{PREFIX}.positions.{token(message.camera_id)}"
     return f"{PREFIX}.live.{token(message.camera_id)}"
 
 

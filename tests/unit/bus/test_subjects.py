@@ -25,7 +25,9 @@ from cctwin.messages import (
     LivePreview,
     MediaKind,
     MediaReady,
+    ObjectPositions,
     ObservationKind,
+    TrackedObject,
 )
 
 AT = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
@@ -59,6 +61,13 @@ def messages() -> list[object]:
         ),
         AlertCommand(alert_id="a1", action=AlertAction.NOTE, by="kim", issued_at=AT, text="ok"),
         LivePreview(camera_id="cam.1", jpeg=b"\xff\xd8\x00\x01", captured_at=AT),
+        ObjectPositions(
+            camera_id="cam.1",
+            captured_at=AT,
+            objects=[
+                TrackedObject(track_id=3, class_name="person", x=0.5, y=0.9, lon=126.95, lat=37.54)
+            ],
+        ),
     ]
 
 
@@ -71,13 +80,14 @@ def test_subjects_are_the_documented_ones() -> None:
         "cctwin.v1.media.cam%2E1",
         "cctwin.v1.commands.a1",
         "cctwin.v1.live.cam%2E1",
+        "cctwin.v1.positions.cam%2E1",
     ]
     # Facts are kept by the stream; previews are not.
     kept = [any(matches(p, s) for p in STREAM_SUBJECTS) for s in subjects]
-    assert kept == [True, True, True, True, True, False]
+    assert kept == [True, True, True, True, True, False, False]
 
 
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(7))
 def test_every_message_survives_the_wire(index: int) -> None:
     message = messages()[index]
     subject = subject_of(message)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from cctwin.api.deps import ServicesDep
 from cctwin.api.schemas import CameraRead, camera_read
+from cctwin.messages import ObjectPositions
 
 router = APIRouter(tags=["cameras"])
 
@@ -25,6 +26,12 @@ async def get_camera(camera_id: str, services: ServicesDep) -> CameraRead:
         if camera.id == camera_id:
             return camera_read(camera, services.live.statuses[camera.id])
     raise HTTPException(404, f"no camera {camera_id!r}")
+
+
+@router.get("/api/positions", response_model=list[ObjectPositions])
+async def positions(services: ServicesDep) -> list[ObjectPositions]:
+    """Each camera's tracked objects as last analysed (then `positions` on /api/stream)."""
+    return list(services.live.positions.values())
 
 
 @router.get("/api/cameras/{camera_id}/live.jpg", response_class=Response)

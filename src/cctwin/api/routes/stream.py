@@ -11,7 +11,14 @@ from fastapi.responses import StreamingResponse
 from cctwin.api.deps import ServicesDep
 from cctwin.api.schemas import camera_read
 from cctwin.app import Services
-from cctwin.messages import AlertChanged, BusMessage, CameraStatus, Event, Observation
+from cctwin.messages import (
+    AlertChanged,
+    BusMessage,
+    CameraStatus,
+    Event,
+    ObjectPositions,
+    Observation,
+)
 
 router = APIRouter(tags=["stream"])
 HEARTBEAT_S = 15.0
@@ -34,6 +41,8 @@ def sse_frame(message: BusMessage, services: Services) -> str:
         name, data = "camera", camera_read(camera, message).model_dump_json()
     elif isinstance(message, Observation):
         name, data = "observation", message.model_dump_json()
+    elif isinstance(message, ObjectPositions):
+        name, data = "positions", message.model_dump_json()
     else:
         return ""
     return f"event: {name}\ndata: {data}\n\n"
