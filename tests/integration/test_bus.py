@@ -238,3 +238,38 @@ def test_a_broker_outage_while_running_shows_in_health_and_heals(
             await services.stop()
 
     asyncio.run(scenario())
+
+
+def test_an_integrator_subscribing_to_events_sees_them(tmp_path: Path, nats: NatsServer) -> None:
+    """`nats sub 'cctwin.v1.events.>'`: a plain NATS client reads the wire models as JSON."""
+    config = config_for(tmp_path, {"type": "nats", "url": nats.url})
+
+    async def scenario() -> list[tuple[str, dict[str, Any]]]:
+        import json
+
+        import nats as nats_client
+
+        received: list[tuple[str, dict[str, Any]]] = []
+        connection = await nats_client.connect(nats.url)
+
+        async def on_message(message: Any) -> None:
+            received.append((message.subject, json.loads(message.data)))
+
+        await connection.subscribe("cctwin.v1.events.>", cb=on_message)
+        services = Services(config, start_workers=False)
+        await services.start()
+        publisher = services.bus.worker_link().open()
+        try:
+            for i in range(3):
+                publisher.publish(entry(i))
+            await wait_until(lambda: len(received) == 3, 10)
+        finally:
+            publisher.close(5.0)
+            await services.stop()
+            await connection.close()
+        return received
+
+    received = asyncio.run(scenario())
+    assert [subject for subject, _ in received] == ["cctwin.v1.events.cam-1.zone_enter"] * 3
+    assert [body["frame_index"] for _, body in received] == [1, 2, 3]
+    assert all(body["v"] == 1 and body["payload"]["type"] == "object" for _, body in received)
