@@ -42,7 +42,6 @@ def config_for(folder: Path, bus: dict[str, Any]) -> Config:
             "store": {"type": "sqlite", "path": str(folder / "bench.db")},
             "media": {"path": str(folder / "media")},
             "bus": bus,
-            "alerts": {"rules": [{"id": "yard", "event_kinds": ["zone_enter"]}]},
         }
     )
 

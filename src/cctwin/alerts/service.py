@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from cctwin.alerts.engine import AlertEngine
+from cctwin.alerts.rules import matches
 from cctwin.alerts.views import alert_view
 from cctwin.alerts.workflow import add_note, transition
 from cctwin.bus.protocol import Bus
@@ -97,6 +98,8 @@ class AlertService:
     # -- events and evidence -----------------------------------------------------------------
 
     async def on_event(self, event: Event) -> None:
+        if not any(matches(rule, event) for rule in self.config.alerts.rules):
+            return  # most events concern no alert rule: no lock, no database
         async with self._lock:
             if await asyncio.to_thread(self.store.alert_of_event, event.id) is not None:
                 self.tally.skipped_duplicates += 1

@@ -150,16 +150,24 @@ class LocalBus:
     def _drain_workers(self) -> None:
         while not self._closing.is_set():
             try:
-                message = self._outbox.get(timeout=0.5)
+                batch = [self._outbox.get(timeout=0.5)]
             except queue.Empty:
                 continue
             except (EOFError, OSError, ValueError):  # the queue was closed: shutting down
                 return
+            # Whatever else is waiting goes over in the same hop to the event loop.
+            with contextlib.suppress(queue.Empty, EOFError, OSError, ValueError):
+                while len(batch) < 500:
+                    batch.append(self._outbox.get_nowait())
             loop = self._loop
             if loop is None or loop.is_closed():
                 continue
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(self.dispatch, message)
+                loop.call_soon_threadsafe(self._dispatch_all, batch)
+
+    def _dispatch_all(self, messages: list[BusMessage]) -> None:
+        for message in messages:
+            self.dispatch(message)
 
     async def close(self) -> None:
         """End every subscription (graceful shutdown with open SSE clients)."""
