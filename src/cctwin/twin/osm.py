@@ -158,7 +158,7 @@ def make_feature(
         return None
     if kind in ("buildings", "parks"):
         if isinstance(geometry, LineString):
-            if not geometry.is_ring:
+            if not geometry.is_closed or len(geometry.coords) < 4:
                 return SkippedFeature(osm_id, f"{kind[:-1]} outline is not closed")
             geometry = Polygon(geometry.coords)
         if geometry.geom_type not in ("Polygon", "MultiPolygon"):
