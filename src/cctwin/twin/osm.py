@@ -195,15 +195,17 @@ def _way_coords(
     return [nodes[r] for r in refs if r in nodes], missing
 
 
-def _relation_geometry(relation: Element, ways: Mapping[str, list[tuple[float, float]]]) -> Any:
-    """A multipolygon relation's area: outer rings minus inner rings, assembled from its ways."""
+def relation_geometry(
+    members: Iterable[tuple[str, str, str]], ways: Mapping[str, list[tuple[float, float]]]
+) -> Any:
+    """A multipolygon's area from its (type, ref, role) members: outer rings minus inner rings."""
     outer: list[LineString] = []
     inner: list[LineString] = []
-    for member in relation.iter("member"):
-        coords = ways.get(member.get("ref", ""))
-        if member.get("type") != "way" or coords is None or len(coords) < 2:
+    for member_type, ref, role in members:
+        coords = ways.get(ref)
+        if member_type not in ("way", "w") or coords is None or len(coords) < 2:
             continue
-        (inner if member.get("role") == "inner" else outer).append(LineString(coords))
+        (inner if role == "inner" else outer).append(LineString(coords))
     shell = unary_union(list(polygonize(outer)))
     holes = unary_union(list(polygonize(inner)))
     return shell.difference(holes) if not holes.is_empty else shell
@@ -223,7 +225,7 @@ def read_osm_xml(path: Path) -> SiteModel:
         nodes[node.get("id", "")] = lonlat
         tags = _tags(node)
         if tags:
-            _add(model, f"node/{node.get('id')}", tags, Point(lonlat))
+            add_feature(model, f"node/{node.get('id')}", tags, Point(lonlat))
     ways: dict[str, list[tuple[float, float]]] = {}
     for way in root.iter("way"):
         osm_id = f"way/{way.get('id')}"
@@ -240,16 +242,20 @@ def read_osm_xml(path: Path) -> SiteModel:
             model.skipped.append(SkippedFeature(osm_id, "fewer than 2 nodes"))
         else:
             # make_feature turns the closed outline of an area into a polygon.
-            _add(model, osm_id, tags, LineString(coords))
+            add_feature(model, osm_id, tags, LineString(coords))
     for relation in root.iter("relation"):
         tags = _tags(relation)
         if tags.get("type") != "multipolygon" or classify(tags, is_point=False) is None:
             continue
-        _add(model, f"relation/{relation.get('id')}", tags, _relation_geometry(relation, ways))
+        members = [
+            (m.get("type", ""), m.get("ref", ""), m.get("role", ""))
+            for m in relation.iter("member")
+        ]
+        add_feature(model, f"relation/{relation.get('id')}", tags, relation_geometry(members, ways))
     return model
 
 
-def _add(model: SiteModel, osm_id: str, tags: Mapping[str, str], geometry: Any) -> None:
+def add_feature(model: SiteModel, osm_id: str, tags: Mapping[str, str], geometry: Any) -> None:
     try:
         made = make_feature(osm_id, tags, geometry)
     except (ValueError, TypeError) as exc:  # shapely rejects some degenerate input outright
@@ -279,7 +285,7 @@ def read_geojson(path: Path, kind: LayerKind | None = None) -> SiteModel:
             continue
         if kind is not None:
             tags = _forced_tags(kind, tags)
-        _add(model, osm_id, tags, geometry)
+        add_feature(model, osm_id, tags, geometry)
     return model
 
 
@@ -299,9 +305,13 @@ def _forced_tags(kind: LayerKind, tags: dict[str, str]) -> dict[str, str]:
 
 
 def read_site_file(path: Path, kind: LayerKind | None = None) -> SiteModel:
-    """OSM XML (.osm/.xml) or GeoJSON (.geojson/.json) by file name."""
+    """OSM XML (.osm/.xml), OSM PBF (.pbf) or GeoJSON (.geojson/.json) by file name."""
     if path.suffix.lower() in (".osm", ".xml"):
         return read_osm_xml(path)
+    if path.suffix.lower() == ".pbf":
+        from cctwin.twin.osm_pbf import read_osm_pbf
+
+        return read_osm_pbf(path)
     return read_geojson(path, kind)
 
 

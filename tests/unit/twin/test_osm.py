@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cctwin.cli import app
 from cctwin.twin.extract import extract_osm
-from cctwin.twin.osm import read_geojson, read_osm_xml
+from cctwin.twin.osm import read_geojson, read_osm_xml, read_site_file
 
 # A 40 m grid near Gongdeok: node n at (lon0 + dx, lat0 + dy).
 LON0, LAT0, STEP = 126.9500, 37.5440, 0.0004
@@ -149,3 +149,24 @@ def test_extract_keeps_whole_ways_touching_the_box(osm_file: Path, tmp_path: Pat
     assert [s.osm_id for s in model.skipped] == ["way/109"]
     assert model.layer("buildings")[0].geometry.area > 0
     assert "OpenStreetMap" in target.read_text()
+
+
+def test_pbf_reads_the_same_layers_and_skips_as_xml(osm_file: Path, tmp_path: Path) -> None:
+    import osmium
+
+    pbf = tmp_path / "district.osm.pbf"
+    writer = osmium.SimpleWriter(str(pbf))
+    for obj in osmium.FileProcessor(str(osm_file)):
+        if obj.is_node():
+            writer.add_node(obj)
+        elif obj.is_way():
+            writer.add_way(obj)
+        else:
+            writer.add_relation(obj)
+    writer.close()
+    from_xml, from_pbf = read_osm_xml(osm_file), read_site_file(pbf)
+    assert from_pbf.counts() == from_xml.counts()
+    assert {f.osm_id: f.height_m for f in from_pbf.layer("buildings")} == {
+        f.osm_id: f.height_m for f in from_xml.layer("buildings")
+    }
+    assert {s.osm_id for s in from_pbf.skipped} == {"way/103", "way/108", "way/109"}
