@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,6 +12,8 @@ from cctwin.twin.layers import load_site_model, site_geometry
 from cctwin.twin.osm import SiteModel
 from cctwin.twin.site import site_center
 from cctwin.twin.zones_map import CameraFootprint, ZoneCoverage, footprints, zone_coverage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,10 @@ def build_district_map(
     geometry = site_geometry(model, _origin(config))
     prints = footprints(cameras, geometry, config.site.max_footprint_m)
     zones = [zone_coverage(zone, geometry, prints) for zone in config.site.zones]
+    for zone in zones:
+        # An unseen zone would otherwise just read "0 people" on the map: say so once, loudly.
+        if zone.warning:
+            log.warning("map zone %s: %s", zone.zone_id, zone.warning)
     return DistrictMap(model, geometry, prints, zones)
 
 

@@ -180,7 +180,9 @@ def footprints_geojson(
                         "camera_id": camera_id,
                         "zone_id": zone.id,
                         "name": zone.name or zone.id,
-                        "area_m2": round(float(ground.area), 1),
+                        # The ground the image zone really shows: inside the footprint, so
+                        # neither buildings nor what they hide; a density divides by this.
+                        "visible_walkable_m2": round(float(ground.area), 1),
                     },
                     "geometry": _rounded(mapping(geometry.geometry_to_lonlat(ground))),
                 }

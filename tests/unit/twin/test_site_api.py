@@ -29,7 +29,7 @@ media: {{path: {media}}}
 """
 
 
-def test_layers_footprints_and_zones(tmp_path: Path) -> None:
+def test_layers_footprints_and_zones(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from fastapi.testclient import TestClient
 
     config = parse_config(
@@ -56,3 +56,4 @@ def test_layers_footprints_and_zones(tmp_path: Path) -> None:
     assert by_id["nowhere"]["visible_share"] == 0
     assert by_id["nowhere"]["warning"] == "outside every camera footprint"
     assert missing.status_code == 404
+    assert "map zone nowhere: outside every camera footprint" in caplog.text

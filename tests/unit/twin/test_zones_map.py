@@ -108,6 +108,10 @@ def test_geojson_has_footprints_image_zones_and_zone_warnings() -> None:
     kinds = [f["properties"]["kind"] for f in collection["features"]]
     assert kinds == ["footprint", "image_zone"]
     assert collection["features"][0]["properties"]["area_m2"] == pytest.approx(400, rel=1e-3)
+    # The image zone is the left half of the image: half of the 20 m square.
+    assert collection["features"][1]["properties"]["visible_walkable_m2"] == pytest.approx(
+        200, rel=1e-3
+    )
     zone = _zone(site, box(50, 50, 60, 60), "far")
     zones = zones_geojson(site, [zone_coverage(zone, site, prints)], [zone])
     assert zones["features"][0]["properties"]["warning"] == "outside every camera footprint"
