@@ -91,7 +91,14 @@ def calibration_homography(camera: CameraConfig, placement: PlacementConfig) -> 
         return None
     image = [(p.image[0], p.image[1]) for p in calibration.points]
     ground = lonlat_to_enu([p.lonlat for p in calibration.points], (placement.lon, placement.lat))
-    h = fit_homography(image, ground)
+    try:
+        h = fit_homography(image, ground)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    # Collinear or repeated points fit a matrix that cannot be inverted: no map <-> image
+    # projection of zones then, so the mounting geometry is the better footprint.
+    if abs(float(np.linalg.det(h))) < 1e-12 or not np.isfinite(h).all():
+        return None
     # Keep w > 0 on the calibrated side of the horizon so that one clip rule fits both sources.
     w = h[2] @ np.array([*np.mean(image, axis=0), 1.0])
     out: Points = h if w > 0 else -h

@@ -121,3 +121,21 @@ def test_calibration_points_give_the_footprint_homography() -> None:
     ground = apply_homography(v.homography, [(0.95, 0.95)])
     assert site.to_lonlat(ground)[0] == pytest.approx((126.9525595, 37.5437359), abs=1e-7)
     assert not raw_footprint(v).is_empty
+
+
+def test_collinear_calibration_falls_back_to_the_mounting_geometry() -> None:
+    points = [
+        {"image": [0.1 * i, 0.5], "lonlat": [126.9520 + 0.0001 * i, 37.5437]} for i in range(4)
+    ]
+    camera = CameraConfig.model_validate(
+        {
+            "id": "flat",
+            "source": {"url": "x.mp4"},
+            "placement": {"lon": 126.9527, "lat": 37.5437, "heading_deg": 270},
+            "analytics": {"calibration": {"points": points}},
+        }
+    )
+    v = camera_view(camera, max_range_m=80)
+    assert v is not None
+    assert v.source == "mounting"
+    assert raw_footprint(v).area > 10
