@@ -33,6 +33,8 @@ export const getCatalogue = (language) => request(`/api/catalogue?lang=${id(lang
 export const getSite = () => request("/api/site");
 export const getDistrict = () => request("/api/site/district.geojson");
 export const getSiteLayer = (layerId) => request(`/api/site/layers/${id(layerId)}.geojson`);
+export const getSiteFootprints = () => request("/api/site/footprints.geojson");
+export const getSiteZones = () => request("/api/site/zones.geojson");
 export const getCameras = () => request("/api/cameras");
 export const getCamerasGeojson = () => request("/api/cameras.geojson");
 export const getObservations = () => request("/api/observations");

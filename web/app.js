@@ -116,7 +116,7 @@ async function start() {
   if (getMap()) {
     await whenLoaded();
     addMapLayers(await districtPromise);
-    await addSiteLayers(site.layers || []);
+    await addSiteLayers(site.layers || [], site);
     await listsPromise;
     await waitForIdle();
   } else {

@@ -1,8 +1,10 @@
-// The district map: boundary, site layers, cameras with their fields of view, and a camera popup.
+// The district map: boundary, site layers, the 3D site model, cameras with their ground
+// footprints (view cones only for cameras without one), and a camera popup.
 // MapLibre comes from web/vendor (`make web`), never a CDN.
 
 import * as maplibregl from "./vendor/maplibre-gl.mjs";
 import { getCamerasGeojson, getSiteLayer } from "./api.js";
+import { addDistrict3d, addFootprints, modelToggles, refreshFootprints } from "./district3d.js";
 import { $, el } from "./dom.js";
 import { toast } from "./header.js";
 import { t } from "./i18n.js";
@@ -50,6 +52,8 @@ export function createMap(site) {
     style,
     center: site.center,
     zoom: site.zoom,
+    // Tilted when there are buildings to see in 3D; a flat district reads better from above.
+    pitch: site.model && site.model.counts && site.model.counts.buildings ? 50 : 0,
     attributionControl: false,
     locale: mapLocale(),
     // Keeps the canvas readable by screenshots and tests; the cost is negligible here.
@@ -167,7 +171,7 @@ export function addMapLayers(district) {
   });
 }
 
-export async function addSiteLayers(layers) {
+export async function addSiteLayers(layers, site = null) {
   const toggles = $("#layer-toggles");
   toggles.replaceChildren();
   for (const layer of layers) {
@@ -204,6 +208,17 @@ export async function addSiteLayers(layers) {
       ),
     );
   }
+  if (site) await addTwinLayers(site);
+}
+
+// The site model under the cameras, then footprints; cones stay only if no camera has a footprint.
+async function addTwinLayers(site) {
+  const modelLayers = await addDistrict3d(map, site, "district-line");
+  modelToggles(map, modelLayers);
+  const hasFootprints = await addFootprints(map, "camera-selected", stateColourExpression());
+  if (hasFootprints) {
+    for (const id of ["camera-fov", "camera-fov-line"]) map.setLayoutProperty(id, "visibility", "none");
+  }
 }
 
 export async function refreshCamerasGeojson() {
@@ -215,6 +230,7 @@ export async function refreshCamerasGeojson() {
   }
   const source = map && map.getSource("cameras");
   if (source) source.setData(data.camerasGeojson);
+  await refreshFootprints(map);
 }
 
 // Camera SSE messages come in bursts (one per camera per status interval); redraw once per burst.

@@ -51,6 +51,26 @@ CAMERAS = {
     "gongdeok-2": ("공덕역 5번 출구", 126.9521, 37.5437, 300.0),
 }
 ZONE = "plaza"
+SITE_OSM = REPO / "config" / "site" / "gongdeok.osm"
+# A map zone straddling gongdeok-1's footprint edge: partly seen, so it reports its share.
+MAP_ZONE = [[126.9512, 37.5443], [126.9518, 37.5443], [126.9518, 37.5440], [126.9512, 37.5440]]
+TWIN_JS = """async () => {
+    const map = window.cctwin.map;
+    const buildings = map.getLayer('site-buildings-0');
+    const footprints = await map.getSource('footprints').getData();
+    const zones = await map.getSource('map-zones').getData();
+    return {
+        buildingLayer: buildings ? buildings.type : null,
+        buildings: (await map.getSource('site-buildings').getData()).features.length,
+        renderedBuildings: map.queryRenderedFeatures({layers: ['site-buildings-0']}).length,
+        footprints: footprints.features.filter((f) => f.properties.kind === 'footprint')
+            .map((f) => [f.properties.camera_id, f.geometry.type, f.properties.area_m2]),
+        renderedFootprints: map.queryRenderedFeatures({layers: ['footprint-fill']}).length,
+        coneVisibility: map.getLayoutProperty('camera-fov', 'visibility'),
+        zones: zones.features.map((f) => [f.properties.zone_id, f.properties.visible_share]),
+        attribution: document.querySelector('#osm-attribution').textContent,
+    };
+}"""
 # Per tile: the camera's name, how far its caption reaches below the tile, the caption height.
 CAPTION_OVERHANG_JS = """() => [...document.querySelectorAll('#wall figure.tile')].map((tile) => {
     const caption = tile.querySelector('figcaption').getBoundingClientRect();
@@ -170,7 +190,15 @@ def _write_config(tmp: Path) -> Path:
         },
         "store": {"type": "sqlite", "path": str(tmp / "cctwin.db")},
         "media": {"path": str(tmp / "media")},
-        "site": {"name": "공덕 관제센터", "district": "공덕동", "sigungu": "마포구", "zoom": 15},
+        "site": {
+            "name": "공덕 관제센터",
+            "district": "공덕동",
+            "sigungu": "마포구",
+            "zoom": 15,
+            # The committed Gongdeok OSM extract: 3D buildings, and occlusion of footprints.
+            "osm": str(SITE_OSM),
+            "zones": [{"id": "crossing", "name": "교차로", "polygon": MAP_ZONE}],
+        },
         "service": {
             "host": "127.0.0.1",
             "workers": 1,
@@ -311,6 +339,27 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
             assert counts["cones"] == 2, counts
             assert counts["district"] == ["공덕동"], counts
             assert counts["rendered"] == 2, counts
+
+            # --- the district in 3D, and each camera's ground footprint -------------------------
+            page.evaluate(
+                "() => { window.cctwin.map.jumpTo({center: [126.9516, 37.5442], zoom: 17.3, "
+                "pitch: 55, bearing: -20}); }"
+            )
+            page.evaluate("() => new Promise((r) => window.cctwin.map.once('idle', r))")
+            twin = page.evaluate(TWIN_JS)
+            assert twin["buildingLayer"] == "fill-extrusion", twin
+            assert twin["buildings"] > 20, twin
+            assert twin["renderedBuildings"] > 0, twin
+            assert sorted(c for c, _, _ in twin["footprints"]) == sorted(CAMERAS), twin
+            assert all(area > 50 for _, _, area in twin["footprints"]), twin
+            assert twin["renderedFootprints"] > 0, twin
+            assert twin["coneVisibility"] == "none", twin
+            ((zone_id, share),) = twin["zones"]
+            assert zone_id == "crossing", twin
+            assert 0 < share < 1, twin
+            assert "OpenStreetMap" in twin["attribution"], twin
+            page.screenshot(path=str(ARTIFACTS / "dashboard-3d.png"))
+            page.evaluate("() => { window.cctwin.map.jumpTo({pitch: 0, bearing: 0, zoom: 15}); }")
             assert page.locator("#wall figure.tile").count() == 2
             assert page.locator(".subtitle").inner_text() == "통합관제센터 디지털 트윈"
             assert page.locator("#site-name").inner_text() == "공덕 관제센터"

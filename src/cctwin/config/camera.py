@@ -107,6 +107,13 @@ class PlacementConfig(Strict):
     heading_deg: float = Field(0.0, ge=0, lt=360, description="0 = north, clockwise.")
     fov_deg: float = Field(60.0, gt=0, le=360, description="Horizontal field of view.")
     range_m: float = Field(40.0, gt=0, description="How far it usefully sees.")
+    height_m: float = Field(6.0, gt=0, description="Lens height above the ground.")
+    tilt_deg: float = Field(
+        30.0, gt=0, le=90, description="Downward tilt of the optical axis (90 = straight down)."
+    )
+    resolution: tuple[int, int] = Field(
+        (1920, 1080), description="Image width and height in pixels (gives the vertical FOV)."
+    )
 
 
 class CameraConfig(Strict):

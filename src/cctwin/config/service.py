@@ -99,6 +99,18 @@ class GeoLayerConfig(Strict):
     name: str = ""
     path: Path
     color: str = Field("#8899aa", pattern=r"^#[0-9a-fA-F]{6}$")
+    kind: Literal["roads", "buildings", "parks", "trails", "pois"] | None = Field(
+        None,
+        description="Site-model layer this file feeds (3D buildings, occlusion); none = drawn only.",
+    )
+
+
+class MapZoneConfig(Strict):
+    """A zone drawn on the map (WGS84 lon/lat ring); cameras that see it report its share."""
+
+    id: Identifier
+    name: str = ""
+    polygon: list[tuple[float, float]] = Field(min_length=3, description="(lon, lat) points.")
 
 
 class SiteConfig(Strict):
@@ -112,6 +124,14 @@ class SiteConfig(Strict):
     center: tuple[float, float] | None = Field(None, description="Map centre (lon, lat).")
     zoom: float = Field(15.5, ge=0, le=22)
     layers: list[GeoLayerConfig] = Field(default_factory=list)
+    osm: Path | None = Field(
+        None,
+        description="OpenStreetMap XML extract of the district: the site model (3D, occlusion).",
+    )
+    zones: list[MapZoneConfig] = Field(default_factory=list, description="Zones drawn on the map.")
+    max_footprint_m: float = Field(
+        80.0, gt=0, description="Farthest ground a footprint reaches, whatever the camera geometry."
+    )
 
 
 class ServiceConfig(Strict):
