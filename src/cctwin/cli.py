@@ -221,6 +221,27 @@ def eval_water(
     raise typer.Exit(water_eval_command(dataset, as_json, plots, include_training))
 
 
+@eval_app.command("masking")
+def eval_masking(
+    dataset: Annotated[Path, typer.Option(help="images/ + ground-truth/ head points.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plots: Annotated[
+        Path | None, typer.Option(help="Write masked images into this folder.")
+    ] = None,
+    split: Annotated[str, typer.Option(help="all, development or held-out.")] = "all",
+    people: Annotated[str, typer.Option(help="multiscale or live person boxes.")] = "multiscale",
+) -> None:
+    """Privacy masking: head coverage and masked area, per development / held-out half."""
+    from cctwin.evaluate.masking import Split, masking_eval_command
+    from cctwin.privacy.masker import PeopleSource
+
+    try:
+        chosen, source = Split(split), PeopleSource(people)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    raise typer.Exit(masking_eval_command(dataset, as_json, plots, chosen, source))
+
+
 @eval_app.command("events")
 def eval_events(
     gt: Annotated[
