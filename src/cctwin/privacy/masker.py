@@ -16,6 +16,7 @@ from cctwin.privacy.regions import HeadRegion, clip_boxes, head_boxes, pad_boxes
 if TYPE_CHECKING:
     from cctwin.analytics.crowd.faces import FaceDetector
     from cctwin.analytics.crowd.people import PersonCounter
+    from cctwin.config import PrivacyConfig
 
 FloatArray = npt.NDArray[np.float32]
 Rects = npt.NDArray[np.int32]
@@ -147,3 +148,15 @@ class Masker:
                 settings = PersonCountSettings(passes=(ScalePass(LIVE_LONG_SIDE, confidence),))
             self._people = PersonCounter(settings, threads=self._threads)
         return self._people
+
+
+def settings_from_config(privacy: PrivacyConfig) -> MaskSettings:
+    """A worker's mask settings; person boxes come from its tracks (or one live-sized pass)."""
+    return MaskSettings(
+        faces=privacy.faces,
+        heads=privacy.heads,
+        plates=privacy.plates,
+        face_confidence=privacy.face_confidence,
+        style=MaskStyle(privacy.style),
+        people=PeopleSource.LIVE,
+    )
