@@ -30,6 +30,9 @@ class PrivacyConfig(Strict):
     purge_interval_s: float = Field(
         3600.0, ge=10, description="How often the service purges what is past retention."
     )
+    purge_delay_s: float = Field(
+        60.0, ge=0, description="Seconds after start before the first purge (start-up first)."
+    )
 
 
 class CameraPrivacyConfig(Strict):

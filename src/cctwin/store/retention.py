@@ -208,10 +208,12 @@ async def purge_periodically(
     stopping: asyncio.Event,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
-    """The service's purge task: once at start, then every `privacy.purge_interval_s`.
-
-    What each run deleted is logged; the audit writer can take the same summary.
+    """The service's purge task: `privacy.purge_delay_s` after start, then every
+    `privacy.purge_interval_s`. What each run deleted is logged; the audit writer can take
+    the same summary.
     """
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), config.privacy.purge_delay_s)
     while not stopping.is_set():
         try:
             summary = await asyncio.to_thread(purge_past_retention, store, config, clock())

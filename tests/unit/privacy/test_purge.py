@@ -130,3 +130,51 @@ def test_released_hold_is_purged_and_clock_decides(store: SqlStore, config: Conf
 def test_unknown_alert_hold_reports_false(store: SqlStore) -> None:
     assert not store.set_legal_hold("nope", True)
     assert CameraPrivacyConfig().retention_days is None
+
+
+def test_service_task_purges_with_its_clock_and_stops(store: SqlStore, config: Config) -> None:
+    import asyncio
+
+    from cctwin.store.retention import purge_periodically
+
+    ids = _fill(store, MediaStore(config.media.path))
+    quick = config.model_copy(
+        update={"privacy": config.privacy.model_copy(update={"purge_delay_s": 0.0})}
+    )
+
+    async def run() -> None:
+        stopping = asyncio.Event()
+        task = asyncio.create_task(purge_periodically(store, quick, stopping, clock=lambda: NOW))
+        for _ in range(200):
+            if store.get_event(ids["old1"]) is None:
+                break
+            await asyncio.sleep(0.05)
+        stopping.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(run())
+    assert store.get_event(ids["old1"]) is None
+    assert store.get_event(ids["new1"]) is not None
+
+
+def test_cli_purge_dry_run_and_hold(store: SqlStore, config: Config, tmp_path: Path) -> None:
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from cctwin.cli import app
+
+    _fill(store, MediaStore(config.media.path))
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    runner = CliRunner()
+    dry = runner.invoke(app, ["retention", "purge", "--config", str(path), "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    report = json.loads(dry.stdout)
+    assert report["dry_run"] is True
+    assert report["events"] >= 1  # the real clock: old1 is 40 days before 2026-12-06, or more
+    missing = runner.invoke(app, ["retention", "hold", "nope", "--config", str(path)])
+    assert missing.exit_code == 1
+    held = runner.invoke(app, ["retention", "hold", "a-held", "--config", str(path), "--release"])
+    assert held.exit_code == 0, held.output
