@@ -43,11 +43,16 @@ class WorkerMasking:
         """The image to render and publish: masked when the camera masks, else as it is."""
         if camera_id not in self._cameras:
             return image
-        if self._masker is None:
-            self._masker = Masker(self._settings)
         people = tracks.xyxy[tracks.class_id == PERSON]
         vehicles = tracks.xyxy[np.isin(tracks.class_id, _VEHICLES)]
-        return self._masker.mask(image, people, vehicles)
+        try:
+            if self._masker is None:
+                self._masker = Masker(self._settings)
+            return self._masker.mask(image, people, vehicles)
+        except Exception:
+            # Fail closed: a camera that must mask never shows an unmasked frame.
+            log.exception("masking failed on camera %s; frame blanked", camera_id)
+            return np.zeros_like(image)
 
     def submit_clip(self, camera_id: str, event_id: str, mp4: bytes) -> None:
         from cctwin.privacy.clips import mask_clip

@@ -125,3 +125,14 @@ def test_bus_sink_publishes_masked_snapshot_and_preview(tmp_path: Path) -> None:
         decoded = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         red = (decoded[..., 2] > 150) & (decoded[..., 1] < 100)
         assert not red.any()  # no pixel of the face survives into what the worker publishes
+
+
+def test_a_failing_masker_blanks_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cctwin.privacy.masker import Masker
+
+    def broken(self: Masker, *args: object) -> np.ndarray:
+        raise RuntimeError("model file unreadable")
+
+    monkeypatch.setattr(Masker, "mask", broken)
+    out = WorkerMasking(_config()).frame("masked", np.full((20, 20, 3), 99, np.uint8), _tracks())
+    assert not out.any()
