@@ -56,12 +56,19 @@ def test_halves_are_scored_apart(tmp_path: Path) -> None:
 def test_cli_json_keys_and_missing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("cctwin.evaluate.masking.Masker", lambda settings: LeftHalf(settings))
     runner = CliRunner()
-    result = runner.invoke(app, ["eval", "masking", "--dataset", str(_dataset(tmp_path)), "--json"])
+    dataset, plots = _dataset(tmp_path / "data"), tmp_path / "plots"
+    args = ["eval", "masking", "--dataset", str(dataset), "--json", "--plots", str(plots)]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert {"head_coverage", "masked_area_fraction", "n"} <= report.keys()
     assert report["n"] == 3
     assert report["splits"]["held_out"]["n"] == 1
+    assert sorted(p.name for p in plots.iterdir()) == [
+        "a-masked.jpg",
+        "b-masked.jpg",
+        "c-masked.jpg",
+    ]
     missing = runner.invoke(app, ["eval", "masking", "--dataset", str(tmp_path / "nope")])
     assert missing.exit_code == 2
 
