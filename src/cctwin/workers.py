@@ -62,7 +62,7 @@ class BusSink:
         overlay = None
         if events or live_due:
             # Masked before anything is drawn or encoded: no unmasked pixel leaves the worker.
-            source = self.privacy.frame(frame.camera_id, frame.image, step.tracks)
+            source = self.privacy.frame(frame.camera_id, frame.image, step.tracks, step.detections)
             image = render_overlay(source, step.tracks, runtime.camera.analytics)
             overlay = encode_jpeg(image)
         for event in events:

@@ -38,13 +38,19 @@ class WorkerMasking:
         return camera_id in self._cameras
 
     def frame(
-        self, camera_id: str, image: npt.NDArray[np.uint8], tracks: Detections
+        self, camera_id: str, image: npt.NDArray[np.uint8], *found: Detections
     ) -> npt.NDArray[np.uint8]:
-        """The image to render and publish: masked when the camera masks, else as it is."""
+        """The image to render and publish: masked when the camera masks, else as it is.
+
+        `found`: the frame's tracks and its raw detections; a person not yet confirmed as a
+        track is still a person to hide.
+        """
         if camera_id not in self._cameras:
             return image
-        people = tracks.xyxy[tracks.class_id == PERSON]
-        vehicles = tracks.xyxy[np.isin(tracks.class_id, _VEHICLES)]
+        xyxy = np.concatenate([d.xyxy for d in found]).reshape(-1, 4) if found else np.zeros((0, 4))
+        classes = np.concatenate([d.class_id for d in found]) if found else np.zeros(0, np.int32)
+        people = xyxy[classes == PERSON].astype(np.float32)
+        vehicles = xyxy[np.isin(classes, _VEHICLES)].astype(np.float32)
         try:
             if self._masker is None:
                 self._masker = Masker(self._settings)

@@ -136,3 +136,11 @@ def test_a_failing_masker_blanks_the_frame(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(Masker, "mask", broken)
     out = WorkerMasking(_config()).frame("masked", np.full((20, 20, 3), 99, np.uint8), _tracks())
     assert not out.any()
+
+
+def test_unconfirmed_detections_are_masked_too() -> None:
+    masking = WorkerMasking(_config())
+    image = np.full((200, 240, 3), 180, np.uint8)
+    empty = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32))
+    out = masking.frame("masked", image, empty, _tracks())
+    assert not out[40:70, 90:110].any()
