@@ -27,6 +27,7 @@ from cctwin.config import Config
 from cctwin.live import LiveHub
 from cctwin.reports import build_reporter
 from cctwin.store.media import MediaStore
+from cctwin.store.retention import purge_periodically
 from cctwin.store.sql import SqlStore
 from cctwin.store.writer import StoreWriter
 from cctwin.twin.names import PlaceNames
@@ -80,6 +81,9 @@ class Services:
         await self.bus.start()
         for job in (self.writer.run, self.alerts.run, self.live.run, self.live.watch):
             self._tasks.append(asyncio.create_task(job(self._stopping)))
+        # Retention (PIPA): delete what is past each camera's retention days, hourly.
+        purge = purge_periodically(self.store, self.config, self._stopping)
+        self._tasks.append(asyncio.create_task(purge))
         if self.start_workers:
             self.pool = WorkerPool(
                 self.config, self.config.service.workers or _cores(), self.bus.worker_link()

@@ -19,6 +19,7 @@ from cctwin.ingest.source import VideoSource
 from cctwin.loop import CameraRuntime
 from cctwin.messages import LivePreview
 from cctwin.pipeline import StepResult
+from cctwin.privacy.worker import WorkerMasking
 from cctwin.store.media import MediaStore
 from cctwin.types import CameraState, CameraStatus
 
@@ -50,6 +51,7 @@ class BusSink:
         self._next_status = 0.0
         self._positions: dict[str, PositionReporter] = {}
         self._had_objects: dict[str, bool] = {}
+        self.privacy = WorkerMasking(config)
 
     def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:
         from cctwin.render import encode_jpeg, render_overlay
@@ -59,7 +61,9 @@ class BusSink:
         live_due = now - self._last_live.get(frame.camera_id, 0.0) >= LIVE_INTERVAL_S
         overlay = None
         if events or live_due:
-            image = render_overlay(frame.image, step.tracks, runtime.camera.analytics)
+            # Masked before anything is drawn or encoded: no unmasked pixel leaves the worker.
+            source = self.privacy.frame(frame.camera_id, frame.image, step.tracks, step.detections)
+            image = render_overlay(source, step.tracks, runtime.camera.analytics)
             overlay = encode_jpeg(image)
         for event in events:
             self.publisher.publish(event)
@@ -100,8 +104,14 @@ class BusSink:
                 self.publisher.publish(camera_status(runtime, now))
         for camera_id, recorder in self.clips.items():
             for event_id, mp4 in recorder.take_ready():
+                if self.privacy.masks(camera_id):
+                    self.privacy.submit_clip(camera_id, event_id, mp4)
+                    continue
                 clip = self.media.save_clip(camera_id, mp4, datetime.now(UTC), event_id)
                 self.publisher.publish(clip)
+        for camera_id, event_id, mp4 in self.privacy.take_clips():
+            clip = self.media.save_clip(camera_id, mp4, datetime.now(UTC), event_id)
+            self.publisher.publish(clip)
 
 
 def camera_status(runtime: CameraRuntime, now: float) -> CameraStatus:

@@ -42,6 +42,7 @@ from cctwin.config.loader import (
     load_config,
     parse_config,
 )
+from cctwin.config.privacy import CameraPrivacyConfig, PrivacyConfig
 from cctwin.config.safety import (
     CalibrationConfig,
     CrowdConfig,
@@ -76,6 +77,7 @@ __all__ = [
     "ByteTrackConfig",
     "CalibrationConfig",
     "CameraConfig",
+    "CameraPrivacyConfig",
     "Config",
     "CrowdConfig",
     "DetectorConfig",
@@ -97,6 +99,7 @@ __all__ = [
     "OnvifConfig",
     "PlacementConfig",
     "PostgresStoreConfig",
+    "PrivacyConfig",
     "ReconnectConfig",
     "ReferenceMarkConfig",
     "RiskBandConfig",

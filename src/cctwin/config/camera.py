@@ -13,6 +13,7 @@ from pydantic import (
 
 from cctwin.config.analytics import AnalyticsConfig
 from cctwin.config.base import Identifier, Strict, check_labels
+from cctwin.config.privacy import CameraPrivacyConfig
 
 # --- ingest ----------------------------------------------------------------------------------
 
@@ -129,6 +130,7 @@ class CameraConfig(Strict):
     )
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
     placement: PlacementConfig | None = None
+    privacy: CameraPrivacyConfig = Field(default_factory=CameraPrivacyConfig)
 
     @field_validator("filters")
     @classmethod

@@ -97,4 +97,7 @@ class CameraTables(Database):
             row = connection.execute(select(MEDIA).where(MEDIA.c.id == media_id)).first()
         if row is None:
             return None
-        return MediaRecord.model_validate(row._asdict())
+        # legal_hold (0006) is the store's, not the wire model's.
+        return MediaRecord.model_validate(
+            {k: v for k, v in row._asdict().items() if k != "legal_hold"}
+        )

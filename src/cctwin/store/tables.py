@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -139,6 +141,8 @@ class AlertRow(Base):
     assignee: Mapped[str | None] = mapped_column(String(128))
     snapshot_id: Mapped[str | None] = mapped_column(String(64))
     clip_id: Mapped[str | None] = mapped_column(String(64))
+    # Evidence kept past retention (migration 0006): its media and events are never purged.
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_alerts_opened_at", "opened_at", "id"),
@@ -225,3 +229,6 @@ class MediaRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     event_id: Mapped[str | None] = mapped_column(String(32), index=True)
     bytes: Mapped[int] = mapped_column(BigInteger)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (Index("ix_media_camera_id_created_at", "camera_id", "created_at"),)

@@ -1,0 +1,43 @@
+"""Privacy: masking before images leave a worker, and how long footage and facts are kept."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from cctwin.config.base import Strict, UnitFloat
+
+# PIPA art. 25 allows public CCTV only for listed purposes; this is the usual one.
+DEFAULT_PURPOSE = "crime prevention and public safety"
+
+
+class PrivacyConfig(Strict):
+    """Deployment-wide masking and retention; cameras may override (CameraPrivacyConfig)."""
+
+    mask: bool = Field(
+        False,
+        description="Mask faces, heads and plates in snapshots and live previews before they "
+        "leave the worker (clips: see docs/security.md).",
+    )
+    faces: bool = Field(True, description="Mask faces found by CenterFace.")
+    heads: bool = Field(True, description="Mask the head band of every tracked person.")
+    plates: bool = Field(True, description="Mask plate-like regions of tracked vehicles.")
+    style: Literal["pixelate", "fill"] = "pixelate"
+    face_confidence: UnitFloat = Field(0.3, description="CenterFace score for a face.")
+    purpose: str = Field(DEFAULT_PURPOSE, min_length=1, description="Why footage is kept.")
+    retention_days: int = Field(30, ge=1, le=3650, description="Days facts and media are kept.")
+    purge_interval_s: float = Field(
+        3600.0, ge=10, description="How often the service purges what is past retention."
+    )
+    purge_delay_s: float = Field(
+        60.0, ge=0, description="Seconds after start before the first purge (start-up first)."
+    )
+
+
+class CameraPrivacyConfig(Strict):
+    """One camera's own purpose, retention or masking; empty fields follow `privacy:`."""
+
+    mask: bool | None = None
+    purpose: str | None = Field(None, min_length=1)
+    retention_days: int | None = Field(None, ge=1, le=3650)

@@ -1,0 +1,1 @@
+"""Privacy: masking faces, heads and plates before images leave a worker; retention."""
