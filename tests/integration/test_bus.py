@@ -96,7 +96,7 @@ def test_every_fact_is_stored_once_and_alerts_follow(
                 publisher.publish(fact)
             snapshot = services.media.save_snapshot("cam-1", b"\xff\xd8jpeg", T0, events[0].id)
             publisher.publish(snapshot)
-            publisher.publish(status_of("cam-1", CameraState.ONLINE, T0, fps=5.0))
+            publisher.publish(status_of("cam-1", CameraState.ONLINE, datetime.now(UTC), fps=5.0))
             store = services.store
             await wait_until(lambda: store.count_events(EventFilter()) == 200)
             await wait_until(lambda: bool(store.list_alerts(None, None, 10, None).items))
