@@ -38,6 +38,7 @@ export const getSiteZones = () => request("/api/site/zones.geojson");
 export const getCameras = () => request("/api/cameras");
 export const getCamerasGeojson = () => request("/api/cameras.geojson");
 export const getObservations = () => request("/api/observations");
+export const getPositions = () => request("/api/positions");
 export const getEvents = (limit) => request(`/api/events?limit=${limit}`);
 export const getAlerts = (statuses, limit) =>
   request(`/api/alerts?status=${statuses.map(id).join(",")}&limit=${limit}`);

@@ -2,7 +2,7 @@
 // Native ES modules, no build step: this one loads the words and data and wires the views.
 
 import { startAlerts, loadAlerts, translateAlerts } from "./alerts.js";
-import { getCameras, getDistrict, getObservations, getSite } from "./api.js";
+import { getCameras, getDistrict, getObservations, getPositions, getSite } from "./api.js";
 import { $ } from "./dom.js";
 import { renderEvidence, startEvidence } from "./evidence.js";
 import { showMessage, startHeader, toast, translateHeader } from "./header.js";
@@ -26,7 +26,8 @@ import {
   waitForIdle,
   whenLoaded,
 } from "./map.js";
-import { data, rememberObservation, upsertCamera } from "./state.js";
+import { addObjectLayer } from "./objects.js";
+import { data, rememberObservation, rememberPositions, upsertCamera } from "./state.js";
 import { connectStream } from "./stream.js";
 import { loadEvents, startTimeline, translateTimeline } from "./timeline.js";
 import { showWall, startWall, translateWall } from "./wall.js";
@@ -38,6 +39,7 @@ async function loadCameras() {
   try {
     for (const camera of await getCameras()) upsertCamera(camera);
     for (const observation of await getObservations()) rememberObservation(observation);
+    for (const positions of await getPositions()) rememberPositions(positions);
   } catch (error) {
     toast(error.message);
   }
@@ -117,6 +119,7 @@ async function start() {
     await whenLoaded();
     addMapLayers(await districtPromise);
     await addSiteLayers(site.layers || [], site);
+    addObjectLayer(getMap());
     await listsPromise;
     await waitForIdle();
   } else {

@@ -10,6 +10,7 @@ export const data = {
   site: null,
   cameras: new Map(), // id -> camera JSON from /api/cameras (and SSE `camera`)
   observations: new Map(), // camera id -> Map(rule/kind -> observation)
+  positions: new Map(), // camera id -> ObjectPositions (SSE `positions`, GET /api/positions)
   alerts: new Map(), // id -> open alert
   events: [], // newest first, at most TIMELINE_LIMIT
   selectedAlertId: null,
@@ -125,6 +126,12 @@ export function upsertCamera(camera) {
     added: !previous,
     stateChanged: !previous || previous.state !== camera.state,
   });
+}
+
+/** A camera's tracked objects as last analysed (replaces the camera's previous frame). */
+export function rememberPositions(positions) {
+  data.positions.set(positions.camera_id, positions);
+  emit("positions", { cameraId: positions.camera_id });
 }
 
 export function rememberObservation(observation) {

@@ -9,16 +9,25 @@
 //                direction | level, value, region | dwell_s}; regions are [0, 1] xyxy)
 //   camera       GET /api/cameras item, possibly partial (id, state, name, place_names)
 //   observation  GET /api/observations item (camera_id, rule_id, kind, value, level, method)
+//   positions    GET /api/positions item (camera_id, captured_at, objects: [{track_id,
+//                class_name, x, y, lon, lat}]), a camera's tracked objects per analysed frame
 
 import { STREAM_URL } from "./api.js";
 import { setConnection } from "./header.js";
-import { addEvent, rememberObservation, upsertAlert, upsertCamera } from "./state.js";
+import {
+  addEvent,
+  rememberObservation,
+  rememberPositions,
+  upsertAlert,
+  upsertCamera,
+} from "./state.js";
 
 const HANDLERS = {
   alert: upsertAlert,
   event: addEvent,
   camera: upsertCamera,
   observation: rememberObservation,
+  positions: rememberPositions,
 };
 const RETRY_MS = 5000;
 

@@ -1,4 +1,4 @@
-"""The dashboard's state module (web/state.js) under Node's test runner, when Node is installed."""
+"""The dashboard's pure modules (state, objects) under Node's test runner, when Node is installed."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).with_name("state.test.mjs")
+HERE = Path(__file__).parent
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_state_module() -> None:
+@pytest.mark.parametrize("name", ["state.test.mjs", "objects.test.mjs"])
+def test_module(name: str) -> None:
     result = subprocess.run(
-        ["node", "--test", str(TESTS)], capture_output=True, text=True, timeout=60, check=False
+        ["node", "--test", str(HERE / name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
