@@ -134,6 +134,9 @@ class PyAvSource:
         stream.thread_type = "AUTO" if threads != 1 else "SLICE"
         if self.sampling.mode is SamplingMode.KEYFRAMES:
             stream.codec_context.skip_frame = "NONKEY"
+        if self.source.skip_loop_filter:
+            # Read when the decoder opens, on the first packet.
+            stream.codec_context.options = {"skip_loop_filter": "all"}
         self._container = container
         return container
 
