@@ -26,6 +26,7 @@ from cctwin.config import (
     SourceConfig,
     ZoneConfig,
 )
+from cctwin.config.camera import MotionConfig
 from cctwin.types import Frame
 
 BenchMode = Literal["keyframes", "sampled", "substream"]
@@ -36,6 +37,15 @@ MAX_LATENCY_S = 1.5
 # RTSP start-up (probing, the first GOP, connection storms) is not steady state: skip it.
 WARMUP_S = 4.0
 ProgressCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Levers:
+    """Cost levers under test; all off is the product's defaults."""
+
+    motion: bool = False  # sampling.motion: detect only frames that changed
+    skip_loop_filter: bool = False  # source.skip_loop_filter: decode without deblocking
+    precision: Literal["float32", "int8"] = "float32"  # the bundled NanoDet copy
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,7 @@ class TrialResult:
     frames_analysed: int
     frames_dropped: int
     reconnects: int
+    detect_skipped: float = 0.0
 
 
 @dataclass
@@ -71,13 +82,16 @@ class BenchResult:
     server_cpu_per_stream: float
     workers: int
     cpu_count: int
+    levers: dict[str, Any] = field(default_factory=dict)
     trials: list[TrialResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def bench_config(batch_size: int, threads: int) -> Config:
+def bench_config(
+    batch_size: int, threads: int, precision: Literal["float32", "int8"] = "float32"
+) -> Config:
     """The analysis under test: people and vehicles, one zone and one line per camera."""
     return Config.model_validate(
         {
@@ -87,6 +101,7 @@ def bench_config(batch_size: int, threads: int) -> Config:
                 "input_height": 256,
                 "batch_size": batch_size,
                 "threads": threads,
+                "precision": precision,
             }
         }
     )
@@ -99,11 +114,12 @@ def bench_analytics() -> AnalyticsConfig:
     )
 
 
-def camera_sampling(mode: BenchMode, target_fps: float) -> SamplingConfig:
+def camera_sampling(mode: BenchMode, target_fps: float, motion: bool = False) -> SamplingConfig:
+    gate = MotionConfig(enabled=motion)
     if mode == "keyframes":
-        return SamplingConfig(mode=SamplingMode.KEYFRAMES)
+        return SamplingConfig(mode=SamplingMode.KEYFRAMES, motion=gate)
     stream: Literal["main", "sub"] = "sub" if mode == "substream" else "main"
-    return SamplingConfig(mode=SamplingMode.FPS, fps=target_fps, stream=stream)
+    return SamplingConfig(mode=SamplingMode.FPS, fps=target_fps, stream=stream, motion=gate)
 
 
 # --- the worker process ------------------------------------------------------------------------
@@ -147,11 +163,13 @@ def run_worker(
 ) -> None:
     """Analyse `cameras` for `seconds` after all of them delivered a frame; report a tally."""
     from cctwin.detect.detector import create_detector
+    from cctwin.ingest.motion import MotionGates
     from cctwin.pipeline import CameraPipeline
     from cctwin.workers import next_batch
 
     detector = None if decode_only else create_detector(config.detector)
     pipelines = {c.id: CameraPipeline(c, config.tracker, c.sampling.fps or 1.0) for c in cameras}
+    gates = MotionGates({c.id: c.sampling.motion for c in cameras})
     frames: queue.Queue[Frame] = queue.Queue(maxsize=max(4, 2 * len(cameras)))
     stop = threading.Event()
     stats: list[Any] = []
@@ -172,7 +190,7 @@ def run_worker(
         if not batch:
             continue
         if detector is not None:
-            detections = detector.detect(batch)
+            detections = gates.detect(batch, detector.detect)
             for frame, found in zip(batch, detections, strict=True):
                 pipelines[frame.camera_id].step(frame, found)
         done = time.monotonic()
@@ -203,6 +221,7 @@ def run_worker(
             "latencies_s": [x for v in tallies.values() for x in v.latencies_s],
             "dropped": sum(s.dropped for s in stats),
             "reconnects": sum(s.reconnects for s in stats),
+            "detect_skipped": gates.skipped_share(),
         }
     )
 
@@ -218,9 +237,10 @@ def run_trial(
     seconds: float,
     workers: int,
     decode_only: bool,
+    levers: Levers = Levers(),
 ) -> TrialResult:
     """Run len(urls) cameras spread over `workers` processes; (main_url, sub_url) per camera."""
-    sampling = camera_sampling(mode, target_fps)
+    sampling = camera_sampling(mode, target_fps, levers.motion)
     cameras = [
         CameraConfig(
             id=f"cam{i + 1}",
@@ -228,6 +248,7 @@ def run_trial(
                 url=main,
                 substream_url=sub,
                 analysis_width=ANALYSIS_WIDTH,
+                skip_loop_filter=levers.skip_loop_filter,
                 open_timeout_s=10,
                 read_timeout_s=5,
                 reconnect=ReconnectConfig(initial_s=0.5, max_s=2.0),
@@ -279,6 +300,7 @@ def _summarise(
         frames_analysed=sum(sum(r["analysed"].values()) for r in reports),
         frames_dropped=sum(r["dropped"] for r in reports),
         reconnects=sum(r["reconnects"] for r in reports),
+        detect_skipped=round(float(np.mean([r["detect_skipped"] for r in reports])), 3),
     )
 
 
@@ -343,6 +365,7 @@ def run_streams_benchmark(
     batch_size: int,
     footage: Path | None,
     say: ProgressCallback,
+    levers: Levers = Levers(),
 ) -> BenchResult:
     """Serve up to `max_streams` cameras from one RTSP server and search both N's."""
     from cctwin.bench.rtsp_server import RtspLoopServer
@@ -354,7 +377,7 @@ def run_streams_benchmark(
         mounts[f"cam{i + 1}"] = main
         mounts[f"cam{i + 1}_sub"] = sub
     workers = workers or default_workers()
-    config = bench_config(batch_size, threads=1)
+    config = bench_config(batch_size, threads=1, precision=levers.precision)
     with RtspLoopServer(mounts) as server:
         urls = [
             (server.url(f"cam{i + 1}"), server.url(f"cam{i + 1}_sub")) for i in range(max_streams)
@@ -365,7 +388,9 @@ def run_streams_benchmark(
         def measure(n: int, decode_only: bool) -> TrialResult:
             before = server.cpu_seconds()
             started = time.monotonic()
-            result = run_trial(urls[:n], mode, target_fps, config, seconds, workers, decode_only)
+            result = run_trial(
+                urls[:n], mode, target_fps, config, seconds, workers, decode_only, levers
+            )
             share = (server.cpu_seconds() - before) / (time.monotonic() - started)
             server_per_stream.append(share / n)
             return result
@@ -390,6 +415,7 @@ def run_streams_benchmark(
         server_cpu_per_stream=round(float(np.median(server_per_stream)), 4),
         workers=workers,
         cpu_count=os.cpu_count() or 1,
+        levers=asdict(levers),
         trials=decode_trials + trials,
     )
 

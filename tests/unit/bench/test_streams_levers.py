@@ -1,0 +1,32 @@
+from cctwin.bench.streams import Levers, _summarise, bench_config, camera_sampling
+from cctwin.config import SamplingMode
+
+
+def test_levers_reach_the_camera_and_detector_config() -> None:
+    assert camera_sampling("keyframes", 1.0, motion=True).motion.enabled
+    assert not camera_sampling("keyframes", 1.0).motion.enabled
+    sub = camera_sampling("substream", 2.0, motion=True)
+    assert sub.mode is SamplingMode.FPS
+    assert sub.stream == "sub"
+    assert sub.motion.enabled
+    assert bench_config(8, 1, precision="int8").detector.bundled_precision == "int8"
+    assert bench_config(8, 1).detector.bundled_precision == "float32"
+    assert Levers() == Levers(motion=False, skip_loop_filter=False, precision="float32")
+
+
+def test_a_trial_reports_the_share_of_frames_the_gate_skipped() -> None:
+    report = {
+        "cameras": ["cam1", "cam2"],
+        "window_s": 10.0,
+        "cpu_s": 0.5,
+        "analysed": {"cam1": 10, "cam2": 10},
+        "latencies_s": [0.2] * 20,
+        "dropped": 0,
+        "reconnects": 0,
+    }
+    result = _summarise(
+        4, [{**report, "detect_skipped": 0.5}, {**report, "detect_skipped": 0.0}], 1.0, False
+    )
+    assert result.detect_skipped == 0.25
+    assert result.sustained
+    assert result.cpu_per_stream == 0.025
