@@ -92,6 +92,13 @@ class MotionGates:
     def __init__(self, configs: Mapping[str, MotionConfig]) -> None:
         self.gates = {camera: MotionGate(config) for camera, config in configs.items()}
 
+    def add(self, camera_id: str, config: MotionConfig) -> None:
+        """A camera that joined (or was reconfigured): it starts without a reference."""
+        self.gates[camera_id] = MotionGate(config)
+
+    def remove(self, camera_id: str) -> None:
+        self.gates.pop(camera_id, None)
+
     def detect(self, batch: Sequence[Frame], detect: BatchDetector) -> list[Detections]:
         """Detections for every frame of `batch`, in order; `detect` sees only moved frames."""
         gates = [self.gates[frame.camera_id] for frame in batch]

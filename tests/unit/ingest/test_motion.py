@@ -127,3 +127,21 @@ def test_gates_detect_only_moved_frames_and_hold_boxes_for_still_ones() -> None:
     assert len(seen) == 2  # the detector was not called again
     assert third[0] is first[0]
     assert gates.skipped_share() == pytest.approx(2 / 5)
+
+
+def test_a_camera_added_later_starts_without_a_reference() -> None:
+    gates = MotionGates({})
+    gates.add("late", ON)
+    image = scene()
+    calls: list[int] = []
+
+    def detect(frames: list[Frame]) -> list[Detections]:
+        calls.append(len(frames))
+        return [boxes(1) for _ in frames]
+
+    gates.detect([frame(image, 0.0, "late")], detect)
+    gates.detect([frame(image, 1.0, "late")], detect)
+    assert calls == [1]
+    gates.remove("late")
+    with pytest.raises(KeyError):
+        gates.detect([frame(image, 2.0, "late")], detect)
