@@ -18,9 +18,11 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def keyframes(clip: Path, skip_loop_filter: bool) -> list[np.ndarray]:
+def keyframes(
+    clip: Path, skip_loop_filter: bool, mode: SamplingMode = SamplingMode.KEYFRAMES
+) -> list[np.ndarray]:
     source = SourceConfig(url=str(clip), skip_loop_filter=skip_loop_filter)
-    reader = PyAvSource("cam", source, SamplingConfig(mode=SamplingMode.KEYFRAMES))
+    reader = PyAvSource("cam", source, SamplingConfig(mode=mode))
     return [frame.image.astype(np.int16) for frame in reader.frames()]
 
 
@@ -31,3 +33,11 @@ def test_skipping_the_loop_filter_changes_pixels_only_slightly(clip: Path) -> No
     differences = [float(np.abs(a - b).mean()) for a, b in zip(filtered, unfiltered, strict=True)]
     assert max(differences) > 0  # the option reached the decoder
     assert max(differences) < 3.0
+
+
+def test_the_loop_filter_stays_on_when_p_frames_are_decoded(clip: Path) -> None:
+    # P-frames predict from deblocked pictures: skipping the filter there would drift.
+    filtered = keyframes(clip, skip_loop_filter=False, mode=SamplingMode.ALL)
+    unfiltered = keyframes(clip, skip_loop_filter=True, mode=SamplingMode.ALL)
+    assert len(filtered) == 30
+    assert all(np.array_equal(a, b) for a, b in zip(filtered, unfiltered, strict=True))
