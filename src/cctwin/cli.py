@@ -277,7 +277,7 @@ def bench_streams(
     ] = None,
     motion: Annotated[
         bool, typer.Option(help="Gate detection on motion (sampling.motion).")
-    ] = False,
+    ] = True,
     skip_loop_filter: Annotated[
         bool, typer.Option(help="Decode without deblocking (source.skip_loop_filter).")
     ] = False,

@@ -41,9 +41,9 @@ ProgressCallback = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Levers:
-    """Cost levers under test; all off is the product's defaults."""
+    """Cost levers under test; the defaults are the product's."""
 
-    motion: bool = False  # sampling.motion: detect only frames that changed
+    motion: bool = MotionConfig().enabled  # sampling.motion: detect only frames that changed
     skip_loop_filter: bool = False  # source.skip_loop_filter: decode without deblocking
     precision: Literal["float32", "int8"] = "float32"  # the bundled NanoDet copy
 
@@ -114,7 +114,9 @@ def bench_analytics() -> AnalyticsConfig:
     )
 
 
-def camera_sampling(mode: BenchMode, target_fps: float, motion: bool = False) -> SamplingConfig:
+def camera_sampling(
+    mode: BenchMode, target_fps: float, motion: bool = MotionConfig().enabled
+) -> SamplingConfig:
     gate = MotionConfig(enabled=motion)
     if mode == "keyframes":
         return SamplingConfig(mode=SamplingMode.KEYFRAMES, motion=gate)

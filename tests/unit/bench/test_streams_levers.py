@@ -4,14 +4,14 @@ from cctwin.config import SamplingMode
 
 def test_levers_reach_the_camera_and_detector_config() -> None:
     assert camera_sampling("keyframes", 1.0, motion=True).motion.enabled
-    assert not camera_sampling("keyframes", 1.0).motion.enabled
+    assert not camera_sampling("keyframes", 1.0, motion=False).motion.enabled
     sub = camera_sampling("substream", 2.0, motion=True)
     assert sub.mode is SamplingMode.FPS
     assert sub.stream == "sub"
     assert sub.motion.enabled
     assert bench_config(8, 1, precision="int8").detector.bundled_precision == "int8"
     assert bench_config(8, 1).detector.bundled_precision == "float32"
-    assert Levers() == Levers(motion=False, skip_loop_filter=False, precision="float32")
+    assert Levers() == Levers(motion=True, skip_loop_filter=False, precision="float32")
 
 
 def test_a_trial_reports_the_share_of_frames_the_gate_skipped() -> None:
