@@ -30,3 +30,27 @@ def test_a_trial_reports_the_share_of_frames_the_gate_skipped() -> None:
     assert result.detect_skipped == 0.25
     assert result.sustained
     assert result.cpu_per_stream == 0.025
+
+
+def trial(window_s: float, frames: int) -> bool:
+    report = {
+        "cameras": ["cam1"],
+        "window_s": window_s,
+        "cpu_s": 0.1,
+        "analysed": {"cam1": frames},
+        "latencies_s": [0.2] * frames,
+        "dropped": 0,
+        "reconnects": 0,
+        "detect_skipped": 0.0,
+    }
+    return _summarise(1, [report], 1.0, False).sustained
+
+
+def test_one_frame_fewer_than_the_window_holds_passes_two_fewer_fail() -> None:
+    assert trial(20.01, 19)
+    assert not trial(20.01, 18)
+    assert trial(15.02, 14)
+    assert not trial(15.02, 13)
+    # Long windows keep the 5 % rule.
+    assert trial(60.0, 57)
+    assert not trial(60.0, 56)
