@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import queue
@@ -277,18 +278,18 @@ def run_trial(
     return _summarise(len(cameras), reports, target_fps, decode_only)
 
 
-def fps_slack(reports: list[dict[str, Any]], target_fps: float) -> float:
-    """How far under the target a camera's measured rate may fall and still count.
+def rate_kept(analysed: int, window_s: float, target_fps: float) -> bool:
+    """Whether a camera kept the target rate over a measured window.
 
-    A window of W s can hold one frame fewer than W x target (where the first frame falls,
-    and frames counted when their analysis ends); counting the frame period a tenth over,
-    one frame fewer passes and two fewer fail whatever W is (at 20 s, 19 frames in a
-    20.01 s window failed 0.95 x target before). Long windows keep 5 %.
+    A window of W s at the target holds floor(W x target) frames or one more, depending on
+    where the first one falls, and frames count when their analysis ends; so one frame fewer
+    than floor(W x target) still passes (at 20 s, 19 frames in a 20.1 s window failed the
+    0.95 rule used before). Long windows keep 5 %.
     """
-    windows = [float(r["window_s"]) for r in reports if r["window_s"] > 0]
-    if not windows:
-        return 0.05 * target_fps
-    return max(0.05 * target_fps, 1.1 / min(windows))
+    if window_s <= 0:
+        return False  # the cameras never all started
+    expected = window_s * target_fps
+    return analysed >= min(0.95 * expected, math.floor(expected + 1e-6) - 1)
 
 
 def _summarise(
@@ -302,9 +303,12 @@ def _summarise(
     latencies = np.array([x for r in reports for x in r["latencies_s"]] or [np.inf])
     cpu_share = sum(r["cpu_s"] / max(r["window_s"], 1e-6) for r in reports)
     p95 = float(np.percentile(latencies, 95))
-    sustained = min(fps) >= target_fps - fps_slack(reports, target_fps) and (
-        decode_only or p95 <= MAX_LATENCY_S
+    kept = all(
+        rate_kept(report["analysed"].get(camera, 0), report["window_s"], target_fps)
+        for report in reports
+        for camera in report["cameras"]
     )
+    sustained = kept and (decode_only or p95 <= MAX_LATENCY_S)
     return TrialResult(
         streams=streams,
         decode_only=decode_only,

@@ -32,23 +32,25 @@ def test_a_trial_reports_the_share_of_frames_the_gate_skipped() -> None:
     assert result.cpu_per_stream == 0.025
 
 
-def trial(window_s: float, frames: int) -> bool:
+def trial(window_s: float, frames: int, decode_only: bool = False) -> bool:
     report = {
         "cameras": ["cam1"],
         "window_s": window_s,
         "cpu_s": 0.1,
         "analysed": {"cam1": frames},
-        "latencies_s": [0.2] * frames,
+        "latencies_s": [0.2] * max(frames, 1),
         "dropped": 0,
         "reconnects": 0,
         "detect_skipped": 0.0,
     }
-    return _summarise(1, [report], 1.0, False).sustained
+    return _summarise(1, [report], 1.0, decode_only).sustained
 
 
 def test_one_frame_fewer_than_the_window_holds_passes_two_fewer_fail() -> None:
     assert trial(20.01, 19)
     assert not trial(20.01, 18)
+    assert trial(20.12, 19)
+    assert not trial(0.0, 0, decode_only=True)  # no window: the cameras never all started
     assert trial(15.02, 14)
     assert not trial(15.02, 13)
     # Long windows keep the 5 % rule.
