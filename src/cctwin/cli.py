@@ -370,11 +370,21 @@ def bench_streams(
     footage: Annotated[
         Path | None, typer.Option(help="Video to loop (default: PETS 2009).")
     ] = None,
+    motion: Annotated[
+        bool, typer.Option(help="Gate detection on motion (sampling.motion).")
+    ] = True,
+    skip_loop_filter: Annotated[
+        bool, typer.Option(help="Decode without deblocking (source.skip_loop_filter).")
+    ] = False,
+    precision: Annotated[str, typer.Option(help="Bundled NanoDet: float32 or int8.")] = "float32",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Serve looping H.264 cameras from a real RTSP server and find how many are sustained."""
     from cctwin.bench.rtsp_server import RtspServerError
-    from cctwin.bench.streams import RESOLUTIONS, run_streams_benchmark
+    from cctwin.bench.streams import RESOLUTIONS, Levers, run_streams_benchmark
+
+    if precision not in ("float32", "int8"):
+        raise _fail(f"--precision {precision!r}: use float32 or int8")
 
     if resolution not in RESOLUTIONS:
         raise _fail(f"--resolution {resolution!r}: use 1080p or 720p")
@@ -392,6 +402,7 @@ def bench_streams(
             batch_size=batch_size,
             footage=footage,
             say=(lambda line: None) if as_json else (lambda line: err.print(line)),
+            levers=Levers(motion, skip_loop_filter, precision),  # type: ignore[arg-type]
         )
     except (CctwinError, RtspServerError) as exc:
         raise _fail(str(exc)) from None

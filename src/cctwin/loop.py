@@ -22,6 +22,7 @@ from cctwin.analytics.safety import SafetyModels
 from cctwin.analytics.stages import StageClock
 from cctwin.config import CameraConfig, Config
 from cctwin.detect.detector import Detector
+from cctwin.ingest.motion import MotionGates
 from cctwin.ingest.source import SourceStats, VideoSource
 from cctwin.pipeline import CameraPipeline, StepResult
 from cctwin.types import Detections, Frame
@@ -188,6 +189,9 @@ class AnalysisLoop:
         # One SafetyModels per process, so every model loads once for all its cameras.
         self.models = models or SafetyModels()
         self.runtimes = {c.id: CameraRuntime(c) for c in cameras}
+        # The detector runs only on frames where something moved (per camera, sampling.motion);
+        # still frames track the last boxes again, so tracks and dwell times carry on.
+        self.gates = MotionGates({c.id: c.sampling.motion for c in cameras})
 
     def run(self, feed: FrameFeed, should_stop: Callable[[], bool]) -> None:
         """Until `should_stop()` or the feed ends; a detector of None only decodes."""
@@ -207,7 +211,7 @@ class AnalysisLoop:
                 self._account(self.runtimes[frame.camera_id], frame)
             return
         started = time.perf_counter()
-        found = self.detector.detect(batch)
+        found = self.gates.detect(batch, self.detector.detect)
         self.clock.add("detect", time.perf_counter() - started, len(batch))
         for frame, detections in zip(batch, found, strict=True):
             self._step(self.runtimes[frame.camera_id], frame, detections)

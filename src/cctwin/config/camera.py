@@ -48,6 +48,11 @@ class SourceConfig(Strict):
     open_timeout_s: float = Field(10.0, gt=0)
     read_timeout_s: float = Field(10.0, gt=0)
     decode_threads: int = Field(1, ge=0, le=16, description="Decoder threads; 1 scales best.")
+    skip_loop_filter: bool = Field(
+        False,
+        description="With keyframes sampling, decode without the H.264/HEVC deblocking "
+        "filter: about 7 % less decode CPU, pixels within a grey level of the filtered ones.",
+    )
     analysis_width: int = Field(
         0, ge=0, le=7680, description="Resize analysed frames to this width; 0 = keep source size."
     )
@@ -75,6 +80,27 @@ class SamplingMode(StrEnum):
     KEYFRAMES = "keyframes"
 
 
+class MotionConfig(Strict):
+    """Skip detection on frames where nothing moved since the detector last ran (Frigate's
+    motion gate); the last boxes are tracked again, so tracks stay alive."""
+
+    enabled: bool = Field(
+        True,
+        description="Gate the detector on motion; on PETS 2009 (and with still stretches) "
+        "the events are the same as without.",
+    )
+    width: int = Field(160, ge=16, le=1920, description="Width of the grey image compared, pixels.")
+    threshold: int = Field(
+        20, ge=1, le=255, description="A pixel changed when it differs by more grey levels."
+    )
+    min_changed_px: int = Field(
+        6, ge=1, description="Changed pixels (of the small image) that count as motion."
+    )
+    max_still_s: float = Field(
+        10.0, gt=0, description="Run the detector at least this often, seconds of stream."
+    )
+
+
 class SamplingConfig(Strict):
     """Decode only what is needed: every n-th frame, at most N fps, or keyframes only."""
 
@@ -86,6 +112,7 @@ class SamplingConfig(Strict):
     stream: Literal["main", "sub"] = Field(
         "main", description="`sub` reads the camera's sub-stream."
     )
+    motion: MotionConfig = Field(default_factory=MotionConfig)
 
 
 class ObjectFilterConfig(Strict):

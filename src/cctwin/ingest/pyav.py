@@ -134,6 +134,10 @@ class PyAvSource:
         stream.thread_type = "AUTO" if threads != 1 else "SLICE"
         if self.sampling.mode is SamplingMode.KEYFRAMES:
             stream.codec_context.skip_frame = "NONKEY"
+            if self.source.skip_loop_filter:
+                # Keyframes only: a P-frame predicts from the deblocked picture, so skipping
+                # the filter there drifts until the next keyframe. Read when the decoder opens.
+                stream.codec_context.options = {"skip_loop_filter": "all"}
         self._container = container
         return container
 
