@@ -48,6 +48,7 @@ from cctwin.config import (
     Weekday,
     ZoneConfig,
 )
+from cctwin.config.camera import MotionConfig
 
 WIDTH, HEIGHT, FPS, SECONDS, GOP = 640, 360, 10, 8, 10
 FRAMES = FPS * SECONDS
@@ -208,7 +209,14 @@ def scene_config(clip: Path, line: LineConfig = GATE) -> Config:
         intrusion=[INTRUDE, WEEKEND],
         exit_after_s=EXIT_AFTER_S,
     )
-    camera = CameraConfig(id="synthetic", source=SourceConfig(url=str(clip)), analytics=analytics)
+    # The detector must see every frame here: the tests score its boxes frame by frame. The
+    # motion gate (the last boxes tracked again on still frames) has its own test below.
+    camera = CameraConfig(
+        id="synthetic",
+        source=SourceConfig(url=str(clip)),
+        sampling=SamplingConfig(motion=MotionConfig(enabled=False)),
+        analytics=analytics,
+    )
     return Config(cameras=[camera])  # default tracker: confirm_score 0.7 < 0.9
 
 
@@ -311,6 +319,25 @@ def test_events_are_exactly_the_expected_ones(full_run: tuple[Path, dict[str, An
     assert len({e["id"] for e in events}) == len(events)
     kinds = [e[0] for e in expected]
     assert summary["events"] == {kind: kinds.count(kind) for kind in sorted(set(kinds))}
+
+
+def test_the_motion_gate_keeps_the_events_and_skips_still_frames(
+    clip: Path, tmp_path: Path, full_run: tuple[Path, dict[str, Any]]
+) -> None:
+    """With the gate on (the default) the same events come out, give or take a frame."""
+    config = scene_config(clip)
+    gated = config.cameras[0].model_copy(update={"sampling": SamplingConfig()})
+    config = config.model_copy(update={"cameras": [gated]})
+    summary = run(clip, tmp_path, config=config)
+    ungated = read_jsonl(full_run[0] / "events.jsonl")
+    events = read_jsonl(tmp_path / "events.jsonl")
+    assert summary["frames_analysed"] == FRAMES
+    assert sorted((e["kind"], e["rule_id"]) for e in events) == sorted(
+        (e["kind"], e["rule_id"]) for e in ungated
+    )
+    frames = sorted(e["frame_index"] for e in events)
+    reference = sorted(e["frame_index"] for e in ungated)
+    assert all(abs(a - b) <= FRAME_TOLERANCE for a, b in zip(frames, reference, strict=True))
 
 
 def test_observations_end_with_b_alone_in_the_zone_and_one_crossing(
