@@ -16,6 +16,7 @@ from cctwin.store.rows import (
     EventPage,
     TransitionRecord,
 )
+from cctwin.store.security import SecurityTables
 
 __all__ = [
     "AlertConflictError",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-class SqlStore(EventTables, AlertTables, CameraTables):
+class SqlStore(EventTables, AlertTables, CameraTables, SecurityTables):
     """Thread-safe synchronous access to the SQL store; open with `SqlStore.open(config)`.
 
     Every method runs in its own transaction: when a write returns, it is committed.
