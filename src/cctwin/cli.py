@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from cctwin.errors import CctwinError
+from cctwin.security import commands
 
 if TYPE_CHECKING:
     from cctwin.config import CameraConfig, Config, SamplingConfig
@@ -21,6 +22,9 @@ eval_app = typer.Typer(no_args_is_help=True, help="Score outputs against ground 
 bench_app = typer.Typer(no_args_is_help=True, help="Measure throughput and latency.")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
+app.add_typer(commands.users_app, name="users")
+app.add_typer(commands.keys_app, name="keys")
+app.add_typer(commands.audit_app, name="audit")
 err = Console(stderr=True)
 
 
