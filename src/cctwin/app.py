@@ -64,7 +64,9 @@ class Services:
             build_reporter(config.reports, self.names),
         )
         self.live = LiveHub(config, self.bus, self.store.camera_statuses())
-        self.auth = Authenticator(settings_from(config.security), self.store)
+        self.auth = Authenticator(
+            settings_from(config.security, config.media.path.parent / "secret"), self.store
+        )
         self.viewings = ViewingAuditor(self.store, config.security.view_audit_every_s)
         self.start_workers = start_workers
         self.pool: WorkerPool | None = None

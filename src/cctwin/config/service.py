@@ -164,8 +164,10 @@ class SecurityConfig(Strict):
     secret: str | None = Field(
         None, description="Token signing secret, e.g. ${CCTWIN_SECRET}; empty = secret_file."
     )
-    secret_file: Path = Field(
-        Path("var/secret"), description="Where a generated secret is kept (created 0600)."
+    secret_file: Path | None = Field(
+        None,
+        description="Where a generated secret is kept (created 0600); empty = next to the "
+        "media folder (var/secret by default).",
     )
     token_ttl_s: float = Field(900.0, gt=0, le=86400, description="Access token lifetime.")
     session_ttl_s: float = Field(

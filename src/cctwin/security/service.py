@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 from cctwin.config import SecurityConfig
@@ -174,9 +175,10 @@ class ViewingAuditor:
         self.record(principal, action, target, camera)
 
 
-def settings_from(config: SecurityConfig, secret: str | None = None) -> AuthSettings:
+def settings_from(config: SecurityConfig, default_secret_file: Path) -> AuthSettings:
+    path = config.secret_file or default_secret_file
     return AuthSettings(
-        secret=secret or tokens.load_secret(config.secret, config.secret_file),
+        secret=tokens.load_secret(config.secret, path),
         token_ttl_s=config.token_ttl_s,
         session_ttl_s=config.session_ttl_s,
         login_attempts=config.login_attempts,

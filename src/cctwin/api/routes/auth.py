@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
@@ -55,7 +55,7 @@ async def _login(services: Services, request: Request, name: str, password: str)
 
 @router.post("/token", response_model=TokenRead, responses=REFUSED)
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Form()], request: Request, services: ServicesDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, services: ServicesDep
 ) -> TokenRead:
     """OAuth2 password flow: form fields `username`, `password` -> a short-lived bearer token."""
     principal = await _login(services, request, form.username, form.password)
