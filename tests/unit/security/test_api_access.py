@@ -208,7 +208,8 @@ def test_password_login_gives_a_token_and_wrong_ones_are_limited(
     assert codes == [401, 401, 401, 429]
     # Even the right password waits for the window now.
     again = anonymous.post("/api/auth/token", data={"username": "kim", "password": "pw-kim"})
-    assert again.status_code == 429 and int(again.headers["retry-after"]) > 0
+    assert again.status_code == 429
+    assert int(again.headers["retry-after"]) > 0
 
 
 def test_dashboard_session_cookie_needs_csrf_on_unsafe_methods(
@@ -221,7 +222,8 @@ def test_dashboard_session_cookie_needs_csrf_on_unsafe_methods(
     assert login.status_code == 200, login.text
     cookie = login.headers.get_list("set-cookie")
     session = next(c for c in cookie if c.startswith("cctwin_session="))
-    assert "HttpOnly" in session and "SameSite=strict" in session
+    assert "HttpOnly" in session
+    assert "SameSite=strict" in session
     assert "Secure" not in session  # plain http in the test; https sets it
     csrf = login.json()["csrf_token"]
     assert browser.get("/api/cameras").status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,20 +35,24 @@ def test_rows_chain_from_genesis_and_verify(store: SqlStore) -> None:
     entries = list(store.audit_entries())
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
     assert entries[0].prev_hash == "0" * 64
-    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
     assert verify(entries) is None
 
 
 def test_an_edited_row_is_named(store: SqlStore) -> None:
     _sql(store, "UPDATE audit_log SET actor = 'user:lee' WHERE seq = 3")
     broken = verify(store.audit_entries())
-    assert broken is not None and broken.seq == 3 and "edited" in broken.reason
+    assert broken is not None
+    assert broken.seq == 3
+    assert "edited" in broken.reason
 
 
 def test_a_deleted_row_is_named(store: SqlStore) -> None:
     _sql(store, "DELETE FROM audit_log WHERE seq = 2")
     broken = verify(store.audit_entries())
-    assert broken is not None and broken.seq == 3 and "deleted" in broken.reason
+    assert broken is not None
+    assert broken.seq == 3
+    assert "deleted" in broken.reason
 
 
 def test_an_inserted_row_is_named(store: SqlStore) -> None:
@@ -62,7 +67,8 @@ def test_an_inserted_row_is_named(store: SqlStore) -> None:
         f" 'cam-9', 'cam-9', NULL, '', '{first.hash}', '{'f' * 64}')",
     )
     broken = verify(store.audit_entries())
-    assert broken is not None and broken.seq == 3
+    assert broken is not None
+    assert broken.seq == 3
 
 
 def test_export_window_and_timezones_round_trip(store: SqlStore) -> None:

@@ -29,13 +29,14 @@ def test_every_role_has_a_row_and_only_admin_manages_users() -> None:
 
 def test_a_scoped_principal_sees_only_its_cameras() -> None:
     operator = Principal("kim", "user", Role.OPERATOR, frozenset({"cam-a"}))
-    assert operator.sees("cam-a") and not operator.sees("cam-b")
+    assert operator.sees("cam-a")
+    assert not operator.sees("cam-b")
     assert operator.visible(["cam-a", "cam-b"]) == ["cam-a"]
     assert Principal("root", "user", Role.ADMIN).sees("cam-b")
 
 
 def test_unknown_role_names_the_valid_ones() -> None:
-    with pytest.raises(ValueError, match="unknown role 'boss'.*operator"):
+    with pytest.raises(ValueError, match=r"unknown role 'boss'.*operator"):
         parse_role("boss")
 
 
@@ -82,9 +83,11 @@ def test_generated_secret_is_kept_private_and_reused(tmp_path) -> None:  # type:
 
 def test_api_keys_store_only_a_hash_and_revoked_keys_fail() -> None:
     full, key_id, secret_hash = keys.new_key()
-    assert full not in secret_hash and key_id in full
+    assert full not in secret_hash
+    assert key_id in full
     parts = keys.split_key(full)
-    assert parts is not None and parts[0] == key_id
+    assert parts is not None
+    assert parts[0] == key_id
     stored = keys.ApiKey("k", key_id, secret_hash, Role.INTEGRATOR, None, datetime.now(UTC))
     assert keys.matches(stored, parts[1])
     assert not keys.matches(stored, parts[1] + "x")
