@@ -27,6 +27,7 @@ async function request(path, options = {}) {
   if (response.status === 401 && location.pathname !== LOGIN_PAGE) {
     const here = location.pathname + location.search;
     location.assign(`${LOGIN_PAGE}?next=${encodeURIComponent(here)}`);
+    return new Promise(() => {}); // the page is going away: no error for the callers to show
   }
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
