@@ -110,3 +110,28 @@ def test_login_limiter_counts_failures_per_user_and_address() -> None:
     assert limiter.retry_after("lee", "10.0.0.1") == 0  # another user
     now[0] = 61.0
     assert limiter.retry_after("kim", "10.0.0.1") == 0
+
+
+def test_sse_leaves_out_other_cameras_and_what_the_role_may_not_see() -> None:
+    from factories import event_of, status_of
+
+    from cctwin.api.routes.stream import visible
+    from cctwin.types import CameraState
+
+    event = event_of(
+        kind="intrusion",
+        camera_id="cam-a",
+        rule_id="r",
+        occurred_at=datetime(2026, 12, 6, tzinfo=UTC),
+        frame_index=1,
+        track_id=1,
+        class_name="person",
+        confidence=0.9,
+    )
+    scoped = Principal("kim", "user", Role.OPERATOR, frozenset({"cam-b"}))
+    assert not visible(event, scoped)
+    assert visible(event, Principal("lee", "user", Role.OPERATOR, frozenset({"cam-a"})))
+    planner = Principal("park", "user", Role.PLANNER)
+    assert not visible(event, planner)  # events are not a planner's
+    status = status_of("cam-a", CameraState.ONLINE, datetime(2026, 12, 6, tzinfo=UTC))
+    assert visible(status, planner)
