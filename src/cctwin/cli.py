@@ -417,7 +417,8 @@ def up(
     err.print(
         f"[bold green]cctwin[/] control centre on {url}  ({len(config.cameras)} cameras, "
         f"{len(config.alerts.rules)} alert rules, bus: {config.bus.type})\n"
-        "Open it, watch the map fill with live counts, then click 확인 (acknowledge) on the "
+        "Open it, log in (the first start prints admin's password once), watch the map fill "
+        "with live counts, then click 확인 (acknowledge) on the "
         "first alert in the queue on the right. API docs: " + url + "docs",
         highlight=False,
     )
