@@ -95,7 +95,9 @@ async def logout(response: Response) -> Response:
     return response
 
 
-@router.get("/me", response_model=MeRead)
+@router.get(
+    "/me", response_model=MeRead, responses={401: {"description": "No or wrong credentials."}}
+)
 async def me(principal: PrincipalDep) -> MeRead:
     """Who the credentials belong to, their role, camera scope and permissions."""
     return MeRead(
