@@ -27,6 +27,7 @@ class AuditAction(StrEnum):
     LOGIN_FAILED = "login.failed"
     USER_ADD = "user.add"
     USER_DISABLE = "user.disable"
+    USER_PASSWORD = "user.password"
     KEY_CREATE = "key.create"
     KEY_REVOKE = "key.revoke"
     CONFIG_LOADED = "config.loaded"

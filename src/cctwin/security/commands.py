@@ -86,6 +86,18 @@ def users_disable(config_file: Path, name: str) -> None:
         _audit(store, AuditAction.USER_DISABLE, name)
 
 
+def users_password(config_file: Path, name: str, password_stdin: bool) -> str | None:
+    """Replace a user's password; the generated one when none came on stdin."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else random_password()
+    if not password:
+        raise CommandError("empty password on stdin")
+    with open_store(config_file) as store:
+        if not store.set_password(name, hash_password(password)):
+            raise CommandError(f"no user {name!r}")
+        _audit(store, AuditAction.USER_PASSWORD, name)
+    return None if password_stdin else password
+
+
 def keys_create(config_file: Path, name: str, role: str, cameras: str | None) -> str:
     """A new API key (the only time it is shown)."""
     try:
@@ -157,7 +169,9 @@ ConfigOption = Annotated[Path, typer.Option("--config", help="YAML config (its s
 CamerasOption = Annotated[
     str | None, typer.Option(help="Camera ids the scope covers, comma-separated; empty = all.")
 ]
-users_app = typer.Typer(no_args_is_help=True, help="People who log in: add, list, disable.")
+users_app = typer.Typer(
+    no_args_is_help=True, help="People who log in: add, list, disable, password."
+)
 keys_app = typer.Typer(no_args_is_help=True, help="API keys: create (shown once), list, revoke.")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
 
@@ -197,6 +211,21 @@ def _users_list(config_file: ConfigOption) -> None:
 @users_app.command("disable")
 def _users_disable(name: str, config_file: ConfigOption) -> None:
     _run(lambda: users_disable(config_file, name))
+
+
+@users_app.command("password")
+def _users_password(
+    name: str,
+    config_file: ConfigOption,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
+) -> None:
+    def body() -> None:
+        password = users_password(config_file, name, password_stdin)
+        typer.echo(f"password of {name} replaced")
+        if password is not None:
+            typer.echo(f"password (shown once): {password}")
+
+    _run(body)
 
 
 @keys_app.command("create")

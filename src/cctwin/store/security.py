@@ -66,6 +66,14 @@ class SecurityTables(Database):
             )
         return bool(result.rowcount)
 
+    def set_password(self, name: str, password_hash: str) -> bool:
+        """True when the user exists (its password now replaced)."""
+        with self._write() as connection:
+            result = connection.execute(
+                update(USERS).where(USERS.c.name == name).values(password_hash=password_hash)
+            )
+        return bool(result.rowcount)
+
     # --- API keys ----------------------------------------------------------------------------
 
     def add_key(self, key: ApiKey) -> None:
