@@ -17,7 +17,17 @@ from cctwin import __version__
 from cctwin.api.deps import AUTH_RESPONSES, ServicesDep, require
 from cctwin.api.guard import Guard
 from cctwin.api.metrics import exposition, metrics_registry
-from cctwin.api.routes import alerts, auth, cameras, catalogue, events, observations, site, stream
+from cctwin.api.routes import (
+    alerts,
+    audit,
+    auth,
+    cameras,
+    catalogue,
+    events,
+    observations,
+    site,
+    stream,
+)
 from cctwin.app import Services
 from cctwin.security.roles import Permission
 from cctwin.types import CameraState
@@ -46,7 +56,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
     # Every route, and any router included later, needs credentials unless listed as public.
     app.add_middleware(Guard, auth=services.auth)
     app.include_router(auth.router)
-    routers = (cameras, events, alerts, observations, site, stream, catalogue)
+    routers = (cameras, events, alerts, observations, site, stream, catalogue, audit)
     for module in routers:
         app.include_router(module.router, responses=AUTH_RESPONSES)
 

@@ -177,6 +177,9 @@ def _no_filter() -> Any:
         ("agency", "/api/snapshots/{media}.jpg", 200),
         ("operator", "/openapi.json", 200),
         ("operator", "/metrics", 403),
+        ("operator", "/api/audit/verify", 403),
+        ("privacy_officer", "/api/audit/verify", 200),
+        ("privacy_officer", "/api/audit/export.csv", 200),
     ],
 )
 def test_roles_get_what_their_row_says(
@@ -259,6 +262,14 @@ def test_viewings_and_transitions_are_audited_in_an_intact_chain(
         ("key:viewer", "alert.transition", "cam-a"),
     ]
     assert verify(services.store.audit_entries()) is None
+    officer = grant(services.store, "officer", "privacy_officer")
+    check = client.get("/api/audit/verify", headers=officer).json()
+    assert check["intact"] is True
+    assert check["rows"] == len(list(services.store.audit_entries()))
+    exported = client.get("/api/audit/export.csv?purpose=complaint 12", headers=officer)
+    assert exported.text.splitlines()[0].startswith("seq,at,actor,action")
+    last = list(services.store.audit_entries())[-1].record
+    assert (last.actor, last.action, last.purpose) == ("key:officer", "export", "complaint 12")
 
 
 def test_first_start_creates_admin_once(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
