@@ -25,10 +25,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def load(url: str, rate: float, seconds: float) -> tuple[list[float], int]:
+async def load(
+    url: str, rate: float, seconds: float, headers: dict[str, str]
+) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=10, headers=headers) as client:
         latest = (await client.get("/api/events", params={"limit": 50})).json()
         newest = datetime.fromisoformat(latest["items"][0]["occurred_at"])
         cursor = latest["next_cursor"]
@@ -76,7 +78,7 @@ def main() -> None:
     service.start()
     url = service.url
     try:
-        latencies, errors = asyncio.run(load(url, args.rate, args.seconds))
+        latencies, errors = asyncio.run(load(url, args.rate, args.seconds, service.headers))
         values = np.array(latencies) * 1000
         print(json.dumps({
             "benchmark": "events_http",

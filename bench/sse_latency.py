@@ -79,7 +79,9 @@ def main() -> None:
         done = threading.Event()
 
         def listen() -> None:
-            with httpx.stream("GET", url + "/api/stream", timeout=None) as response:
+            with httpx.stream(
+                "GET", url + "/api/stream", timeout=None, headers=service.headers
+            ) as response:
                 name = ""
                 for line in response.iter_lines():
                     if line.startswith("event: "):
@@ -95,7 +97,7 @@ def main() -> None:
         time.sleep(1)
         memory = []
         started = time.monotonic()
-        client = httpx.Client(base_url=url, timeout=10)
+        client = httpx.Client(base_url=url, timeout=10, headers=service.headers)
         count = 0
         while time.monotonic() - started < args.seconds:
             count += 1
@@ -118,7 +120,7 @@ def main() -> None:
             time.sleep(1 / args.rate)
         time.sleep(2)
         done.set()
-        cameras = httpx.get(url + "/api/cameras").json()
+        cameras = httpx.get(url + "/api/cameras", headers=service.headers).json()
         values = np.array(latencies) * 1000
         print(json.dumps({
             "benchmark": "sse_latency",

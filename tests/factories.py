@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cctwin.messages import (
@@ -60,3 +60,16 @@ def status_of(
 ) -> CameraStatus:
     """A CameraStatus from the positional order tests read best."""
     return CameraStatus(camera_id=camera_id, state=state, reported_at=reported_at, **fields)
+
+
+def grant(store: Any, name: str, role: str, cameras: str | None = None) -> dict[str, str]:
+    """A new API key with `role` (and camera scope) in `store`, as request headers."""
+    from cctwin.security import keys
+    from cctwin.security.roles import parse_cameras, parse_role
+
+    full, key_id, secret_hash = keys.new_key()
+    key = keys.ApiKey(
+        name, key_id, secret_hash, parse_role(role), parse_cameras(cameras), datetime.now(UTC)
+    )
+    store.add_key(key)
+    return {"Authorization": f"Bearer {full}"}

@@ -7,11 +7,28 @@ export class ApiError extends Error {
   }
 }
 
+const LOGIN_PAGE = "/login.html";
+const SAFE_METHODS = ["GET", "HEAD", "OPTIONS"];
+
+// The server set it at login (readable, unlike the HttpOnly session cookie); unsafe requests
+// echo it so another site cannot make the browser act for the operator.
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)cctwin_csrf=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
 async function request(path, options = {}) {
-  const response = await fetch(path, {
-    ...options,
-    headers: { Accept: "application/json", ...(options.headers || {}) },
-  });
+  const headers = { Accept: "application/json", ...(options.headers || {}) };
+  const token = csrfToken();
+  if (token && !SAFE_METHODS.includes((options.method || "GET").toUpperCase())) {
+    headers["X-CSRF-Token"] = token;
+  }
+  const response = await fetch(path, { ...options, headers, credentials: "same-origin" });
+  if (response.status === 401 && location.pathname !== LOGIN_PAGE) {
+    const here = location.pathname + location.search;
+    location.assign(`${LOGIN_PAGE}?next=${encodeURIComponent(here)}`);
+    return new Promise(() => {}); // the page is going away: no error for the callers to show
+  }
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
     try {
@@ -51,5 +68,13 @@ export function transitionAlert(alertId, to, { by = "operator", note = null } = 
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ to, by, note }),
+  });
+}
+
+export function login(username, password) {
+  return request("/api/auth/session", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password }),
   });
 }

@@ -26,6 +26,7 @@ from cctwin.bus.protocol import Bus
 from cctwin.config import Config
 from cctwin.live import LiveHub
 from cctwin.reports import build_reporter
+from cctwin.security.service import Authenticator, ViewingAuditor, on_start, settings_from
 from cctwin.store.media import MediaStore
 from cctwin.store.retention import purge_periodically
 from cctwin.store.sql import SqlStore
@@ -64,6 +65,10 @@ class Services:
             build_reporter(config.reports, self.names),
         )
         self.live = LiveHub(config, self.bus, self.store.camera_statuses())
+        self.auth = Authenticator(
+            settings_from(config.security, config.media.path.parent / "secret"), self.store
+        )
+        self.viewings = ViewingAuditor(self.store, config.security.view_audit_every_s)
         self.start_workers = start_workers
         self.pool: WorkerPool | None = None
         self._stopping = asyncio.Event()
@@ -78,6 +83,7 @@ class Services:
     async def start(self) -> None:
         """Connect the bus (BusUnavailableError if it cannot), then start every subscriber."""
         self.loop = asyncio.get_running_loop()
+        await asyncio.to_thread(on_start, self.auth, self.config.model_dump_json())
         await self.bus.start()
         for job in (self.writer.run, self.alerts.run, self.live.run, self.live.watch):
             self._tasks.append(asyncio.create_task(job(self._stopping)))

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from cctwin.errors import CctwinError
+from cctwin.security import commands
 from cctwin.twin.commands import twin_app
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(twin_app, name="twin")
 retention_app = typer.Typer(no_args_is_help=True, help="Retention: purge, legal hold.")
 app.add_typer(retention_app, name="retention")
+app.add_typer(commands.users_app, name="users")
+app.add_typer(commands.keys_app, name="keys")
+app.add_typer(commands.audit_app, name="audit")
 err = Console(stderr=True)
 
 
@@ -500,7 +504,8 @@ def up(
     err.print(
         f"[bold green]cctwin[/] control centre on {url}  ({len(config.cameras)} cameras, "
         f"{len(config.alerts.rules)} alert rules, bus: {config.bus.type})\n"
-        "Open it, watch the map fill with live counts, then click 확인 (acknowledge) on the "
+        "Open it, log in (the first start prints admin's password once), watch the map fill "
+        "with live counts, then click 확인 (acknowledge) on the "
         "first alert in the queue on the right. API docs: " + url + "docs",
         highlight=False,
     )

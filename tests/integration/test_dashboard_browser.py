@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,6 +105,8 @@ class Service:
     base_url: str
     process: subprocess.Popen[bytes]
     log: Path
+    admin_password: str = ""
+    token: str = ""
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
@@ -119,10 +122,14 @@ def _free_port() -> int:
         return port
 
 
-def _request(url: str, body: dict[str, Any] | None = None, timeout: float = 5.0) -> tuple[int, Any]:
+def _request(
+    url: str, body: dict[str, Any] | None = None, timeout: float = 5.0, token: str = ""
+) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
     request.add_header("Accept", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
@@ -241,6 +248,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             if time.monotonic() > deadline:
                 pytest.fail(f"`cctwin up` not healthy after {STARTUP_S} s:\n{running.log_tail()}")
             time.sleep(0.5)
+        _log_in(running)
         yield running
     finally:
         if process.poll() is None:
@@ -250,6 +258,18 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def _log_in(service: Service) -> None:
+    """The admin password the first start printed, and an access token for the API calls."""
+    line = next(x for x in service.log_tail(100_000).splitlines() if "user 'admin'" in x)
+    service.admin_password = line.split("password ")[1].split()[0]
+    form = urllib.parse.urlencode({"username": "admin", "password": service.admin_password})
+    request = urllib.request.Request(
+        f"{service.base_url}/api/auth/token", data=form.encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        service.token = json.loads(response.read())["access_token"]
 
 
 def _inject(service: Service, camera_id: str, class_name: str = "person") -> dict[str, Any]:
@@ -266,6 +286,7 @@ def _inject(service: Service, camera_id: str, class_name: str = "person") -> dic
             "class_name": class_name,
             "confidence": 0.9,
         },
+        token=service.token,
     )
     assert status == 201, f"POST /api/events -> {status} {body}\n{service.log_tail()}"
     assert isinstance(body, dict)
@@ -311,7 +332,24 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
             )
 
             # --- the page loads, the map draws the district and both cameras -----------------
+            # --- the dashboard sends a new visitor to the login page, and back after it ------
             page.goto(service.base_url + "/")
+            try:
+                page.wait_for_url(lambda url: "/login.html?next=" in url, timeout=30_000)
+            except Exception:
+                raise AssertionError(
+                    f"no redirect to login: {page.url}; page errors {page_errors}, "
+                    f"console errors {console_errors}"
+                ) from None
+            page.fill("#username", "admin")
+            page.fill("#password", "wrong")
+            page.click("#login-submit")
+            page.locator("#login-error").wait_for(state="visible", timeout=10_000)
+            page.fill("#password", service.admin_password)
+            page.click("#login-submit")
+            page.wait_for_url(service.base_url + "/", timeout=30_000)
+            # The failed requests before the login (401) and the wrong password are expected.
+            console_errors.clear()
             try:
                 page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
             except Exception:
@@ -450,7 +488,9 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
             card.locator("button[data-to='acknowledged']").click()
             deadline = time.monotonic() + 10
             while True:
-                status, alert = _request(f"{service.base_url}/api/alerts/{alert_id}")
+                status, alert = _request(
+                    f"{service.base_url}/api/alerts/{alert_id}", token=service.token
+                )
                 assert status == 200, alert
                 if alert["status"] == "acknowledged":
                     break

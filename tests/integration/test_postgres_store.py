@@ -283,3 +283,18 @@ def test_observations_cameras_and_media(store: SqlStore, tmp_path: Path) -> None
     record = MediaStore(tmp_path).save_snapshot("cam-1", b"\xff\xd8", T0, "e1")
     store.add_media(record)
     assert store.get_media(record.id) == record
+
+
+def test_audit_rows_appended_from_many_threads_chain_intact(store: SqlStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cctwin.security.audit import AuditAction, AuditRecord, verify
+
+    def append(i: int) -> None:
+        store.append_audit(AuditRecord(T0, f"user:u{i % 4}", AuditAction.VIEW_LIVE, f"cam-{i}"))
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(append, range(40)))
+    entries = list(store.audit_entries())
+    assert [e.seq for e in entries] == list(range(1, 41))
+    assert verify(entries) is None

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from cctwin.bench.clips import MovingBox, write_synthetic_clip
@@ -65,7 +64,7 @@ def inject(
         "class_name": "person",
         "confidence": 0.9,
     }
-    response = httpx.post(service.url + "/api/events", json=body, timeout=10)
+    response = service.client.post("/api/events", json=body, timeout=10)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
@@ -82,15 +81,15 @@ def test_cameras_come_online_and_report_live_frames(service: ServiceProcess) -> 
     deadline = time.monotonic() + 60
     cameras: list[dict[str, object]] = []
     while time.monotonic() < deadline:
-        cameras = httpx.get(service.url + "/api/cameras").json()
+        cameras = service.client.get("/api/cameras").json()
         if all(c["state"] == "online" for c in cameras):
             break
         time.sleep(0.5)
     assert {c["id"]: c["state"] for c in cameras} == {"cam-a": "online", "cam-b": "online"}
-    live = httpx.get(service.url + "/api/cameras/cam-a/live.jpg")
+    live = service.client.get("/api/cameras/cam-a/live.jpg")
     assert live.status_code == 200
     assert live.content[:2] == b"\xff\xd8"  # a JPEG
-    metrics = httpx.get(service.url + "/metrics").text
+    metrics = service.client.get("/metrics").text
     assert 'cctwin_camera_online{camera="cam-a"} 1' in metrics
 
 
@@ -100,7 +99,7 @@ def test_an_event_opens_an_alert_that_reaches_sse_and_follows_the_workflow(
     received: list[tuple[str, dict[str, object]]] = []
 
     def listen() -> None:
-        with httpx.stream("GET", service.url + "/api/stream", timeout=20) as response:
+        with service.client.stream("GET", "/api/stream", timeout=20) as response:
             name = ""
             for line in response.iter_lines():
                 if line.startswith("event: "):
@@ -124,31 +123,31 @@ def test_an_event_opens_an_alert_that_reaches_sse_and_follows_the_workflow(
     assert alert["event_ids"] == [event["id"]]
     assert alert["title_ko"].startswith("침입")  # type: ignore[union-attr]
 
-    url = f"{service.url}/api/alerts/{alert['id']}"
-    moved = httpx.post(url + "/transitions", json={"to": "acknowledged", "by": "kim"})
+    url = f"/api/alerts/{alert['id']}"
+    moved = service.client.post(url + "/transitions", json={"to": "acknowledged", "by": "kim"})
     assert moved.status_code == 200
-    assert moved.json()["assignee"] == "kim"
-    assert httpx.post(url + "/transitions", json={"to": "resolved"}).status_code == 200
-    illegal = httpx.post(url + "/transitions", json={"to": "acknowledged"})
+    assert moved.json()["assignee"] == "bench"  # the caller's key, not the body's `by`
+    assert service.client.post(url + "/transitions", json={"to": "resolved"}).status_code == 200
+    illegal = service.client.post(url + "/transitions", json={"to": "acknowledged"})
     assert illegal.status_code == 409
     assert "resolved" in illegal.json()["detail"]
-    detail = httpx.get(url).json()
+    detail = service.client.get(url).json()
     assert detail["status"] == "resolved"
     assert [e["id"] for e in detail["events"]] == [event["id"]]
 
 
 def test_bad_requests_get_clear_4xx(service: ServiceProcess) -> None:
-    assert httpx.get(service.url + "/api/alerts/nope").status_code == 404
-    assert httpx.get(service.url + "/api/events/nope").status_code == 404
-    assert httpx.get(service.url + "/api/cameras/nope").status_code == 404
-    bad_kind = httpx.get(service.url + "/api/events", params={"kind": "explosion"})
+    assert service.client.get("/api/alerts/nope").status_code == 404
+    assert service.client.get("/api/events/nope").status_code == 404
+    assert service.client.get("/api/cameras/nope").status_code == 404
+    bad_kind = service.client.get("/api/events", params={"kind": "explosion"})
     assert bad_kind.status_code == 422
     assert "explosion" in bad_kind.text
-    naive = httpx.get(service.url + "/api/events", params={"since": "2026-01-01T00:00:00"})
+    naive = service.client.get("/api/events", params={"since": "2026-01-01T00:00:00"})
     assert naive.status_code == 422
-    assert httpx.get(service.url + "/api/events", params={"cursor": "%%%"}).status_code == 422
-    assert httpx.get(service.url + "/api/alerts", params={"status": "open"}).status_code == 422
-    missing = httpx.post(service.url + "/api/alerts/nope/transitions", json={"to": "resolved"})
+    assert service.client.get("/api/events", params={"cursor": "%%%"}).status_code == 422
+    assert service.client.get("/api/alerts", params={"status": "open"}).status_code == 422
+    missing = service.client.post("/api/alerts/nope/transitions", json={"to": "resolved"})
     assert missing.status_code == 404
 
 
@@ -163,7 +162,7 @@ def test_events_reported_as_stored_survive_kill_9(
     service.kill()  # SIGKILL: no shutdown code runs
     service.start()
     try:
-        page = httpx.get(service.url + "/api/events", params={"camera": "cam-b", "limit": 1000})
+        page = service.client.get("/api/events", params={"camera": "cam-b", "limit": 1000})
         found = {e["id"] for e in page.json()["items"]}
         assert set(stored) <= found
         # The killed service's workers notice they are orphaned and exit by themselves.
@@ -199,7 +198,7 @@ def _alive(pid: int) -> bool:
 
 def test_sigterm_drains_within_10_s_with_an_sse_client_open(service: ServiceProcess) -> None:
     assert service.process is not None
-    with httpx.stream("GET", service.url + "/api/stream", timeout=30) as response:
+    with service.client.stream("GET", "/api/stream", timeout=30) as response:
         assert response.status_code == 200
         started = time.monotonic()
         service.process.send_signal(signal.SIGTERM)
@@ -238,7 +237,7 @@ def test_a_camera_that_goes_away_shows_offline_and_comes_back(tmp_path: Path, cl
         deadline = time.monotonic() + within_s
         camera: dict[str, object] = {}
         while time.monotonic() < deadline:
-            camera = httpx.get(service.url + "/api/cameras/street").json()
+            camera = service.client.get("/api/cameras/street").json()
             if camera["state"] == state:
                 return camera
             time.sleep(0.5)

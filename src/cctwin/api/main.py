@@ -14,10 +14,22 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from cctwin import __version__
-from cctwin.api.deps import ServicesDep
+from cctwin.api.deps import AUTH_RESPONSES, ServicesDep, require
+from cctwin.api.guard import Guard
 from cctwin.api.metrics import exposition, metrics_registry
-from cctwin.api.routes import alerts, cameras, catalogue, events, observations, site, stream
+from cctwin.api.routes import (
+    alerts,
+    audit,
+    auth,
+    cameras,
+    catalogue,
+    events,
+    observations,
+    site,
+    stream,
+)
 from cctwin.app import Services
+from cctwin.security.roles import Permission
 from cctwin.types import CameraState
 
 WEB_DIR = Path(__file__).resolve().parents[3] / "web"
@@ -41,9 +53,12 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    routers = (cameras, events, alerts, observations, site, stream, catalogue)
+    # Every route, and any router included later, needs credentials unless listed as public.
+    app.add_middleware(Guard, auth=services.auth)
+    app.include_router(auth.router)
+    routers = (cameras, events, alerts, observations, site, stream, catalogue, audit)
     for module in routers:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=AUTH_RESPONSES)
 
     registry = metrics_registry(services)
 
@@ -65,7 +80,12 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
             },
         }
 
-    @app.get("/api/stats", tags=["service"])
+    @app.get(
+        "/api/stats",
+        tags=["service"],
+        dependencies=[require(Permission.VIEW_TWIN)],
+        responses=AUTH_RESPONSES,
+    )
     async def stats(services: ServicesDep) -> dict[str, Any]:
         stored = services.writer.tally.stored
         return {
@@ -77,7 +97,12 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
             "worker_restarts": services.pool.restarts if services.pool else 0,
         }
 
-    @app.get("/metrics", tags=["service"])
+    @app.get(
+        "/metrics",
+        tags=["service"],
+        dependencies=[require(Permission.VIEW_METRICS)],
+        responses=AUTH_RESPONSES,
+    )
     async def metrics() -> Response:
         body = await asyncio.to_thread(exposition, registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)

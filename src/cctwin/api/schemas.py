@@ -32,12 +32,16 @@ class AlertPageRead(BaseModel):
 
 class TransitionCreate(BaseModel):
     to: AlertStatus
-    by: str = Field("operator", min_length=1, max_length=100)
+    by: str | None = Field(
+        None, max_length=100, description="Ignored: the authenticated user is recorded."
+    )
     note: str | None = Field(None, max_length=4000)
 
 
 class NoteCreate(BaseModel):
-    author: str = Field(min_length=1, max_length=100)
+    author: str | None = Field(
+        None, max_length=100, description="Ignored: the authenticated user is recorded."
+    )
     text: str = Field(min_length=1, max_length=4000)
 
 

@@ -33,6 +33,24 @@ class ServiceProcess:
         self.config_path.write_text(yaml.safe_dump({**config, "service": service}))
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        # Every route but /api/health needs credentials: an admin API key made up front.
+        self.headers = {"Authorization": f"Bearer {self._grant_key()}"}
+        self.client = httpx.Client(base_url=self.url, headers=self.headers, timeout=5.0)
+
+    def _grant_key(self, name: str = "bench") -> str:
+        from datetime import UTC, datetime
+
+        from cctwin.config import load_config
+        from cctwin.security import keys
+        from cctwin.security.roles import Role
+        from cctwin.store.sql import SqlStore
+
+        full, key_id, secret_hash = keys.new_key()
+        with SqlStore.open(load_config(self.config_path).store) as store:
+            store.add_key(
+                keys.ApiKey(name, key_id, secret_hash, Role.ADMIN, None, datetime.now(UTC))
+            )
+        return full
 
     @property
     def pid(self) -> int:

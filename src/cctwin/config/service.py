@@ -179,6 +179,31 @@ BusConfig = Annotated[
 ]
 
 
+class SecurityConfig(Strict):
+    """Login, tokens and the audit trail (see docs/security.md)."""
+
+    secret: str | None = Field(
+        None, description="Token signing secret, e.g. ${CCTWIN_SECRET}; empty = secret_file."
+    )
+    secret_file: Path | None = Field(
+        None,
+        description="Where a generated secret is kept (created 0600); empty = next to the "
+        "media folder (var/secret by default).",
+    )
+    token_ttl_s: float = Field(900.0, gt=0, le=86400, description="Access token lifetime.")
+    session_ttl_s: float = Field(
+        28800.0, gt=0, le=7 * 86400, description="Dashboard session cookie lifetime."
+    )
+    login_attempts: int = Field(5, ge=1, le=1000, description="Failures allowed per window.")
+    login_window_s: float = Field(300.0, gt=0, description="Per user and address.")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto", description="Secure flag on the session cookie; auto = when the request is https."
+    )
+    view_audit_every_s: float = Field(
+        300.0, ge=0, description="A live view polled repeatedly is one audit row per this."
+    )
+
+
 class Config(Strict):
     """The whole configuration of a cctwin deployment."""
 
@@ -197,6 +222,7 @@ class Config(Strict):
         description="Situation reports on new alerts: templates, or a vision chat endpoint.",
     )
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

@@ -17,6 +17,7 @@ from cctwin.store.rows import (
     EventPage,
     TransitionRecord,
 )
+from cctwin.store.security import SecurityTables
 
 __all__ = [
     "AlertConflictError",
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 
-class SqlStore(EventTables, AlertTables, CameraTables, RetentionTables):
+class SqlStore(EventTables, AlertTables, CameraTables, RetentionTables, SecurityTables):
     """Thread-safe synchronous access to the SQL store; open with `SqlStore.open(config)`.
 
     Every method runs in its own transaction: when a write returns, it is committed.

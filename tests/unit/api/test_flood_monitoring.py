@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from factories import observation_of
+from factories import grant, observation_of
 
 from cctwin.api.main import create_app
 from cctwin.app import Services
@@ -50,7 +50,8 @@ def test_each_measured_roi_is_one_entity_with_its_name_levels_and_place(tmp_path
         ]
     )
     with TestClient(create_app(services)) as client:
-        response = client.get("/api/flood-monitoring")
+        headers = grant(services.store, "planner", "planner")
+        response = client.get("/api/flood-monitoring", headers=headers)
     assert response.status_code == 200
     (entity,) = response.json()  # the footway ROI has no reading yet, so no entity
     assert entity["id"] == "urn:ngsi-ld:FloodMonitoring:cam-u:lane"

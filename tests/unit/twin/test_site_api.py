@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from factories import grant
 
 from cctwin.api.main import create_app
 from cctwin.app import Services
@@ -39,7 +40,10 @@ def test_layers_footprints_and_zones(tmp_path: Path, caplog: pytest.LogCaptureFi
             media=tmp_path / "media",
         )
     )
-    with TestClient(create_app(Services(config, start_workers=False))) as client:
+    services = Services(config, start_workers=False)
+    with TestClient(create_app(services)) as client:
+        # A planner sees the twin (not live video): every site endpoint is theirs.
+        client.headers.update(grant(services.store, "planner", "planner"))
         site = client.get("/api/site").json()
         buildings = client.get("/api/site/layers/buildings.geojson").json()
         footprints = client.get("/api/site/footprints.geojson").json()

@@ -8,19 +8,26 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from cctwin.api.deps import ServicesDep
+from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require
 from cctwin.api.schemas import CameraRead, camera_read
 from cctwin.messages import ObjectPositions
+from cctwin.security.audit import AuditAction
+from cctwin.security.roles import Permission
+
+TWIN = [require(Permission.VIEW_TWIN)]
+LIVE = [require(Permission.VIEW_LIVE)]
+RECORDED = [require(Permission.VIEW_RECORDED)]
 
 router = APIRouter(tags=["cameras"])
 
 
-@router.get("/api/cameras", response_model=list[CameraRead])
-async def list_cameras(services: ServicesDep) -> list[CameraRead]:
-    return [camera_read(c, services.live.statuses[c.id]) for c in services.config.cameras]
+@router.get("/api/cameras", response_model=list[CameraRead], dependencies=TWIN)
+async def list_cameras(services: ServicesDep, principal: PrincipalDep) -> list[CameraRead]:
+    cameras = [c for c in services.config.cameras if principal.sees(c.id)]
+    return [camera_read(c, services.live.statuses[c.id]) for c in cameras]
 
 
-@router.get("/api/cameras/{camera_id}", response_model=CameraRead)
+@router.get("/api/cameras/{camera_id}", response_model=CameraRead, dependencies=TWIN)
 async def get_camera(camera_id: str, services: ServicesDep) -> CameraRead:
     for camera in services.config.cameras:
         if camera.id == camera_id:
@@ -28,26 +35,34 @@ async def get_camera(camera_id: str, services: ServicesDep) -> CameraRead:
     raise HTTPException(404, f"no camera {camera_id!r}")
 
 
-@router.get("/api/positions", response_model=list[ObjectPositions])
-async def positions(services: ServicesDep) -> list[ObjectPositions]:
+@router.get("/api/positions", response_model=list[ObjectPositions], dependencies=TWIN)
+async def positions(services: ServicesDep, principal: PrincipalDep) -> list[ObjectPositions]:
     """Each camera's tracked objects as last analysed (then `positions` on /api/stream)."""
-    return list(services.live.positions.values())
+    return [p for p in services.live.positions.values() if principal.sees(p.camera_id)]
 
 
-@router.get("/api/cameras/{camera_id}/live.jpg", response_class=Response)
-async def live_jpeg(camera_id: str, services: ServicesDep) -> Response:
+@router.get("/api/cameras/{camera_id}/live.jpg", response_class=Response, dependencies=LIVE)
+async def live_jpeg(camera_id: str, services: ServicesDep, principal: PrincipalDep) -> Response:
     if camera_id not in services.live.statuses:
         raise HTTPException(404, f"no camera {camera_id!r}")
     live = services.live.previews.get(camera_id)
     if live is None:
         raise HTTPException(404, f"camera {camera_id!r} has not delivered a frame yet")
+    await asyncio.to_thread(
+        services.viewings.viewed, principal, AuditAction.VIEW_LIVE, camera_id, camera_id
+    )
     return Response(live.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/cameras/{camera_id}/live.mjpeg")
-async def live_mjpeg(camera_id: str, request: Request, services: ServicesDep) -> StreamingResponse:
+@router.get("/api/cameras/{camera_id}/live.mjpeg", dependencies=LIVE)
+async def live_mjpeg(
+    camera_id: str, request: Request, services: ServicesDep, principal: PrincipalDep
+) -> StreamingResponse:
     if camera_id not in services.live.statuses:
         raise HTTPException(404, f"no camera {camera_id!r}")
+    await asyncio.to_thread(
+        services.viewings.viewed, principal, AuditAction.VIEW_LIVE, camera_id, camera_id
+    )
 
     async def parts() -> AsyncIterator[bytes]:
         sent = None
@@ -61,17 +76,25 @@ async def live_mjpeg(camera_id: str, request: Request, services: ServicesDep) ->
     return StreamingResponse(parts(), media_type="multipart/x-mixed-replace; boundary=frame")
 
 
-@router.get("/api/snapshots/{media_id}.jpg", response_class=FileResponse)
-async def snapshot(media_id: str, services: ServicesDep) -> FileResponse:
+@router.get("/api/snapshots/{media_id}.jpg", response_class=FileResponse, dependencies=RECORDED)
+async def snapshot(media_id: str, services: ServicesDep, principal: PrincipalDep) -> FileResponse:
     record = await asyncio.to_thread(services.store.get_media, media_id)
     if record is None:
         raise HTTPException(404, f"no snapshot {media_id!r}")
+    check_camera(principal, record.camera_id)
+    await asyncio.to_thread(
+        services.viewings.viewed, principal, AuditAction.VIEW_SNAPSHOT, media_id, record.camera_id
+    )
     return FileResponse(services.media.path_of(record), media_type="image/jpeg")
 
 
-@router.get("/api/clips/{media_id}.mp4", response_class=FileResponse)
-async def clip(media_id: str, services: ServicesDep) -> FileResponse:
+@router.get("/api/clips/{media_id}.mp4", response_class=FileResponse, dependencies=RECORDED)
+async def clip(media_id: str, services: ServicesDep, principal: PrincipalDep) -> FileResponse:
     record = await asyncio.to_thread(services.store.get_media, media_id)
     if record is None:
         raise HTTPException(404, f"no clip {media_id!r}")
+    check_camera(principal, record.camera_id)
+    await asyncio.to_thread(
+        services.viewings.viewed, principal, AuditAction.VIEW_CLIP, media_id, record.camera_id
+    )
     return FileResponse(services.media.path_of(record), media_type="video/mp4")

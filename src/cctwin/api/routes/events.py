@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from cctwin.api.deps import ServicesDep
+from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require, scoped
 from cctwin.api.schemas import EventPageRead
+from cctwin.security.roles import Permission
 from cctwin.store.sql import EventFilter
 from cctwin.types import Event, EventKind
 
@@ -22,9 +23,15 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
     return tuple(v for value in values or [] for v in value.split(",") if v)
 
 
-@router.get("", response_model=None, responses={200: {"model": EventPageRead}})
+@router.get(
+    "",
+    response_model=None,
+    responses={200: {"model": EventPageRead}},
+    dependencies=[require(Permission.VIEW_EVENTS)],
+)
 async def list_events(
     services: ServicesDep,
+    principal: PrincipalDep,
     since: datetime | None = None,
     until: datetime | None = None,
     camera: Annotated[list[str] | None, Query()] = None,
@@ -47,7 +54,7 @@ async def list_events(
     query = EventFilter(
         since=since,
         until=until,
-        camera_ids=_split(camera),
+        camera_ids=scoped(principal, _split(camera)),
         zone_ids=_split(zone),
         kinds=tuple(EventKind(k) for k in kinds),
     )
@@ -60,16 +67,19 @@ async def list_events(
     return Response(body.model_dump_json(), media_type="application/json")
 
 
-@router.get("/{event_id}", response_model=Event)
-async def get_event(event_id: str, services: ServicesDep) -> Event:
+@router.get("/{event_id}", response_model=Event, dependencies=[require(Permission.VIEW_EVENTS)])
+async def get_event(event_id: str, services: ServicesDep, principal: PrincipalDep) -> Event:
     event = await asyncio.to_thread(services.store.get_event, event_id)
     if event is None:
         raise HTTPException(404, f"no event {event_id!r}")
+    check_camera(principal, event.camera_id)
     return event
 
 
-@router.post("", response_model=Event, status_code=201)
-async def create_event(event: Event, services: ServicesDep) -> Event:
+@router.post(
+    "", response_model=Event, status_code=201, dependencies=[require(Permission.INJECT_EVENTS)]
+)
+async def create_event(event: Event, services: ServicesDep, principal: PrincipalDep) -> Event:
     """Publish an event as if a camera had produced it (integrations, drills, tests).
 
     The body is the Event wire model (`id` is derived when left out). It travels on the bus
@@ -81,6 +91,7 @@ async def create_event(event: Event, services: ServicesDep) -> Event:
         raise HTTPException(403, "event injection is disabled (service.allow_event_injection)")
     if event.camera_id not in services.live.statuses:
         raise HTTPException(404, f"no camera {event.camera_id!r}")
+    check_camera(principal, event.camera_id)
     committed = services.writer.expect(event.id)
     await services.bus.publish(event)
     # The same event posted again is the same fact: the bus drops it as a duplicate, and the

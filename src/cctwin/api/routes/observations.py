@@ -8,31 +8,38 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from cctwin.analytics.flood.monitor import FloodReading, Status, to_flood_monitoring
-from cctwin.api.deps import ServicesDep
+from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require
 from cctwin.api.schemas import ObservationRead
 from cctwin.config import CameraConfig, FloodConfig
+from cctwin.security.roles import Permission
 from cctwin.types import Observation, ObservationKind
 
-router = APIRouter(prefix="/api", tags=["observations"])
+router = APIRouter(
+    prefix="/api", tags=["observations"], dependencies=[require(Permission.VIEW_STATISTICS)]
+)
 
 
 @router.get("/observations", response_model=list[ObservationRead])
 async def latest_observations(
-    services: ServicesDep, camera_id: str | None = None
+    services: ServicesDep, principal: PrincipalDep, camera_id: str | None = None
 ) -> list[ObservationRead]:
     """The newest value of each (camera, rule, kind); `camera_id` narrows it to one camera."""
     if camera_id is not None and camera_id not in services.live.statuses:
         raise HTTPException(404, f"no camera {camera_id!r}")
+    if camera_id is not None:
+        check_camera(principal, camera_id)
     latest = await asyncio.to_thread(services.store.latest_observations, camera_id)
-    return latest
+    return [o for o in latest if principal.sees(o.camera_id)]
 
 
 @router.get("/flood-monitoring")
-async def flood_monitoring(services: ServicesDep) -> list[dict[str, Any]]:
+async def flood_monitoring(services: ServicesDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     """One Smart Data Models `FloodMonitoring` entity per flood ROI that has been measured."""
     latest = await asyncio.to_thread(services.store.latest_observations, None)
     entities = []
     for camera in services.config.cameras:
+        if not principal.sees(camera.id):
+            continue
         for rule in camera.analytics.flood:
             entity = _entity(camera, rule, latest)
             if entity is not None:

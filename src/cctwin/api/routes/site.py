@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
 
-from cctwin.api.deps import ServicesDep
+from cctwin.api.deps import PrincipalDep, ServicesDep, require
+from cctwin.security.roles import Permission
 
 if TYPE_CHECKING:
     from cctwin.config import Config
     from cctwin.twin.district import DistrictMap
 
-router = APIRouter(prefix="/api", tags=["site"])
+router = APIRouter(prefix="/api", tags=["site"], dependencies=[require(Permission.VIEW_TWIN)])
 GEOJSON = "application/geo+json"
 
 
@@ -129,9 +130,11 @@ async def zones_geojson(services: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/cameras.geojson")
-async def cameras_geojson(services: ServicesDep) -> dict[str, Any]:
+async def cameras_geojson(services: ServicesDep, principal: PrincipalDep) -> dict[str, Any]:
     from cctwin.twin.site import cameras_geojson as build
 
     states = {k: v.state.value for k, v in services.live.statuses.items()}
-    collection: dict[str, Any] = build(services.config.cameras, states)
+    collection: dict[str, Any] = build(
+        [c for c in services.config.cameras if principal.sees(c.id)], states
+    )
     return collection

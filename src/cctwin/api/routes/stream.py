@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from cctwin.api.deps import ServicesDep
+from cctwin.api.deps import PrincipalDep, ServicesDep, require
 from cctwin.api.schemas import camera_read
 from cctwin.app import Services
 from cctwin.messages import (
@@ -19,6 +19,7 @@ from cctwin.messages import (
     ObjectPositions,
     Observation,
 )
+from cctwin.security.roles import Permission, Principal
 
 router = APIRouter(tags=["stream"])
 HEARTBEAT_S = 15.0
@@ -48,8 +49,28 @@ def sse_frame(message: BusMessage, services: Services) -> str:
     return f"event: {name}\ndata: {data}\n\n"
 
 
-@router.get("/api/stream")
-async def stream(request: Request, services: ServicesDep) -> StreamingResponse:
+def _camera_of(message: BusMessage) -> str | None:
+    if isinstance(message, AlertChanged):
+        return message.alert.camera_id
+    if isinstance(message, Event | CameraStatus | Observation | ObjectPositions):
+        return message.camera_id
+    return None
+
+
+def visible(message: BusMessage, principal: Principal) -> bool:
+    """Whether the caller's camera scope covers the message (and planners get no alerts)."""
+    if isinstance(message, AlertChanged) and not principal.can(Permission.VIEW_ALERTS):
+        return False
+    if isinstance(message, Event) and not principal.can(Permission.VIEW_EVENTS):
+        return False
+    camera = _camera_of(message)
+    return camera is None or principal.sees(camera)
+
+
+@router.get("/api/stream", dependencies=[require(Permission.VIEW_STREAM)])
+async def stream(
+    request: Request, services: ServicesDep, principal: PrincipalDep
+) -> StreamingResponse:
     async def frames() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
         client = services.live.connect()
@@ -64,7 +85,7 @@ async def stream(request: Request, services: ServicesDep) -> StreamingResponse:
                     continue
                 if message is None:
                     return  # the service is shutting down
-                frame = sse_frame(message, services)
+                frame = sse_frame(message, services) if visible(message, principal) else ""
                 if frame:
                     yield frame
         finally:

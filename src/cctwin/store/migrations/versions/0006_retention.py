@@ -4,7 +4,7 @@ Evidence on legal hold (an alert's snapshot, clip and events, or one media file)
 past its camera's retention days; the purge job skips it.
 
 Revision ID: 0006
-Revises: 0003 (the lead re-chains it after 0004 and 0005 when merging)
+Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
