@@ -25,11 +25,14 @@ from cctwin.bus.factory import create_bus
 from cctwin.bus.protocol import Bus
 from cctwin.config import Config
 from cctwin.live import LiveHub
+from cctwin.ngsi.service import NgsiService
 from cctwin.reports import build_reporter
 from cctwin.store.media import MediaStore
+from cctwin.store.ngsi import NgsiStore
 from cctwin.store.sql import SqlStore
 from cctwin.store.writer import StoreWriter
 from cctwin.twin.names import PlaceNames
+from cctwin.twin.projector import TwinProjector
 from cctwin.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,11 @@ class Services:
             build_reporter(config.reports, self.names),
         )
         self.live = LiveHub(config, self.bus, self.store.camera_statuses())
+        self.ngsi_store = NgsiStore.open(config.store)
+        self.ngsi = NgsiService(self.ngsi_store, config.ngsi_ld)
+        self.twin = TwinProjector(
+            self.ngsi.broker, self.bus, config, self.ngsi.contexts.terms(None)
+        )
         self.start_workers = start_workers
         self.pool: WorkerPool | None = None
         self._stopping = asyncio.Event()
@@ -78,7 +86,10 @@ class Services:
         """Connect the bus (BusUnavailableError if it cannot), then start every subscriber."""
         self.loop = asyncio.get_running_loop()
         await self.bus.start()
-        for job in (self.writer.run, self.alerts.run, self.live.run, self.live.watch):
+        jobs = [self.writer.run, self.alerts.run, self.live.run, self.live.watch, self.ngsi.run]
+        if self.config.ngsi_ld.twin:
+            jobs.append(self.twin.run)
+        for job in jobs:
             self._tasks.append(asyncio.create_task(job(self._stopping)))
         if self.start_workers:
             self.pool = WorkerPool(
@@ -106,6 +117,7 @@ class Services:
         with contextlib.suppress(Exception):
             await self.bus.close()
         self.store.close()
+        self.ngsi_store.close()
 
     async def _supervise(self) -> None:
         while not self._stopping.is_set():

@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from cctwin import __version__
 from cctwin.api.deps import ServicesDep
 from cctwin.api.metrics import exposition, metrics_registry
-from cctwin.api.routes import alerts, cameras, catalogue, events, observations, site, stream
+from cctwin.api.routes import alerts, cameras, catalogue, events, ngsi, observations, site, stream
 from cctwin.app import Services
 from cctwin.types import CameraState
 
@@ -44,6 +44,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
     routers = (cameras, events, alerts, observations, site, stream, catalogue)
     for module in routers:
         app.include_router(module.router)
+    ngsi.install(app)
 
     registry = metrics_registry(services)
 

@@ -17,6 +17,7 @@ from cctwin.config.analytics import ScheduleConfig
 from cctwin.config.base import Identifier, Strict, check_labels, type_or
 from cctwin.config.camera import CameraConfig
 from cctwin.config.detection import ByteTrackConfig, DetectorConfig, NanoDetConfig, TrackerConfig
+from cctwin.config.ngsi import NgsiConfig
 from cctwin.reports.settings import ReportSettings, TemplateReportSettings
 from cctwin.types import EventKind, Severity
 
@@ -175,6 +176,7 @@ class Config(Strict):
         default_factory=TemplateReportSettings,
         description="Situation reports on new alerts: templates, or a vision chat endpoint.",
     )
+    ngsi_ld: NgsiConfig = Field(default_factory=NgsiConfig)
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

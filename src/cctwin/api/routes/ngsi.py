@@ -1,0 +1,400 @@
+"""/ngsi-ld/v1: the NGSI-LD API (ETSI GS CIM 009 V1.8.1) over the broker in cctwin.ngsi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from cctwin.ngsi.broker import BatchResult, EntityQuery, UpdateResult
+from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
+from cctwin.ngsi.entities import View, render
+from cctwin.ngsi.problems import NgsiError, Problem, bad_data
+from cctwin.ngsi.query import parse_geo, parse_q
+from cctwin.ngsi.service import NgsiService
+from cctwin.ngsi.temporal_view import temporal_entity
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
+LD_JSON = "application/ld+json"
+T = TypeVar("T")
+
+
+def problem_response(error: NgsiError) -> JSONResponse:
+    return JSONResponse(error.body(), error.problem.status, media_type="application/json")
+
+
+def _service(request: Request) -> NgsiService:
+    service: NgsiService = request.app.state.services.ngsi
+    return service
+
+
+async def _run(fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.to_thread(fn, *args)
+
+
+class Ctx:
+    """The @context of one request and how its answer is shaped."""
+
+    def __init__(self, request: Request, body_context: LdContext = None) -> None:
+        self.request = request
+        link = link_context(request.headers.get("link"))
+        self.context: LdContext = body_context if body_context is not None else link
+        accept = request.headers.get("accept", "application/json")
+        self.ld = LD_JSON in accept and "application/json" not in accept.split(",")[0]
+        if not any(t in accept for t in ("application/json", LD_JSON, "*/*", "application/*")):
+            raise NgsiError(Problem.NOT_ACCEPTABLE, f"cannot answer in {accept}")
+        self.terms: TermMap = _service(request).contexts.terms(self.context)
+
+    def answer(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        out = dict(headers or {})
+        context = self.context if self.context is not None else CORE_CONTEXT
+        if self.ld:
+            if isinstance(body, dict):
+                body = {**body, "@context": context}
+            elif isinstance(body, list):
+                body = [{**b, "@context": context} for b in body]
+        elif isinstance(context, str):
+            out["Link"] = link_header(context)
+        media = LD_JSON if self.ld else "application/json"
+        return Response(json.dumps(body), status, out, media_type=media)
+
+
+async def _body(request: Request) -> tuple[Any, LdContext]:
+    """The JSON body and its @context, checking Content-Type against where @context is."""
+    media = request.headers.get("content-type", "").split(";")[0].strip()
+    if media not in ("application/json", LD_JSON):
+        raise NgsiError(Problem.UNSUPPORTED_MEDIA_TYPE, f"Content-Type {media!r} is not JSON")
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        raise NgsiError(Problem.INVALID_REQUEST, f"the body is not JSON: {error}") from error
+    has_link = link_context(request.headers.get("link")) is not None
+    items = body if isinstance(body, list) else [body]
+    contexts = [b.get("@context") for b in items if isinstance(b, dict)]
+    if media == LD_JSON:
+        if has_link:
+            raise bad_data("application/ld+json carries its @context in the body, not a Link")
+        if not contexts or any(c is None for c in contexts):
+            raise bad_data("an application/ld+json body needs an @context member")
+        return body, contexts[0]
+    if any(c is not None for c in contexts):
+        raise bad_data("an application/json body cannot have @context (use a Link header)")
+    return body, None
+
+
+def _flag(request: Request, option: str) -> bool:
+    options = request.query_params.get("options", "")
+    return option in options.split(",")
+
+
+def _view(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
+    request = ctx.request
+    return View(
+        ctx.terms,
+        key_values=_flag(request, "keyValues") or request.query_params.get("format") == "keyValues",
+        sys_attrs=_flag(request, "sysAttrs"),
+        attrs=attrs,
+    )
+
+
+def _attrs(ctx: Ctx) -> frozenset[str] | None:
+    raw = ctx.request.query_params.get("attrs") or ctx.request.query_params.get("pick")
+    return frozenset(ctx.terms.expand(a) for a in raw.split(",") if a) if raw else None
+
+
+def _partial(result: UpdateResult | BatchResult, ctx: Ctx) -> Response:
+    if isinstance(result, BatchResult):
+        if not result.errors:
+            return Response(status_code=204 if not result.success else 201)
+        body = {
+            "success": result.success,
+            "errors": [{"entityId": i, "error": e.body()} for i, e in result.errors],
+        }
+        return JSONResponse(body, 207)
+    if not result.not_updated:
+        return Response(status_code=204)
+    body = {
+        "updated": [ctx.terms.compact(n) for n in result.updated],
+        "notUpdated": [
+            {"attributeName": ctx.terms.compact(n), "reason": why} for n, why in result.not_updated
+        ],
+    }
+    return JSONResponse(body, 207)
+
+
+# --- entities ----------------------------------------------------------------------------------
+
+
+@router.post("/entities")
+async def create_entity(request: Request) -> Response:
+    body, context = await _body(request)
+    ctx = Ctx(request, context)
+    entity = await _run(_service(request).broker.create, body, ctx.terms)
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity.id}"})
+
+
+@router.get("/entities")
+async def query_entities(request: Request) -> Response:
+    ctx = Ctx(request)
+    params = request.query_params
+    query = _entity_query(ctx)
+    limit, offset = _page(params.get("limit"), params.get("offset"))
+    found = await _run(_service(request).broker.query, query)
+    headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
+    view = _view(ctx, query.attrs)
+    return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
+
+
+def _entity_query(ctx: Ctx) -> EntityQuery:
+    params = ctx.request.query_params
+    types = params.get("type")
+    ids = params.get("id")
+    pattern = params.get("idPattern")
+    try:
+        compiled = re.compile(pattern) if pattern else None
+    except re.error as error:
+        raise bad_data(f"bad idPattern: {error}") from error
+    georel = params.get("georel")
+    geo = None
+    if georel or params.get("geometry") or params.get("coordinates"):
+        if not (georel and params.get("geometry") and params.get("coordinates")):
+            raise bad_data("a geo-query needs georel, geometry and coordinates")
+        geo = parse_geo(
+            georel,
+            params["geometry"],
+            params["coordinates"],
+            params.get("geoproperty", "location"),
+            ctx.terms,
+        )
+    q = params.get("q")
+    return EntityQuery(
+        types=[ctx.terms.expand(t) for t in re.split(r"[,|]", types) if t] if types else None,
+        ids=[i for i in ids.split(",") if i] if ids else None,
+        id_pattern=compiled,
+        attrs=_attrs(ctx),
+        q=parse_q(q, ctx.terms) if q is not None else None,
+        geo=geo,
+    )
+
+
+def _page(limit: str | None, offset: str | None) -> tuple[int, int]:
+    try:
+        count = int(limit) if limit is not None else 20
+        start = int(offset) if offset is not None else 0
+    except ValueError as error:
+        raise bad_data("limit and offset are integers") from error
+    if count < 0 or start < 0:
+        raise bad_data("limit and offset cannot be negative")
+    if count > 1000:
+        raise NgsiError(Problem.TOO_MANY_RESULTS, "limit is at most 1000")
+    return count, start
+
+
+@router.get("/entities/{entity_id:path}/attrs")
+async def not_allowed_attrs() -> Response:
+    return Response(status_code=405, headers={"Allow": "POST, PATCH"})
+
+
+@router.get("/entities/{entity_id:path}")
+async def retrieve_entity(entity_id: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    entity = await _run(_service(request).broker.retrieve, entity_id)
+    return ctx.answer(render(entity, _view(ctx, _attrs(ctx))))
+
+
+@router.delete("/entities/{entity_id:path}/attrs/{attr}")
+async def delete_attribute(entity_id: str, attr: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    await _run(_service(request).broker.delete_attribute, entity_id, attr, ctx.terms)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id:path}/attrs/{attr}")
+async def patch_attribute(entity_id: str, attr: str, request: Request) -> Response:
+    body, context = await _body(request)
+    ctx = Ctx(request, context)
+    await _run(_service(request).broker.patch_attribute, entity_id, attr, body, ctx.terms)
+    return Response(status_code=204)
+
+
+@router.post("/entities/{entity_id:path}/attrs")
+async def append_attributes(entity_id: str, request: Request) -> Response:
+    body, context = await _body(request)
+    ctx = Ctx(request, context)
+    overwrite = not _flag(request, "noOverwrite")
+    broker = _service(request).broker
+    return _partial(await _run(broker.append, entity_id, body, ctx.terms, overwrite), ctx)
+
+
+@router.patch("/entities/{entity_id:path}/attrs")
+async def update_attributes(entity_id: str, request: Request) -> Response:
+    body, context = await _body(request)
+    ctx = Ctx(request, context)
+    broker = _service(request).broker
+    return _partial(await _run(broker.update, entity_id, body, ctx.terms), ctx)
+
+
+@router.put("/entities/{entity_id:path}")
+async def replace_entity(entity_id: str, request: Request) -> Response:
+    body, context = await _body(request)
+    ctx = Ctx(request, context)
+    await _run(_service(request).broker.replace, entity_id, body, ctx.terms)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id:path}")
+async def merge_entity(entity_id: str, request: Request) -> Response:
+    body, context = await _body(request)
+    ctx = Ctx(request, context)
+    await _run(_service(request).broker.merge, entity_id, body, ctx.terms)
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id:path}")
+async def delete_entity(entity_id: str, request: Request) -> Response:
+    await _run(_service(request).broker.delete, entity_id)
+    return Response(status_code=204)
+
+
+# --- batch -------------------------------------------------------------------------------------
+
+
+@router.post("/entityOperations/{operation}")
+async def batch(operation: str, request: Request) -> Response:
+    if operation not in ("create", "upsert", "update", "delete"):
+        raise NgsiError(Problem.OPERATION_NOT_SUPPORTED, f"no batch operation {operation!r}")
+    body, context = await _body(request)
+    ctx = Ctx(request, context)
+    result = await _run(_service(request).broker.batch, operation, body, ctx.terms)
+    if operation == "create" and not result.errors:
+        return JSONResponse(result.success, 201)
+    if operation == "upsert" and not result.errors:
+        return (
+            Response(status_code=204) if not result.success else JSONResponse(result.success, 201)
+        )
+    if not result.errors:
+        return Response(status_code=204)
+    return _partial(result, ctx)
+
+
+# --- discovery ---------------------------------------------------------------------------------
+
+
+@router.get("/types")
+async def entity_types(request: Request) -> Response:
+    ctx = Ctx(request)
+    found = await _run(_service(request).broker.types)
+    names = sorted(ctx.terms.compact(t) for t in found)
+    if _flag(request, "details") or request.query_params.get("details") == "true":
+        details = [
+            {
+                "id": t,
+                "type": "EntityType",
+                "typeName": ctx.terms.compact(t),
+                "attributeNames": sorted(ctx.terms.compact(a) for a in found[t]),
+            }
+            for t in sorted(found)
+        ]
+        return ctx.answer(details)
+    return ctx.answer(
+        {"id": "urn:ngsi-ld:EntityTypeList:cctwin", "type": "EntityTypeList", "typeList": names}
+    )
+
+
+@router.get("/attributes")
+async def attributes(request: Request) -> Response:
+    ctx = Ctx(request)
+    found = await _run(_service(request).broker.types)
+    names = sorted({ctx.terms.compact(a) for attrs in found.values() for a in attrs})
+    return ctx.answer(
+        {"id": "urn:ngsi-ld:AttributeList:cctwin", "type": "AttributeList", "attributeList": names}
+    )
+
+
+# --- subscriptions -----------------------------------------------------------------------------
+
+
+@router.post("/subscriptions")
+async def create_subscription(request: Request) -> Response:
+    body, context = await _body(request)
+    Ctx(request, context)
+    sub = await _run(_service(request).subscriptions.create, body, context)
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
+
+
+@router.get("/subscriptions")
+async def list_subscriptions(request: Request) -> Response:
+    ctx = Ctx(request)
+    limit, offset = _page(request.query_params.get("limit"), request.query_params.get("offset"))
+    subs = sorted(_service(request).subscriptions.subscriptions.values(), key=lambda s: s.id)
+    return ctx.answer([s.view() for s in subs[offset : offset + limit]])
+
+
+@router.get("/subscriptions/{sub_id:path}")
+async def retrieve_subscription(sub_id: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    return ctx.answer(_service(request).subscriptions.get(sub_id).view())
+
+
+@router.patch("/subscriptions/{sub_id:path}")
+async def update_subscription(sub_id: str, request: Request) -> Response:
+    body, _ = await _body(request)
+    await _run(_service(request).subscriptions.update, sub_id, body)
+    return Response(status_code=204)
+
+
+@router.delete("/subscriptions/{sub_id:path}")
+async def delete_subscription(sub_id: str, request: Request) -> Response:
+    await _run(_service(request).subscriptions.delete, sub_id)
+    return Response(status_code=204)
+
+
+# --- temporal ----------------------------------------------------------------------------------
+
+
+@router.get("/temporal/entities")
+async def query_temporal(request: Request) -> Response:
+    ctx = Ctx(request)
+    query = _entity_query(ctx)
+    limit, offset = _page(request.query_params.get("limit"), request.query_params.get("offset"))
+    service = _service(request)
+    found = await _run(service.broker.query, query)
+    page = found[offset : offset + limit]
+    params = dict(request.query_params)
+    bodies = [
+        await _run(temporal_entity, service.broker.repository, e, ctx.terms, query.attrs, params)
+        for e in page
+    ]
+    headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
+    return ctx.answer(bodies, 200, headers)
+
+
+@router.get("/temporal/entities/{entity_id:path}")
+async def retrieve_temporal(entity_id: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    service = _service(request)
+    entity = await _run(service.broker.retrieve, entity_id)
+    params = dict(request.query_params)
+    body = await _run(
+        temporal_entity, service.broker.repository, entity, ctx.terms, _attrs(ctx), params
+    )
+    return ctx.answer(body)
+
+
+async def _problem(request: Request, error: Exception) -> Response:
+    assert isinstance(error, NgsiError)
+    return problem_response(error)
+
+
+def install(app: FastAPI) -> None:
+    """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
+    app.include_router(router)
+    app.add_exception_handler(NgsiError, _problem)

@@ -1,0 +1,192 @@
+"""NGSI-LD tables: entities, temporal attribute instances, subscriptions (ngsi/broker.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from cctwin.ngsi.entities import Entity, Json
+from cctwin.ngsi.temporal import Instance
+from cctwin.store.database import Database
+from cctwin.store.tables import NgsiEntityRow, NgsiInstanceRow, NgsiSubscriptionRow
+
+_CHUNK = 500  # ids per IN (...) clause: under SQLite's bound-parameter limit
+
+
+class NgsiStore(Database):
+    """The broker's repository on the SQL store (SQLite or PostgreSQL)."""
+
+    def get_entities(self, ids: Sequence[str]) -> dict[str, Entity]:
+        found: dict[str, Entity] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                rows = connection.execute(
+                    select(NgsiEntityRow).where(NgsiEntityRow.id.in_(chunk))
+                ).all()
+                for row in rows:
+                    found[row.id] = _entity(row.id, row.body, row.created_at, row.modified_at)
+        return found
+
+    def put_entities(self, entities: Sequence[Entity], instances: Sequence[Instance]) -> None:
+        """Insert or replace entities and add attribute instances, in one transaction."""
+        if not entities and not instances:
+            return
+        rows = [_row(e) for e in entities]
+        with self._write() as connection:
+            if rows:
+                insert = self._insert(NgsiEntityRow.__table__)  # type: ignore[arg-type]
+                connection.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["id"],
+                        set_={
+                            "type": insert.excluded.type,
+                            "body": insert.excluded.body,
+                            "modified_at": insert.excluded.modified_at,
+                        },
+                    ),
+                    rows,
+                )
+            if instances:
+                connection.execute(
+                    NgsiInstanceRow.__table__.insert(),  # type: ignore[attr-defined]
+                    [_instance_row(i) for i in instances],
+                )
+
+    def delete_entities(self, ids: Sequence[str]) -> None:
+        with self._write() as connection:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                connection.execute(delete(NgsiEntityRow).where(NgsiEntityRow.id.in_(chunk)))
+                connection.execute(
+                    delete(NgsiInstanceRow).where(NgsiInstanceRow.entity_id.in_(chunk))
+                )
+
+    def scan_entities(
+        self, types: Sequence[str] | None, ids: Sequence[str] | None
+    ) -> Iterator[Entity]:
+        """Entities of these types / ids (None = any), in id order."""
+        query = select(NgsiEntityRow).order_by(NgsiEntityRow.id)
+        if types is not None:
+            query = query.where(NgsiEntityRow.type.in_(types))
+        if ids is not None:
+            query = query.where(NgsiEntityRow.id.in_(ids))
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        for row in rows:
+            yield _entity(row.id, row.body, row.created_at, row.modified_at)
+
+    def instances(
+        self,
+        entity_id: str,
+        attrs: Sequence[str] | None,
+        start_ts: float | None,
+        end_ts: float | None,
+        last_n: int | None,
+    ) -> list[Instance]:
+        """An entity's attribute instances in time order (the last `last_n` per attribute)."""
+        query = select(NgsiInstanceRow).where(NgsiInstanceRow.entity_id == entity_id)
+        if attrs is not None:
+            query = query.where(NgsiInstanceRow.attr.in_(attrs))
+        if start_ts is not None:
+            query = query.where(NgsiInstanceRow.observed_ts >= start_ts)
+        if end_ts is not None:
+            query = query.where(NgsiInstanceRow.observed_ts < end_ts)
+        query = query.order_by(NgsiInstanceRow.attr, NgsiInstanceRow.observed_ts)
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        out = [
+            Instance(r.entity_id, r.attr, r.observed_ts, json.loads(r.body), r.number) for r in rows
+        ]
+        if last_n is None:
+            return out
+        by_attr: dict[str, list[Instance]] = {}
+        for instance in out:
+            by_attr.setdefault(instance.attr, []).append(instance)
+        return [i for group in by_attr.values() for i in group[-last_n:]]
+
+    def numbers(
+        self, entity_id: str, attr: str, start_ts: float | None, end_ts: float | None
+    ) -> list[tuple[float, float]]:
+        """(time, number) of an attribute's numeric instances in time order (aggregation)."""
+        query = select(NgsiInstanceRow.observed_ts, NgsiInstanceRow.number).where(
+            NgsiInstanceRow.entity_id == entity_id,
+            NgsiInstanceRow.attr == attr,
+            NgsiInstanceRow.number.is_not(None),
+        )
+        if start_ts is not None:
+            query = query.where(NgsiInstanceRow.observed_ts >= start_ts)
+        if end_ts is not None:
+            query = query.where(NgsiInstanceRow.observed_ts < end_ts)
+        with self._engine.connect() as connection:
+            rows = connection.execute(query.order_by(NgsiInstanceRow.observed_ts)).all()
+        return [(float(r[0]), float(r[1] or 0.0)) for r in rows]
+
+    def instance_attrs(self, entity_id: str) -> list[str]:
+        query = select(NgsiInstanceRow.attr).where(NgsiInstanceRow.entity_id == entity_id)
+        with self._engine.connect() as connection:
+            return sorted(r[0] for r in connection.execute(query.distinct()).all())
+
+    def prune_instances(self, before_ts: float) -> int:
+        """Delete instances observed before `before_ts` (retention); how many went."""
+        with self._write() as connection:
+            result = connection.execute(
+                delete(NgsiInstanceRow).where(NgsiInstanceRow.observed_ts < before_ts)
+            )
+        return int(result.rowcount or 0)
+
+    def count_instances(self) -> int:
+        with self._engine.connect() as connection:
+            return int(connection.execute(select(func.count(NgsiInstanceRow.id))).scalar_one())
+
+    def save_subscription(self, subscription_id: str, body: Mapping[str, Any]) -> None:
+        insert = self._insert(NgsiSubscriptionRow.__table__)  # type: ignore[arg-type]
+        row = {"id": subscription_id, "body": json.dumps(body)}
+        with self._write() as connection:
+            connection.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["id"], set_={"body": insert.excluded.body}
+                ),
+                [row],
+            )
+
+    def load_subscriptions(self) -> dict[str, Json]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(NgsiSubscriptionRow)).all()
+        return {r.id: json.loads(r.body) for r in rows}
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        with self._write() as connection:
+            connection.execute(
+                delete(NgsiSubscriptionRow).where(NgsiSubscriptionRow.id == subscription_id)
+            )
+
+
+def _row(entity: Entity) -> dict[str, Any]:
+    body = {"types": entity.types, "attrs": entity.attrs, "scope": entity.scope}
+    return {
+        "id": entity.id,
+        "type": entity.types[0] if entity.types else "",
+        "body": json.dumps(body, separators=(",", ":")),
+        "created_at": entity.created_at,
+        "modified_at": entity.modified_at,
+    }
+
+
+def _entity(entity_id: str, body: str, created: datetime, modified: datetime) -> Entity:
+    data = json.loads(body)
+    return Entity(entity_id, data["types"], data["attrs"], created, modified, data.get("scope"))
+
+
+def _instance_row(instance: Instance) -> dict[str, Any]:
+    return {
+        "entity_id": instance.entity_id,
+        "attr": instance.attr,
+        "observed_ts": instance.observed_ts,
+        "number": instance.number,
+        "body": json.dumps(instance.attr_json, separators=(",", ":")),
+    }
