@@ -1,0 +1,106 @@
+"""/ngsi-ld/v1/temporal/entities: every attribute change is kept; windows, lastN, aggregation."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cctwin.app import Services
+from cctwin.ngsi.temporal import aggregate, duration_s
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
+
+ID = "urn:ngsi-ld:CrowdFlowObserved:cam:a"
+T0 = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def at(minute: int) -> str:
+    return (T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fill(client: TestClient) -> None:
+    ops = "/ngsi-ld/v1/entityOperations/upsert"
+    for minute, count in enumerate([10, 20, 30, 40, 50, 60]):
+        body = {
+            "id": ID,
+            "type": "CrowdFlowObserved",
+            "peopleCount": {"type": "Property", "value": count, "observedAt": at(minute)},
+        }
+        assert client.post(ops, json=[body]).status_code in (201, 204)
+
+
+def test_history_window_and_last_n(client: TestClient) -> None:
+    _fill(client)
+    url = f"/ngsi-ld/v1/temporal/entities/{ID}"
+    everything = client.get(url).json()
+    assert [i["value"] for i in everything["peopleCount"]] == [10, 20, 30, 40, 50, 60]
+    window = client.get(
+        url, params={"timerel": "between", "timeAt": at(1), "endTimeAt": at(4)}
+    ).json()
+    assert [i["value"] for i in window["peopleCount"]] == [20, 30, 40]
+    before = client.get(url, params={"timerel": "before", "timeAt": at(2)}).json()
+    assert [i["value"] for i in before["peopleCount"]] == [10, 20]
+    last = client.get(url, params={"lastN": 2}).json()
+    assert [i["value"] for i in last["peopleCount"]] == [50, 60]
+    simple = client.get(url, params={"options": "temporalValues", "lastN": 1}).json()
+    assert simple["peopleCount"] == {
+        "type": "Property",
+        "values": [[60, "2026-12-01T00:05:00.000Z"]],
+    }
+
+
+def test_aggregation_per_period(client: TestClient) -> None:
+    _fill(client)
+    response = client.get(
+        f"/ngsi-ld/v1/temporal/entities/{ID}",
+        params={
+            "options": "aggregatedValues",
+            "aggrMethods": "avg,max,sum",
+            "aggrPeriodDuration": "PT3M",
+            "timerel": "after",
+            "timeAt": at(0),
+        },
+    )
+    body = response.json()["peopleCount"]
+    assert [v[0] for v in body["avg"]] == [20.0, 50.0]
+    assert [v[0] for v in body["max"]] == [30.0, 60.0]
+    assert body["sum"][0][1:] == ["2026-12-01T00:00:00.000Z", "2026-12-01T00:03:00.000Z"]
+
+
+def test_temporal_query_by_type_and_bad_parameters(client: TestClient) -> None:
+    _fill(client)
+    found = client.get(
+        "/ngsi-ld/v1/temporal/entities", params={"type": "CrowdFlowObserved", "lastN": 1}
+    )
+    assert found.json()[0]["peopleCount"][0]["value"] == 60
+    url = f"/ngsi-ld/v1/temporal/entities/{ID}"
+    for params in (
+        {"timerel": "between", "timeAt": at(1)},
+        {"timerel": "sometime", "timeAt": at(1)},
+        {"timerel": "after"},
+        {"lastN": "0"},
+        {"options": "aggregatedValues", "aggrMethods": "median"},
+        {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "1 minute"},
+    ):
+        response = client.get(url, params=params)
+        assert response.status_code == 400, params
+        assert response.json()["type"].endswith("BadRequestData")
+    assert client.get("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:X:none").status_code == 404
+
+
+def test_retention_prunes_old_instances(client: TestClient, services: Services) -> None:
+    _fill(client)
+    pruned = services.ngsi.broker.prune(T0 + timedelta(minutes=3))
+    assert pruned == 3
+    history = client.get(f"/ngsi-ld/v1/temporal/entities/{ID}").json()
+    assert [i["value"] for i in history["peopleCount"]] == [40, 50, 60]
+
+
+def test_duration_and_whole_range_aggregate() -> None:
+    assert duration_s("PT1M") == 60
+    assert duration_s("P1DT1H") == 90000
+    points = [(0.0, 1.0), (30.0, 3.0), (90.0, 5.0)]
+    whole = aggregate(points, ["avg", "totalCount", "min"], 0, None, None)
+    assert whole["avg"][0][0] == 3.0
+    assert whole["totalCount"][0][0] == 3.0
+    assert whole["min"][0][0] == 1.0
