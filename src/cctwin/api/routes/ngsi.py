@@ -134,6 +134,7 @@ def _partial(result: UpdateResult | BatchResult, ctx: Ctx) -> Response:
 
 
 @router.post("/entities")
+@router.post("/entities/", include_in_schema=False)
 async def create_entity(request: Request) -> Response:
     body, context = await _body(request)
     ctx = Ctx(request, context)
@@ -323,6 +324,8 @@ async def attributes(request: Request) -> Response:
 
 
 @router.post("/subscriptions")
+# Some clients (ngsildclient) post to the collection with a trailing slash.
+@router.post("/subscriptions/", include_in_schema=False)
 async def create_subscription(request: Request) -> Response:
     body, context = await _body(request)
     Ctx(request, context)
@@ -331,6 +334,7 @@ async def create_subscription(request: Request) -> Response:
 
 
 @router.get("/subscriptions")
+@router.get("/subscriptions/", include_in_schema=False)
 async def list_subscriptions(request: Request) -> Response:
     ctx = Ctx(request)
     limit, offset = _page(request.query_params.get("limit"), request.query_params.get("offset"))
