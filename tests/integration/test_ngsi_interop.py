@@ -21,7 +21,7 @@ from cctwin.config.loader import parse_config
 from cctwin.messages import CameraState, ObservationKind
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "ngsi"))
-from notify_server import Receiver  # noqa: E402
+from notify_server import Receiver
 
 ngsildclient = pytest.importorskip("ngsildclient")
 
