@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, func, select
 
 from cctwin.ngsi.entities import Entity, Json
@@ -100,7 +100,8 @@ class NgsiStore(Database):
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
         out = [
-            Instance(r.entity_id, r.attr, r.observed_ts, json.loads(r.body), r.number) for r in rows
+            Instance(r.entity_id, r.attr, r.observed_ts, orjson.loads(r.body), r.number)
+            for r in rows
         ]
         if last_n is None:
             return out
@@ -145,7 +146,7 @@ class NgsiStore(Database):
 
     def save_subscription(self, subscription_id: str, body: Mapping[str, Any]) -> None:
         insert = self._insert(NgsiSubscriptionRow.__table__)  # type: ignore[arg-type]
-        row = {"id": subscription_id, "body": json.dumps(body)}
+        row = {"id": subscription_id, "body": orjson.dumps(body).decode()}
         with self._write() as connection:
             connection.execute(
                 insert.on_conflict_do_update(
@@ -157,7 +158,7 @@ class NgsiStore(Database):
     def load_subscriptions(self) -> dict[str, Json]:
         with self._engine.connect() as connection:
             rows = connection.execute(select(NgsiSubscriptionRow)).all()
-        return {r.id: json.loads(r.body) for r in rows}
+        return {r.id: orjson.loads(r.body) for r in rows}
 
     def delete_subscription(self, subscription_id: str) -> None:
         with self._write() as connection:
@@ -171,14 +172,14 @@ def _row(entity: Entity) -> dict[str, Any]:
     return {
         "id": entity.id,
         "type": entity.types[0] if entity.types else "",
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": orjson.dumps(body).decode(),
         "created_at": entity.created_at,
         "modified_at": entity.modified_at,
     }
 
 
 def _entity(entity_id: str, body: str, created: datetime, modified: datetime) -> Entity:
-    data = json.loads(body)
+    data = orjson.loads(body)
     return Entity(entity_id, data["types"], data["attrs"], created, modified, data.get("scope"))
 
 
@@ -188,5 +189,5 @@ def _instance_row(instance: Instance) -> dict[str, Any]:
         "attr": instance.attr,
         "observed_ts": instance.observed_ts,
         "number": instance.number,
-        "body": json.dumps(instance.attr_json, separators=(",", ":")),
+        "body": orjson.dumps(instance.attr_json).decode(),
     }

@@ -1,6 +1,7 @@
 """/ngsi-ld/v1/subscriptions: management, matching, HTTP notifications, failure and backoff."""
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -52,7 +53,12 @@ def test_matching_change_is_notified(client: TestClient, receiver: Receiver) -> 
     assert body["type"] == "Notification"
     assert body["subscriptionId"] == "urn:ngsi-ld:Subscription:crowd"
     assert body["data"][0]["peopleCount"]["value"] == 70
+    # The notifier records the delivery just after the endpoint answered.
+    deadline = time.monotonic() + 20
     status = client.get(f"{SUBS}/urn:ngsi-ld:Subscription:crowd").json()
+    while "timesSent" not in status and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = client.get(f"{SUBS}/urn:ngsi-ld:Subscription:crowd").json()
     assert status["status"] == "active"
     assert status["timesSent"] == 1
     assert "lastSuccess" in status

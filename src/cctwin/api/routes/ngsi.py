@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -63,7 +63,7 @@ class Ctx:
         elif isinstance(context, str):
             out["Link"] = link_header(context)
         media = LD_JSON if self.ld else "application/json"
-        return Response(json.dumps(body), status, out, media_type=media)
+        return Response(orjson.dumps(body), status, out, media_type=media)
 
 
 async def _body(request: Request) -> tuple[Any, LdContext]:
@@ -73,7 +73,7 @@ async def _body(request: Request) -> tuple[Any, LdContext]:
         raise NgsiError(Problem.UNSUPPORTED_MEDIA_TYPE, f"Content-Type {media!r} is not JSON")
     raw = await request.body()
     try:
-        body = json.loads(raw)
+        body = orjson.loads(raw)
     except ValueError as error:
         raise NgsiError(Problem.INVALID_REQUEST, f"the body is not JSON: {error}") from error
     has_link = link_context(request.headers.get("link")) is not None
