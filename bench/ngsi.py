@@ -77,7 +77,10 @@ def batch_upsert(client: httpx.Client, batches: int, size: int) -> dict[str, flo
 
 async def steady_gets(port: int, path: str, rate: float, seconds: float) -> list[float]:
     latencies: list[float] = []
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=httpx.Timeout(60, pool=None), limits=limits
+    ) as client:
 
         async def one() -> None:
             began = time.perf_counter()

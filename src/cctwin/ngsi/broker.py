@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -26,7 +26,7 @@ from cctwin.ngsi.entities import (
 )
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate
-from cctwin.ngsi.temporal import Instance, instance_of
+from cctwin.ngsi.temporal import Bucket, Instance, instance_of
 
 
 class Repository(Protocol):
@@ -51,9 +51,15 @@ class Repository(Protocol):
         last_n: int | None,
     ) -> list[Instance]: ...
 
-    def numbers(
-        self, entity_id: str, attr: str, start_ts: float | None, end_ts: float | None
-    ) -> list[tuple[float, float]]: ...
+    def buckets(
+        self,
+        entity_id: str,
+        attr: str,
+        start_ts: float | None,
+        end_ts: float | None,
+        origin_ts: float,
+        period_s: float,
+    ) -> list[Bucket]: ...
 
     def instance_attrs(self, entity_id: str) -> list[str]: ...
 
@@ -123,15 +129,29 @@ class Broker:
         self.repository = repository
         self.listeners: list[ChangeListener] = []
         self._lock = threading.Lock()
+        # The live state: every entity read or written through this broker, kept current by
+        # its writes, so retrieval and batch upserts skip a database read. It assumes this
+        # broker is the only writer of its tables (one service per store).
+        self._cache: dict[str, Entity] = {}
 
     # --- reading --------------------------------------------------------------------------
 
     def retrieve(self, entity_id: str) -> Entity:
         check_uri(entity_id, "entity id")
-        found = self.repository.get_entities([entity_id]).get(entity_id)
+        found = self._load([entity_id]).get(entity_id)
         if found is None:
             raise not_found(f"no entity {entity_id}")
         return found
+
+    def _load(self, ids: Sequence[str]) -> dict[str, Entity]:
+        """Entities by id; copies, so a change that fails to commit leaves the cache as it was."""
+        found = {i: self._cache[i] for i in ids if i in self._cache}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            loaded = self.repository.get_entities(missing)
+            self._cache.update(loaded)
+            found.update(loaded)
+        return {i: _copy(e) for i, e in found.items()}
 
     def query(self, query: EntityQuery) -> list[Entity]:
         filters = (query.types, query.attrs, query.q, query.geo, query.ids, query.id_pattern)
@@ -153,7 +173,7 @@ class Broker:
     def create(self, body: Mapping[str, Any], terms: TermMap) -> Entity:
         entity = parse_entity(body, terms)
         with self._lock:
-            if self.repository.get_entities([entity.id]):
+            if self._load([entity.id]):
                 raise NgsiError(Problem.ALREADY_EXISTS, f"entity {entity.id} exists")
             self._commit([Change(entity, frozenset(entity.attrs))])
         return entity
@@ -162,6 +182,7 @@ class Broker:
         with self._lock:
             entity = self.retrieve(entity_id)
             self.repository.delete_entities([entity_id])
+            self._cache.pop(entity_id, None)
         self._notify([Change(entity, frozenset(), deleted=True)])
 
     def append(
@@ -256,7 +277,7 @@ class Broker:
             except NgsiError as error:
                 result.errors.append((_id_of(body), error))
         with self._lock:
-            existing = self.repository.get_entities([e.id for e in parsed])
+            existing = self._load([e.id for e in parsed])
             changes = list(self._batch_changes(operation, parsed, existing, result))
             self._commit(changes)
         return result
@@ -293,13 +314,15 @@ class Broker:
         result = BatchResult()
         with self._lock:
             wanted = [i for i in ids if isinstance(i, str)]
-            found = self.repository.get_entities(wanted)
+            found = self._load(wanted)
             for entity_id in ids:
                 if entity_id in found:
                     result.success.append(entity_id)
                 else:
                     result.errors.append((str(entity_id), not_found(f"no entity {entity_id}")))
             self.repository.delete_entities(result.success)
+            for entity_id in result.success:
+                self._cache.pop(entity_id, None)
         self._notify([Change(found[i], frozenset(), deleted=True) for i in result.success])
         return result
 
@@ -316,6 +339,7 @@ class Broker:
                 if attr is not None:
                     instances.append(instance_of(entity.id, name, attr, moment))
         self.repository.put_entities([c.entity for c in changes], instances)
+        self._cache.update((c.entity.id, c.entity) for c in changes)
         self._notify(changes)
 
     def _notify(self, changes: Sequence[Change]) -> None:
@@ -325,6 +349,11 @@ class Broker:
     def prune(self, before: datetime) -> int:
         """Retention: forget attribute instances observed before `before`."""
         return self.repository.prune_instances(before.timestamp())
+
+
+def _copy(entity: Entity) -> Entity:
+    # Attributes are replaced whole, never changed in place, so a shallow copy is enough.
+    return replace(entity, types=list(entity.types), attrs=dict(entity.attrs))
 
 
 def _object(body: object) -> Mapping[str, Any]:

@@ -108,20 +108,34 @@ def duration_s(text: str) -> float:
     return parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
 
 
-def _stddev(values: list[float]) -> float:
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+@dataclass(frozen=True)
+class Bucket:
+    """Sums of the numeric instances of one aggregation period (computed by the store)."""
+
+    index: int
+    count: int
+    total: float
+    total_sq: float
+    low: float
+    high: float
+    distinct: int
+    first_ts: float
 
 
-AGGREGATES: dict[str, Callable[[list[float]], float]] = {
-    "totalCount": lambda v: float(len(v)),
-    "distinctCount": lambda v: float(len(set(v))),
-    "sum": sum,
-    "avg": lambda v: sum(v) / len(v),
-    "min": min,
-    "max": max,
+def _stddev(b: Bucket) -> float:
+    mean = b.total / b.count
+    return math.sqrt(max(0.0, b.total_sq / b.count - mean * mean))
+
+
+AGGREGATES: dict[str, Callable[[Bucket], float]] = {
+    "totalCount": lambda b: float(b.count),
+    "distinctCount": lambda b: float(b.distinct),
+    "sum": lambda b: b.total,
+    "avg": lambda b: b.total / b.count,
+    "min": lambda b: b.low,
+    "max": lambda b: b.high,
     "stddev": _stddev,
-    "sumsq": lambda v: sum(x * x for x in v),
+    "sumsq": lambda b: b.total_sq,
 }
 
 
@@ -136,25 +150,20 @@ def parse_methods(text: str | None) -> list[str]:
 
 
 def aggregate(
-    points: Sequence[tuple[float, float]],
+    buckets: Sequence[Bucket],
     methods: Sequence[str],
     period_s: float,
-    start_ts: float | None,
+    origin_ts: float,
     end_ts: float | None,
 ) -> dict[str, list[list[Any]]]:
     """Per method, [[value, periodStart, periodEnd], ...]; period 0 = the whole range."""
-    if not points:
-        return {m: [] for m in methods}
-    origin = start_ts if start_ts is not None else points[0][0]
-    last = end_ts if end_ts is not None else points[-1][0] + 1e-3
-    buckets: dict[int, list[float]] = {}
-    for ts, number in points:
-        index = int((ts - origin) // period_s) if period_s > 0 else 0
-        buckets.setdefault(index, []).append(number)
     out: dict[str, list[list[Any]]] = {m: [] for m in methods}
-    for index in sorted(buckets):
-        begin = origin + index * period_s if period_s > 0 else origin
-        finish = begin + period_s if period_s > 0 else last
+    for bucket in buckets:
+        if period_s > 0:
+            begin = origin_ts + bucket.index * period_s
+            finish = begin + period_s
+        else:
+            begin, finish = origin_ts, end_ts if end_ts is not None else origin_ts
         for method in methods:
-            out[method].append([AGGREGATES[method](buckets[index]), _stamp(begin), _stamp(finish)])
+            out[method].append([AGGREGATES[method](bucket), _stamp(begin), _stamp(finish)])
     return out

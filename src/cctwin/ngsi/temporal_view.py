@@ -36,17 +36,23 @@ def temporal_entity(
         period = duration_s(params.get("aggrPeriodDuration", "PT0S"))
         names = wanted if wanted is not None else repository.instance_attrs(entity.id)
         for name in names:
-            points = repository.numbers(entity.id, name, window.start_ts, window.end_ts)
-            if points:
-                series = aggregate(points, methods, period, window.start_ts, window.end_ts)
+            # Periods count from timeAt; without one, from the epoch (stable period edges).
+            origin = window.start_ts if window.start_ts is not None else 0.0
+            found = repository.buckets(
+                entity.id, name, window.start_ts, window.end_ts, origin, period
+            )
+            if found:
+                if period <= 0 and window.start_ts is None:
+                    origin = found[0].first_ts
+                series = aggregate(found, methods, period, origin, window.end_ts)
                 out[terms.compact(name)] = {"type": "Property", **series}
         return out
     last_n = _last_n(params.get("lastN"))
-    found = repository.instances(entity.id, wanted, window.start_ts, window.end_ts, last_n)
+    history = repository.instances(entity.id, wanted, window.start_ts, window.end_ts, last_n)
     if "temporalValues" in options or params.get("format") == "temporalValues":
-        out.update(simplified(found, terms.compact))
+        out.update(simplified(history, terms.compact))
     else:
-        out.update(normalized(found, terms.compact))
+        out.update(normalized(history, terms.compact))
     return out
 
 

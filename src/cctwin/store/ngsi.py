@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Integer, cast, delete, distinct, func, literal, select
 
 from cctwin.ngsi.entities import Entity, Json
-from cctwin.ngsi.temporal import Instance
+from cctwin.ngsi.temporal import Bucket, Instance
 from cctwin.store.database import Database
 from cctwin.store.tables import NgsiEntityRow, NgsiInstanceRow, NgsiSubscriptionRow
 
@@ -110,22 +110,61 @@ class NgsiStore(Database):
             by_attr.setdefault(instance.attr, []).append(instance)
         return [i for group in by_attr.values() for i in group[-last_n:]]
 
-    def numbers(
-        self, entity_id: str, attr: str, start_ts: float | None, end_ts: float | None
-    ) -> list[tuple[float, float]]:
-        """(time, number) of an attribute's numeric instances in time order (aggregation)."""
-        query = select(NgsiInstanceRow.observed_ts, NgsiInstanceRow.number).where(
+    def buckets(
+        self,
+        entity_id: str,
+        attr: str,
+        start_ts: float | None,
+        end_ts: float | None,
+        origin_ts: float,
+        period_s: float,
+    ) -> list[Bucket]:
+        """Sums of an attribute's numeric instances per period, computed by the database."""
+        number = NgsiInstanceRow.number
+        offset = (NgsiInstanceRow.observed_ts - origin_ts) / period_s if period_s > 0 else None
+        index: ColumnElement[Any]
+        if offset is None:
+            index = literal(0.0)
+        elif self._sqlite:
+            # SQLite's floor() needs its optional math functions; the offset is never negative
+            # (instances before the origin are outside the window), so truncating is floor.
+            index = cast(offset, Integer)
+        else:
+            index = func.floor(offset)
+        query = select(
+            index.label("bucket"),
+            func.count(number),
+            func.sum(number),
+            func.sum(number * number),
+            func.min(number),
+            func.max(number),
+            func.count(distinct(number)),
+            func.min(NgsiInstanceRow.observed_ts),
+        ).where(
             NgsiInstanceRow.entity_id == entity_id,
             NgsiInstanceRow.attr == attr,
-            NgsiInstanceRow.number.is_not(None),
+            number.is_not(None),
         )
         if start_ts is not None:
             query = query.where(NgsiInstanceRow.observed_ts >= start_ts)
         if end_ts is not None:
             query = query.where(NgsiInstanceRow.observed_ts < end_ts)
+        query = query.group_by(index).order_by(index)
         with self._engine.connect() as connection:
-            rows = connection.execute(query.order_by(NgsiInstanceRow.observed_ts)).all()
-        return [(float(r[0]), float(r[1] or 0.0)) for r in rows]
+            rows = connection.execute(query).all()
+        return [
+            Bucket(
+                int(r[0]),
+                int(r[1]),
+                float(r[2]),
+                float(r[3]),
+                float(r[4]),
+                float(r[5]),
+                int(r[6]),
+                float(r[7]),
+            )
+            for r in rows
+        ]
 
     def instance_attrs(self, entity_id: str) -> list[str]:
         query = select(NgsiInstanceRow.attr).where(NgsiInstanceRow.entity_id == entity_id)

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cctwin.app import Services
-from cctwin.ngsi.temporal import aggregate, duration_s
+from cctwin.ngsi.temporal import duration_s
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 
@@ -96,11 +96,23 @@ def test_retention_prunes_old_instances(client: TestClient, services: Services) 
     assert [i["value"] for i in history["peopleCount"]] == [40, 50, 60]
 
 
-def test_duration_and_whole_range_aggregate() -> None:
+def test_whole_range_aggregation_and_stddev(client: TestClient) -> None:
+    _fill(client)
+    body = client.get(
+        f"/ngsi-ld/v1/temporal/entities/{ID}",
+        params={
+            "options": "aggregatedValues",
+            "aggrMethods": "avg,totalCount,min,stddev,distinctCount",
+        },
+    ).json()["peopleCount"]
+    assert body["avg"][0][0] == 35.0
+    assert body["totalCount"][0][0] == 6
+    assert body["min"][0][0] == 10
+    assert body["distinctCount"][0][0] == 6
+    assert abs(body["stddev"][0][0] - 17.0782512765993) < 1e-9
+    assert body["avg"][0][1] == "2026-12-01T00:00:00.000Z"
+
+
+def test_duration() -> None:
     assert duration_s("PT1M") == 60
     assert duration_s("P1DT1H") == 90000
-    points = [(0.0, 1.0), (30.0, 3.0), (90.0, 5.0)]
-    whole = aggregate(points, ["avg", "totalCount", "min"], 0, None, None)
-    assert whole["avg"][0][0] == 3.0
-    assert whole["totalCount"][0][0] == 3.0
-    assert whole["min"][0][0] == 1.0
