@@ -5,7 +5,8 @@ Prints one JSON object:
 * batch_upsert: entity updates per second through POST /entityOperations/upsert (batches of
   100 CrowdFlowObserved entities, 4 attributes each, every attribute a temporal instance)
   into SQLite;
-* retrieve: GET /entities/{id} at a steady 200 requests/s (open loop), latency p50/p95/max;
+* retrieve: GET /entities/{id} one at a time (latency and the rate that gives), then at a
+  steady 200 requests/s (open loop: latency includes queueing when the server falls behind);
 * temporal: GET /temporal/entities/{id} over 30 days of 1-minute values of one zone
   (43,200 instances), aggregated per hour (avg,max) and as raw temporalValues; p50/p95.
 """
@@ -170,6 +171,7 @@ def run(db: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
             except httpx.TransportError:
                 time.sleep(0.1)
         upsert = batch_upsert(client, args.batches, 100)
+        sequential = timed_gets(client, f"{BASE}/entities/{ZONE}", {}, 500)
         retrieve = asyncio.run(
             steady_gets(port, f"{BASE}/entities/{ZONE}", 200, args.retrieve_seconds)
         )
@@ -194,6 +196,10 @@ def run(db: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
         )
     return {
         "batch_upsert": upsert,
+        "retrieve_one_at_a_time": {
+            **summary(sequential),
+            "req_per_s": 1000 * len(sequential) / sum(sequential),
+        },
         "retrieve_at_200_rps": summary(retrieve),
         "temporal_30d_1min_aggregated_hourly": summary(aggregated),
         "temporal_30d_1min_raw_values": summary(raw),

@@ -143,6 +143,10 @@ class Broker:
             raise not_found(f"no entity {entity_id}")
         return found
 
+    def cached(self, entity_id: str) -> Entity | None:
+        """The live entity if this broker holds it (no database access: safe on the loop)."""
+        return self._cache.get(entity_id)
+
     def _load(self, ids: Sequence[str]) -> dict[str, Entity]:
         """Entities by id; copies, so a change that fails to commit leaves the cache as it was."""
         found = {i: self._cache[i] for i in ids if i in self._cache}
