@@ -22,6 +22,11 @@ class NgsiConfig(Strict):
     contexts: list[ContextDocumentConfig] = Field(
         default_factory=list, description="@context documents pre-loaded for offline rooms."
     )
-    history_days: float = Field(30.0, gt=0, description="Attribute history kept, in days.")
+    history_days: float = Field(
+        30.0, gt=0, description="Attribute history kept as written, in days; then averaged."
+    )
+    downsampled_days: float = Field(
+        365.0, gt=0, description="How long the one-minute averages of older history are kept."
+    )
     prune_interval_s: float = Field(3600.0, gt=0, description="How often old history goes.")
     twin: bool = Field(True, description="Project cctwin's own facts into NGSI-LD entities.")

@@ -65,6 +65,8 @@ class Repository(Protocol):
 
     def prune_instances(self, before_ts: float) -> int: ...
 
+    def downsample_instances(self, before_ts: float, period_s: float) -> int: ...
+
     def save_subscription(self, subscription_id: str, body: Mapping[str, Any]) -> None: ...
 
     def load_subscriptions(self) -> dict[str, Json]: ...
@@ -353,6 +355,13 @@ class Broker:
     def prune(self, before: datetime) -> int:
         """Retention: forget attribute instances observed before `before`."""
         return self.repository.prune_instances(before.timestamp())
+
+    def retain(self, raw_before: datetime, keep_before: datetime, period_s: float = 60.0) -> int:
+        """History policy: instances older than `raw_before` become `period_s` averages; all
+        older than `keep_before` go. How many raw instances were summarised."""
+        summarised = self.repository.downsample_instances(raw_before.timestamp(), period_s)
+        self.repository.prune_instances(keep_before.timestamp())
+        return summarised
 
 
 def _copy(entity: Entity) -> Entity:

@@ -31,11 +31,16 @@ class NgsiService:
 
     async def _retain(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
-            cutoff = now() - timedelta(days=self.config.history_days)
+            raw = now() - timedelta(days=self.config.history_days)
+            keep = now() - timedelta(
+                days=max(self.config.history_days, self.config.downsampled_days)
+            )
             try:
-                pruned = await asyncio.to_thread(self.broker.prune, cutoff)
-                if pruned:
-                    log.info("pruned %d attribute instances older than %s", pruned, cutoff)
+                summarised = await asyncio.to_thread(self.broker.retain, raw, keep)
+                if summarised:
+                    log.info(
+                        "averaged %d attribute instances older than %s per minute", summarised, raw
+                    )
             except Exception:
                 log.exception("history retention failed; trying again later")
             with contextlib.suppress(TimeoutError):

@@ -253,6 +253,8 @@ class NgsiInstanceRow(Base):
     observed_ts: Mapped[float] = mapped_column(Float, index=True)
     number: Mapped[float | None] = mapped_column(Float)
     body: Mapped[str] = mapped_column(Text)
+    # 0 for an instance as written; 60 for a one-minute average that replaced older ones.
+    resolution_s: Mapped[float] = mapped_column(Float, server_default="0")
 
 
 class NgsiSubscriptionRow(Base):

@@ -116,3 +116,27 @@ def test_whole_range_aggregation_and_stddev(client: TestClient) -> None:
 def test_duration() -> None:
     assert duration_s("PT1M") == 60
     assert duration_s("P1DT1H") == 90000
+
+
+def test_old_history_becomes_one_minute_averages(client: TestClient, services: Services) -> None:
+    ops = "/ngsi-ld/v1/entityOperations/upsert"
+    for second, count in [(0, 10), (20, 20), (40, 30), (60, 100), (61, 50)]:
+        stamp = (T0 + timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {
+            "id": ID,
+            "type": "CrowdFlowObserved",
+            "peopleCount": {"type": "Property", "value": count, "observedAt": stamp},
+            "riskLevel": {"type": "Property", "value": "normal", "observedAt": stamp},
+        }
+        client.post(ops, json=[body])
+    summarised = services.ngsi.broker.retain(T0 + timedelta(minutes=5), T0 - timedelta(days=1))
+    assert summarised == 10
+    history = client.get(f"/ngsi-ld/v1/temporal/entities/{ID}").json()
+    assert [(i["value"], i["observedAt"]) for i in history["peopleCount"]] == [
+        (20.0, "2026-12-01T00:00:00.000Z"),
+        (75.0, "2026-12-01T00:01:00.000Z"),
+    ]
+    assert "riskLevel" not in history  # not a number: nothing to average
+    services.ngsi.broker.retain(T0 + timedelta(minutes=5), T0 + timedelta(minutes=1))
+    history = client.get(f"/ngsi-ld/v1/temporal/entities/{ID}").json()
+    assert [i["value"] for i in history["peopleCount"]] == [75.0]

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("observed_ts", sa.Float(), nullable=False),
         sa.Column("number", sa.Float(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("resolution_s", sa.Float(), server_default="0", nullable=False),
     )
     op.create_index(
         "ix_ngsi_instances_entity_attr_ts", "ngsi_instances", ["entity_id", "attr", "observed_ts"]
