@@ -100,6 +100,7 @@ class BatchResult:
 
     success: list[str] = field(default_factory=list)
     errors: list[tuple[str, NgsiError]] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # of `success`, those that were new
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,8 @@ class Broker:
                     if entity_type not in old.types:
                         old.types.append(entity_type)
                 entity = old
+            if old is None:
+                result.created.append(entity.id)
             existing[entity.id] = entity
             result.success.append(entity.id)
             yield Change(entity, frozenset(entity.attrs))

@@ -36,8 +36,12 @@ _FIELDS = frozenset(
         "status", "temporalQ",
     }
 )  # fmt: skip
-# Members the broker maintains; a client cannot set them.
-_RUNTIME = ("status", "timesSent", "timesFailed", "lastNotification", "lastFailure", "lastSuccess")
+# Members of `notification` the broker maintains (CIM 009 NotificationParams); a client
+# cannot set them. lastErrorReason is Orion-LD's name for why the last delivery failed.
+_RUNTIME = (
+    "status", "timesSent", "timesFailed", "lastNotification", "lastFailure", "lastSuccess",
+    "lastErrorReason",
+)  # fmt: skip
 
 
 @dataclass
@@ -86,7 +90,12 @@ class Subscription:
         return self.geo is None or self.geo(entity)
 
     def view(self) -> Json:
-        return {**self.body, **self.runtime, "status": self.status()}
+        """The subscription as the API shows it: delivery state inside `notification`; the
+        top-level status is active, paused, expired, or failed while deliveries fail."""
+        notification = {**self.body["notification"], **self.runtime}
+        if self.runtime:
+            notification["status"] = "failed" if self.failures else "ok"
+        return {**self.body, "notification": notification, "status": self.status()}
 
 
 def _selects(selector: tuple[str, str | None, re.Pattern[str] | None], entity: Entity) -> bool:
@@ -148,8 +157,10 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
             terms,
         )
     q = body.get("q")
-    clean = {k: v for k, v in body.items() if k not in _RUNTIME and k != "@context"}
+    clean = {k: v for k, v in body.items() if k not in ("status", "@context")}
     clean["id"] = sub_id
+    clean["notification"] = {k: v for k, v in notification.items() if k not in _RUNTIME}
+    runtime = {k: v for k, v in notification.items() if k in _RUNTIME and k != "status"}
     return Subscription(
         id=sub_id,
         body=clean,
@@ -163,6 +174,8 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
         key_values=fmt == "keyValues",
         throttling=float(throttling),
         expires=expires,
+        failures=1 if notification.get("status") == "failed" else 0,
+        runtime=runtime,
     )
 
 
@@ -325,6 +338,6 @@ class SubscriptionManager:
             lastNotification=stamp,
             lastFailure=stamp,
             timesFailed=int(sub.runtime.get("timesFailed", 0)) + 1,
-            lastFailureReason=reason,
+            lastErrorReason=reason,
         )
         log.warning("notification of %s to %s failed: %s", sub.id, sub.endpoint, reason)

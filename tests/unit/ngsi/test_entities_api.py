@@ -200,7 +200,10 @@ def test_batch_operations(client: TestClient) -> None:
     errors = {e["entityId"]: e["error"]["type"] for e in mixed.json()["errors"]}
     assert errors[zone(2)["id"]] == ERR + "AlreadyExists"
     assert errors["bad"] == ERR + "BadRequestData"
-    assert client.post(f"{ops}/upsert", json=[zone(1, 99), zone(4)]).status_code in (201, 204)
+    upserted = client.post(f"{ops}/upsert", json=[zone(1, 99), zone(4)])
+    assert upserted.status_code == 201
+    assert upserted.json() == [zone(4)["id"]]
+    assert client.post(f"{ops}/upsert", json=[zone(4, 7)]).status_code == 204
     count = client.get(f"/ngsi-ld/v1/entities/{zone(1)['id']}", params={"options": "keyValues"})
     assert count.json()["peopleCount"] == 99
     assert count.json()["riskLevel"] == "caution"

@@ -56,12 +56,13 @@ def test_matching_change_is_notified(client: TestClient, receiver: Receiver) -> 
     # The notifier records the delivery just after the endpoint answered.
     deadline = time.monotonic() + 20
     status = client.get(f"{SUBS}/urn:ngsi-ld:Subscription:crowd").json()
-    while "timesSent" not in status and time.monotonic() < deadline:
+    while "timesSent" not in status["notification"] and time.monotonic() < deadline:
         time.sleep(0.05)
         status = client.get(f"{SUBS}/urn:ngsi-ld:Subscription:crowd").json()
     assert status["status"] == "active"
-    assert status["timesSent"] == 1
-    assert "lastSuccess" in status
+    assert status["notification"]["status"] == "ok"
+    assert status["notification"]["timesSent"] == 1
+    assert "lastSuccess" in status["notification"]
 
 
 def test_subscription_management_and_bad_input(client: TestClient, receiver: Receiver) -> None:
@@ -105,6 +106,7 @@ def test_unreachable_endpoint_is_failed_with_reason(client: TestClient, services
     assert failed.wait(30)  # retried: at least two attempts
     status = client.get(f"{SUBS}/urn:ngsi-ld:Subscription:crowd").json()
     assert status["status"] == "failed"
-    assert status["timesFailed"] >= 2
-    assert "lastFailure" in status
-    assert status["lastFailureReason"]
+    assert status["notification"]["status"] == "failed"
+    assert status["notification"]["timesFailed"] >= 2
+    assert "lastFailure" in status["notification"]
+    assert status["notification"]["lastErrorReason"]

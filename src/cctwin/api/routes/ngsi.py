@@ -282,9 +282,10 @@ async def batch(operation: str, request: Request) -> Response:
     if operation == "create" and not result.errors:
         return JSONResponse(result.success, 201)
     if operation == "upsert" and not result.errors:
-        return (
-            Response(status_code=204) if not result.success else JSONResponse(result.success, 201)
-        )
+        # 201 with the ids of the entities it created; 204 when it only updated.
+        if result.created:
+            return JSONResponse(result.created, 201)
+        return Response(status_code=204)
     if not result.errors:
         return Response(status_code=204)
     return _partial(result, ctx)
