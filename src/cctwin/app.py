@@ -5,8 +5,9 @@ Every fact reaches the service through the bus; each subscriber has one job:
     StoreWriter   facts -> store (exactly once by id)            store/writer.py
     AlertService  events, media, operator commands -> alerts     alerts/service.py
     LiveHub       everything -> browsers (SSE), camera board     live.py
+    TwinProjector facts -> NGSI-LD entities (/ngsi-ld/v1)        twin/projector.py
 
-A new capability (the twin projector, the audit writer, agency notifiers) is one more
+A new capability (the audit writer, agency notifiers) is one more
 subscriber started here, not a change to the others.
 """
 
