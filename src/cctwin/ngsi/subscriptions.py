@@ -125,16 +125,8 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
     if watched is not None and (not isinstance(watched, list) or not watched):
         raise bad_data("watchedAttributes must be a non-empty list")
     notification = body.get("notification")
-    if not isinstance(notification, Mapping):
-        raise bad_data("a subscription needs a notification object")
-    endpoint = notification.get("endpoint")
-    uri = endpoint.get("uri") if isinstance(endpoint, Mapping) else None
-    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
-        raise bad_data("notification.endpoint.uri must be an http(s) URL")
-    attrs = notification.get("attributes")
-    fmt = notification.get("format", "normalized")
-    if fmt not in ("normalized", "keyValues", "concise"):
-        raise bad_data(f"unknown notification format {fmt!r}")
+    uri, fmt, attrs = _notification(notification)
+    assert isinstance(notification, Mapping)
     throttling = body.get("throttling", 0)
     if not isinstance(throttling, (int, float)) or throttling < 0:
         raise bad_data("throttling must be a non-negative number of seconds")
@@ -144,18 +136,6 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
         raise bad_data("expiresAt must be in the future")
     if body.get("isActive") not in (None, True, False):
         raise bad_data("isActive must be a boolean")
-    geo_body = body.get("geoQ")
-    geo = None
-    if geo_body is not None:
-        if not isinstance(geo_body, Mapping):
-            raise bad_data("geoQ must be an object")
-        geo = parse_geo(
-            str(geo_body.get("georel", "")),
-            str(geo_body.get("geometry", "")),
-            geo_body.get("coordinates"),
-            str(geo_body.get("geoproperty", "location")),
-            terms,
-        )
     q = body.get("q")
     clean = {k: v for k, v in body.items() if k not in ("status", "@context")}
     clean["id"] = sub_id
@@ -168,7 +148,7 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
         types=selectors,
         watched=frozenset(terms.expand(a) for a in watched) if watched else None,
         q=parse_q(q, terms) if isinstance(q, str) else None,
-        geo=geo,
+        geo=_geo(body.get("geoQ"), terms),
         attrs=frozenset(terms.expand(a) for a in attrs) if attrs else None,
         endpoint=uri,
         key_values=fmt == "keyValues",
@@ -176,6 +156,37 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
         expires=expires,
         failures=1 if notification.get("status") == "failed" else 0,
         runtime=runtime,
+    )
+
+
+def _notification(notification: object) -> tuple[str, str, Any]:
+    """The endpoint URI, format and attribute list of a notification object."""
+    if not isinstance(notification, Mapping):
+        raise bad_data("a subscription needs a notification object")
+    endpoint = notification.get("endpoint")
+    uri = endpoint.get("uri") if isinstance(endpoint, Mapping) else None
+    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
+        raise bad_data("notification.endpoint.uri must be an http(s) URL")
+    fmt = notification.get("format", "normalized")
+    if fmt not in ("normalized", "keyValues", "concise"):
+        raise bad_data(f"unknown notification format {fmt!r}")
+    attrs = notification.get("attributes")
+    if attrs is not None and not isinstance(attrs, list):
+        raise bad_data("notification.attributes must be a list")
+    return uri, fmt, attrs
+
+
+def _geo(geo_body: object, terms: TermMap) -> GeoQuery | None:
+    if geo_body is None:
+        return None
+    if not isinstance(geo_body, Mapping):
+        raise bad_data("geoQ must be an object")
+    return parse_geo(
+        str(geo_body.get("georel", "")),
+        str(geo_body.get("geometry", "")),
+        geo_body.get("coordinates"),
+        str(geo_body.get("geoproperty", "location")),
+        terms,
     )
 
 
