@@ -135,14 +135,29 @@ class ContextStore:
         except NgsiError:
             raise
         except Exception as error:  # pyld raises JsonLdError and plain errors alike
-            cause = getattr(error, "cause", None)
-            if isinstance(cause, NgsiError):
+            cause = _ngsi_cause(error)
+            if cause is not None:
                 raise cause from error
             raise bad_data(f"invalid @context: {error}") from error
         term_map = _term_map(active)
         with self._lock:
             self._maps[key] = term_map
         return term_map
+
+
+def _ngsi_cause(error: BaseException) -> NgsiError | None:
+    # pyld wraps what the document loader raised, sometimes several levels deep.
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, NgsiError):
+            return current
+        seen.add(id(current))
+        cause = getattr(current, "cause", None)
+        current = (
+            cause if isinstance(cause, BaseException) else current.__cause__ or current.__context__
+        )
+    return None
 
 
 def _term_map(active: Mapping[str, Any]) -> TermMap:

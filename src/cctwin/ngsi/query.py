@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import shapely  # type: ignore[import-untyped]
 from shapely.geometry import shape  # type: ignore[import-untyped]
 from shapely.geometry.base import BaseGeometry  # type: ignore[import-untyped]
-from shapely.ops import transform  # type: ignore[import-untyped]
 
 from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import Entity, attribute_value, check_geometry, parse_time
@@ -297,13 +298,13 @@ def parse_geo(
 def _metres(a: BaseGeometry, b: BaseGeometry) -> float:
     # Equirectangular projection around a's centroid: metre accuracy at district scale.
     origin = a.centroid
-    scale_y = 111_320.0
-    scale_x = scale_y * math.cos(math.radians(origin.y))
+    scale = np.array([111_320.0 * math.cos(math.radians(origin.y)), 111_320.0])
+    shift = np.array([origin.x, origin.y])
 
-    def project(x: Any, y: Any, z: Any = None) -> tuple[Any, Any]:
-        return ((x - origin.x) * scale_x, (y - origin.y) * scale_y)
+    def project(coords: Any) -> Any:
+        return (coords - shift) * scale
 
-    return float(transform(project, a).distance(transform(project, b)))
+    return float(shapely.transform(a, project).distance(shapely.transform(b, project)))
 
 
 def check_time(text: str, what: str) -> None:
