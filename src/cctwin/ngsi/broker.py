@@ -117,8 +117,8 @@ class EntityQuery:
     def matches(self, entity: Entity) -> bool:
         if self.id_pattern is not None and not self.id_pattern.search(entity.id):
             return False
-        if self.attrs is not None and self.q is None and not (self.attrs & entity.attrs.keys()):
-            # attrs without q selects entities having at least one of them (clause 5.7.2).
+        if self.attrs is not None and not (self.attrs & entity.attrs.keys()):
+            # attrs selects entities having at least one of them (clause 5.7.2).
             return False
         if self.q is not None and not self.q(entity):
             return False

@@ -216,6 +216,7 @@ def _selector(raw: object, terms: TermMap) -> tuple[str, str | None, re.Pattern[
 class Delivery:
     subscription_id: str
     entities: list[Entity]
+    released: bool = False  # held back by throttling and now due: not throttled again
 
 
 class SubscriptionManager:
@@ -228,6 +229,7 @@ class SubscriptionManager:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.queue: asyncio.Queue[Delivery] | None = None
         self.max_backoff_s = 60.0
+        self._held: dict[str, dict[str, Entity]] = {}
         for sub_id, body in repository.load_subscriptions().items():
             context = body.pop("@context", None)
             try:
@@ -307,9 +309,25 @@ class SubscriptionManager:
                 sub = self.subscriptions.get(delivery.subscription_id)
                 if sub is None or not sub.active:
                     continue
-                if sub.throttling and self.loop.time() - sub.last_sent < sub.throttling:
+                wait = sub.last_sent + sub.throttling - self.loop.time()
+                if sub.throttling and sub.last_sent and wait > 0 and not delivery.released:
+                    self._hold(sub.id, delivery.entities, wait)
                     continue
                 await self._send(client, sub, delivery.entities, stopping)
+
+    def _hold(self, sub_id: str, entities: Sequence[Entity], wait_s: float) -> None:
+        # Throttled: keep the newest state of each entity and send them all when the
+        # throttling period is over, so no change is lost, only merged.
+        held = self._held.setdefault(sub_id, {})
+        first = not held
+        held.update((e.id, e) for e in entities)
+        if first and self.loop is not None:
+            self.loop.call_later(wait_s, self._release, sub_id)
+
+    def _release(self, sub_id: str) -> None:
+        held = self._held.pop(sub_id, {})
+        if held and self.queue is not None:
+            self.queue.put_nowait(Delivery(sub_id, list(held.values()), released=True))
 
     async def _send(
         self,

@@ -110,3 +110,27 @@ def test_unreachable_endpoint_is_failed_with_reason(client: TestClient, services
     assert status["notification"]["timesFailed"] >= 2
     assert "lastFailure" in status["notification"]
     assert status["notification"]["lastErrorReason"]
+
+
+def test_throttled_changes_are_merged_not_lost(
+    client: TestClient, receiver: Receiver, services: Services
+) -> None:
+    sub = subscription(receiver.url, throttling=3600, q="peopleCount>0")
+    assert client.post(SUBS, json=sub).status_code == 201
+    ops = "/ngsi-ld/v1/entityOperations/upsert"
+    client.post(ops, json=zone(1, "a"))
+    receiver.wait_for(1)
+    for count in (2, 3, 4):  # within the throttling hour: held back, newest kept
+        client.post(ops, json=zone(count, "a"))
+    client.post(ops, json=zone(9, "b"))
+    manager = services.ngsi.subscriptions
+    sub_id = "urn:ngsi-ld:Subscription:crowd"
+    deadline = time.monotonic() + 20
+    while len(manager._held.get(sub_id, {})) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert manager.loop is not None
+    manager.loop.call_soon_threadsafe(manager._release, sub_id)  # the hour is over
+    bodies = receiver.wait_for(2)
+    assert len(bodies) == 2
+    data = {e["id"][-1]: e["peopleCount"]["value"] for e in bodies[1]["data"]}
+    assert data == {"a": 4, "b": 9}
