@@ -226,3 +226,20 @@ def test_types_and_attributes(client: TestClient) -> None:
     assert types["typeList"] == ["CrowdFlowObserved", "RainGauge"]
     attrs = client.get("/ngsi-ld/v1/attributes").json()["attributeList"]
     assert {"peopleCount", "rain", "location"} <= set(attrs)
+
+
+def test_post_query(client: TestClient) -> None:
+    for n, count in enumerate([5, 60, 80]):
+        client.post("/ngsi-ld/v1/entities", json=zone(n, count))
+    query = {
+        "type": "Query",
+        "entities": [{"type": "CrowdFlowObserved"}],
+        "q": "peopleCount>50",
+        "attrs": ["peopleCount"],
+    }
+    found = client.post("/ngsi-ld/v1/entityOperations/query", json=query, params={"count": "true"})
+    assert found.status_code == 200
+    assert found.headers["NGSILD-Results-Count"] == "2"
+    assert [set(e) for e in found.json()] == [{"id", "type", "peopleCount"}] * 2
+    bad = client.post("/ngsi-ld/v1/entityOperations/query", json={"type": "Nope"})
+    assert bad.status_code == 400

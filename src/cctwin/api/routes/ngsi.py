@@ -15,7 +15,7 @@ from cctwin.ngsi.broker import BatchResult, EntityQuery, UpdateResult
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import View, render
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
-from cctwin.ngsi.query import parse_geo, parse_q
+from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
 from cctwin.ngsi.service import NgsiService
 from cctwin.ngsi.temporal_view import temporal_entity
 
@@ -270,6 +270,56 @@ async def delete_entity(entity_id: str, request: Request) -> Response:
 
 
 # --- batch -------------------------------------------------------------------------------------
+
+
+@router.post("/entityOperations/query")
+async def batch_query(request: Request) -> Response:
+    """POST query (clause 5.7.2 as a body): entities, attrs, q, geoQ of a `Query`."""
+    body, context = await _body(request)
+    ctx = Ctx(request, context)
+    if not isinstance(body, dict) or body.get("type") != "Query":
+        raise bad_data("the body must be a Query object")
+    selectors = body.get("entities") or []
+    if not isinstance(selectors, list) or not all(isinstance(s, dict) for s in selectors):
+        raise bad_data("entities must be a list of objects")
+    types = [ctx.terms.expand(str(s["type"])) for s in selectors if "type" in s]
+    ids = [str(s["id"]) for s in selectors if "id" in s]
+    patterns = [str(s["idPattern"]) for s in selectors if "idPattern" in s]
+    attrs = body.get("attrs")
+    geo = body.get("geoQ")
+    try:
+        pattern = re.compile(patterns[0]) if patterns else None
+    except re.error as error:
+        raise bad_data(f"bad idPattern: {error}") from error
+    query = EntityQuery(
+        types=types or None,
+        ids=ids or None,
+        id_pattern=pattern,
+        attrs=frozenset(ctx.terms.expand(a) for a in attrs) if isinstance(attrs, list) else None,
+        q=parse_q(body["q"], ctx.terms) if isinstance(body.get("q"), str) else None,
+        geo=_geo_body(geo, ctx) if geo is not None else None,
+    )
+    limit, offset = _page(request.query_params.get("limit"), request.query_params.get("offset"))
+    found = await _run(_service(request).broker.query, query)
+    headers = (
+        {"NGSILD-Results-Count": str(len(found))}
+        if request.query_params.get("count") == "true"
+        else {}
+    )
+    view = _view(ctx, query.attrs)
+    return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
+
+
+def _geo_body(geo: object, ctx: Ctx) -> GeoQuery:
+    if not isinstance(geo, dict):
+        raise bad_data("geoQ must be an object")
+    return parse_geo(
+        str(geo.get("georel", "")),
+        str(geo.get("geometry", "")),
+        geo.get("coordinates"),
+        str(geo.get("geoproperty", "location")),
+        ctx.terms,
+    )
 
 
 @router.post("/entityOperations/{operation}")
