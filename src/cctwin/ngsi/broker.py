@@ -81,6 +81,9 @@ class Change:
     entity: Entity
     attrs: frozenset[str]
     deleted: bool = False
+    # The attribute values this write set, when the entity may change again before the
+    # commit (a batch naming one entity twice): each write keeps its own history instance.
+    written: Mapping[str, Json] | None = None
 
 
 ChangeListener = Callable[[Sequence[Change]], None]
@@ -297,6 +300,7 @@ class Broker:
         result: BatchResult,
     ) -> Iterator[Change]:
         for entity in parsed:
+            written = dict(entity.attrs)  # what this body sets: history, watchers
             old = existing.get(entity.id)
             if operation == "create" and old is not None:
                 error = NgsiError(Problem.ALREADY_EXISTS, f"entity {entity.id} exists")
@@ -317,7 +321,7 @@ class Broker:
                 result.created.append(entity.id)
             existing[entity.id] = entity
             result.success.append(entity.id)
-            yield Change(entity, frozenset(entity.attrs))
+            yield Change(entity, frozenset(written), written=written)
 
     def _batch_delete(self, ids: list[Any]) -> BatchResult:
         result = BatchResult()
@@ -343,11 +347,15 @@ class Broker:
         for change in changes:
             entity = change.entity
             entity.modified_at = moment
+            values = change.written if change.written is not None else entity.attrs
             for name in change.attrs:
-                attr = entity.attrs.get(name)
+                attr = values.get(name)
                 if attr is not None:
                     instances.append(instance_of(entity.id, name, attr, moment))
-        self.repository.put_entities([c.entity for c in changes], instances)
+        # One row per entity, even when a batch names it twice (PostgreSQL's ON CONFLICT
+        # refuses to touch a row twice in one statement).
+        entities = list({c.entity.id: c.entity for c in changes}.values())
+        self.repository.put_entities(entities, instances)
         self._cache.update((c.entity.id, c.entity) for c in changes)
         self._notify(changes)
 

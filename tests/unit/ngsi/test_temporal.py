@@ -140,3 +140,16 @@ def test_old_history_becomes_one_minute_averages(client: TestClient, services: S
     services.ngsi.broker.retain(T0 + timedelta(minutes=5), T0 + timedelta(minutes=1))
     history = client.get(f"/ngsi-ld/v1/temporal/entities/{ID}").json()
     assert [i["value"] for i in history["peopleCount"]] == [75.0]
+
+
+def test_an_upsert_records_only_the_attributes_it_writes(client: TestClient) -> None:
+    _fill(client)
+    body = {"id": ID, "type": "CrowdFlowObserved", "density": {"type": "Property", "value": 1.5}}
+    twice = [body, {**body, "density": {"type": "Property", "value": 2.5}}]
+    assert client.post("/ngsi-ld/v1/entityOperations/upsert", json=twice).status_code == 204
+    history = client.get(f"/ngsi-ld/v1/temporal/entities/{ID}").json()
+    assert len(history["peopleCount"]) == 6
+    assert [i["value"] for i in history["density"]] == [1.5, 2.5]
+    now = client.get(f"/ngsi-ld/v1/entities/{ID}", params={"options": "keyValues"}).json()
+    assert now["density"] == 2.5
+    assert now["peopleCount"] == 60
