@@ -18,6 +18,7 @@ from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import (
     Entity,
     Json,
+    check_name,
     check_uri,
     now,
     parse_attribute,
@@ -322,6 +323,39 @@ class Broker:
             existing[entity.id] = entity
             result.success.append(entity.id)
             yield Change(entity, frozenset(written), written=written)
+
+    def add_history(self, body: object, terms: TermMap) -> bool:
+        """POST /temporal/entities: attribute instances (lists) for an entity, created if
+        new (True). Each attribute's latest instance by observedAt becomes its current value."""
+        if not isinstance(body, Mapping):
+            raise bad_data("a temporal entity must be a JSON object")
+        flat = {k: v for k, v in body.items() if not isinstance(v, list)}
+        entity = parse_entity(flat, terms)
+        history: dict[str, list[Json]] = {}
+        for name, raw in body.items():
+            if isinstance(raw, list) and name not in ("type", "@type", "@context", "scope"):
+                if not raw:
+                    raise bad_data(f"attribute {name!r} has no instances")
+                parsed = [parse_attribute(name, item, terms) for item in raw]
+                history[terms.expand(check_name(name))] = parsed
+        with self._lock:
+            old = self._load([entity.id]).get(entity.id)
+            target = old or entity
+            for entity_type in entity.types:
+                if entity_type not in target.types:
+                    target.types.append(entity_type)
+            target.attrs.update(entity.attrs)
+            instances = [
+                instance_of(target.id, name, attr, now())
+                for name, attrs in history.items()
+                for attr in attrs
+            ]
+            for name, attrs in history.items():
+                target.attrs[name] = max(attrs, key=lambda a: str(a.get("observedAt", "")))
+            target.modified_at = now()
+            self.repository.put_entities([target], instances)
+            self._cache[target.id] = target
+        return old is None
 
     def _batch_delete(self, ids: list[Any]) -> BatchResult:
         result = BatchResult()

@@ -153,3 +153,36 @@ def test_an_upsert_records_only_the_attributes_it_writes(client: TestClient) -> 
     now = client.get(f"/ngsi-ld/v1/entities/{ID}", params={"options": "keyValues"}).json()
     assert now["density"] == 2.5
     assert now["peopleCount"] == 60
+
+
+def test_post_temporal_entity_creates_history(client: TestClient) -> None:
+    body = {
+        "id": "urn:ngsi-ld:RiverLevel:han-1",
+        "type": "RiverLevel",
+        "level": [
+            {"type": "Property", "value": 1.2, "observedAt": at(0)},
+            {"type": "Property", "value": 1.9, "observedAt": at(2)},
+            {"type": "Property", "value": 1.5, "observedAt": at(1)},
+        ],
+        "name": {"type": "Property", "value": "Han river, Mapo bridge"},
+    }
+    created = client.post("/ngsi-ld/v1/temporal/entities", json=body)
+    assert created.status_code == 201
+    url = "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:RiverLevel:han-1"
+    history = client.get(url, params={"attrs": "level"}).json()
+    assert [i["value"] for i in history["level"]] == [1.2, 1.5, 1.9]
+    current = client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:RiverLevel:han-1").json()
+    assert current["level"]["value"] == 1.9
+    assert current["name"]["value"] == "Han river, Mapo bridge"
+    more = {
+        "id": body["id"],
+        "type": "RiverLevel",
+        "level": [{"type": "Property", "value": 2.2, "observedAt": at(3)}],
+    }
+    assert client.post("/ngsi-ld/v1/temporal/entities", json=more).status_code == 204
+    assert len(client.get(url, params={"attrs": "level"}).json()["level"]) == 4
+    assert (
+        client.post("/ngsi-ld/v1/temporal/entities", json={**more, "level": []}).status_code == 400
+    )
+    assert client.delete(url).status_code == 204
+    assert client.get(url).status_code == 404

@@ -419,6 +419,23 @@ async def delete_subscription(sub_id: str, request: Request) -> Response:
 # --- temporal ----------------------------------------------------------------------------------
 
 
+@router.post("/temporal/entities")
+async def create_temporal(request: Request) -> Response:
+    body, context = await _body(request)
+    ctx = Ctx(request, context)
+    created = await _run(_service(request).broker.add_history, body, ctx.terms)
+    if not created:
+        return Response(status_code=204)
+    location = f"/ngsi-ld/v1/temporal/entities/{body['id']}"
+    return Response(status_code=201, headers={"Location": location})
+
+
+@router.delete("/temporal/entities/{entity_id:path}")
+async def delete_temporal(entity_id: str, request: Request) -> Response:
+    await _run(_service(request).broker.delete, entity_id)
+    return Response(status_code=204)
+
+
 @router.get("/temporal/entities")
 async def query_temporal(request: Request) -> Response:
     ctx = Ctx(request)
