@@ -243,3 +243,13 @@ def test_post_query(client: TestClient) -> None:
     assert [set(e) for e in found.json()] == [{"id", "type", "peopleCount"}] * 2
     bad = client.post("/ngsi-ld/v1/entityOperations/query", json={"type": "Nope"})
     assert bad.status_code == 400
+
+
+def test_routing_errors_under_ngsi_ld_are_problem_details(client: TestClient) -> None:
+    missing = client.get("/ngsi-ld/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["type"] == ERR + "ResourceNotFound"
+    not_allowed = client.put("/ngsi-ld/v1/types")
+    assert not_allowed.status_code == 405
+    assert not_allowed.json()["type"] == ERR + "InvalidRequest"
+    assert client.get("/api/nothing-here").json() == {"detail": "Not Found"}

@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cctwin.ngsi.broker import BatchResult, EntityQuery, UpdateResult
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
@@ -470,7 +472,20 @@ async def _problem(request: Request, error: Exception) -> Response:
     return problem_response(error)
 
 
+async def _http_problem(request: Request, error: Exception) -> Response:
+    # Routing errors (no such path, method not allowed) under /ngsi-ld/ are problem details
+    # too; everywhere else FastAPI answers as it always does.
+    assert isinstance(error, StarletteHTTPException)
+    if not request.url.path.startswith(router.prefix + "/"):
+        return await http_exception_handler(request, error)
+    problem = Problem.RESOURCE_NOT_FOUND if error.status_code == 404 else Problem.INVALID_REQUEST
+    body = {"type": problem.uri, "title": problem.value, "status": error.status_code}
+    body["detail"] = str(error.detail)
+    return JSONResponse(body, error.status_code, headers=error.headers)
+
+
 def install(app: FastAPI) -> None:
     """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
     app.include_router(router)
     app.add_exception_handler(NgsiError, _problem)
+    app.add_exception_handler(StarletteHTTPException, _http_problem)
