@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SUBJECTS = tuple(f"{PREFIX}.{fact}.>" for fact in ("events", "observations", "status", "alerts"))
 BATCH = 1000
+PUBLISH_INTERVAL_S = 1.0
 Body = dict[str, Any]
 
 _CROWD = {
@@ -49,6 +50,8 @@ _CROWD = {
     ObservationKind.CROWD_SPEED: "averageCrowdSpeed",
 }
 _FLOOD = {ObservationKind.FLOOD_LEVEL: "currentLevel", ObservationKind.FLOOD_COVERAGE: "coverage"}
+# Measures that arrive at the analysed frame rate; states (riskLevel...) always go through.
+_MEASURES = frozenset({*_CROWD.values(), *_FLOOD.values()})
 _UNITS = {"density": "28", "averageCrowdSpeed": "KMH", "currentLevel": "CMT", "coverage": "P1"}
 # Crowd bands that mean "not congested" (config/safety bands name the others).
 _CALM = frozenset({"", "normal", "none", "low", "safe"})
@@ -85,6 +88,7 @@ class TwinProjector:
         self.bus = bus
         self.cameras = {c.id: c for c in config.cameras}
         self.projected = 0
+        self._published: dict[tuple[str, str], float] = {}
 
     async def run(self, stopping: asyncio.Event) -> None:
         subscription = self.bus.subscribe("twin", SUBJECTS, durable=True)
@@ -107,12 +111,29 @@ class TwinProjector:
             await subscription.close()
 
     def project(self, messages: Sequence[BusMessage]) -> list[Body]:
-        """Entity bodies (core @context) for a batch of facts, merged per entity."""
+        """Entity bodies (core @context) for a batch of facts, merged per entity; measures
+        more frequent than PUBLISH_INTERVAL_S per attribute are left out (about 1 Hz)."""
         merged: dict[str, Body] = {}
         for message in messages:
             for body in self._bodies(message):
                 merged.setdefault(body["id"], {}).update(body)
-        return list(merged.values())
+        out = []
+        for body in merged.values():
+            for name in _MEASURES & body.keys():
+                if not self._due(body["id"], name, body[name]["observedAt"]):
+                    del body[name]
+            if body.keys() - {"id", "type", "refDevice"}:
+                out.append(body)
+        return out
+
+    def _due(self, entity_id: str, name: str, observed_at: str) -> bool:
+        # The twin publishes zone aggregates at about 1 Hz, not at the analysed frame rate.
+        at = datetime.fromisoformat(observed_at.replace("Z", "+00:00")).timestamp()
+        last = self._published.get((entity_id, name))
+        if last is not None and 0 <= at - last < PUBLISH_INTERVAL_S:
+            return False
+        self._published[(entity_id, name)] = at
+        return True
 
     def _bodies(self, message: BusMessage) -> list[Body]:
         if isinstance(message, Observation):

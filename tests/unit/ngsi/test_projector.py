@@ -1,7 +1,7 @@
 """The twin projector: facts on the bus become cctwin's NGSI-LD entities."""
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -75,3 +75,19 @@ def test_facts_published_on_the_bus_are_live_over_ngsi_ld(twin_services: Service
         assert response.json()["peopleCount"]["value"] == 17
         history = client.get(f"/ngsi-ld/v1/temporal/entities/{ZONE}").json()
         assert history["peopleCount"][0]["observedAt"] == "2026-12-06T01:00:00.000Z"
+
+
+def test_measures_are_published_about_once_a_second(twin_services: Services) -> None:
+    twin = twin_services.twin
+    at = [AT + timedelta(seconds=s) for s in (0.0, 0.3, 0.6, 1.2)]
+    counts = [
+        twin.project([observation_of(ObservationKind.CROWD_COUNT, "cam-1", "plaza", t, n)])
+        for n, t in enumerate(at)
+    ]
+    assert [len(c) for c in counts] == [1, 0, 0, 1]
+    assert counts[3][0]["peopleCount"]["value"] == 3
+    level = observation_of(
+        ObservationKind.CROWD_DENSITY, "cam-1", "plaza", at[1], 4.0, level="alert"
+    )
+    (body,) = twin.project([level])
+    assert body["riskLevel"]["value"] == "alert"  # a state change is never held back
