@@ -226,6 +226,15 @@ def test_types_and_attributes(client: TestClient) -> None:
     assert types["typeList"] == ["CrowdFlowObserved", "RainGauge"]
     attrs = client.get("/ngsi-ld/v1/attributes").json()["attributeList"]
     assert {"peopleCount", "rain", "location"} <= set(attrs)
+    info = client.get("/ngsi-ld/v1/types/CrowdFlowObserved").json()
+    assert info["type"] == "EntityTypeInfo"
+    assert info["entityCount"] == 1
+    details = {d["attributeName"]: d["attributeTypes"] for d in info["attributeDetails"]}
+    assert details["refDevice"] == ["Relationship"]
+    assert client.get("/ngsi-ld/v1/types/Nothing").status_code == 404
+    rain = client.get("/ngsi-ld/v1/attributes/rain").json()
+    assert rain["typeNames"] == ["RainGauge"]
+    assert client.get("/ngsi-ld/v1/attributes/nothing").status_code == 404
 
 
 def test_post_query(client: TestClient) -> None:

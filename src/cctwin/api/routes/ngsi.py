@@ -367,6 +367,51 @@ async def entity_types(request: Request) -> Response:
     )
 
 
+@router.get("/types/{type_name:path}")
+async def entity_type(type_name: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    iri = ctx.terms.expand(type_name)
+    broker = _service(request).broker
+    found = await _run(broker.types)
+    if iri not in found:
+        raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entities of type {type_name}")
+    entities = await _run(broker.query, EntityQuery(types=[iri]))
+    details = [
+        {
+            "id": name,
+            "type": "Attribute",
+            "attributeName": ctx.terms.compact(name),
+            "attributeTypes": sorted({e.attrs[name]["type"] for e in entities if name in e.attrs}),
+        }
+        for name in sorted(found[iri])
+    ]
+    body = {
+        "id": iri,
+        "type": "EntityTypeInfo",
+        "typeName": ctx.terms.compact(iri),
+        "entityCount": len(entities),
+        "attributeDetails": details,
+    }
+    return ctx.answer(body)
+
+
+@router.get("/attributes/{attr:path}")
+async def attribute(attr: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    iri = ctx.terms.expand(attr)
+    found = await _run(_service(request).broker.types)
+    types = sorted(t for t, names in found.items() if iri in names)
+    if not types:
+        raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entity has attribute {attr}")
+    body = {
+        "id": iri,
+        "type": "Attribute",
+        "attributeName": ctx.terms.compact(iri),
+        "typeNames": [ctx.terms.compact(t) for t in types],
+    }
+    return ctx.answer(body)
+
+
 @router.get("/attributes")
 async def attributes(request: Request) -> Response:
     ctx = Ctx(request)
