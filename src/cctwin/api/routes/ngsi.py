@@ -30,12 +30,12 @@ def problem_response(error: NgsiError) -> JSONResponse:
     return JSONResponse(error.body(), error.problem.status, media_type="application/json")
 
 
-def _service(request: Request) -> NgsiService:
+def ngsi_service(request: Request) -> NgsiService:
     service: NgsiService = request.app.state.services.ngsi
     return service
 
 
-async def _run(fn: Callable[..., T], *args: Any) -> T:
+async def in_thread(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(fn, *args)
 
 
@@ -50,7 +50,7 @@ class Ctx:
         self.ld = LD_JSON in accept and "application/json" not in accept.split(",")[0]
         if not any(t in accept for t in ("application/json", LD_JSON, "*/*", "application/*")):
             raise NgsiError(Problem.NOT_ACCEPTABLE, f"cannot answer in {accept}")
-        self.terms: TermMap = _service(request).contexts.terms(self.context)
+        self.terms: TermMap = ngsi_service(request).contexts.terms(self.context)
 
     def answer(
         self, body: Any, status: int = 200, headers: dict[str, str] | None = None
@@ -68,7 +68,7 @@ class Ctx:
         return Response(orjson.dumps(body), status, out, media_type=media)
 
 
-async def _body(request: Request) -> tuple[Any, LdContext]:
+async def read_body(request: Request) -> tuple[Any, LdContext]:
     """The JSON body and its @context, checking Content-Type against where @context is."""
     media = request.headers.get("content-type", "").split(";")[0].strip()
     if media not in ("application/json", LD_JSON):
@@ -138,9 +138,9 @@ def _partial(result: UpdateResult | BatchResult, ctx: Ctx) -> Response:
 @router.post("/entities")
 @router.post("/entities/", include_in_schema=False)
 async def create_entity(request: Request) -> Response:
-    body, context = await _body(request)
+    body, context = await read_body(request)
     ctx = Ctx(request, context)
-    entity = await _run(_service(request).broker.create, body, ctx.terms)
+    entity = await in_thread(ngsi_service(request).broker.create, body, ctx.terms)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity.id}"})
 
 
@@ -149,8 +149,8 @@ async def query_entities(request: Request) -> Response:
     ctx = Ctx(request)
     params = request.query_params
     query = _entity_query(ctx)
-    limit, offset = _page(params.get("limit"), params.get("offset"))
-    found = await _run(_service(request).broker.query, query)
+    limit, offset = page_of(params.get("limit"), params.get("offset"))
+    found = await in_thread(ngsi_service(request).broker.query, query)
     headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
     view = _view(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
@@ -188,7 +188,7 @@ def _entity_query(ctx: Ctx) -> EntityQuery:
     )
 
 
-def _page(limit: str | None, offset: str | None) -> tuple[int, int]:
+def page_of(limit: str | None, offset: str | None) -> tuple[int, int]:
     try:
         count = int(limit) if limit is not None else 20
         start = int(offset) if offset is not None else 0
@@ -209,65 +209,65 @@ async def not_allowed_attrs() -> Response:
 @router.get("/entities/{entity_id:path}")
 async def retrieve_entity(entity_id: str, request: Request) -> Response:
     ctx = Ctx(request)
-    broker = _service(request).broker
+    broker = ngsi_service(request).broker
     # The live twin is in memory: answering from it on the loop saves a thread hop.
     entity = broker.cached(entity_id)
     if entity is None:
-        entity = await _run(broker.retrieve, entity_id)
+        entity = await in_thread(broker.retrieve, entity_id)
     return ctx.answer(render(entity, _view(ctx, _attrs(ctx))))
 
 
 @router.delete("/entities/{entity_id:path}/attrs/{attr}")
 async def delete_attribute(entity_id: str, attr: str, request: Request) -> Response:
     ctx = Ctx(request)
-    await _run(_service(request).broker.delete_attribute, entity_id, attr, ctx.terms)
+    await in_thread(ngsi_service(request).broker.delete_attribute, entity_id, attr, ctx.terms)
     return Response(status_code=204)
 
 
 @router.patch("/entities/{entity_id:path}/attrs/{attr}")
 async def patch_attribute(entity_id: str, attr: str, request: Request) -> Response:
-    body, context = await _body(request)
+    body, context = await read_body(request)
     ctx = Ctx(request, context)
-    await _run(_service(request).broker.patch_attribute, entity_id, attr, body, ctx.terms)
+    await in_thread(ngsi_service(request).broker.patch_attribute, entity_id, attr, body, ctx.terms)
     return Response(status_code=204)
 
 
 @router.post("/entities/{entity_id:path}/attrs")
 async def append_attributes(entity_id: str, request: Request) -> Response:
-    body, context = await _body(request)
+    body, context = await read_body(request)
     ctx = Ctx(request, context)
     overwrite = not _flag(request, "noOverwrite")
-    broker = _service(request).broker
-    return _partial(await _run(broker.append, entity_id, body, ctx.terms, overwrite), ctx)
+    broker = ngsi_service(request).broker
+    return _partial(await in_thread(broker.append, entity_id, body, ctx.terms, overwrite), ctx)
 
 
 @router.patch("/entities/{entity_id:path}/attrs")
 async def update_attributes(entity_id: str, request: Request) -> Response:
-    body, context = await _body(request)
+    body, context = await read_body(request)
     ctx = Ctx(request, context)
-    broker = _service(request).broker
-    return _partial(await _run(broker.update, entity_id, body, ctx.terms), ctx)
+    broker = ngsi_service(request).broker
+    return _partial(await in_thread(broker.update, entity_id, body, ctx.terms), ctx)
 
 
 @router.put("/entities/{entity_id:path}")
 async def replace_entity(entity_id: str, request: Request) -> Response:
-    body, context = await _body(request)
+    body, context = await read_body(request)
     ctx = Ctx(request, context)
-    await _run(_service(request).broker.replace, entity_id, body, ctx.terms)
+    await in_thread(ngsi_service(request).broker.replace, entity_id, body, ctx.terms)
     return Response(status_code=204)
 
 
 @router.patch("/entities/{entity_id:path}")
 async def merge_entity(entity_id: str, request: Request) -> Response:
-    body, context = await _body(request)
+    body, context = await read_body(request)
     ctx = Ctx(request, context)
-    await _run(_service(request).broker.merge, entity_id, body, ctx.terms)
+    await in_thread(ngsi_service(request).broker.merge, entity_id, body, ctx.terms)
     return Response(status_code=204)
 
 
 @router.delete("/entities/{entity_id:path}")
 async def delete_entity(entity_id: str, request: Request) -> Response:
-    await _run(_service(request).broker.delete, entity_id)
+    await in_thread(ngsi_service(request).broker.delete, entity_id)
     return Response(status_code=204)
 
 
@@ -277,7 +277,7 @@ async def delete_entity(entity_id: str, request: Request) -> Response:
 @router.post("/entityOperations/query")
 async def batch_query(request: Request) -> Response:
     """POST query (clause 5.7.2 as a body): entities, attrs, q, geoQ of a `Query`."""
-    body, context = await _body(request)
+    body, context = await read_body(request)
     ctx = Ctx(request, context)
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise bad_data("the body must be a Query object")
@@ -301,8 +301,8 @@ async def batch_query(request: Request) -> Response:
         q=parse_q(body["q"], ctx.terms) if isinstance(body.get("q"), str) else None,
         geo=_geo_body(geo, ctx) if geo is not None else None,
     )
-    limit, offset = _page(request.query_params.get("limit"), request.query_params.get("offset"))
-    found = await _run(_service(request).broker.query, query)
+    limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
+    found = await in_thread(ngsi_service(request).broker.query, query)
     headers = (
         {"NGSILD-Results-Count": str(len(found))}
         if request.query_params.get("count") == "true"
@@ -328,9 +328,9 @@ def _geo_body(geo: object, ctx: Ctx) -> GeoQuery:
 async def batch(operation: str, request: Request) -> Response:
     if operation not in ("create", "upsert", "update", "delete"):
         raise NgsiError(Problem.OPERATION_NOT_SUPPORTED, f"no batch operation {operation!r}")
-    body, context = await _body(request)
+    body, context = await read_body(request)
     ctx = Ctx(request, context)
-    result = await _run(_service(request).broker.batch, operation, body, ctx.terms)
+    result = await in_thread(ngsi_service(request).broker.batch, operation, body, ctx.terms)
     if operation == "create" and not result.errors:
         return JSONResponse(result.success, 201)
     if operation == "upsert" and not result.errors:
@@ -349,7 +349,7 @@ async def batch(operation: str, request: Request) -> Response:
 @router.get("/types")
 async def entity_types(request: Request) -> Response:
     ctx = Ctx(request)
-    found = await _run(_service(request).broker.types)
+    found = await in_thread(ngsi_service(request).broker.types)
     names = sorted(ctx.terms.compact(t) for t in found)
     if _flag(request, "details") or request.query_params.get("details") == "true":
         details = [
@@ -371,11 +371,11 @@ async def entity_types(request: Request) -> Response:
 async def entity_type(type_name: str, request: Request) -> Response:
     ctx = Ctx(request)
     iri = ctx.terms.expand(type_name)
-    broker = _service(request).broker
-    found = await _run(broker.types)
+    broker = ngsi_service(request).broker
+    found = await in_thread(broker.types)
     if iri not in found:
         raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entities of type {type_name}")
-    entities = await _run(broker.query, EntityQuery(types=[iri]))
+    entities = await in_thread(broker.query, EntityQuery(types=[iri]))
     details = [
         {
             "id": name,
@@ -399,7 +399,7 @@ async def entity_type(type_name: str, request: Request) -> Response:
 async def attribute(attr: str, request: Request) -> Response:
     ctx = Ctx(request)
     iri = ctx.terms.expand(attr)
-    found = await _run(_service(request).broker.types)
+    found = await in_thread(ngsi_service(request).broker.types)
     types = sorted(t for t, names in found.items() if iri in names)
     if not types:
         raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entity has attribute {attr}")
@@ -415,52 +415,11 @@ async def attribute(attr: str, request: Request) -> Response:
 @router.get("/attributes")
 async def attributes(request: Request) -> Response:
     ctx = Ctx(request)
-    found = await _run(_service(request).broker.types)
+    found = await in_thread(ngsi_service(request).broker.types)
     names = sorted({ctx.terms.compact(a) for attrs in found.values() for a in attrs})
     return ctx.answer(
         {"id": "urn:ngsi-ld:AttributeList:cctwin", "type": "AttributeList", "attributeList": names}
     )
-
-
-# --- subscriptions -----------------------------------------------------------------------------
-
-
-@router.post("/subscriptions")
-# Some clients (ngsildclient) post to the collection with a trailing slash.
-@router.post("/subscriptions/", include_in_schema=False)
-async def create_subscription(request: Request) -> Response:
-    body, context = await _body(request)
-    Ctx(request, context)
-    sub = await _run(_service(request).subscriptions.create, body, context)
-    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
-
-
-@router.get("/subscriptions")
-@router.get("/subscriptions/", include_in_schema=False)
-async def list_subscriptions(request: Request) -> Response:
-    ctx = Ctx(request)
-    limit, offset = _page(request.query_params.get("limit"), request.query_params.get("offset"))
-    subs = sorted(_service(request).subscriptions.subscriptions.values(), key=lambda s: s.id)
-    return ctx.answer([s.view() for s in subs[offset : offset + limit]])
-
-
-@router.get("/subscriptions/{sub_id:path}")
-async def retrieve_subscription(sub_id: str, request: Request) -> Response:
-    ctx = Ctx(request)
-    return ctx.answer(_service(request).subscriptions.get(sub_id).view())
-
-
-@router.patch("/subscriptions/{sub_id:path}")
-async def update_subscription(sub_id: str, request: Request) -> Response:
-    body, _ = await _body(request)
-    await _run(_service(request).subscriptions.update, sub_id, body)
-    return Response(status_code=204)
-
-
-@router.delete("/subscriptions/{sub_id:path}")
-async def delete_subscription(sub_id: str, request: Request) -> Response:
-    await _run(_service(request).subscriptions.delete, sub_id)
-    return Response(status_code=204)
 
 
 # --- temporal ----------------------------------------------------------------------------------
@@ -468,9 +427,9 @@ async def delete_subscription(sub_id: str, request: Request) -> Response:
 
 @router.post("/temporal/entities")
 async def create_temporal(request: Request) -> Response:
-    body, context = await _body(request)
+    body, context = await read_body(request)
     ctx = Ctx(request, context)
-    created = await _run(_service(request).broker.add_history, body, ctx.terms)
+    created = await in_thread(ngsi_service(request).broker.add_history, body, ctx.terms)
     if not created:
         return Response(status_code=204)
     location = f"/ngsi-ld/v1/temporal/entities/{body['id']}"
@@ -479,7 +438,7 @@ async def create_temporal(request: Request) -> Response:
 
 @router.delete("/temporal/entities/{entity_id:path}")
 async def delete_temporal(entity_id: str, request: Request) -> Response:
-    await _run(_service(request).broker.delete, entity_id)
+    await in_thread(ngsi_service(request).broker.delete, entity_id)
     return Response(status_code=204)
 
 
@@ -487,13 +446,15 @@ async def delete_temporal(entity_id: str, request: Request) -> Response:
 async def query_temporal(request: Request) -> Response:
     ctx = Ctx(request)
     query = _entity_query(ctx)
-    limit, offset = _page(request.query_params.get("limit"), request.query_params.get("offset"))
-    service = _service(request)
-    found = await _run(service.broker.query, query)
+    limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
+    service = ngsi_service(request)
+    found = await in_thread(service.broker.query, query)
     page = found[offset : offset + limit]
     params = dict(request.query_params)
     bodies = [
-        await _run(temporal_entity, service.broker.repository, e, ctx.terms, query.attrs, params)
+        await in_thread(
+            temporal_entity, service.broker.repository, e, ctx.terms, query.attrs, params
+        )
         for e in page
     ]
     headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
@@ -503,10 +464,10 @@ async def query_temporal(request: Request) -> Response:
 @router.get("/temporal/entities/{entity_id:path}")
 async def retrieve_temporal(entity_id: str, request: Request) -> Response:
     ctx = Ctx(request)
-    service = _service(request)
-    entity = await _run(service.broker.retrieve, entity_id)
+    service = ngsi_service(request)
+    entity = await in_thread(service.broker.retrieve, entity_id)
     params = dict(request.query_params)
-    body = await _run(
+    body = await in_thread(
         temporal_entity, service.broker.repository, entity, ctx.terms, _attrs(ctx), params
     )
     return ctx.answer(body)
@@ -531,6 +492,10 @@ async def _http_problem(request: Request, error: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
+    # Imported here: that module builds on this one's helpers.
+    from cctwin.api.routes import ngsi_subscriptions
+
     app.include_router(router)
+    app.include_router(ngsi_subscriptions.router)
     app.add_exception_handler(NgsiError, _problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)
