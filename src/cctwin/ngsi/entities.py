@@ -250,6 +250,15 @@ def _compact_attr(attr: Mapping[str, Any], view: View) -> Json:
     return out
 
 
+def feature(rendered: Mapping[str, Any], geometry_name: str = "location") -> Json:
+    """A rendered entity as a GeoJSON Feature (CIM 009 clause 4.5.16): its geometry is the
+    named GeoProperty's value (null when it has none)."""
+    geo = rendered.get(geometry_name)
+    geometry = geo.get("value") if isinstance(geo, Mapping) and "value" in geo else geo
+    properties = {k: v for k, v in rendered.items() if k != "id"}
+    return {"id": rendered["id"], "type": "Feature", "geometry": geometry, "properties": properties}
+
+
 def simplified(attr: Mapping[str, Any]) -> Any:
     """The keyValues form of an attribute: its value, object, or language map."""
     kind = attr.get("type")

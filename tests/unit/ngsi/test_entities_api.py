@@ -262,3 +262,21 @@ def test_routing_errors_under_ngsi_ld_are_problem_details(client: TestClient) ->
     assert not_allowed.status_code == 405
     assert not_allowed.json()["type"] == ERR + "InvalidRequest"
     assert client.get("/api/nothing-here").json() == {"detail": "Not Found"}
+
+
+def test_geojson_representation(client: TestClient) -> None:
+    client.post("/ngsi-ld/v1/entities", json=zone(1))
+    geo = {"Accept": "application/geo+json"}
+    one = client.get(f"/ngsi-ld/v1/entities/{zone(1)['id']}", headers=geo)
+    assert one.headers["content-type"].startswith("application/geo+json")
+    assert one.json()["type"] == "Feature"
+    assert one.json()["geometry"] == {"type": "Point", "coordinates": [126.95, 37.54]}
+    assert one.json()["properties"]["peopleCount"]["value"] == 10
+    many = client.get(
+        "/ngsi-ld/v1/entities",
+        params={"type": "CrowdFlowObserved", "options": "keyValues"},
+        headers=geo,
+    )
+    assert many.json()["type"] == "FeatureCollection"
+    assert many.json()["features"][0]["geometry"]["type"] == "Point"
+    assert client.get("/ngsi-ld/v1/types", headers={"Accept": "text/html"}).status_code == 406

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cctwin.ngsi.broker import BatchResult, EntityQuery, UpdateResult
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
-from cctwin.ngsi.entities import View, render
+from cctwin.ngsi.entities import View, feature, render
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
 from cctwin.ngsi.service import NgsiService
@@ -23,6 +23,7 @@ from cctwin.ngsi.temporal_view import temporal_entity
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 LD_JSON = "application/ld+json"
+GEO_JSON = "application/geo+json"
 T = TypeVar("T")
 
 
@@ -48,7 +49,9 @@ class Ctx:
         self.context: LdContext = body_context if body_context is not None else link
         accept = request.headers.get("accept", "application/json")
         self.ld = LD_JSON in accept and "application/json" not in accept.split(",")[0]
-        if not any(t in accept for t in ("application/json", LD_JSON, "*/*", "application/*")):
+        self.geo = accept.split(",")[0].strip().startswith(GEO_JSON)
+        known = ("application/json", LD_JSON, GEO_JSON, "*/*", "application/*")
+        if not any(t in accept for t in known):
             raise NgsiError(Problem.NOT_ACCEPTABLE, f"cannot answer in {accept}")
         self.terms: TermMap = ngsi_service(request).contexts.terms(self.context)
 
@@ -57,6 +60,18 @@ class Ctx:
     ) -> Response:
         out = dict(headers or {})
         context = self.context if self.context is not None else CORE_CONTEXT
+        if self.geo and isinstance(body, (dict, list)):
+            geo_name = self.request.query_params.get("geometryProperty", "location")
+            if isinstance(body, dict):
+                body = feature(body, geo_name)
+            else:
+                body = {
+                    "type": "FeatureCollection",
+                    "features": [feature(b, geo_name) for b in body],
+                }
+            if isinstance(context, str):
+                out["Link"] = link_header(context)
+            return Response(orjson.dumps(body), status, out, media_type=GEO_JSON)
         if self.ld:
             if isinstance(body, dict):
                 body = {**body, "@context": context}
