@@ -107,7 +107,7 @@ async def read_body(request: Request) -> tuple[Any, LdContext]:
     return body, None
 
 
-def _flag(request: Request, option: str) -> bool:
+def flag(request: Request, option: str) -> bool:
     options = request.query_params.get("options", "")
     return option in options.split(",")
 
@@ -116,8 +116,8 @@ def _view(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
     request = ctx.request
     return View(
         ctx.terms,
-        key_values=_flag(request, "keyValues") or request.query_params.get("format") == "keyValues",
-        sys_attrs=_flag(request, "sysAttrs"),
+        key_values=flag(request, "keyValues") or request.query_params.get("format") == "keyValues",
+        sys_attrs=flag(request, "sysAttrs"),
         attrs=attrs,
     )
 
@@ -251,7 +251,7 @@ async def patch_attribute(entity_id: str, attr: str, request: Request) -> Respon
 async def append_attributes(entity_id: str, request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
-    overwrite = not _flag(request, "noOverwrite")
+    overwrite = not flag(request, "noOverwrite")
     broker = ngsi_service(request).broker
     return _partial(await in_thread(broker.append, entity_id, body, ctx.terms, overwrite), ctx)
 
@@ -358,85 +358,6 @@ async def batch(operation: str, request: Request) -> Response:
     return _partial(result, ctx)
 
 
-# --- discovery ---------------------------------------------------------------------------------
-
-
-@router.get("/types")
-async def entity_types(request: Request) -> Response:
-    ctx = Ctx(request)
-    found = await in_thread(ngsi_service(request).broker.types)
-    names = sorted(ctx.terms.compact(t) for t in found)
-    if _flag(request, "details") or request.query_params.get("details") == "true":
-        details = [
-            {
-                "id": t,
-                "type": "EntityType",
-                "typeName": ctx.terms.compact(t),
-                "attributeNames": sorted(ctx.terms.compact(a) for a in found[t]),
-            }
-            for t in sorted(found)
-        ]
-        return ctx.answer(details)
-    return ctx.answer(
-        {"id": "urn:ngsi-ld:EntityTypeList:cctwin", "type": "EntityTypeList", "typeList": names}
-    )
-
-
-@router.get("/types/{type_name:path}")
-async def entity_type(type_name: str, request: Request) -> Response:
-    ctx = Ctx(request)
-    iri = ctx.terms.expand(type_name)
-    broker = ngsi_service(request).broker
-    found = await in_thread(broker.types)
-    if iri not in found:
-        raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entities of type {type_name}")
-    entities = await in_thread(broker.query, EntityQuery(types=[iri]))
-    details = [
-        {
-            "id": name,
-            "type": "Attribute",
-            "attributeName": ctx.terms.compact(name),
-            "attributeTypes": sorted({e.attrs[name]["type"] for e in entities if name in e.attrs}),
-        }
-        for name in sorted(found[iri])
-    ]
-    body = {
-        "id": iri,
-        "type": "EntityTypeInfo",
-        "typeName": ctx.terms.compact(iri),
-        "entityCount": len(entities),
-        "attributeDetails": details,
-    }
-    return ctx.answer(body)
-
-
-@router.get("/attributes/{attr:path}")
-async def attribute(attr: str, request: Request) -> Response:
-    ctx = Ctx(request)
-    iri = ctx.terms.expand(attr)
-    found = await in_thread(ngsi_service(request).broker.types)
-    types = sorted(t for t, names in found.items() if iri in names)
-    if not types:
-        raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entity has attribute {attr}")
-    body = {
-        "id": iri,
-        "type": "Attribute",
-        "attributeName": ctx.terms.compact(iri),
-        "typeNames": [ctx.terms.compact(t) for t in types],
-    }
-    return ctx.answer(body)
-
-
-@router.get("/attributes")
-async def attributes(request: Request) -> Response:
-    ctx = Ctx(request)
-    found = await in_thread(ngsi_service(request).broker.types)
-    names = sorted({ctx.terms.compact(a) for attrs in found.values() for a in attrs})
-    return ctx.answer(
-        {"id": "urn:ngsi-ld:AttributeList:cctwin", "type": "AttributeList", "attributeList": names}
-    )
-
-
 # --- temporal ----------------------------------------------------------------------------------
 
 
@@ -508,9 +429,10 @@ async def _http_problem(request: Request, error: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
     # Imported here: that module builds on this one's helpers.
-    from cctwin.api.routes import ngsi_subscriptions
+    from cctwin.api.routes import ngsi_discovery, ngsi_subscriptions
 
     app.include_router(router)
     app.include_router(ngsi_subscriptions.router)
+    app.include_router(ngsi_discovery.router)
     app.add_exception_handler(NgsiError, _problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)
