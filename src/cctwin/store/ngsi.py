@@ -7,12 +7,27 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Integer, cast, delete, distinct, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    cast,
+    delete,
+    distinct,
+    func,
+    literal,
+    select,
+)
 
 from cctwin.ngsi.entities import Entity, Json
 from cctwin.ngsi.temporal import Bucket, Instance
 from cctwin.store.database import Database
-from cctwin.store.tables import NgsiEntityRow, NgsiInstanceRow, NgsiSubscriptionRow
+from cctwin.store.tables import (
+    NgsiEntityRow,
+    NgsiExtraTypeRow,
+    NgsiInstanceRow,
+    NgsiSubscriptionRow,
+)
 
 _CHUNK = 500  # ids per IN (...) clause: under SQLite's bound-parameter limit
 
@@ -51,17 +66,34 @@ class NgsiStore(Database):
                     ),
                     rows,
                 )
+            if rows:
+                self._put_extra_types(connection, entities)
             if instances:
                 connection.execute(
                     NgsiInstanceRow.__table__.insert(),  # type: ignore[attr-defined]
                     [_instance_row(i) for i in instances],
                 )
 
+    def _put_extra_types(self, connection: Connection, entities: Sequence[Entity]) -> None:
+        multi = [e for e in entities if len(e.types) > 1]
+        ids = [e.id for e in entities]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            connection.execute(
+                delete(NgsiExtraTypeRow).where(NgsiExtraTypeRow.entity_id.in_(chunk))
+            )
+        extra = [{"entity_id": e.id, "type": t} for e in multi for t in dict.fromkeys(e.types[1:])]
+        if extra:
+            connection.execute(NgsiExtraTypeRow.__table__.insert(), extra)  # type: ignore[attr-defined]
+
     def delete_entities(self, ids: Sequence[str]) -> None:
         with self._write() as connection:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 connection.execute(delete(NgsiEntityRow).where(NgsiEntityRow.id.in_(chunk)))
+                connection.execute(
+                    delete(NgsiExtraTypeRow).where(NgsiExtraTypeRow.entity_id.in_(chunk))
+                )
                 connection.execute(
                     delete(NgsiInstanceRow).where(NgsiInstanceRow.entity_id.in_(chunk))
                 )
@@ -72,7 +104,8 @@ class NgsiStore(Database):
         """Entities of these types / ids (None = any), in id order."""
         query = select(NgsiEntityRow).order_by(NgsiEntityRow.id)
         if types is not None:
-            query = query.where(NgsiEntityRow.type.in_(types))
+            others = select(NgsiExtraTypeRow.entity_id).where(NgsiExtraTypeRow.type.in_(types))
+            query = query.where(NgsiEntityRow.type.in_(types) | NgsiEntityRow.id.in_(others))
         if ids is not None:
             query = query.where(NgsiEntityRow.id.in_(ids))
         with self._engine.connect() as connection:

@@ -239,6 +239,15 @@ class NgsiEntityRow(Base):
     modified_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class NgsiExtraTypeRow(Base):
+    """A second (third...) type of a multi-typed NGSI-LD entity; the first is on its row."""
+
+    __tablename__ = "ngsi_extra_types"
+
+    entity_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    type: Mapped[str] = mapped_column(String(512), primary_key=True, index=True)
+
+
 class NgsiInstanceRow(Base):
     """One temporal instance of an NGSI-LD attribute (its JSON at `observed_ts`, epoch s)."""
 

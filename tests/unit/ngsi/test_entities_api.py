@@ -280,3 +280,15 @@ def test_geojson_representation(client: TestClient) -> None:
     assert many.json()["type"] == "FeatureCollection"
     assert many.json()["features"][0]["geometry"]["type"] == "Point"
     assert client.get("/ngsi-ld/v1/types", headers={"Accept": "text/html"}).status_code == 406
+
+
+def test_an_entity_of_several_types_is_found_by_each(client: TestClient) -> None:
+    body = {"id": "urn:ngsi-ld:Thing:1", "type": ["Camera", "Device"], "name": "gate"}
+    assert client.post("/ngsi-ld/v1/entities", json=body).status_code == 201
+    for entity_type in ("Camera", "Device"):
+        found = client.get("/ngsi-ld/v1/entities", params={"type": entity_type}).json()
+        assert [e["id"] for e in found] == ["urn:ngsi-ld:Thing:1"], entity_type
+    assert client.get(f"/ngsi-ld/v1/entities/{body['id']}").json()["type"] == ["Camera", "Device"]
+    replaced = {"type": "Camera", "name": "gate"}
+    assert client.put(f"/ngsi-ld/v1/entities/{body['id']}", json=replaced).status_code == 204
+    assert client.get("/ngsi-ld/v1/entities", params={"type": "Device"}).json() == []

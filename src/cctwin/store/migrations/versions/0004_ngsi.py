@@ -33,6 +33,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_ngsi_entities_type", "ngsi_entities", ["type"])
     op.create_table(
+        "ngsi_extra_types",
+        sa.Column("entity_id", sa.String(256), primary_key=True),
+        sa.Column("type", sa.String(512), primary_key=True),
+    )
+    op.create_index("ix_ngsi_extra_types_type", "ngsi_extra_types", ["type"])
+    op.create_table(
         "ngsi_instances",
         sa.Column("id", _AUTO_ID, primary_key=True, autoincrement=True),
         sa.Column("entity_id", sa.String(256), nullable=False),
@@ -58,5 +64,7 @@ def downgrade() -> None:
     op.drop_index("ix_ngsi_instances_observed_ts", "ngsi_instances")
     op.drop_index("ix_ngsi_instances_entity_attr_ts", "ngsi_instances")
     op.drop_table("ngsi_instances")
+    op.drop_index("ix_ngsi_extra_types_type", "ngsi_extra_types")
+    op.drop_table("ngsi_extra_types")
     op.drop_index("ix_ngsi_entities_type", "ngsi_entities")
     op.drop_table("ngsi_entities")
