@@ -5,8 +5,9 @@ Every fact reaches the service through the bus; each subscriber has one job:
     StoreWriter   facts -> store (exactly once by id)            store/writer.py
     AlertService  events, media, operator commands -> alerts     alerts/service.py
     LiveHub       everything -> browsers (SSE), camera board     live.py
+    TwinProjector facts -> NGSI-LD entities (/ngsi-ld/v1)        twin/projector.py
 
-A new capability (the twin projector, the audit writer, agency notifiers) is one more
+A new capability (the audit writer, agency notifiers) is one more
 subscriber started here, not a change to the others.
 """
 
@@ -25,13 +26,16 @@ from cctwin.bus.factory import create_bus
 from cctwin.bus.protocol import Bus
 from cctwin.config import Config
 from cctwin.live import LiveHub
+from cctwin.ngsi.service import NgsiService
 from cctwin.reports import build_reporter
 from cctwin.security.service import Authenticator, ViewingAuditor, on_start, settings_from
 from cctwin.store.media import MediaStore
+from cctwin.store.ngsi import NgsiStore
 from cctwin.store.retention import purge_periodically
 from cctwin.store.sql import SqlStore
 from cctwin.store.writer import StoreWriter
 from cctwin.twin.names import PlaceNames
+from cctwin.twin.projector import TwinProjector
 from cctwin.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -69,6 +73,11 @@ class Services:
             settings_from(config.security, config.media.path.parent / "secret"), self.store
         )
         self.viewings = ViewingAuditor(self.store, config.security.view_audit_every_s)
+        self.ngsi_store = NgsiStore.open(config.store)
+        self.ngsi = NgsiService(self.ngsi_store, config.ngsi_ld)
+        self.twin = TwinProjector(
+            self.ngsi.broker, self.bus, config, self.ngsi.contexts.terms(None)
+        )
         self.start_workers = start_workers
         self.pool: WorkerPool | None = None
         self._stopping = asyncio.Event()
@@ -85,7 +94,10 @@ class Services:
         self.loop = asyncio.get_running_loop()
         await asyncio.to_thread(on_start, self.auth, self.config.model_dump_json())
         await self.bus.start()
-        for job in (self.writer.run, self.alerts.run, self.live.run, self.live.watch):
+        jobs = [self.writer.run, self.alerts.run, self.live.run, self.live.watch, self.ngsi.run]
+        if self.config.ngsi_ld.twin:
+            jobs.append(self.twin.run)
+        for job in jobs:
             self._tasks.append(asyncio.create_task(job(self._stopping)))
         # Retention (PIPA): delete what is past each camera's retention days, hourly.
         purge = purge_periodically(self.store, self.config, self._stopping)
@@ -116,6 +128,7 @@ class Services:
         with contextlib.suppress(Exception):
             await self.bus.close()
         self.store.close()
+        self.ngsi_store.close()
 
     async def _supervise(self) -> None:
         while not self._stopping.is_set():

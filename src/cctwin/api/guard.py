@@ -13,7 +13,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cctwin.api.deps import PRINCIPAL_KEY
-from cctwin.security.roles import Principal
+from cctwin.security.roles import Permission, Principal
 from cctwin.security.service import Authenticator, AuthError
 
 PUBLIC = frozenset(
@@ -48,6 +48,10 @@ class Guard:
             await _unauthorized(send, str(exc))
             return
         scope[PRINCIPAL_KEY] = principal
+        needed = _ngsi_permission(scope)
+        if needed is not None and not principal.can(needed):
+            await _forbidden(send, f"the {principal.role.value} role may not {needed.value}")
+            return
         await self.app(scope, receive, send)
 
     def _guarded(self, scope: Scope) -> bool:
@@ -75,6 +79,30 @@ class Guard:
             unsafe = scope["method"] not in SAFE_METHODS
             return self.auth.session(cookie, headers.get(CSRF_HEADER), unsafe)
         raise AuthError("not authenticated: send Authorization: Bearer TOKEN-or-KEY, or log in")
+
+
+def _ngsi_permission(scope: Scope) -> Permission | None:
+    """The NGSI-LD API reads the twin with VIEW_TWIN and changes it with WRITE_TWIN (other
+    systems pushing their sensors); its router is the broker's own, so it is checked here."""
+    if not scope["path"].startswith("/ngsi-ld/"):
+        return None
+    return Permission.VIEW_TWIN if scope["method"] in SAFE_METHODS else Permission.WRITE_TWIN
+
+
+async def _forbidden(send: Send, reason: str) -> None:
+    body = json.dumps({"detail": reason}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _cookie(header: str, name: str) -> str | None:

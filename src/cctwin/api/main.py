@@ -24,6 +24,7 @@ from cctwin.api.routes import (
     cameras,
     catalogue,
     events,
+    ngsi,
     observations,
     site,
     stream,
@@ -59,6 +60,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
     routers = (cameras, events, alerts, observations, site, stream, catalogue, audit)
     for module in routers:
         app.include_router(module.router, responses=AUTH_RESPONSES)
+    ngsi.install(app)
 
     registry = metrics_registry(services)
 

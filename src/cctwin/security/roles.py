@@ -34,6 +34,7 @@ class Permission(StrEnum):
     EXPORT = "export"
     UNMASK = "unmask"
     MANAGE_USERS = "manage_users"
+    WRITE_TWIN = "write_twin"  # NGSI-LD: create, update, delete entities and subscriptions
 
 
 P = Permission
@@ -57,7 +58,9 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     # Police, fire: the alerts of their cameras with the evidence, no live video.
     Role.AGENCY: frozenset({P.VIEW_TWIN, P.VIEW_EVENTS, P.VIEW_ALERTS, P.VIEW_RECORDED}),
     Role.INTEGRATOR: frozenset(
-        _DOCS | {P.VIEW_TWIN, P.VIEW_STATISTICS, P.VIEW_EVENTS, P.INJECT_EVENTS, P.VIEW_METRICS}
+        _DOCS
+        | {P.VIEW_TWIN, P.VIEW_STATISTICS, P.VIEW_EVENTS, P.INJECT_EVENTS, P.VIEW_METRICS}
+        | {P.WRITE_TWIN}
     ),
 }
 

@@ -276,3 +276,51 @@ class AuditRow(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class NgsiEntityRow(Base):
+    """An NGSI-LD entity: expanded types and attributes as JSON (ngsi/entities.py)."""
+
+    __tablename__ = "ngsi_entities"
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    type: Mapped[str] = mapped_column(String(512), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    modified_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class NgsiExtraTypeRow(Base):
+    """A second (third...) type of a multi-typed NGSI-LD entity; the first is on its row."""
+
+    __tablename__ = "ngsi_extra_types"
+
+    entity_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    type: Mapped[str] = mapped_column(String(512), primary_key=True, index=True)
+
+
+class NgsiInstanceRow(Base):
+    """One temporal instance of an NGSI-LD attribute (its JSON at `observed_ts`, epoch s)."""
+
+    __tablename__ = "ngsi_instances"
+    __table_args__ = (
+        Index("ix_ngsi_instances_entity_attr_ts", "entity_id", "attr", "observed_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    entity_id: Mapped[str] = mapped_column(String(256))
+    attr: Mapped[str] = mapped_column(String(512))
+    observed_ts: Mapped[float] = mapped_column(Float, index=True)
+    number: Mapped[float | None] = mapped_column(Float)
+    body: Mapped[str] = mapped_column(Text)
+    # 0 for an instance as written; 60 for a one-minute average that replaced older ones.
+    resolution_s: Mapped[float] = mapped_column(Float, server_default="0")
+
+
+class NgsiSubscriptionRow(Base):
+    """An NGSI-LD subscription as JSON, with its notification status."""
+
+    __tablename__ = "ngsi_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,438 @@
+"""/ngsi-ld/v1: the NGSI-LD API (ETSI GS CIM 009 V1.8.1) over the broker in cctwin.ngsi."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cctwin.ngsi.broker import BatchResult, EntityQuery, UpdateResult
+from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
+from cctwin.ngsi.entities import View, feature, render
+from cctwin.ngsi.problems import NgsiError, Problem, bad_data
+from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
+from cctwin.ngsi.service import NgsiService
+from cctwin.ngsi.temporal_view import temporal_entity
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
+LD_JSON = "application/ld+json"
+GEO_JSON = "application/geo+json"
+T = TypeVar("T")
+
+
+def problem_response(error: NgsiError) -> JSONResponse:
+    return JSONResponse(error.body(), error.problem.status, media_type="application/json")
+
+
+def ngsi_service(request: Request) -> NgsiService:
+    service: NgsiService = request.app.state.services.ngsi
+    return service
+
+
+async def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.to_thread(fn, *args)
+
+
+class Ctx:
+    """The @context of one request and how its answer is shaped."""
+
+    def __init__(self, request: Request, body_context: LdContext = None) -> None:
+        self.request = request
+        link = link_context(request.headers.get("link"))
+        self.context: LdContext = body_context if body_context is not None else link
+        accept = request.headers.get("accept", "application/json")
+        self.ld = LD_JSON in accept and "application/json" not in accept.split(",")[0]
+        self.geo = accept.split(",")[0].strip().startswith(GEO_JSON)
+        known = ("application/json", LD_JSON, GEO_JSON, "*/*", "application/*")
+        if not any(t in accept for t in known):
+            raise NgsiError(Problem.NOT_ACCEPTABLE, f"cannot answer in {accept}")
+        self.terms: TermMap = ngsi_service(request).contexts.terms(self.context)
+
+    def answer(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        out = dict(headers or {})
+        context = self.context if self.context is not None else CORE_CONTEXT
+        if self.geo and isinstance(body, (dict, list)):
+            geo_name = self.request.query_params.get("geometryProperty", "location")
+            if isinstance(body, dict):
+                body = feature(body, geo_name)
+            else:
+                body = {
+                    "type": "FeatureCollection",
+                    "features": [feature(b, geo_name) for b in body],
+                }
+            if isinstance(context, str):
+                out["Link"] = link_header(context)
+            return Response(orjson.dumps(body), status, out, media_type=GEO_JSON)
+        if self.ld:
+            if isinstance(body, dict):
+                body = {**body, "@context": context}
+            elif isinstance(body, list):
+                body = [{**b, "@context": context} for b in body]
+        elif isinstance(context, str):
+            out["Link"] = link_header(context)
+        media = LD_JSON if self.ld else "application/json"
+        return Response(orjson.dumps(body), status, out, media_type=media)
+
+
+async def read_body(request: Request) -> tuple[Any, LdContext]:
+    """The JSON body and its @context, checking Content-Type against where @context is."""
+    media = request.headers.get("content-type", "").split(";")[0].strip()
+    if media not in ("application/json", LD_JSON):
+        raise NgsiError(Problem.UNSUPPORTED_MEDIA_TYPE, f"Content-Type {media!r} is not JSON")
+    raw = await request.body()
+    try:
+        body = orjson.loads(raw)
+    except ValueError as error:
+        raise NgsiError(Problem.INVALID_REQUEST, f"the body is not JSON: {error}") from error
+    has_link = link_context(request.headers.get("link")) is not None
+    items = body if isinstance(body, list) else [body]
+    contexts = [b.get("@context") for b in items if isinstance(b, dict)]
+    if media == LD_JSON:
+        if has_link:
+            raise bad_data("application/ld+json carries its @context in the body, not a Link")
+        if not contexts or any(c is None for c in contexts):
+            raise bad_data("an application/ld+json body needs an @context member")
+        return body, contexts[0]
+    if any(c is not None for c in contexts):
+        raise bad_data("an application/json body cannot have @context (use a Link header)")
+    return body, None
+
+
+def flag(request: Request, option: str) -> bool:
+    options = request.query_params.get("options", "")
+    return option in options.split(",")
+
+
+def _view(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
+    request = ctx.request
+    return View(
+        ctx.terms,
+        key_values=flag(request, "keyValues") or request.query_params.get("format") == "keyValues",
+        sys_attrs=flag(request, "sysAttrs"),
+        attrs=attrs,
+    )
+
+
+def _attrs(ctx: Ctx) -> frozenset[str] | None:
+    raw = ctx.request.query_params.get("attrs") or ctx.request.query_params.get("pick")
+    return frozenset(ctx.terms.expand(a) for a in raw.split(",") if a) if raw else None
+
+
+def _partial(result: UpdateResult | BatchResult, ctx: Ctx) -> Response:
+    if isinstance(result, BatchResult):
+        if not result.errors:
+            return Response(status_code=204 if not result.success else 201)
+        body = {
+            "success": result.success,
+            "errors": [{"entityId": i, "error": e.body()} for i, e in result.errors],
+        }
+        return JSONResponse(body, 207)
+    if not result.not_updated:
+        return Response(status_code=204)
+    body = {
+        "updated": [ctx.terms.compact(n) for n in result.updated],
+        "notUpdated": [
+            {"attributeName": ctx.terms.compact(n), "reason": why} for n, why in result.not_updated
+        ],
+    }
+    return JSONResponse(body, 207)
+
+
+# --- entities ----------------------------------------------------------------------------------
+
+
+@router.post("/entities")
+@router.post("/entities/", include_in_schema=False)
+async def create_entity(request: Request) -> Response:
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    entity = await in_thread(ngsi_service(request).broker.create, body, ctx.terms)
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity.id}"})
+
+
+@router.get("/entities")
+async def query_entities(request: Request) -> Response:
+    ctx = Ctx(request)
+    params = request.query_params
+    query = _entity_query(ctx)
+    limit, offset = page_of(params.get("limit"), params.get("offset"))
+    found = await in_thread(ngsi_service(request).broker.query, query)
+    headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
+    view = _view(ctx, query.attrs)
+    return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
+
+
+def _entity_query(ctx: Ctx) -> EntityQuery:
+    params = ctx.request.query_params
+    types = params.get("type")
+    ids = params.get("id")
+    pattern = params.get("idPattern")
+    try:
+        compiled = re.compile(pattern) if pattern else None
+    except re.error as error:
+        raise bad_data(f"bad idPattern: {error}") from error
+    georel = params.get("georel")
+    geo = None
+    if georel or params.get("geometry") or params.get("coordinates"):
+        if not (georel and params.get("geometry") and params.get("coordinates")):
+            raise bad_data("a geo-query needs georel, geometry and coordinates")
+        geo = parse_geo(
+            georel,
+            params["geometry"],
+            params["coordinates"],
+            params.get("geoproperty", "location"),
+            ctx.terms,
+        )
+    q = params.get("q")
+    return EntityQuery(
+        types=[ctx.terms.expand(t) for t in re.split(r"[,|]", types) if t] if types else None,
+        ids=[i for i in ids.split(",") if i] if ids else None,
+        id_pattern=compiled,
+        attrs=_attrs(ctx),
+        q=parse_q(q, ctx.terms) if q is not None else None,
+        geo=geo,
+    )
+
+
+def page_of(limit: str | None, offset: str | None) -> tuple[int, int]:
+    try:
+        count = int(limit) if limit is not None else 20
+        start = int(offset) if offset is not None else 0
+    except ValueError as error:
+        raise bad_data("limit and offset are integers") from error
+    if count < 0 or start < 0:
+        raise bad_data("limit and offset cannot be negative")
+    if count > 1000:
+        raise NgsiError(Problem.TOO_MANY_RESULTS, "limit is at most 1000")
+    return count, start
+
+
+@router.get("/entities/{entity_id:path}/attrs")
+async def not_allowed_attrs() -> Response:
+    return Response(status_code=405, headers={"Allow": "POST, PATCH"})
+
+
+@router.get("/entities/{entity_id:path}")
+async def retrieve_entity(entity_id: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    broker = ngsi_service(request).broker
+    # The live twin is in memory: answering from it on the loop saves a thread hop.
+    entity = broker.cached(entity_id)
+    if entity is None:
+        entity = await in_thread(broker.retrieve, entity_id)
+    return ctx.answer(render(entity, _view(ctx, _attrs(ctx))))
+
+
+@router.delete("/entities/{entity_id:path}/attrs/{attr}")
+async def delete_attribute(entity_id: str, attr: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    await in_thread(ngsi_service(request).broker.delete_attribute, entity_id, attr, ctx.terms)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id:path}/attrs/{attr}")
+async def patch_attribute(entity_id: str, attr: str, request: Request) -> Response:
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    await in_thread(ngsi_service(request).broker.patch_attribute, entity_id, attr, body, ctx.terms)
+    return Response(status_code=204)
+
+
+@router.post("/entities/{entity_id:path}/attrs")
+async def append_attributes(entity_id: str, request: Request) -> Response:
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    overwrite = not flag(request, "noOverwrite")
+    broker = ngsi_service(request).broker
+    return _partial(await in_thread(broker.append, entity_id, body, ctx.terms, overwrite), ctx)
+
+
+@router.patch("/entities/{entity_id:path}/attrs")
+async def update_attributes(entity_id: str, request: Request) -> Response:
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    broker = ngsi_service(request).broker
+    return _partial(await in_thread(broker.update, entity_id, body, ctx.terms), ctx)
+
+
+@router.put("/entities/{entity_id:path}")
+async def replace_entity(entity_id: str, request: Request) -> Response:
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    await in_thread(ngsi_service(request).broker.replace, entity_id, body, ctx.terms)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id:path}")
+async def merge_entity(entity_id: str, request: Request) -> Response:
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    await in_thread(ngsi_service(request).broker.merge, entity_id, body, ctx.terms)
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id:path}")
+async def delete_entity(entity_id: str, request: Request) -> Response:
+    await in_thread(ngsi_service(request).broker.delete, entity_id)
+    return Response(status_code=204)
+
+
+# --- batch -------------------------------------------------------------------------------------
+
+
+@router.post("/entityOperations/query")
+async def batch_query(request: Request) -> Response:
+    """POST query (clause 5.7.2 as a body): entities, attrs, q, geoQ of a `Query`."""
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    if not isinstance(body, dict) or body.get("type") != "Query":
+        raise bad_data("the body must be a Query object")
+    selectors = body.get("entities") or []
+    if not isinstance(selectors, list) or not all(isinstance(s, dict) for s in selectors):
+        raise bad_data("entities must be a list of objects")
+    types = [ctx.terms.expand(str(s["type"])) for s in selectors if "type" in s]
+    ids = [str(s["id"]) for s in selectors if "id" in s]
+    patterns = [str(s["idPattern"]) for s in selectors if "idPattern" in s]
+    attrs = body.get("attrs")
+    geo = body.get("geoQ")
+    try:
+        pattern = re.compile(patterns[0]) if patterns else None
+    except re.error as error:
+        raise bad_data(f"bad idPattern: {error}") from error
+    query = EntityQuery(
+        types=types or None,
+        ids=ids or None,
+        id_pattern=pattern,
+        attrs=frozenset(ctx.terms.expand(a) for a in attrs) if isinstance(attrs, list) else None,
+        q=parse_q(body["q"], ctx.terms) if isinstance(body.get("q"), str) else None,
+        geo=_geo_body(geo, ctx) if geo is not None else None,
+    )
+    limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
+    found = await in_thread(ngsi_service(request).broker.query, query)
+    headers = (
+        {"NGSILD-Results-Count": str(len(found))}
+        if request.query_params.get("count") == "true"
+        else {}
+    )
+    view = _view(ctx, query.attrs)
+    return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
+
+
+def _geo_body(geo: object, ctx: Ctx) -> GeoQuery:
+    if not isinstance(geo, dict):
+        raise bad_data("geoQ must be an object")
+    return parse_geo(
+        str(geo.get("georel", "")),
+        str(geo.get("geometry", "")),
+        geo.get("coordinates"),
+        str(geo.get("geoproperty", "location")),
+        ctx.terms,
+    )
+
+
+@router.post("/entityOperations/{operation}")
+async def batch(operation: str, request: Request) -> Response:
+    if operation not in ("create", "upsert", "update", "delete"):
+        raise NgsiError(Problem.OPERATION_NOT_SUPPORTED, f"no batch operation {operation!r}")
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    result = await in_thread(ngsi_service(request).broker.batch, operation, body, ctx.terms)
+    if operation == "create" and not result.errors:
+        return JSONResponse(result.success, 201)
+    if operation == "upsert" and not result.errors:
+        # 201 with the ids of the entities it created; 204 when it only updated.
+        if result.created:
+            return JSONResponse(result.created, 201)
+        return Response(status_code=204)
+    if not result.errors:
+        return Response(status_code=204)
+    return _partial(result, ctx)
+
+
+# --- temporal ----------------------------------------------------------------------------------
+
+
+@router.post("/temporal/entities")
+async def create_temporal(request: Request) -> Response:
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    created = await in_thread(ngsi_service(request).broker.add_history, body, ctx.terms)
+    if not created:
+        return Response(status_code=204)
+    location = f"/ngsi-ld/v1/temporal/entities/{body['id']}"
+    return Response(status_code=201, headers={"Location": location})
+
+
+@router.delete("/temporal/entities/{entity_id:path}")
+async def delete_temporal(entity_id: str, request: Request) -> Response:
+    await in_thread(ngsi_service(request).broker.delete, entity_id)
+    return Response(status_code=204)
+
+
+@router.get("/temporal/entities")
+async def query_temporal(request: Request) -> Response:
+    ctx = Ctx(request)
+    query = _entity_query(ctx)
+    limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
+    service = ngsi_service(request)
+    found = await in_thread(service.broker.query, query)
+    page = found[offset : offset + limit]
+    params = dict(request.query_params)
+    bodies = [
+        await in_thread(
+            temporal_entity, service.broker.repository, e, ctx.terms, query.attrs, params
+        )
+        for e in page
+    ]
+    headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
+    return ctx.answer(bodies, 200, headers)
+
+
+@router.get("/temporal/entities/{entity_id:path}")
+async def retrieve_temporal(entity_id: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    service = ngsi_service(request)
+    entity = await in_thread(service.broker.retrieve, entity_id)
+    params = dict(request.query_params)
+    body = await in_thread(
+        temporal_entity, service.broker.repository, entity, ctx.terms, _attrs(ctx), params
+    )
+    return ctx.answer(body)
+
+
+async def _problem(request: Request, error: Exception) -> Response:
+    assert isinstance(error, NgsiError)
+    return problem_response(error)
+
+
+async def _http_problem(request: Request, error: Exception) -> Response:
+    # Routing errors (no such path, method not allowed) under /ngsi-ld/ are problem details
+    # too; everywhere else FastAPI answers as it always does.
+    assert isinstance(error, StarletteHTTPException)
+    if not request.url.path.startswith(router.prefix + "/"):
+        return await http_exception_handler(request, error)
+    problem = Problem.RESOURCE_NOT_FOUND if error.status_code == 404 else Problem.INVALID_REQUEST
+    body = {"type": problem.uri, "title": problem.value, "status": error.status_code}
+    body["detail"] = str(error.detail)
+    return JSONResponse(body, error.status_code, headers=error.headers)
+
+
+def install(app: FastAPI) -> None:
+    """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
+    # Imported here: that module builds on this one's helpers.
+    from cctwin.api.routes import ngsi_discovery, ngsi_subscriptions
+
+    app.include_router(router)
+    app.include_router(ngsi_subscriptions.router)
+    app.include_router(ngsi_discovery.router)
+    app.add_exception_handler(NgsiError, _problem)
+    app.add_exception_handler(StarletteHTTPException, _http_problem)

@@ -1,0 +1,88 @@
+"""/ngsi-ld/v1/types and /attributes: what entity types and attributes the broker holds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from cctwin.api.routes.ngsi import Ctx, flag, in_thread, ngsi_service
+from cctwin.ngsi.broker import EntityQuery
+from cctwin.ngsi.problems import NgsiError, Problem
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
+
+
+@router.get("/types")
+async def entity_types(request: Request) -> Response:
+    ctx = Ctx(request)
+    found = await in_thread(ngsi_service(request).broker.types)
+    names = sorted(ctx.terms.compact(t) for t in found)
+    if flag(request, "details") or request.query_params.get("details") == "true":
+        details = [
+            {
+                "id": t,
+                "type": "EntityType",
+                "typeName": ctx.terms.compact(t),
+                "attributeNames": sorted(ctx.terms.compact(a) for a in found[t]),
+            }
+            for t in sorted(found)
+        ]
+        return ctx.answer(details)
+    return ctx.answer(
+        {"id": "urn:ngsi-ld:EntityTypeList:cctwin", "type": "EntityTypeList", "typeList": names}
+    )
+
+
+@router.get("/types/{type_name:path}")
+async def entity_type(type_name: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    iri = ctx.terms.expand(type_name)
+    broker = ngsi_service(request).broker
+    found = await in_thread(broker.types)
+    if iri not in found:
+        raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entities of type {type_name}")
+    entities = await in_thread(broker.query, EntityQuery(types=[iri]))
+    details = [
+        {
+            "id": name,
+            "type": "Attribute",
+            "attributeName": ctx.terms.compact(name),
+            "attributeTypes": sorted({e.attrs[name]["type"] for e in entities if name in e.attrs}),
+        }
+        for name in sorted(found[iri])
+    ]
+    body = {
+        "id": iri,
+        "type": "EntityTypeInfo",
+        "typeName": ctx.terms.compact(iri),
+        "entityCount": len(entities),
+        "attributeDetails": details,
+    }
+    return ctx.answer(body)
+
+
+@router.get("/attributes/{attr:path}")
+async def attribute(attr: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    iri = ctx.terms.expand(attr)
+    found = await in_thread(ngsi_service(request).broker.types)
+    types = sorted(t for t, names in found.items() if iri in names)
+    if not types:
+        raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entity has attribute {attr}")
+    body = {
+        "id": iri,
+        "type": "Attribute",
+        "attributeName": ctx.terms.compact(iri),
+        "typeNames": [ctx.terms.compact(t) for t in types],
+    }
+    return ctx.answer(body)
+
+
+@router.get("/attributes")
+async def attributes(request: Request) -> Response:
+    ctx = Ctx(request)
+    found = await in_thread(ngsi_service(request).broker.types)
+    names = sorted({ctx.terms.compact(a) for attrs in found.values() for a in attrs})
+    return ctx.answer(
+        {"id": "urn:ngsi-ld:AttributeList:cctwin", "type": "AttributeList", "attributeList": names}
+    )

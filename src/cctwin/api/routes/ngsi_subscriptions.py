@@ -1,0 +1,48 @@
+"""/ngsi-ld/v1/subscriptions: create, list, retrieve, update, delete (CIM 009 clause 5.8)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from cctwin.api.routes.ngsi import Ctx, in_thread, ngsi_service, page_of, read_body
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
+
+
+@router.post("/subscriptions")
+# Some clients (ngsildclient) post to the collection with a trailing slash.
+@router.post("/subscriptions/", include_in_schema=False)
+async def create_subscription(request: Request) -> Response:
+    body, context = await read_body(request)
+    Ctx(request, context)
+    sub = await in_thread(ngsi_service(request).subscriptions.create, body, context)
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
+
+
+@router.get("/subscriptions")
+@router.get("/subscriptions/", include_in_schema=False)
+async def list_subscriptions(request: Request) -> Response:
+    ctx = Ctx(request)
+    limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
+    subs = sorted(ngsi_service(request).subscriptions.subscriptions.values(), key=lambda s: s.id)
+    return ctx.answer([s.view() for s in subs[offset : offset + limit]])
+
+
+@router.get("/subscriptions/{sub_id:path}")
+async def retrieve_subscription(sub_id: str, request: Request) -> Response:
+    ctx = Ctx(request)
+    return ctx.answer(ngsi_service(request).subscriptions.get(sub_id).view())
+
+
+@router.patch("/subscriptions/{sub_id:path}")
+async def update_subscription(sub_id: str, request: Request) -> Response:
+    body, _ = await read_body(request)
+    await in_thread(ngsi_service(request).subscriptions.update, sub_id, body)
+    return Response(status_code=204)
+
+
+@router.delete("/subscriptions/{sub_id:path}")
+async def delete_subscription(sub_id: str, request: Request) -> Response:
+    await in_thread(ngsi_service(request).subscriptions.delete, sub_id)
+    return Response(status_code=204)

@@ -1,0 +1,32 @@
+"""The NGSI-LD broker's settings: pre-loaded @context documents and history retention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from cctwin.config.base import Strict
+
+
+class ContextDocumentConfig(Strict):
+    """A remote @context served from a local file: the URL is never fetched."""
+
+    url: str = Field(pattern=r"^https?://")
+    path: Path
+
+
+class NgsiConfig(Strict):
+    """`ngsi_ld:` in the config: the /ngsi-ld/v1 API and the twin's history."""
+
+    contexts: list[ContextDocumentConfig] = Field(
+        default_factory=list, description="@context documents pre-loaded for offline rooms."
+    )
+    history_days: float = Field(
+        30.0, gt=0, description="Attribute history kept as written, in days; then averaged."
+    )
+    downsampled_days: float = Field(
+        365.0, gt=0, description="How long the one-minute averages of older history are kept."
+    )
+    prune_interval_s: float = Field(3600.0, gt=0, description="How often old history goes.")
+    twin: bool = Field(True, description="Project cctwin's own facts into NGSI-LD entities.")

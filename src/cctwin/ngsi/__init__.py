@@ -1,0 +1,1 @@
+"""An NGSI-LD context broker (ETSI GS CIM 009) on the project's store: the twin's standard API."""

@@ -1,0 +1,282 @@
+"""NGSI-LD entities: validation of request bodies, the stored (expanded) form, rendering.
+
+An entity body is open JSON by nature (any attribute name, any value), so attributes stay
+JSON objects; what the broker relies on (id, types, attribute kinds, times) is typed here.
+Names are stored expanded to IRIs; `render` compacts them against the request's @context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from shapely.geometry import shape  # type: ignore[import-untyped]
+
+from cctwin.ngsi.context import TermMap
+from cctwin.ngsi.problems import bad_data
+
+Json = dict[str, Any]
+
+KINDS = frozenset(
+    {
+        "Property",
+        "Relationship",
+        "GeoProperty",
+        "LanguageProperty",
+        "JsonProperty",
+        "VocabProperty",
+        "ListProperty",
+        "ListRelationship",
+    }
+)
+# Members of an attribute that belong to the NGSI-LD core, never expanded as sub-attributes.
+CORE_MEMBERS = frozenset(
+    {
+        "type",
+        "value",
+        "object",
+        "objectType",
+        "observedAt",
+        "unitCode",
+        "datasetId",
+        "createdAt",
+        "modifiedAt",
+        "instanceId",
+        "languageMap",
+        "json",
+        "vocab",
+        "valueList",
+        "objectList",
+        "lang",
+    }
+)
+SYSTEM = frozenset({"createdAt", "modifiedAt", "deletedAt", "instanceId"})
+GEO_NAMES = frozenset({"location", "observationSpace", "operationSpace"})
+GEO_TYPES = frozenset(
+    {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+)
+_BAD_NAME = re.compile(r"[\s<>\"'=;()\[\]]")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """NGSI-LD DateTime: UTC, milliseconds, 'Z'."""
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def parse_time(text: object, what: str) -> datetime:
+    """An ISO 8601 date-time with a zone (a naive one is read as UTC)."""
+    if not isinstance(text, str):
+        raise bad_data(f"{what} must be a DateTime string")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise bad_data(f"{what} is not an ISO 8601 DateTime: {text!r}") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_uri(text: object, what: str) -> str:
+    if not isinstance(text, str) or not _URI.match(text):
+        raise bad_data(f"{what} must be a URI, not {text!r}")
+    return text
+
+
+def check_name(name: str) -> str:
+    if not name or _BAD_NAME.search(name):
+        raise bad_data(f"invalid attribute name {name!r}")
+    return name
+
+
+@dataclass
+class Entity:
+    """An entity as stored: expanded types and attribute names, system times."""
+
+    id: str
+    types: list[str]
+    attrs: dict[str, Json] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=now)
+    modified_at: datetime = field(default_factory=now)
+    scope: list[str] | None = None
+
+    def has_type(self, types: Iterable[str]) -> bool:
+        return any(t in self.types for t in types)
+
+
+def parse_entity(body: object, terms: TermMap, need_type: bool = True) -> Entity:
+    """Validate an entity body (normalized or concise) into its expanded, stored form."""
+    if not isinstance(body, Mapping):
+        raise bad_data("an entity must be a JSON object")
+    entity_id = check_uri(body.get("id", body.get("@id")), "entity id")
+    raw_type = body.get("type", body.get("@type"))
+    if raw_type is None and not need_type:
+        types: list[str] = []
+    else:
+        names = [raw_type] if isinstance(raw_type, str) else raw_type
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(t, str) and t for t in names)
+        ):
+            raise bad_data("entity type must be a name or a non-empty list of names")
+        types = [terms.expand(t) for t in names]
+    scope = body.get("scope")
+    if scope is not None and not isinstance(scope, (str, list)):
+        raise bad_data("scope must be a string or a list of strings")
+    entity = Entity(entity_id, types, scope=[scope] if isinstance(scope, str) else scope)
+    entity.attrs = parse_attributes(body, terms)
+    return entity
+
+
+def parse_attributes(body: Mapping[str, Any], terms: TermMap) -> dict[str, Json]:
+    """The attributes of a body (an entity or an attrs fragment), keyed by expanded name."""
+    attrs: dict[str, Json] = {}
+    for name, raw in body.items():
+        if name in ("id", "@id", "type", "@type", "@context", "scope") or name in SYSTEM:
+            continue
+        attrs[terms.expand(check_name(name))] = parse_attribute(name, raw, terms)
+    return attrs
+
+
+def parse_attribute(name: str, raw: object, terms: TermMap) -> Json:
+    """One attribute, normalized: its kind explicit, sub-attributes expanded, values checked."""
+    if isinstance(raw, list):
+        raise bad_data(f"attribute {name!r}: several instances (datasetId) are not supported")
+    attr: Json = dict(raw) if isinstance(raw, Mapping) else {"value": raw}
+    if attr.get("type") in GEO_TYPES and "value" not in attr:
+        # Concise GeoProperty: the bare GeoJSON geometry.
+        attr = {"type": "GeoProperty", "value": attr}
+    kind = attr.get("type") or _implied_kind(name, attr)
+    if kind not in KINDS:
+        raise bad_data(f"attribute {name!r} has an unknown type {kind!r}")
+    attr["type"] = kind
+    if kind in ("Property", "GeoProperty") and "value" not in attr:
+        raise bad_data(f"{kind} {name!r} has no value")
+    if kind == "Property" and attr["value"] is None:
+        raise bad_data(f"Property {name!r} has a null value")
+    if kind == "Relationship":
+        objects = attr.get("object")
+        for target in objects if isinstance(objects, list) else [objects]:
+            check_uri(target, f"Relationship {name!r} object")
+    if kind == "GeoProperty":
+        check_geometry(attr["value"], name)
+    if kind == "LanguageProperty" and not isinstance(attr.get("languageMap"), Mapping):
+        raise bad_data(f"LanguageProperty {name!r} needs a languageMap object")
+    if "observedAt" in attr:
+        attr["observedAt"] = iso(parse_time(attr["observedAt"], f"{name}.observedAt"))
+    for member in SYSTEM:
+        attr.pop(member, None)
+    out: Json = {}
+    for key, value in attr.items():
+        if key in CORE_MEMBERS:
+            out[key] = value
+        else:
+            out[terms.expand(check_name(key))] = parse_attribute(key, value, terms)
+    return out
+
+
+def _implied_kind(name: str, attr: Mapping[str, Any]) -> str:
+    # The concise format (CIM 009 V1.6+): the kind follows from the members present.
+    if "object" in attr:
+        return "Relationship"
+    if "languageMap" in attr:
+        return "LanguageProperty"
+    if "json" in attr:
+        return "JsonProperty"
+    if "vocab" in attr:
+        return "VocabProperty"
+    value = attr.get("value")
+    if name in GEO_NAMES or (isinstance(value, Mapping) and value.get("type") in GEO_TYPES):
+        return "GeoProperty"
+    return "Property"
+
+
+def check_geometry(value: object, name: str) -> None:
+    if not isinstance(value, Mapping) or value.get("type") not in GEO_TYPES:
+        raise bad_data(f"GeoProperty {name!r} must be a GeoJSON geometry")
+    try:
+        geometry = shape(value)
+    except Exception as error:  # shapely raises several types for bad coordinates
+        raise bad_data(f"GeoProperty {name!r} has invalid coordinates: {error}") from error
+    if geometry.is_empty:
+        raise bad_data(f"GeoProperty {name!r} is empty")
+
+
+@dataclass(frozen=True)
+class View:
+    """How to render entities for one request."""
+
+    terms: TermMap
+    key_values: bool = False
+    sys_attrs: bool = False
+    attrs: frozenset[str] | None = None  # expanded names to keep; None = all
+
+
+def render(entity: Entity, view: View) -> Json:
+    """The entity compacted against the request's @context (normalized or keyValues)."""
+    terms = view.terms
+    types = [terms.compact(t) for t in entity.types]
+    out: Json = {"id": entity.id, "type": types[0] if len(types) == 1 else types}
+    if entity.scope:
+        out["scope"] = entity.scope if len(entity.scope) > 1 else entity.scope[0]
+    if view.sys_attrs:
+        out["createdAt"] = iso(entity.created_at)
+        out["modifiedAt"] = iso(entity.modified_at)
+    for name, attr in entity.attrs.items():
+        if view.attrs is not None and name not in view.attrs:
+            continue
+        short = terms.compact(name)
+        out[short] = simplified(attr) if view.key_values else _compact_attr(attr, view)
+    return out
+
+
+def _compact_attr(attr: Mapping[str, Any], view: View) -> Json:
+    out: Json = {}
+    for key, value in attr.items():
+        if key in CORE_MEMBERS:
+            if key in SYSTEM and not view.sys_attrs:
+                continue
+            out[key] = value
+        else:
+            out[view.terms.compact(key)] = _compact_attr(value, view)
+    return out
+
+
+def feature(rendered: Mapping[str, Any], geometry_name: str = "location") -> Json:
+    """A rendered entity as a GeoJSON Feature (CIM 009 clause 4.5.16): its geometry is the
+    named GeoProperty's value (null when it has none)."""
+    geo = rendered.get(geometry_name)
+    geometry = geo.get("value") if isinstance(geo, Mapping) and "value" in geo else geo
+    properties = {k: v for k, v in rendered.items() if k != "id"}
+    return {"id": rendered["id"], "type": "Feature", "geometry": geometry, "properties": properties}
+
+
+def simplified(attr: Mapping[str, Any]) -> Any:
+    """The keyValues form of an attribute: its value, object, or language map."""
+    kind = attr.get("type")
+    if kind == "Relationship":
+        return attr.get("object")
+    if kind == "LanguageProperty":
+        return {"languageMap": attr.get("languageMap")}
+    if kind == "JsonProperty":
+        return {"json": attr.get("json")}
+    if kind == "VocabProperty":
+        return {"vocab": attr.get("vocab")}
+    return attr.get("value")
+
+
+def attribute_value(attr: Mapping[str, Any]) -> Any:
+    """What a query compares: a Property's value, a Relationship's object."""
+    if attr.get("type") == "Relationship":
+        return attr.get("object")
+    if attr.get("type") == "LanguageProperty":
+        return attr.get("languageMap")
+    return attr.get("value", attr.get("json", attr.get("vocab")))

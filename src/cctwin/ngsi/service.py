@@ -1,0 +1,47 @@
+"""The NGSI-LD service: broker, @context store and subscriptions, plus history retention."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from cctwin.config.ngsi import NgsiConfig
+from cctwin.ngsi.broker import Broker, Repository
+from cctwin.ngsi.context import ContextStore
+from cctwin.ngsi.entities import now
+from cctwin.ngsi.subscriptions import SubscriptionManager
+
+log = logging.getLogger(__name__)
+
+
+class NgsiService:
+    """Everything /ngsi-ld/v1 needs; `run` sends notifications and prunes old history."""
+
+    def __init__(self, repository: Repository, config: NgsiConfig) -> None:
+        self.config = config
+        self.contexts = ContextStore({c.url: c.path for c in config.contexts})
+        self.broker = Broker(repository)
+        self.subscriptions = SubscriptionManager(repository, self.contexts)
+        self.broker.listeners.append(self.subscriptions.on_changes)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        await asyncio.gather(self.subscriptions.run(stopping), self._retain(stopping))
+
+    async def _retain(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            raw = now() - timedelta(days=self.config.history_days)
+            keep = now() - timedelta(
+                days=max(self.config.history_days, self.config.downsampled_days)
+            )
+            try:
+                summarised = await asyncio.to_thread(self.broker.retain, raw, keep)
+                if summarised:
+                    log.info(
+                        "averaged %d attribute instances older than %s per minute", summarised, raw
+                    )
+            except Exception:
+                log.exception("history retention failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.config.prune_interval_s)

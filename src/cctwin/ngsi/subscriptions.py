@@ -1,0 +1,372 @@
+"""NGSI-LD subscriptions (CIM 009 clause 5.8): validation, matching changes, HTTP notifier.
+
+Matching runs where the change happens (a worker thread); deliveries are queued to the
+event loop and sent by one async notifier. A failed delivery marks the subscription
+`failed` with `lastFailure` and the reason, and is retried with exponential backoff; the
+next success marks it `active` again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from cctwin.ngsi.broker import Change, Repository
+from cctwin.ngsi.context import ContextStore, TermMap
+from cctwin.ngsi.entities import Entity, Json, View, check_uri, iso, now, parse_time, render
+from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
+from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo, parse_q
+
+log = logging.getLogger(__name__)
+
+_FIELDS = frozenset(
+    {
+        "id", "type", "subscriptionName", "description", "entities", "watchedAttributes",
+        "notificationTrigger", "q", "geoQ", "csf", "isActive", "notification", "expiresAt",
+        "expires", "throttling", "timeInterval", "lang", "scopeQ", "@context", "jsonldContext",
+        "status", "temporalQ",
+    }
+)  # fmt: skip
+# Members of `notification` the broker maintains (CIM 009 NotificationParams); a client
+# cannot set them. lastErrorReason is Orion-LD's name for why the last delivery failed.
+_RUNTIME = (
+    "status", "timesSent", "timesFailed", "lastNotification", "lastFailure", "lastSuccess",
+    "lastErrorReason",
+)  # fmt: skip
+
+
+@dataclass
+class Subscription:
+    """A validated subscription: the body as given (compact) and its compiled filters."""
+
+    id: str
+    body: Json
+    context: Any
+    types: list[tuple[str, str | None, re.Pattern[str] | None]]  # (type, id, idPattern)
+    watched: frozenset[str] | None
+    q: Predicate | None
+    geo: GeoQuery | None
+    attrs: frozenset[str] | None
+    endpoint: str
+    key_values: bool
+    throttling: float
+    expires: datetime | None
+    last_sent: float = 0.0
+    failures: int = 0
+    runtime: Json = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        if self.body.get("isActive") is False:
+            return False
+        return self.expires is None or self.expires > now()
+
+    def status(self) -> str:
+        if self.body.get("isActive") is False:
+            return "paused"
+        if self.expires is not None and self.expires <= now():
+            return "expired"
+        return "failed" if self.failures else "active"
+
+    def matches(self, change: Change) -> bool:
+        entity = change.entity
+        if not self.active or change.deleted:
+            return False
+        if self.types and not any(_selects(s, entity) for s in self.types):
+            return False
+        if self.watched is not None and not (self.watched & change.attrs):
+            return False
+        if self.q is not None and not self.q(entity):
+            return False
+        return self.geo is None or self.geo(entity)
+
+    def view(self) -> Json:
+        """The subscription as the API shows it: delivery state inside `notification`; the
+        top-level status is active, paused, expired, or failed while deliveries fail."""
+        notification = {**self.body["notification"], **self.runtime}
+        if self.runtime:
+            notification["status"] = "failed" if self.failures else "ok"
+        return {**self.body, "notification": notification, "status": self.status()}
+
+
+def _selects(selector: tuple[str, str | None, re.Pattern[str] | None], entity: Entity) -> bool:
+    entity_type, entity_id, pattern = selector
+    if entity_type not in entity.types:
+        return False
+    if entity_id is not None and entity.id != entity_id:
+        return False
+    return pattern is None or pattern.search(entity.id) is not None
+
+
+def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscription:
+    """Validate a subscription body (BadRequestData if it is not one)."""
+    if not isinstance(body, Mapping):
+        raise bad_data("a subscription must be a JSON object")
+    unknown = set(body) - _FIELDS
+    if unknown:
+        raise bad_data(f"unknown subscription members {sorted(unknown)}")
+    if body.get("type") != "Subscription":
+        raise bad_data("a subscription has type 'Subscription'")
+    sub_id = check_uri(body.get("id") or f"urn:ngsi-ld:Subscription:{uuid.uuid4()}", "id")
+    entities = body.get("entities")
+    watched = body.get("watchedAttributes")
+    if entities is None and watched is None:
+        raise bad_data("a subscription needs entities or watchedAttributes")
+    selectors = [_selector(s, terms) for s in _list(entities, "entities")]
+    if watched is not None and (not isinstance(watched, list) or not watched):
+        raise bad_data("watchedAttributes must be a non-empty list")
+    notification = body.get("notification")
+    uri, fmt, attrs = _notification(notification)
+    assert isinstance(notification, Mapping)
+    throttling = body.get("throttling", 0)
+    if not isinstance(throttling, (int, float)) or throttling < 0:
+        raise bad_data("throttling must be a non-negative number of seconds")
+    expires_text = body.get("expiresAt", body.get("expires"))
+    expires = parse_time(expires_text, "expiresAt") if expires_text is not None else None
+    if expires is not None and expires <= now():
+        raise bad_data("expiresAt must be in the future")
+    if body.get("isActive") not in (None, True, False):
+        raise bad_data("isActive must be a boolean")
+    q = body.get("q")
+    clean = {k: v for k, v in body.items() if k not in ("status", "@context")}
+    clean["id"] = sub_id
+    clean["notification"] = {k: v for k, v in notification.items() if k not in _RUNTIME}
+    runtime = {k: v for k, v in notification.items() if k in _RUNTIME and k != "status"}
+    return Subscription(
+        id=sub_id,
+        body=clean,
+        context=context,
+        types=selectors,
+        watched=frozenset(terms.expand(a) for a in watched) if watched else None,
+        q=parse_q(q, terms) if isinstance(q, str) else None,
+        geo=_geo(body.get("geoQ"), terms),
+        attrs=frozenset(terms.expand(a) for a in attrs) if attrs else None,
+        endpoint=uri,
+        key_values=fmt == "keyValues",
+        throttling=float(throttling),
+        expires=expires,
+        failures=1 if notification.get("status") == "failed" else 0,
+        runtime=runtime,
+    )
+
+
+def _notification(notification: object) -> tuple[str, str, Any]:
+    """The endpoint URI, format and attribute list of a notification object."""
+    if not isinstance(notification, Mapping):
+        raise bad_data("a subscription needs a notification object")
+    endpoint = notification.get("endpoint")
+    uri = endpoint.get("uri") if isinstance(endpoint, Mapping) else None
+    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
+        raise bad_data("notification.endpoint.uri must be an http(s) URL")
+    fmt = notification.get("format", "normalized")
+    if fmt not in ("normalized", "keyValues", "concise"):
+        raise bad_data(f"unknown notification format {fmt!r}")
+    attrs = notification.get("attributes")
+    if attrs is not None and not isinstance(attrs, list):
+        raise bad_data("notification.attributes must be a list")
+    return uri, fmt, attrs
+
+
+def _geo(geo_body: object, terms: TermMap) -> GeoQuery | None:
+    if geo_body is None:
+        return None
+    if not isinstance(geo_body, Mapping):
+        raise bad_data("geoQ must be an object")
+    return parse_geo(
+        str(geo_body.get("georel", "")),
+        str(geo_body.get("geometry", "")),
+        geo_body.get("coordinates"),
+        str(geo_body.get("geoproperty", "location")),
+        terms,
+    )
+
+
+def _list(value: object, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not value:
+        raise bad_data(f"{what} must be a non-empty list")
+    return value
+
+
+def _selector(raw: object, terms: TermMap) -> tuple[str, str | None, re.Pattern[str] | None]:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str):
+        raise bad_data("each entities member needs a type")
+    entity_id = raw.get("id")
+    if entity_id is not None:
+        check_uri(entity_id, "entities.id")
+    pattern = raw.get("idPattern")
+    try:
+        compiled = re.compile(pattern) if isinstance(pattern, str) else None
+    except re.error as error:
+        raise bad_data(f"bad idPattern: {error}") from error
+    return terms.expand(raw["type"]), entity_id, compiled
+
+
+@dataclass(frozen=True)
+class Delivery:
+    subscription_id: str
+    entities: list[Entity]
+    released: bool = False  # held back by throttling and now due: not throttled again
+
+
+class SubscriptionManager:
+    """Holds subscriptions, matches broker changes and sends HTTP notifications."""
+
+    def __init__(self, repository: Repository, contexts: ContextStore) -> None:
+        self.repository = repository
+        self.contexts = contexts
+        self.subscriptions: dict[str, Subscription] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.queue: asyncio.Queue[Delivery] | None = None
+        self.max_backoff_s = 60.0
+        self._held: dict[str, dict[str, Entity]] = {}
+        for sub_id, body in repository.load_subscriptions().items():
+            context = body.pop("@context", None)
+            try:
+                sub = compile_subscription(body, contexts.terms(context), context)
+            except NgsiError:
+                log.warning("skipped stored subscription %s: no longer valid", sub_id)
+                continue
+            self.subscriptions[sub_id] = sub
+
+    # --- management -----------------------------------------------------------------------
+
+    def create(self, body: object, context: Any) -> Subscription:
+        sub = compile_subscription(body, self.contexts.terms(context), context)
+        if sub.id in self.subscriptions:
+            raise NgsiError(Problem.ALREADY_EXISTS, f"subscription {sub.id} exists")
+        self._save(sub)
+        return sub
+
+    def get(self, sub_id: str) -> Subscription:
+        found = self.subscriptions.get(sub_id)
+        if found is None:
+            raise not_found(f"no subscription {sub_id}")
+        return found
+
+    def update(self, sub_id: str, patch: object) -> None:
+        current = self.get(sub_id)
+        if not isinstance(patch, Mapping):
+            raise bad_data("the body must be a JSON object")
+        context = patch.get("@context", current.context)
+        body = {**current.body, **{k: v for k, v in patch.items() if k != "@context"}}
+        body["id"] = sub_id
+        sub = compile_subscription(body, self.contexts.terms(context), context)
+        sub.runtime, sub.failures = current.runtime, current.failures
+        self._save(sub)
+
+    def delete(self, sub_id: str) -> None:
+        self.get(sub_id)
+        del self.subscriptions[sub_id]
+        self.repository.delete_subscription(sub_id)
+
+    def _save(self, sub: Subscription) -> None:
+        self.subscriptions[sub.id] = sub
+        self.repository.save_subscription(sub.id, {**sub.view(), "@context": sub.context})
+
+    # --- notifications --------------------------------------------------------------------
+
+    def on_changes(self, changes: Sequence[Change]) -> None:
+        """Broker listener (any thread): queue a notification per matching subscription."""
+        if self.loop is None or self.queue is None:
+            return
+        for sub in list(self.subscriptions.values()):
+            hits = [c.entity for c in changes if sub.matches(c)]
+            if hits:
+                delivery = Delivery(sub.id, hits)
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, delivery)
+
+    def body(self, sub: Subscription, entities: Sequence[Entity]) -> Json:
+        view = View(self.contexts.terms(sub.context), key_values=sub.key_values, attrs=sub.attrs)
+        return {
+            "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
+            "type": "Notification",
+            "subscriptionId": sub.id,
+            "notifiedAt": iso(now()),
+            "data": [render(e, view) for e in entities],
+        }
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Send queued notifications until `stopping`; one client, one delivery at a time."""
+        self.loop = asyncio.get_running_loop()
+        self.queue = asyncio.Queue()
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            while not stopping.is_set():
+                try:
+                    delivery = await asyncio.wait_for(self.queue.get(), 0.5)
+                except TimeoutError:
+                    continue
+                sub = self.subscriptions.get(delivery.subscription_id)
+                if sub is None or not sub.active:
+                    continue
+                wait = sub.last_sent + sub.throttling - self.loop.time()
+                if sub.throttling and sub.last_sent and wait > 0 and not delivery.released:
+                    self._hold(sub.id, delivery.entities, wait)
+                    continue
+                await self._send(client, sub, delivery.entities, stopping)
+
+    def _hold(self, sub_id: str, entities: Sequence[Entity], wait_s: float) -> None:
+        # Throttled: keep the newest state of each entity and send them all when the
+        # throttling period is over, so no change is lost, only merged.
+        held = self._held.setdefault(sub_id, {})
+        first = not held
+        held.update((e.id, e) for e in entities)
+        if first and self.loop is not None:
+            self.loop.call_later(wait_s, self._release, sub_id)
+
+    def _release(self, sub_id: str) -> None:
+        held = self._held.pop(sub_id, {})
+        if held and self.queue is not None:
+            self.queue.put_nowait(Delivery(sub_id, list(held.values()), released=True))
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        sub: Subscription,
+        entities: Sequence[Entity],
+        stopping: asyncio.Event,
+    ) -> None:
+        body = self.body(sub, entities)
+        delay = 0.5
+        while not stopping.is_set() and sub.id in self.subscriptions:
+            try:
+                response = await client.post(sub.endpoint, json=body)
+                response.raise_for_status()
+            except httpx.HTTPError as error:
+                self._failed(sub, str(error) or type(error).__name__)
+                # Backoff: the endpoint is away; wait longer each time, up to max_backoff_s.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), delay)
+                delay = min(delay * 2, self.max_backoff_s)
+                continue
+            sub.failures = 0
+            sub.last_sent = asyncio.get_running_loop().time()
+            stamp = iso(now())
+            sub.runtime.update(
+                lastNotification=stamp,
+                lastSuccess=stamp,
+                timesSent=int(sub.runtime.get("timesSent", 0)) + 1,
+            )
+            await asyncio.to_thread(self._save, sub)
+            return
+
+    def _failed(self, sub: Subscription, reason: str) -> None:
+        sub.failures += 1
+        stamp = iso(now())
+        sub.runtime.update(
+            lastNotification=stamp,
+            lastFailure=stamp,
+            timesFailed=int(sub.runtime.get("timesFailed", 0)) + 1,
+            lastErrorReason=reason,
+        )
+        log.warning("notification of %s to %s failed: %s", sub.id, sub.endpoint, reason)

@@ -1,0 +1,169 @@
+"""Temporal representation of entities (CIM 009 clause 4.5.7-4.5.19): instances, aggregation."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cctwin.ngsi.entities import Json, iso, parse_time
+from cctwin.ngsi.problems import bad_data
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One value an attribute had: its JSON at `observed_ts` (epoch seconds, UTC)."""
+
+    entity_id: str
+    attr: str
+    observed_ts: float
+    attr_json: Json
+    number: float | None
+
+
+@dataclass(frozen=True)
+class TimeQuery:
+    """timerel + timeAt (+ endTimeAt) as a half-open interval of epoch seconds."""
+
+    start_ts: float | None = None
+    end_ts: float | None = None
+
+
+def time_query(timerel: str | None, time_at: str | None, end_time_at: str | None) -> TimeQuery:
+    if timerel is None:
+        return TimeQuery()
+    if time_at is None:
+        raise bad_data("timerel needs timeAt")
+    at = parse_time(time_at, "timeAt").timestamp()
+    if timerel == "before":
+        return TimeQuery(None, at)
+    if timerel == "after":
+        return TimeQuery(at, None)
+    if timerel == "between":
+        if end_time_at is None:
+            raise bad_data("timerel=between needs endTimeAt")
+        end = parse_time(end_time_at, "endTimeAt").timestamp()
+        if end <= at:
+            raise bad_data("endTimeAt must be after timeAt")
+        return TimeQuery(at, end)
+    raise bad_data(f"unknown timerel {timerel!r} (before, after, between)")
+
+
+def numeric(attr: Json) -> float | None:
+    value = attr.get("value")
+    if isinstance(value, bool):
+        return float(value)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def instance_of(entity_id: str, name: str, attr: Json, modified: datetime) -> Instance:
+    """The temporal instance an attribute change leaves: at its observedAt, else now."""
+    observed = attr.get("observedAt")
+    moment = parse_time(observed, "observedAt") if isinstance(observed, str) else modified
+    return Instance(entity_id, name, moment.timestamp(), attr, numeric(attr))
+
+
+def _stamp(ts: float) -> str:
+    return iso(datetime.fromtimestamp(ts, UTC))
+
+
+def normalized(instances: Sequence[Instance], compact: Callable[[str], str]) -> Json:
+    """Attribute name -> list of instances, each with its observedAt (or instance time)."""
+    out: dict[str, list[Json]] = {}
+    for instance in instances:
+        attr = dict(instance.attr_json)
+        attr.setdefault("observedAt", _stamp(instance.observed_ts))
+        out.setdefault(compact(instance.attr), []).append(attr)
+    return dict(out)
+
+
+def simplified(instances: Sequence[Instance], compact: Callable[[str], str]) -> Json:
+    """options=temporalValues: [[value, time], ...] per attribute."""
+    out: Json = {}
+    for instance in instances:
+        attr = instance.attr_json
+        kind = attr.get("type", "Property")
+        value = attr.get("object") if kind == "Relationship" else attr.get("value")
+        key = "objects" if kind == "Relationship" else "values"
+        slot = out.setdefault(compact(instance.attr), {"type": kind, key: []})
+        slot[key].append([value, _stamp(instance.observed_ts)])
+    return out
+
+
+_DURATION = re.compile(
+    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"
+    r"(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def duration_s(text: str) -> float:
+    """Seconds of an ISO 8601 duration of days, hours, minutes, seconds (PT1M, P1D, PT0S)."""
+    match = _DURATION.match(text)
+    if match is None or text in ("P", "PT"):
+        raise bad_data(f"aggrPeriodDuration {text!r} is not an ISO 8601 duration (e.g. PT1M)")
+    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
+    return parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Sums of the numeric instances of one aggregation period (computed by the store)."""
+
+    index: int
+    count: int
+    total: float
+    total_sq: float
+    low: float
+    high: float
+    distinct: int
+    first_ts: float
+
+
+def _stddev(b: Bucket) -> float:
+    mean = b.total / b.count
+    return math.sqrt(max(0.0, b.total_sq / b.count - mean * mean))
+
+
+AGGREGATES: dict[str, Callable[[Bucket], float]] = {
+    "totalCount": lambda b: float(b.count),
+    "distinctCount": lambda b: float(b.distinct),
+    "sum": lambda b: b.total,
+    "avg": lambda b: b.total / b.count,
+    "min": lambda b: b.low,
+    "max": lambda b: b.high,
+    "stddev": _stddev,
+    "sumsq": lambda b: b.total_sq,
+}
+
+
+def parse_methods(text: str | None) -> list[str]:
+    if not text:
+        raise bad_data("aggregation needs aggrMethods")
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in AGGREGATES]
+    if unknown or not methods:
+        raise bad_data(f"unknown aggrMethods {unknown} (known: {sorted(AGGREGATES)})")
+    return methods
+
+
+def aggregate(
+    buckets: Sequence[Bucket],
+    methods: Sequence[str],
+    period_s: float,
+    origin_ts: float,
+    end_ts: float | None,
+) -> dict[str, list[list[Any]]]:
+    """Per method, [[value, periodStart, periodEnd], ...]; period 0 = the whole range."""
+    out: dict[str, list[list[Any]]] = {m: [] for m in methods}
+    for bucket in buckets:
+        if period_s > 0:
+            begin = origin_ts + bucket.index * period_s
+            finish = begin + period_s
+        else:
+            begin, finish = origin_ts, end_ts if end_ts is not None else origin_ts
+        for method in methods:
+            out[method].append([AGGREGATES[method](bucket), _stamp(begin), _stamp(finish)])
+    return out
