@@ -10,10 +10,11 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
-from factories import observation_of, status_of
+from factories import grant, observation_of, status_of
 
 from cctwin.api.main import create_app
 from cctwin.app import Services
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "ngsi"))
 from notify_server import Receiver
 
 ngsildclient = pytest.importorskip("ngsildclient")
+requests = pytest.importorskip("requests")
 
 CONFIG = """
 cameras:
@@ -82,7 +84,17 @@ def test_ngsildclient_reads_twin_entities_and_gets_a_notification(
             status_of("cam-1", CameraState.ONLINE, AT, fps=12.0),
             observation_of(ObservationKind.CROWD_COUNT, "cam-1", "plaza", AT, 12.0),
         )
-        client = ngsildclient.Client(hostname="127.0.0.1", port=port, verbose=False)
+        # An integrator's API key, sent the way any requests-based client sends credentials.
+        headers = grant(services.store, "interop", "integrator")
+
+        class BearerKey(requests.auth.AuthBase):
+            def __call__(self, request: Any) -> Any:
+                request.headers.update(headers)
+                return request
+
+        client = ngsildclient.Client(
+            hostname="127.0.0.1", port=port, verbose=False, custom_auth=BearerKey()
+        )
         deadline = time.monotonic() + 20
         while not client.exists(ZONE) and time.monotonic() < deadline:
             time.sleep(0.1)
