@@ -61,6 +61,12 @@ def scoped(principal: Principal, requested: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(principal.cameras))
 
 
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such resource (the detail names what is missing)."}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Not allowed from the alert's current status, or moved meanwhile."}
+}
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No, expired or wrong credentials (the detail says which)."},
     403: {"description": "The caller's role or camera scope does not allow it."},

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from cctwin.alerts.views import alert_view
 from cctwin.alerts.workflow import IllegalTransition
-from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require
+from cctwin.api.deps import CONFLICT, NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require
 from cctwin.api.schemas import AlertDetailRead, AlertPageRead, NoteCreate, TransitionCreate
 from cctwin.app import Services
 from cctwin.messages import AlertAction, AlertCommand, AlertView
@@ -50,7 +50,7 @@ async def list_alerts(
     return AlertPageRead(items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/{alert_id}", response_model=AlertDetailRead, dependencies=VIEW)
+@router.get("/{alert_id}", response_model=AlertDetailRead, dependencies=VIEW, responses=NOT_FOUND)
 async def get_alert(
     alert_id: str, services: ServicesDep, principal: PrincipalDep
 ) -> AlertDetailRead:
@@ -86,7 +86,12 @@ async def _execute(services: Services, principal: Principal, command: AlertComma
     return alert_view(changed)
 
 
-@router.post("/{alert_id}/transitions", response_model=AlertView, dependencies=HANDLE)
+@router.post(
+    "/{alert_id}/transitions",
+    response_model=AlertView,
+    dependencies=HANDLE,
+    responses=NOT_FOUND | CONFLICT,
+)
 async def move_alert(
     alert_id: str, body: TransitionCreate, services: ServicesDep, principal: PrincipalDep
 ) -> AlertView:
@@ -101,7 +106,13 @@ async def move_alert(
     return await _execute(services, principal, command)
 
 
-@router.post("/{alert_id}/notes", response_model=AlertView, status_code=201, dependencies=HANDLE)
+@router.post(
+    "/{alert_id}/notes",
+    response_model=AlertView,
+    status_code=201,
+    dependencies=HANDLE,
+    responses=NOT_FOUND,
+)
 async def note_alert(
     alert_id: str, body: NoteCreate, services: ServicesDep, principal: PrincipalDep
 ) -> AlertView:

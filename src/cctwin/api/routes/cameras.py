@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require
+from cctwin.api.deps import NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require
 from cctwin.api.schemas import CameraRead, camera_read
 from cctwin.messages import ObjectPositions
 from cctwin.security.audit import AuditAction
@@ -27,7 +27,9 @@ async def list_cameras(services: ServicesDep, principal: PrincipalDep) -> list[C
     return [camera_read(c, services.live.statuses[c.id]) for c in cameras]
 
 
-@router.get("/api/cameras/{camera_id}", response_model=CameraRead, dependencies=TWIN)
+@router.get(
+    "/api/cameras/{camera_id}", response_model=CameraRead, dependencies=TWIN, responses=NOT_FOUND
+)
 async def get_camera(camera_id: str, services: ServicesDep) -> CameraRead:
     for camera in services.config.cameras:
         if camera.id == camera_id:
@@ -41,7 +43,12 @@ async def positions(services: ServicesDep, principal: PrincipalDep) -> list[Obje
     return [p for p in services.live.positions.values() if principal.sees(p.camera_id)]
 
 
-@router.get("/api/cameras/{camera_id}/live.jpg", response_class=Response, dependencies=LIVE)
+@router.get(
+    "/api/cameras/{camera_id}/live.jpg",
+    response_class=Response,
+    dependencies=LIVE,
+    responses=NOT_FOUND,
+)
 async def live_jpeg(camera_id: str, services: ServicesDep, principal: PrincipalDep) -> Response:
     if camera_id not in services.live.statuses:
         raise HTTPException(404, f"no camera {camera_id!r}")
@@ -54,7 +61,7 @@ async def live_jpeg(camera_id: str, services: ServicesDep, principal: PrincipalD
     return Response(live.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/cameras/{camera_id}/live.mjpeg", dependencies=LIVE)
+@router.get("/api/cameras/{camera_id}/live.mjpeg", dependencies=LIVE, responses=NOT_FOUND)
 async def live_mjpeg(
     camera_id: str, request: Request, services: ServicesDep, principal: PrincipalDep
 ) -> StreamingResponse:
@@ -76,7 +83,12 @@ async def live_mjpeg(
     return StreamingResponse(parts(), media_type="multipart/x-mixed-replace; boundary=frame")
 
 
-@router.get("/api/snapshots/{media_id}.jpg", response_class=FileResponse, dependencies=RECORDED)
+@router.get(
+    "/api/snapshots/{media_id}.jpg",
+    response_class=FileResponse,
+    dependencies=RECORDED,
+    responses=NOT_FOUND,
+)
 async def snapshot(media_id: str, services: ServicesDep, principal: PrincipalDep) -> FileResponse:
     record = await asyncio.to_thread(services.store.get_media, media_id)
     if record is None:
@@ -88,7 +100,12 @@ async def snapshot(media_id: str, services: ServicesDep, principal: PrincipalDep
     return FileResponse(services.media.path_of(record), media_type="image/jpeg")
 
 
-@router.get("/api/clips/{media_id}.mp4", response_class=FileResponse, dependencies=RECORDED)
+@router.get(
+    "/api/clips/{media_id}.mp4",
+    response_class=FileResponse,
+    dependencies=RECORDED,
+    responses=NOT_FOUND,
+)
 async def clip(media_id: str, services: ServicesDep, principal: PrincipalDep) -> FileResponse:
     record = await asyncio.to_thread(services.store.get_media, media_id)
     if record is None:

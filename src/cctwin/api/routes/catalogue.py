@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from cctwin.api.deps import NOT_FOUND
 from cctwin.catalogue import DEFAULT_LANGUAGE, LANGUAGES, messages
 
 router = APIRouter(prefix="/api", tags=["site"])
 
 
-@router.get("/catalogue")
+@router.get("/catalogue", responses=NOT_FOUND)
 async def get_catalogue(
     response: Response, lang: str = Query(DEFAULT_LANGUAGE, description="ko or en")
 ) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require, scoped
+from cctwin.api.deps import NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require, scoped
 from cctwin.api.schemas import EventPageRead
 from cctwin.security.roles import Permission
 from cctwin.store.sql import EventFilter
@@ -67,7 +67,12 @@ async def list_events(
     return Response(body.model_dump_json(), media_type="application/json")
 
 
-@router.get("/{event_id}", response_model=Event, dependencies=[require(Permission.VIEW_EVENTS)])
+@router.get(
+    "/{event_id}",
+    response_model=Event,
+    dependencies=[require(Permission.VIEW_EVENTS)],
+    responses=NOT_FOUND,
+)
 async def get_event(event_id: str, services: ServicesDep, principal: PrincipalDep) -> Event:
     event = await asyncio.to_thread(services.store.get_event, event_id)
     if event is None:

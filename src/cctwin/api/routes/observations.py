@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from cctwin.analytics.flood.monitor import FloodReading, Status, to_flood_monitoring
-from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require
+from cctwin.api.deps import NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require
 from cctwin.api.schemas import ObservationRead
 from cctwin.config import CameraConfig, FloodConfig
 from cctwin.security.roles import Permission
@@ -19,7 +19,7 @@ router = APIRouter(
 )
 
 
-@router.get("/observations", response_model=list[ObservationRead])
+@router.get("/observations", response_model=list[ObservationRead], responses=NOT_FOUND)
 async def latest_observations(
     services: ServicesDep, principal: PrincipalDep, camera_id: str | None = None
 ) -> list[ObservationRead]:

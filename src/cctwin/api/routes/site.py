@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
 
-from cctwin.api.deps import PrincipalDep, ServicesDep, require
+from cctwin.api.deps import NOT_FOUND, PrincipalDep, ServicesDep, require
 from cctwin.security.roles import Permission
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api", tags=["site"], dependencies=[require(Permissio
 GEOJSON = "application/geo+json"
 
 
-@router.get("/site")
+@router.get("/site", responses=NOT_FOUND)
 async def get_site(services: ServicesDep) -> dict[str, Any]:
     from cctwin.twin.site import site_center
 
@@ -77,7 +77,7 @@ async def _model_summary(config: Config) -> dict[str, Any]:
     return {"counts": district.model.counts(), "skipped": len(district.model.skipped)}
 
 
-@router.get("/site/district.geojson")
+@router.get("/site/district.geojson", responses=NOT_FOUND)
 async def district(services: ServicesDep) -> dict[str, Any]:
     from cctwin.twin.site import district_geojson
 
@@ -90,7 +90,7 @@ async def district(services: ServicesDep) -> dict[str, Any]:
     return collection
 
 
-@router.get("/site/layers/{layer_id}.geojson")
+@router.get("/site/layers/{layer_id}.geojson", responses=NOT_FOUND)
 async def layer(layer_id: str, services: ServicesDep) -> dict[str, Any]:
     from cctwin.twin.site import layers_geojson
 
