@@ -105,16 +105,14 @@ class LiveHub:
             for status in list(self.statuses.values()):
                 silent = (now - status.reported_at).total_seconds() > limit
                 if silent and status.state is not CameraState.OFFLINE:
-                    offline = status.model_copy(
-                        update={
-                            "id": "",
-                            "state": CameraState.OFFLINE,
-                            "reported_at": now,
-                            "fps": 0.0,
-                            "last_error": "no report from its worker",
-                        }
+                    offline = CameraStatus(
+                        camera_id=status.camera_id,
+                        state=CameraState.OFFLINE,
+                        reported_at=now,
+                        last_frame_at=status.last_frame_at,
+                        reconnects=status.reconnects,
+                        last_error="no report from its worker",
                     )
-                    offline = CameraStatus.model_validate(offline.model_dump())
                     self.statuses[status.camera_id] = offline
                     try:
                         await asyncio.wait_for(self.bus.publish(offline), 5.0)

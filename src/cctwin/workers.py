@@ -20,6 +20,7 @@ from cctwin.loop import CameraRuntime
 from cctwin.messages import LivePreview
 from cctwin.pipeline import StepResult
 from cctwin.privacy.worker import WorkerMasking
+from cctwin.render import encode_jpeg, render_overlay
 from cctwin.store.media import MediaStore
 from cctwin.types import CameraState, CameraStatus
 
@@ -54,8 +55,6 @@ class BusSink:
         self.privacy = WorkerMasking(config)
 
     def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:
-        from cctwin.render import encode_jpeg, render_overlay
-
         frame, events = step.frame, step.analysis.events
         now = time.monotonic()
         live_due = now - self._last_live.get(frame.camera_id, 0.0) >= LIVE_INTERVAL_S

@@ -9,37 +9,32 @@ import numpy.typing as npt
 
 from cctwin.config import CalibrationConfig
 from cctwin.detect.labels import COCO_LABELS
-from cctwin.geometry import Homography, apply_homography, fit_homography
+from cctwin.geometry import Homography, apply_homography, homography_from_lonlat
+from cctwin.geometry.earth import metres_to_lonlat
 from cctwin.messages import ObjectPositions, TrackedObject
 from cctwin.types import Detections, Frame
 
 
 @dataclass(frozen=True)
 class LonLatMapping:
-    """Normalised image -> (lon, lat): a homography to degrees relative to `origin`.
+    """Normalised image -> (lon, lat): the calibration's ground homography (metres around the
+    points' mean) and the one Earth model back to degrees."""
 
-    Over the few hundred metres a camera sees, lon/lat is an affine image of local metres, so
-    a homography to degrees is as exact as one through metres; fitted to offsets from the
-    points' mean, because 126.95 and 0.0005 in one least-squares system lose 0.3 m.
-    """
-
-    homography: Homography
+    to_ground: Homography
     origin: tuple[float, float]
 
     def __call__(self, points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        mapped = apply_homography(self.homography, points) + np.asarray(self.origin)
-        return np.asarray(mapped, dtype=np.float64)
+        return metres_to_lonlat(apply_homography(self.to_ground, points), self.origin)
 
 
 def lonlat_mapping(calibration: CalibrationConfig | None) -> LonLatMapping | None:
     """The camera's image -> map mapping from its calibration's map points; None without them."""
     if calibration is None or len(calibration.points) < 4:
         return None
-    image = np.asarray([p.image for p in calibration.points], dtype=np.float64)
-    lonlat = np.asarray([p.lonlat for p in calibration.points], dtype=np.float64)
-    origin = lonlat.mean(axis=0)
-    homography = fit_homography(image, lonlat - origin)
-    return LonLatMapping(homography, (float(origin[0]), float(origin[1])))
+    image = [p.image for p in calibration.points]
+    lonlat = [p.lonlat for p in calibration.points]
+    origin = np.asarray(lonlat, dtype=np.float64).mean(axis=0)
+    return LonLatMapping(homography_from_lonlat(image, lonlat), (origin[0], origin[1]))
 
 
 class PositionReporter:

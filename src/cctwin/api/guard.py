@@ -45,12 +45,12 @@ class Guard:
         try:
             principal = await asyncio.to_thread(self._authenticate, scope)
         except AuthError as exc:
-            await _unauthorized(send, str(exc))
+            await _refuse(send, 401, str(exc))
             return
         scope[PRINCIPAL_KEY] = principal
         needed = _ngsi_permission(scope)
         if needed is not None and not principal.can(needed):
-            await _forbidden(send, f"the {principal.role.value} role may not {needed.value}")
+            await _refuse(send, 403, f"the {principal.role.value} role may not {needed.value}")
             return
         await self.app(scope, receive, send)
 
@@ -89,22 +89,6 @@ def _ngsi_permission(scope: Scope) -> Permission | None:
     return Permission.VIEW_TWIN if scope["method"] in SAFE_METHODS else Permission.WRITE_TWIN
 
 
-async def _forbidden(send: Send, reason: str) -> None:
-    body = json.dumps({"detail": reason}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 def _cookie(header: str, name: str) -> str | None:
     for part in header.split(";"):
         key, _, value = part.strip().partition("=")
@@ -113,18 +97,15 @@ def _cookie(header: str, name: str) -> str | None:
     return None
 
 
-async def _unauthorized(send: Send, reason: str) -> None:
+async def _refuse(send: Send, status: int, reason: str) -> None:
+    """A JSON `{"detail": reason}` answer: 401 asks for a bearer credential, 403 refuses one."""
     body = json.dumps({"detail": reason}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", b"Bearer"),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

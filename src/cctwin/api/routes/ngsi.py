@@ -281,7 +281,9 @@ async def merge_entity(entity_id: str, request: Request) -> Response:
 
 
 @router.delete("/entities/{entity_id:path}")
+@router.delete("/temporal/entities/{entity_id:path}")
 async def delete_entity(entity_id: str, request: Request) -> Response:
+    """One store holds an entity and its history: deleting either deletes both."""
     await in_thread(ngsi_service(request).broker.delete, entity_id)
     return Response(status_code=204)
 
@@ -370,12 +372,6 @@ async def create_temporal(request: Request) -> Response:
         return Response(status_code=204)
     location = f"/ngsi-ld/v1/temporal/entities/{body['id']}"
     return Response(status_code=201, headers={"Location": location})
-
-
-@router.delete("/temporal/entities/{entity_id:path}")
-async def delete_temporal(entity_id: str, request: Request) -> Response:
-    await in_thread(ngsi_service(request).broker.delete, entity_id)
-    return Response(status_code=204)
 
 
 @router.get("/temporal/entities")
