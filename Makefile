@@ -7,7 +7,8 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 # These declare GUI OpenCV (or old pins) that would replace the headless wheel; their real
 # needs are listed in pyproject.toml, so they install without their own dependency lists.
-NO_DEPS := trackers==2.6.1 supervision==0.31.2 motmetrics==1.4.0 ngsildclient==0.5.2
+NO_DEPS := trackers==2.6.1 supervision==0.31.2 motmetrics==1.4.0 ngsildclient==0.5.2 \
+	jupedsim==1.4.2
 
 .PHONY: install system-packages media demo test lint typecheck bench clean
 
