@@ -65,6 +65,8 @@ def osm_poles(path: Path) -> list[tuple[str, str, float, float]]:
         import osmium
 
         for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+            if not isinstance(node, osmium.osm.Node):
+                continue
             kind = pole_kind({t.k: t.v for t in node.tags})
             if kind and node.location.valid():
                 out.append((f"node/{node.id}", kind, node.location.lon, node.location.lat))
@@ -91,7 +93,7 @@ def along_lines(
     # Points closer than half the spacing (at junctions, on parallel ways) are one spot.
     snap = spacing_m / 2
     for layer in ("roads", "trails"):
-        for feature in model.layer(layer):  # type: ignore[arg-type]
+        for feature in model.layer(layer):
             line = geometry.geometry_to_metres(feature.geometry)
             steps = max(1, math.ceil(line.length / spacing_m))
             for k in range(steps + 1):

@@ -60,10 +60,10 @@ def coverage_command(
     for spot in spots[:5]:
         props = spot["properties"]
         typer.echo(f"  {spot['id']}: {props['class']} {props['area_m2']:.0f} m2")
-    for row in report.cameras:
+    for cam in report.cameras:
         typer.echo(
-            f"camera {row.camera_id}: {row.status}, sees {row.weighted_m2:.0f} weighted m2 "
-            f"({row.unique_weighted_m2:.0f} no other camera sees)"
+            f"camera {cam.camera_id}: {cam.status}, sees {cam.weighted_m2:.0f} weighted m2 "
+            f"({cam.unique_weighted_m2:.0f} no other camera sees)"
         )
 
 
@@ -134,9 +134,7 @@ def _event_counts(config: Config) -> dict[str, int]:
 
     store = SqlStore.open(config.store)
     try:
-        return {
-            c.id: store.count_events(EventFilter(camera_ids=(c.id,))) for c in config.cameras
-        }
+        return {c.id: store.count_events(EventFilter(camera_ids=(c.id,))) for c in config.cameras}
     finally:
         store.close()
 

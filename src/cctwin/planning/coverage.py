@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import shapely  # type: ignore[import-untyped]
 from pydantic import BaseModel
@@ -21,7 +21,6 @@ SurfaceClass = Literal["roads", "parks", "trails"]
 # the class listed earlier (a trail through a park is a trail).
 SURFACE_CLASSES: tuple[SurfaceClass, ...] = ("trails", "parks", "roads")
 CameraStatus = Literal["placed", "not placed", "offline"]
-_ = get_args(SurfaceClass)
 
 # Round ends on the buffered centre-lines: junctions close without gaps; 4 segments per
 # quarter circle are within a few centimetres at road widths.
@@ -104,7 +103,11 @@ def target_surfaces(
         raw["trails"].append(line.buffer(width / 2, quad_segs=_BUFFER_SEGMENTS))
     for feature in model.layer("parks"):
         raw["parks"].append(shapely.make_valid(geometry.geometry_to_metres(feature.geometry)))
-    taken = shapely.union_all([b.outline for b in geometry.buildings]) if geometry.buildings else Polygon()
+    taken = (
+        shapely.union_all([b.outline for b in geometry.buildings])
+        if geometry.buildings
+        else Polygon()
+    )
     by_class: dict[SurfaceClass, Any] = {}
     for surface in SURFACE_CLASSES:
         merged = shapely.union_all(raw[surface]) if raw[surface] else Polygon()
@@ -159,20 +162,23 @@ def weighted_fraction(surfaces: TargetSurfaces, covered: Any) -> float:
 
 def class_coverage(surfaces: TargetSurfaces, covered: Any) -> dict[str, ClassCoverage]:
     out: dict[str, ClassCoverage] = {}
-    for surface in ("roads", "parks", "trails"):
-        ground = surfaces.by_class[surface]  # type: ignore[index]
+    order: tuple[SurfaceClass, ...] = ("roads", "parks", "trails")
+    for surface in order:
+        ground = surfaces.by_class[surface]
         area = float(ground.area)
         seen = float(shapely.intersection(ground, covered).area)
         out[surface] = ClassCoverage(
             area_m2=round(area, 1),
             covered_m2=round(seen, 1),
             fraction=round(seen / area, 4) if area > 0 else 0.0,
-            weight=surfaces.weights[surface],  # type: ignore[index]
+            weight=surfaces.weights[surface],
         )
     return out
 
 
-def blind_spots(surfaces: TargetSurfaces, covered: Any, min_area_m2: float) -> list[tuple[str, Any]]:
+def blind_spots(
+    surfaces: TargetSurfaces, covered: Any, min_area_m2: float
+) -> list[tuple[str, Any]]:
     """(class, polygon in site metres) of every uncovered piece of at least `min_area_m2`, largest first."""
     pieces: list[tuple[str, Any]] = []
     for surface, ground in surfaces.by_class.items():
@@ -184,7 +190,9 @@ def blind_spots(surfaces: TargetSurfaces, covered: Any, min_area_m2: float) -> l
     return pieces
 
 
-def blind_spots_geojson(surfaces: TargetSurfaces, covered: Any, min_area_m2: float) -> dict[str, Any]:
+def blind_spots_geojson(
+    surfaces: TargetSurfaces, covered: Any, min_area_m2: float
+) -> dict[str, Any]:
     """The blind spots as a lon/lat FeatureCollection with `class` and `area_m2`, largest first."""
     features = []
     for rank, (surface, part) in enumerate(blind_spots(surfaces, covered, min_area_m2)):
@@ -240,9 +248,15 @@ def _camera_rows(
         status = camera_status(camera, states)
         ground = prints.get(camera.id)
         if ground is None:
-            rows.append(CameraCoverage(camera_id=camera.id, status=status, megapixels=megapixels(camera)))
+            rows.append(
+                CameraCoverage(camera_id=camera.id, status=status, megapixels=megapixels(camera))
+            )
             continue
-        others = [grounds[int(j)] for j in tree.query(ground, predicate="intersects") if ids[int(j)] != camera.id]
+        others = [
+            grounds[int(j)]
+            for j in tree.query(ground, predicate="intersects")
+            if ids[int(j)] != camera.id
+        ]
         alone = shapely.difference(ground, shapely.union_all(others)) if others else ground
         rows.append(
             CameraCoverage(

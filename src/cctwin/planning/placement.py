@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely  # type: ignore[import-untyped]
-from scipy import sparse  # type: ignore[import-untyped]
-from scipy.optimize import Bounds, LinearConstraint, milp  # type: ignore[import-untyped]
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from cctwin.planning.candidates import Option
 from cctwin.planning.coverage import TargetSurfaces
@@ -111,7 +111,9 @@ def build_instance(options: Sequence[Option], cells: Cells) -> Instance:
 
 def _undominated(options: Sequence[Option], full: Any) -> list[int]:
     """Options that cover something and no other option at their position covers a superset of."""
-    sets = [frozenset(full.indices[full.indptr[i] : full.indptr[i + 1]]) for i in range(len(options))]
+    sets = [
+        frozenset(full.indices[full.indptr[i] : full.indptr[i + 1]]) for i in range(len(options))
+    ]
     by_position: dict[int, list[int]] = {}
     for i, o in enumerate(options):
         if sets[i]:

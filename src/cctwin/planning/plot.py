@@ -34,7 +34,10 @@ def plot_plan(config: Config, report: PlanReport, out: Path) -> None:
     geometry = coverage.surfaces.geometry
     added = [geometry.geometry_to_metres(shape(c.footprint)) for c in report.cameras]
     fig, axes = plt.subplots(1, 2, figsize=(14, 7), sharex=True, sharey=True)
-    panels = ((axes[0], [], report.before, "before"), (axes[1], added, report.after, "after"))
+    panels: tuple[tuple[Any, list[Any], float, str], ...] = (
+        (axes[0], [], report.before, "before"),
+        (axes[1], added, report.after, "after"),
+    )
     for ax, extra, value, title in panels:
         for surface, ground in coverage.surfaces.by_class.items():
             _fill(ax, ground, color=_COLOURS[surface], linewidth=0)
