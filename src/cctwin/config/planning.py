@@ -41,6 +41,9 @@ class PlanningConfig(Strict):
     candidate_spacing_m: float = Field(
         25.0, ge=1, description="Distance between candidate points along roads and trails."
     )
+    max_candidates: int = Field(
+        5000, ge=1, description="More candidate positions than this are thinned evenly."
+    )
     headings: int = Field(8, ge=1, le=36, description="Compass headings tried per candidate.")
     lenses: list[LensConfig] = Field(
         default_factory=lambda: [

@@ -11,10 +11,11 @@ from typing import Any, Literal
 import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
 import numpy as np
 import shapely  # type: ignore[import-untyped]
+from shapely import affinity
 
 from cctwin.config.camera import PlacementConfig
 from cctwin.config.planning import PlanningConfig
-from cctwin.twin.footprint import CameraView, SiteGeometry, mounting_homography
+from cctwin.twin.footprint import CameraView, SiteGeometry, mounting_homography, raw_footprint
 from cctwin.twin.osm import SiteModel
 
 CandidateSource = Literal["auto", "osm", "roads"]
@@ -115,7 +116,8 @@ def candidate_positions(
 ) -> list[Position]:
     """Lamps and poles from OSM (source osm, or auto when there are any), else road points.
 
-    Points inside a building are dropped. Raises ValueError when `osm` is asked for and the
+    Points inside a building are dropped; more than `planning.max_candidates` are thinned
+    evenly. Raises ValueError when `osm` is asked for and the
     file has no lamp or pole node.
     """
     poles = osm_poles(osm_path) if osm_path is not None and source != "roads" else []
@@ -135,11 +137,16 @@ def candidate_positions(
         hits = geometry.tree.query(shapely.points(xy), predicate="within")
         inside = {int(i) for i in hits[0]}
     lonlat = geometry.to_lonlat(xy)
-    return [
+    kept = [
         Position(r[0], r[1], r[2], r[3], float(lonlat[i][0]), float(lonlat[i][1]))
         for i, r in enumerate(rows)
         if i not in inside
     ]
+    if len(kept) <= planning.max_candidates:
+        return kept
+    # Every n-th along the ways keeps the spread even across the district.
+    picks = np.linspace(0, len(kept) - 1, planning.max_candidates).round().astype(int)
+    return [kept[int(i)] for i in picks]
 
 
 def mount_options(
@@ -148,10 +155,20 @@ def mount_options(
     planning: PlanningConfig,
     advance: Callable[[int], None] | None = None,
 ) -> list[Option]:
-    """Every heading x lens at every position, with its footprint (occluded, site metres)."""
+    """Every heading x lens at every position, with its footprint (occluded, site metres).
+
+    The views of one position share its lens, so the buildings' shadows are computed once
+    per position (within the longest range) and cut out of each view's ground polygon.
+    """
     headings = [360.0 * k / planning.headings for k in range(planning.headings)]
+    longest = max(lens.range_m for lens in planning.lenses)
     options: list[Option] = []
     for index, position in enumerate(positions):
+        eye = (position.x, position.y)
+        reach = shapely.Point(*eye).buffer(longest + 1.0)
+        hidden = (
+            geometry.hidden(eye, planning.mount_height_m, reach) if geometry.buildings else None
+        )
         for lens in planning.lenses:
             for heading in headings:
                 placement = PlacementConfig(
@@ -173,9 +190,10 @@ def mount_options(
                     homography=mounting_homography(placement),
                     source="candidate",
                 )
-                options.append(
-                    Option(index, heading, lens.fov_deg, lens.range_m, geometry.footprint(view))
-                )
+                ground = affinity.translate(raw_footprint(view), *eye)
+                if hidden is not None and not ground.is_empty:
+                    ground = ground.difference(hidden)
+                options.append(Option(index, heading, lens.fov_deg, lens.range_m, ground))
         if advance is not None:
             advance(1)
     return options

@@ -74,6 +74,7 @@ class PlanReport(BaseModel):
     not_placed: list[str]
     offline: list[str]
     upgrades: list[Upgrade]
+    stages_s: dict[str, float]
     wall_s: float
 
 
@@ -96,8 +97,17 @@ def plan_cameras(
     positions, and ValueError naming the file when the site model cannot be read.
     """
     started = time.perf_counter()
+    stages: dict[str, float] = {}
+    clock = [started]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        stages[stage] = round(now - clock[0], 2)
+        clock[0] = now
+
     planning = config.planning
     coverage = measure(config, states)
+    lap("coverage")
     geometry = coverage.surfaces.geometry
     model = load_site_model(config.site)
     positions = candidate_positions(model, geometry, planning, source, config.site.osm)
@@ -114,12 +124,16 @@ def plan_cameras(
         progress("footprints", done[0], len(positions))
 
     options = mount_options(positions, geometry, planning, advance)
+    lap("candidates")
     cells = target_cells(coverage.surfaces, planning.grid_m, coverage.covered)
     progress("matrix", 0, 1)
     instance = build_instance(options, cells)
+    lap("matrix")
     progress("solve", 0, 1)
     fast = greedy(instance, add)
+    lap("greedy")
     exact = solve_milp(instance, add, time_limit_s or planning.time_limit_s)
+    lap("milp")
     bound = exact.bound_m2
     best = exact if exact.value_m2 >= fast.value_m2 and exact.chosen else fast
     solver = _run(exact, coverage, options, positions, bound)
@@ -141,6 +155,7 @@ def plan_cameras(
         not_placed=coverage.report.not_placed,
         offline=coverage.report.offline,
         upgrades=rank_upgrades(rows, planning.upgrade_below_mp, events),
+        stages_s=stages,
         wall_s=round(time.perf_counter() - started, 2),
     )
 
