@@ -28,6 +28,10 @@ POLE_TAGS: dict[str, frozenset[str]] = {
 }
 
 
+class PlacementError(ValueError):
+    """A request the planner refuses, with the reason (K too large, no such candidates)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """A place a new camera could be mounted: site metres and lon/lat, and what it is."""
@@ -118,12 +122,12 @@ def candidate_positions(
 
     Points inside a building are dropped; more than `planning.max_candidates` are thinned
     evenly. Raises ValueError when `osm` is asked for and the
-    file has no lamp or pole node.
+    file has no lamp or pole node (PlacementError).
     """
     poles = osm_poles(osm_path) if osm_path is not None and source != "roads" else []
     if source == "osm" and not poles:
         where = osm_path or "the config (no site.osm)"
-        raise ValueError(f"no street-lamp or pole nodes in {where}; use --candidates roads")
+        raise PlacementError(f"no street-lamp or pole nodes in {where}; use --candidates roads")
     if poles:
         metres = geometry.to_metres([(lon, lat) for _, _, lon, lat in poles])
         rows = [(p[0], p[1], float(m[0]), float(m[1])) for p, m in zip(poles, metres, strict=True)]

@@ -14,7 +14,9 @@ import shapely  # type: ignore[import-untyped]
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from cctwin.planning.candidates import Option
+from cctwin.planning.candidates import Option, PlacementError
+
+__all__ = ["PlacementError"]
 from cctwin.planning.coverage import TargetSurfaces
 
 Floats = npt.NDArray[np.float64]
@@ -49,10 +51,6 @@ class Solution:
     bound_m2: float | None = None
     status: str = ""
     wall_s: float = 0.0
-
-
-class PlacementError(ValueError):
-    """A request the planner refuses, with the reason (K too large, nothing to place)."""
 
 
 def target_cells(surfaces: TargetSurfaces, grid_m: float, covered: Any) -> Cells:

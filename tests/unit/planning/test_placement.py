@@ -119,6 +119,8 @@ def test_cli_plan_json_keys_and_plot(site_file: Path, tmp_path: Path) -> None:
     assert {"before", "after", "cameras", "optimality_gap", "greedy", "solver"} <= set(report)
     assert {"lon", "lat", "heading_deg", "fov_deg"} <= set(report["cameras"][0])
     assert plot.stat().st_size > 10_000
+    # Without --events the 1 MP camera is ranked by the ground it watches alone.
+    assert [(u["camera_id"], u["events"]) for u in report["upgrades"]] == [("down", None)]
 
 
 def test_cli_plan_refuses_k_too_large_in_one_line(site_file: Path) -> None:
