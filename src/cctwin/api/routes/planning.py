@@ -25,7 +25,9 @@ _coverage_cache: dict[str, dict[str, Any]] = {}
 # The planner shares the service's CPUs with the live analysis: one plan at a time, bounded.
 _plan_lock = asyncio.Lock()
 MAX_PLAN_TIME_S = 60.0
-REFUSED = {400: {"description": "The plan cannot be made (the detail says why)."}}
+REFUSED: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The plan cannot be made (the detail says why)."}
+}
 
 
 class PlanRequest(BaseModel):
