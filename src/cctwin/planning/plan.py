@@ -96,44 +96,21 @@ def plan_cameras(
     Raises PlacementError (a ValueError) with the reason when `add` exceeds the candidate
     positions, and ValueError naming the file when the site model cannot be read.
     """
-    started = time.perf_counter()
-    stages: dict[str, float] = {}
-    clock = [started]
-
-    def lap(stage: str) -> None:
-        now = time.perf_counter()
-        stages[stage] = round(now - clock[0], 2)
-        clock[0] = now
-
+    laps = _Laps()
     planning = config.planning
     coverage = measure(config, states)
-    lap("coverage")
-    geometry = coverage.surfaces.geometry
-    model = load_site_model(config.site)
-    positions = candidate_positions(model, geometry, planning, source, config.site.osm)
-    if add > len(positions):
-        raise PlacementError(
-            f"--add {add} is more than the {len(positions)} candidate positions; "
-            "ask for fewer or lower planning.candidate_spacing_m"
-        )
-    progress("footprints", 0, len(positions))
-    done = [0]
-
-    def advance(n: int) -> None:
-        done[0] += n
-        progress("footprints", done[0], len(positions))
-
-    options = mount_options(positions, geometry, planning, advance)
-    lap("candidates")
+    laps.lap("coverage")
+    positions, options = _candidates(config, coverage, add, source, progress)
+    laps.lap("candidates")
     cells = target_cells(coverage.surfaces, planning.grid_m, coverage.covered)
     progress("matrix", 0, 1)
     instance = build_instance(options, cells)
-    lap("matrix")
+    laps.lap("matrix")
     progress("solve", 0, 1)
     fast = greedy(instance, add)
-    lap("greedy")
+    laps.lap("greedy")
     exact = solve_milp(instance, add, time_limit_s or planning.time_limit_s)
-    lap("milp")
+    laps.lap("milp")
     bound = exact.bound_m2
     best = exact if exact.value_m2 >= fast.value_m2 and exact.chosen else fast
     solver = _run(exact, coverage, options, positions, bound)
@@ -155,9 +132,44 @@ def plan_cameras(
         not_placed=coverage.report.not_placed,
         offline=coverage.report.offline,
         upgrades=rank_upgrades(rows, planning.upgrade_below_mp, events),
-        stages_s=stages,
-        wall_s=round(time.perf_counter() - started, 2),
+        stages_s=laps.stages,
+        wall_s=round(time.perf_counter() - laps.started, 2),
     )
+
+
+class _Laps:
+    """Seconds per stage of the plan, for the report and the benchmark."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = round(now - self.last, 2)
+        self.last = now
+
+
+def _candidates(
+    config: Config, coverage: Coverage, add: int, source: CandidateSource, progress: Progress
+) -> tuple[list[Position], list[Option]]:
+    """The candidate positions (K refused when there are fewer) and every mount option's footprint."""
+    geometry = coverage.surfaces.geometry
+    model = load_site_model(config.site)
+    positions = candidate_positions(model, geometry, config.planning, source, config.site.osm)
+    if add > len(positions):
+        raise PlacementError(
+            f"--add {add} is more than the {len(positions)} candidate positions; "
+            "ask for fewer or lower planning.candidate_spacing_m"
+        )
+    progress("footprints", 0, len(positions))
+    done = [0]
+
+    def advance(n: int) -> None:
+        done[0] += n
+        progress("footprints", done[0], len(positions))
+
+    return positions, mount_options(positions, geometry, config.planning, advance)
 
 
 def _round(value: float | None) -> float | None:
