@@ -20,7 +20,7 @@ SurfaceClass = Literal["roads", "parks", "trails"]
 # Highest weight first: where a footway crosses a park or a road, the piece counts once, as
 # the class listed earlier (a trail through a park is a trail).
 SURFACE_CLASSES: tuple[SurfaceClass, ...] = ("trails", "parks", "roads")
-CameraStatus = Literal["placed", "not placed", "offline"]
+CoverageStatus = Literal["placed", "not placed", "offline"]
 
 # Round ends on the buffered centre-lines: junctions close without gaps; 4 segments per
 # quarter circle are within a few centimetres at road widths.
@@ -41,7 +41,7 @@ class CameraCoverage(BaseModel):
     """One camera's part: its footprint, the weighted target it sees and what only it sees."""
 
     camera_id: str
-    status: CameraStatus
+    status: CoverageStatus
     footprint_m2: float = 0.0
     weighted_m2: float = 0.0
     unique_weighted_m2: float = 0.0
@@ -120,7 +120,7 @@ def target_surfaces(
     )
 
 
-def camera_status(camera: CameraConfig, states: Mapping[str, str]) -> CameraStatus:
+def camera_status(camera: CameraConfig, states: Mapping[str, str]) -> CoverageStatus:
     """Placed and counted, not placed (no position on the map), or offline (not seeing now)."""
     if camera.placement is None:
         return "not placed"
