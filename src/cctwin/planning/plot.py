@@ -16,11 +16,20 @@ _COLOURS = {"roads": "#c8c8c8", "parks": "#b6dfa5", "trails": "#e8c27a"}
 
 
 def _fill(ax: Any, geometry: Any, **style: Any) -> None:
+    """Each polygon of `geometry` with its holes (the road network encloses the blocks)."""
+    import numpy as np
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as DrawPath
+
     for part in shapely.get_parts(geometry):
         if part.geom_type != "Polygon" or part.is_empty:
             continue
-        x, y = part.exterior.xy
-        ax.fill(x, y, **style)
+        rings = [np.asarray(part.exterior.coords), *(np.asarray(r.coords) for r in part.interiors)]
+        codes = []
+        for ring in rings:
+            codes += [DrawPath.MOVETO] + [DrawPath.LINETO] * (len(ring) - 2) + [DrawPath.CLOSEPOLY]
+        path = DrawPath(np.concatenate(rings), codes)
+        ax.add_patch(PathPatch(path, **style))
 
 
 def plot_plan(config: Config, report: PlanReport, out: Path) -> None:
@@ -48,6 +57,7 @@ def plot_plan(config: Config, report: PlanReport, out: Path) -> None:
             _fill(ax, ground, color="#e34a33", alpha=0.6, linewidth=0)
         ax.set_title(f"{title}: weighted coverage {value:.1%}")
         ax.set_aspect("equal")
+        ax.autoscale_view()
         ax.set_xlabel("m east")
     axes[0].set_ylabel("m north")
     fig.tight_layout()
