@@ -78,3 +78,13 @@ export function login(username, password) {
     body: JSON.stringify({ username, password }),
   });
 }
+
+export const getPlanningCoverage = () => request("/api/planning/coverage");
+
+export function postPlan(add, timeLimitS = 20) {
+  return request("/api/planning/plan", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ add, time_limit_s: timeLimitS }),
+  });
+}

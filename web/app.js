@@ -27,6 +27,7 @@ import {
   whenLoaded,
 } from "./map.js";
 import { addObjectLayer } from "./objects.js";
+import { startPlanning, translatePlanning } from "./planning.js";
 import { data, rememberObservation, rememberPositions, upsertCamera } from "./state.js";
 import { connectStream } from "./stream.js";
 import { loadEvents, startTimeline, translateTimeline } from "./timeline.js";
@@ -57,6 +58,7 @@ function translatePage() {
   translateTimeline();
   translateWall();
   translateMap();
+  translatePlanning();
 }
 
 async function start() {
@@ -120,6 +122,7 @@ async function start() {
     addMapLayers(await districtPromise);
     await addSiteLayers(site.layers || [], site);
     addObjectLayer(getMap());
+    await startPlanning(getMap());
     await listsPromise;
     await waitForIdle();
   } else {

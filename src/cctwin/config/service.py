@@ -18,6 +18,7 @@ from cctwin.config.base import Identifier, Strict, check_labels, type_or
 from cctwin.config.camera import CameraConfig
 from cctwin.config.detection import ByteTrackConfig, DetectorConfig, NanoDetConfig, TrackerConfig
 from cctwin.config.ngsi import NgsiConfig
+from cctwin.config.planning import PlanningConfig
 from cctwin.config.privacy import PrivacyConfig
 from cctwin.reports.settings import ReportSettings, TemplateReportSettings
 from cctwin.types import EventKind, Severity
@@ -225,6 +226,7 @@ class Config(Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     ngsi_ld: NgsiConfig = Field(default_factory=NgsiConfig)
+    planning: PlanningConfig = Field(default_factory=PlanningConfig)
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     UNMASK = "unmask"
     MANAGE_USERS = "manage_users"
     WRITE_TWIN = "write_twin"  # NGSI-LD: create, update, delete entities and subscriptions
+    PLAN_CAMERAS = "plan_cameras"  # run the camera placement optimiser (CPU-heavy)
 
 
 P = Permission
@@ -52,7 +53,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         _WATCH | _DOCS | {P.VIEW_RECORDED, P.VIEW_AUDIT, P.EXPORT, P.UNMASK}
     ),
     # The twin and statistics, never imagery of people.
-    Role.PLANNER: frozenset({P.VIEW_TWIN, P.VIEW_STATISTICS, P.VIEW_STREAM}),
+    Role.PLANNER: frozenset({P.VIEW_TWIN, P.VIEW_STATISTICS, P.VIEW_STREAM, P.PLAN_CAMERAS}),
     # De-identified data only: measurements and event records, no imagery, no live map.
     Role.RESEARCHER: frozenset({P.VIEW_STATISTICS, P.VIEW_EVENTS}),
     # Police, fire: the alerts of their cameras with the evidence, no live video.

@@ -8,7 +8,11 @@ from typing import Annotated
 
 import typer
 
+from cctwin.planning.commands import coverage_command, plan_command
+
 twin_app = typer.Typer(no_args_is_help=True, help="The digital twin's site model and map.")
+twin_app.command("coverage")(coverage_command)
+twin_app.command("plan")(plan_command)
 
 
 def _load(config_file: Path):  # type: ignore[no-untyped-def]

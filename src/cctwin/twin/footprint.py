@@ -198,15 +198,22 @@ class SiteGeometry:
         footprint = affinity.translate(raw_footprint(view), ex, ey)
         if footprint.is_empty or not self.buildings:
             return footprint
-        camera = Point(ex, ey)
         # Buildings between the lens and the footprint's near edge hide ground too.
-        reach = shapely.union(footprint, camera).convex_hull
+        reach = shapely.union(footprint, Point(ex, ey)).convex_hull
+        hidden = self.hidden((ex, ey), view.height_m, reach)
+        return footprint if hidden is None else footprint.difference(hidden)
+
+    def hidden(self, eye: tuple[float, float], eye_height_m: float, reach: Any) -> Any | None:
+        """What the buildings touching `reach` hide from a lens at `eye` (site metres); None: nothing.
+
+        Several views from one lens (the headings a planner tries) share it: one union of
+        shadows instead of one per view.
+        """
+        camera = Point(*eye)
         shadows = []
         for index in self.tree.query(reach):
             building = self.buildings[int(index)]
             if building.outline.distance(camera) <= _MOUNT_TOLERANCE_M:
                 continue
-            shadows.append(shadow(building.outline, building.height_m, (ex, ey), view.height_m))
-        if not shadows:
-            return footprint
-        return footprint.difference(shapely.union_all(shadows))
+            shadows.append(shadow(building.outline, building.height_m, eye, eye_height_m))
+        return shapely.union_all(shadows) if shadows else None
