@@ -1,0 +1,477 @@
+"""A sample drainage network from the site's streets: inlets, conduits, outfalls, block catchments.
+
+Generated, not surveyed (docs/flood.md): inlets at street nodes, one pipe per street segment
+of a drainage tree that runs to the lowest street ends, catchments from the blocks the streets
+enclose, pipes sized by the rational method for the design rain with Manning full flow.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely  # type: ignore[import-untyped]
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+from shapely.geometry import LineString  # type: ignore[import-untyped]
+from shapely.ops import polygonize, unary_union  # type: ignore[import-untyped]
+
+from cctwin.scenarios.flood.scenario import FloodNetworkOptions
+from cctwin.scenarios.flood.storms import idf_intensity
+from cctwin.twin.footprint import SiteGeometry
+from cctwin.twin.osm import SiteModel
+
+# Korean sewer standards (하수도시설기준): storm sewers at least 250 mm, concrete pipe n = 0.013,
+# minimum grade such that full pipes run at 0.8 m/s or more; standard diameters below.
+STANDARD_DIAMETERS_M = (
+    0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5, 1.65,
+    1.8, 2.0, 2.2, 2.4, 2.6, 2.8, 3.0,
+)  # fmt: skip
+MANNING_N = 0.013
+MIN_SLOPE = 0.003
+# Rational method: 5 minutes of overland flow to the first inlet, then pipe travel at the full
+# pipe velocity (the 0.8 m/s minimum of the standard in pipes that run slower).
+INLET_TIME_MIN = 5.0
+MIN_VELOCITY_M_S = 0.8
+# Runoff coefficients of sealed and open ground (rational method C): the upper end of the
+# standard tables (roofs and pavements 0.85-0.95; open ground 0.1-0.3) because a 6-hour design
+# storm has soaked the ground by its peak, when the pipes run fullest.
+C_IMPERVIOUS, C_PERVIOUS = 0.95, 0.3
+# Share of open ground (yards, car parks, pavements) that is sealed in a dense Seoul block;
+# park ground is mostly pervious.
+OPEN_GROUND_IMPERVIOUS, PARK_IMPERVIOUS = 0.6, 0.1
+# An uphill metre costs as much as this many metres of street when choosing where water drains.
+UPHILL_PENALTY = 50.0
+# The ponding area of an inlet is the street around it, at least this much.
+MIN_PONDED_AREA_M2 = 50.0
+# Street ends within this of a chosen outfall are not outfalls too (spread them out).
+OUTFALL_SPACING_M = 150.0
+_MIN_COMPONENT_NODES = 3
+_BLOCK_EDGE_M = 30.0
+
+
+@dataclass(slots=True)
+class Junction:
+    """An inlet (or an outfall) at a street node, in site metres, with its catchment."""
+
+    id: str
+    x: float
+    y: float
+    lon: float
+    lat: float
+    ground_m: float
+    invert_m: float = 0.0
+    outfall: bool = False
+    ponded_area_m2: float = MIN_PONDED_AREA_M2
+
+
+@dataclass(slots=True)
+class Conduit:
+    """A circular pipe from one node to the next one downstream along a street."""
+
+    id: str
+    upstream: int
+    downstream: int
+    length_m: float
+    diameter_m: float = STANDARD_DIAMETERS_M[0]
+    design_flow_m3_s: float = 0.0
+    capacity_m3_s: float = 0.0
+
+
+@dataclass(slots=True)
+class Catchment:
+    """A block (or the part of one) draining to one inlet."""
+
+    id: str
+    outlet: int
+    area_m2: float
+    impervious: float
+    outline: Any  # shapely Polygon in site metres
+    slope: float
+
+
+@dataclass(slots=True)
+class DrainageNetwork:
+    """The generated network: nodes, pipes and catchments, in metres around `origin`."""
+
+    origin: tuple[float, float]
+    junctions: list[Junction] = field(default_factory=list)
+    conduits: list[Conduit] = field(default_factory=list)
+    catchments: list[Catchment] = field(default_factory=list)
+    design_intensity_mm_h: float = 95.0
+
+    @property
+    def area_m2(self) -> float:
+        return float(sum(c.area_m2 for c in self.catchments))
+
+    def geojson(self) -> dict[str, object]:
+        """Nodes (kind inlet / outfall) and pipes (kind conduit) in WGS84."""
+        features: list[dict[str, object]] = []
+        for c in self.conduits:
+            a, b = self.junctions[c.upstream], self.junctions[c.downstream]
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "kind": "conduit",
+                        "id": c.id,
+                        "diameter_m": c.diameter_m,
+                        "length_m": round(c.length_m, 1),
+                        "design_flow_m3_s": round(c.design_flow_m3_s, 3),
+                        "capacity_m3_s": round(c.capacity_m3_s, 3),
+                    },
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": [[a.lon, a.lat], [b.lon, b.lat]],
+                    },
+                }
+            )
+        for j in self.junctions:
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": j.id,
+                    "properties": {
+                        "kind": "outfall" if j.outfall else "inlet",
+                        "id": j.id,
+                        "ground_m": round(j.ground_m, 2),
+                        "invert_m": round(j.invert_m, 2),
+                    },
+                    "geometry": {"type": "Point", "coordinates": [j.lon, j.lat]},
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
+
+def ground_level(x: float, y: float, options: FloodNetworkOptions) -> float:
+    """The assumed ground (no DEM): a plane through the centre falling toward a bearing."""
+    bearing = math.radians(options.fall_toward_deg)
+    along = x * math.sin(bearing) + y * math.cos(bearing)
+    return options.ground_elevation_m - options.ground_slope * along
+
+
+def full_flow_capacity(diameter_m: float, slope: float) -> float:
+    """Manning full-pipe flow (m3/s) of a circular pipe: (1/n) A R^(2/3) S^(1/2)."""
+    area = math.pi * diameter_m**2 / 4
+    return float(area * (diameter_m / 4) ** (2 / 3) * math.sqrt(slope) / MANNING_N)
+
+
+def pipe_diameter(flow_m3_s: float, slope: float) -> float:
+    """The smallest standard diameter that carries `flow` full; the largest one otherwise."""
+    for diameter in STANDARD_DIAMETERS_M:
+        if full_flow_capacity(diameter, slope) >= flow_m3_s:
+            return diameter
+    return STANDARD_DIAMETERS_M[-1]
+
+
+# --- streets into a graph ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Streets:
+    points: Any  # (n, 2) metres
+    edges: list[tuple[int, int, float, float]]  # a, b, length, road width
+
+
+def _street_graph(
+    model: SiteModel, geometry: SiteGeometry, options: FloodNetworkOptions
+) -> _Streets:
+    """Street vertices where streets meet or end, split to `max_conduit_m`, close ones merged."""
+    lines = []
+    for road in model.layer("roads"):
+        parts = getattr(road.geometry, "geoms", [road.geometry])
+        for part in parts:
+            metres = geometry.geometry_to_metres(part)
+            if metres.length > 0:
+                lines.append((metres, road.width_m or 6.0))
+    keys: dict[tuple[int, int], int] = {}
+    counts: dict[tuple[int, int], int] = {}
+    for line, _ in lines:
+        coords = list(line.coords)
+        for k, (x, y) in enumerate(coords):
+            key = (round(x * 10), round(y * 10))
+            ends = 2 if k in (0, len(coords) - 1) else 1
+            counts[key] = counts.get(key, 0) + ends
+    points: list[tuple[float, float]] = []
+    raw_edges: list[tuple[int, int, float]] = []
+
+    def node(x: float, y: float) -> int:
+        key = (round(x * 10), round(y * 10))
+        if key not in keys:
+            keys[key] = len(points)
+            points.append((x, y))
+        return keys[key]
+
+    for line, width in lines:
+        coords = list(line.coords)
+        start = 0
+        for k in range(1, len(coords)):
+            key = (round(coords[k][0] * 10), round(coords[k][1] * 10))
+            if k == len(coords) - 1 or counts.get(key, 0) >= 2:
+                segment = LineString(coords[start : k + 1])
+                pieces = max(1, math.ceil(segment.length / options.max_conduit_m))
+                cuts = [segment.interpolate(segment.length * p / pieces) for p in range(pieces + 1)]
+                ids = [node(c.x, c.y) for c in cuts]
+                raw_edges.extend((a, b, width) for a, b in itertools.pairwise(ids))
+                start = k
+    return _merge_close(np.array(points, dtype=np.float64), raw_edges, options.merge_nodes_m)
+
+
+def _merge_close(points: Any, raw_edges: list[tuple[int, int, float]], radius: float) -> _Streets:
+    """Union nodes closer than `radius` (two carriageways, offset junctions): short pipes are
+    what makes a dynamic-wave model unstable."""
+    parent = list(range(len(points)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    if radius > 0 and len(points) > 1:
+        for a, b in cKDTree(points).query_pairs(radius):
+            parent[find(a)] = find(b)
+    roots = sorted({find(i) for i in range(len(points))})
+    index = {root: k for k, root in enumerate(roots)}
+    members: dict[int, list[int]] = {}
+    for i in range(len(points)):
+        members.setdefault(index[find(i)], []).append(i)
+    merged = np.array([points[members[k]].mean(axis=0) for k in range(len(roots))])
+    edges: dict[tuple[int, int], tuple[float, float]] = {}
+    for a, b, width in raw_edges:
+        u, v = index[find(a)], index[find(b)]
+        if u == v:
+            continue
+        key = (min(u, v), max(u, v))
+        length = float(np.hypot(*(merged[u] - merged[v])))
+        edges[key] = (length, max(width, edges.get(key, (0.0, 0.0))[1]))
+    return _Streets(merged, [(a, b, length, width) for (a, b), (length, width) in edges.items()])
+
+
+# --- the drainage tree ------------------------------------------------------------------------
+
+
+def build_network(
+    model: SiteModel, geometry: SiteGeometry, options: FloodNetworkOptions
+) -> DrainageNetwork:
+    """The sample network of the site's streets; ValueError when it has too few streets."""
+    streets = _street_graph(model, geometry, options)
+    n = len(streets.points)
+    if n < _MIN_COMPONENT_NODES or not streets.edges:
+        raise ValueError("the site model has too few streets (roads) to build a drainage network")
+    ground = np.array([ground_level(x, y, options) for x, y in streets.points])
+    a, b, length = (np.array([e[k] for e in streets.edges]) for k in range(3))
+    a, b = a.astype(int), b.astype(int)
+    _, labels = connected_components(coo_matrix((length, (a, b)), shape=(n, n)), directed=False)
+    outfalls = _outfalls(streets, ground, labels, options.outfalls)
+    # Dijkstra from the outfalls walks against the flow: an edge p -> c carries water c -> p,
+    # which costs its length plus a penalty for every metre the water would have to climb.
+    forward = length + UPHILL_PENALTY * np.maximum(0.0, ground[a] - ground[b])
+    backward = length + UPHILL_PENALTY * np.maximum(0.0, ground[b] - ground[a])
+    graph = coo_matrix(
+        (np.concatenate([forward, backward]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+        shape=(n, n),
+    ).tocsr()
+    dist, pred, _ = dijkstra(graph, indices=outfalls, min_only=True, return_predecessors=True)
+    kept = [i for i in range(n) if np.isfinite(dist[i])]
+    network = _tree(streets, ground, dist, pred, kept, set(outfalls), geometry, options)
+    network.catchments = _catchments(model, geometry, network, streets)
+    _size_pipes(network, options)
+    return network
+
+
+def _outfalls(streets: _Streets, ground: Any, labels: Any, wanted: int) -> list[int]:
+    """The lowest street ends of each network (several, spread out, for the largest one)."""
+    degree = np.zeros(len(streets.points), dtype=int)
+    for a, b, _, _ in streets.edges:
+        degree[a] += 1
+        degree[b] += 1
+    sizes = np.bincount(labels)
+    largest = int(np.argmax(sizes))
+    chosen: list[int] = []
+    for label in range(len(sizes)):
+        if sizes[label] < _MIN_COMPONENT_NODES:
+            continue
+        members = np.flatnonzero(labels == label)
+        ends = [int(i) for i in members if degree[i] == 1] or [int(i) for i in members]
+        ends.sort(key=lambda i: ground[i])
+        picked: list[int] = []
+        for i in ends:
+            if len(picked) >= (wanted if label == largest else 1):
+                break
+            if all(
+                np.hypot(*(streets.points[i] - streets.points[j])) >= OUTFALL_SPACING_M
+                for j in picked
+            ):
+                picked.append(i)
+        chosen.extend(picked)
+    return chosen
+
+
+def _tree(
+    streets: _Streets,
+    ground: Any,
+    dist: Any,
+    pred: Any,
+    kept: list[int],
+    outfalls: set[int],
+    geometry: SiteGeometry,
+    options: FloodNetworkOptions,
+) -> DrainageNetwork:
+    index = {old: new for new, old in enumerate(sorted(kept, key=lambda i: dist[i]))}
+    order = sorted(kept, key=lambda i: dist[i])
+    lonlat = geometry.to_lonlat(streets.points[order]) if order else np.zeros((0, 2))
+    network = DrainageNetwork(origin=geometry.origin)
+    network.design_intensity_mm_h = options.design_intensity_mm_h
+    for new, old in enumerate(order):
+        x, y = (float(v) for v in streets.points[old])
+        outfall = old in outfalls
+        network.junctions.append(
+            Junction(
+                id=f"{'O' if outfall else 'J'}{new}",
+                x=x,
+                y=y,
+                lon=float(lonlat[new][0]),
+                lat=float(lonlat[new][1]),
+                ground_m=float(ground[old]),
+                outfall=outfall,
+            )
+        )
+        if not outfall:
+            down = int(pred[old])
+            length = float(np.hypot(*(streets.points[old] - streets.points[down])))
+            network.conduits.append(Conduit(f"C{new}", new, index[down], max(length, 1.0)))
+    ponded = np.zeros(len(order))
+    for a, b, length, width in streets.edges:
+        for end in (a, b):
+            if end in index:
+                ponded[index[end]] += length * width / 2
+    for junction, area in zip(network.junctions, ponded, strict=True):
+        junction.ponded_area_m2 = max(float(area), MIN_PONDED_AREA_M2)
+    return network
+
+
+def _catchments(
+    model: SiteModel, geometry: SiteGeometry, network: DrainageNetwork, streets: _Streets
+) -> list[Catchment]:
+    """The blocks the streets enclose (within 30 m of a street), each to its nearest inlet."""
+    lines = [LineString([streets.points[a], streets.points[b]]) for a, b, _, _ in streets.edges]
+    street_union = unary_union(lines)
+    area = street_union.buffer(_BLOCK_EDGE_M)
+    blocks = [p for p in polygonize(unary_union([street_union, area.boundary])) if p.area > 1.0]
+    blocks = [p for p in blocks if area.contains(p.representative_point())]
+    road_surface = unary_union(
+        [
+            LineString([streets.points[a], streets.points[b]]).buffer(width / 2)
+            for a, b, _, width in streets.edges
+        ]
+    )
+    buildings = unary_union([b.outline for b in geometry.buildings]) if geometry.buildings else None
+    parks = [geometry.geometry_to_metres(p.geometry) for p in model.layer("parks")]
+    park_union = unary_union(parks) if parks else None
+    inlets = [k for k, j in enumerate(network.junctions) if not j.outfall]
+    inlets = inlets or list(range(len(network.junctions)))
+    # Each inlet drains the part of a block nearest to it (its Voronoi cell): a block's kerb
+    # has an inlet every few tens of metres, not one for the whole block.
+    sites = shapely.multipoints([(network.junctions[k].x, network.junctions[k].y) for k in inlets])
+    cells = list(shapely.voronoi_polygons(sites, extend_to=area, ordered=True).geoms)
+    cell_tree = shapely.STRtree(cells)
+    slope = max(network_slope(network), 0.005)
+    out: list[Catchment] = []
+    for block in blocks:
+        for cell_index in cell_tree.query(block):
+            part = shapely.intersection(block, cells[int(cell_index)])
+            if part.area < 1.0:
+                continue
+            out.append(
+                Catchment(
+                    id=f"S{len(out)}",
+                    outlet=inlets[int(cell_index)],
+                    area_m2=float(part.area),
+                    impervious=_impervious(part, road_surface, buildings, park_union),
+                    outline=part,
+                    slope=slope,
+                )
+            )
+    return out
+
+
+def _impervious(part: Any, road_surface: Any, buildings: Any, parks: Any) -> float:
+    """Sealed share: streets and roofs, most open ground, a little of the parks."""
+    sealed = _intersection_area(part, road_surface)
+    off_street = part.difference(road_surface)
+    built = _intersection_area(off_street, buildings)
+    green = _intersection_area(off_street, parks)
+    rest = max(part.area - sealed - built - green, 0.0)
+    share = (sealed + built + OPEN_GROUND_IMPERVIOUS * rest + PARK_IMPERVIOUS * green) / part.area
+    return float(min(max(share, 0.0), 1.0))
+
+
+def network_slope(network: DrainageNetwork) -> float:
+    """The mean ground fall along the pipes (m/m), for the catchments' overland slope."""
+    falls = [
+        abs(network.junctions[c.upstream].ground_m - network.junctions[c.downstream].ground_m)
+        / c.length_m
+        for c in network.conduits
+    ]
+    return float(np.mean(falls)) if falls else 0.0
+
+
+def _intersection_area(block: Any, other: Any) -> float:
+    if other is None or other.is_empty:
+        return 0.0
+    return float(shapely.intersection(block, other).area)
+
+
+def _size_pipes(network: DrainageNetwork, options: FloodNetworkOptions) -> None:
+    """Rational method Q = C i(tc) A for the design rain; Manning full flow; standard sizes.
+
+    Junctions are in drainage order (outfalls first), so walking them backwards visits every
+    pipe after all the pipes that feed it.
+    """
+    count = len(network.junctions)
+    area, runoff_area, tc = np.zeros(count), np.zeros(count), np.full(count, INLET_TIME_MIN)
+    for catchment in network.catchments:
+        c = C_IMPERVIOUS * catchment.impervious + C_PERVIOUS * (1 - catchment.impervious)
+        area[catchment.outlet] += catchment.area_m2
+        runoff_area[catchment.outlet] += c * catchment.area_m2
+    outgoing = {c.upstream: c for c in network.conduits}
+    invert = np.array([j.ground_m for j in network.junctions])
+    biggest_in = np.zeros(count)
+    for node in range(count - 1, -1, -1):
+        junction = network.junctions[node]
+        conduit = outgoing.get(node)
+        if conduit is None:  # an outfall: its pipes are all in
+            junction.invert_m = min(
+                invert[node], junction.ground_m - options.min_cover_m - biggest_in[node]
+            )
+            continue
+        down = network.junctions[conduit.downstream]
+        slope = max(MIN_SLOPE, (junction.ground_m - down.ground_m) / conduit.length_m)
+        intensity = idf_intensity(tc[node], options.design_intensity_mm_h)
+        conduit.design_flow_m3_s = runoff_area[node] * intensity / 3.6e6
+        conduit.diameter_m = float(
+            max(pipe_diameter(conduit.design_flow_m3_s, slope), biggest_in[node])
+        )
+        junction.invert_m = min(
+            invert[node], junction.ground_m - options.min_cover_m - conduit.diameter_m
+        )
+        # Pass everything down: area, runoff, the longest time to here, the bottom of the pipe.
+        d = conduit.downstream
+        area[d] += area[node]
+        runoff_area[d] += runoff_area[node]
+        velocity = max(
+            full_flow_capacity(conduit.diameter_m, slope) / (math.pi * conduit.diameter_m**2 / 4),
+            MIN_VELOCITY_M_S,
+        )
+        tc[d] = max(tc[d], tc[node] + conduit.length_m / velocity / 60.0)
+        invert[d] = min(invert[d], junction.invert_m - slope * conduit.length_m)
+        biggest_in[d] = max(biggest_in[d], conduit.diameter_m)
+    for conduit in network.conduits:
+        up, down = network.junctions[conduit.upstream], network.junctions[conduit.downstream]
+        slope = max((up.invert_m - down.invert_m) / conduit.length_m, 1e-4)
+        conduit.capacity_m3_s = full_flow_capacity(conduit.diameter_m, slope)
