@@ -14,9 +14,6 @@ from typing import Any
 
 import numpy as np
 import shapely  # type: ignore[import-untyped]
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
 from shapely.geometry import LineString  # type: ignore[import-untyped]
 from shapely.ops import polygonize, unary_union  # type: ignore[import-untyped]
 
@@ -224,6 +221,8 @@ def _street_graph(
 def _merge_close(points: Any, raw_edges: list[tuple[int, int, float]], radius: float) -> _Streets:
     """Union nodes closer than `radius` (two carriageways, offset junctions): short pipes are
     what makes a dynamic-wave model unstable."""
+    from scipy.spatial import cKDTree
+
     parent = list(range(len(points)))
 
     def find(i: int) -> int:
@@ -259,6 +258,9 @@ def build_network(
     model: SiteModel, geometry: SiteGeometry, options: FloodNetworkOptions
 ) -> DrainageNetwork:
     """The sample network of the site's streets; ValueError when it has too few streets."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components, dijkstra
+
     streets = _street_graph(model, geometry, options)
     n = len(streets.points)
     if n < _MIN_COMPONENT_NODES or not streets.edges:
@@ -361,15 +363,12 @@ def _catchments(
     """The blocks the streets enclose (within 30 m of a street), each to its nearest inlet."""
     lines = [LineString([streets.points[a], streets.points[b]]) for a, b, _, _ in streets.edges]
     street_union = unary_union(lines)
-    area = street_union.buffer(_BLOCK_EDGE_M)
+    area = shapely.union_all(shapely.buffer(lines, _BLOCK_EDGE_M, quad_segs=2))
     blocks = [p for p in polygonize(unary_union([street_union, area.boundary])) if p.area > 1.0]
     blocks = [p for p in blocks if area.contains(p.representative_point())]
-    road_surface = unary_union(
-        [
-            LineString([streets.points[a], streets.points[b]]).buffer(width / 2)
-            for a, b, _, width in streets.edges
-        ]
-    )
+    # Coarse round ends are plenty for areas (and several times faster to union).
+    widths = np.array([width / 2 for _, _, _, width in streets.edges])
+    road_surface = shapely.union_all(shapely.buffer(lines, widths, quad_segs=2))
     buildings = unary_union([b.outline for b in geometry.buildings]) if geometry.buildings else None
     parks = [geometry.geometry_to_metres(p.geometry) for p in model.layer("parks")]
     park_union = unary_union(parks) if parks else None
@@ -383,6 +382,8 @@ def _catchments(
     slope = max(network_slope(network), 0.005)
     out: list[Catchment] = []
     for block in blocks:
+        # Clip the surfaces to the block once: its parts then intersect small shapes only.
+        surfaces = _Surfaces.of(block, road_surface, buildings, park_union)
         for cell_index in cell_tree.query(block):
             part = shapely.intersection(block, cells[int(cell_index)])
             if part.area < 1.0:
@@ -392,7 +393,7 @@ def _catchments(
                     id=f"S{len(out)}",
                     outlet=inlets[int(cell_index)],
                     area_m2=float(part.area),
-                    impervious=_impervious(part, road_surface, buildings, park_union),
+                    impervious=surfaces.impervious(part),
                     outline=part,
                     slope=slope,
                 )
@@ -400,15 +401,30 @@ def _catchments(
     return out
 
 
-def _impervious(part: Any, road_surface: Any, buildings: Any, parks: Any) -> float:
-    """Sealed share: streets and roofs, most open ground, a little of the parks."""
-    sealed = _intersection_area(part, road_surface)
-    off_street = part.difference(road_surface)
-    built = _intersection_area(off_street, buildings)
-    green = _intersection_area(off_street, parks)
-    rest = max(part.area - sealed - built - green, 0.0)
-    share = (sealed + built + OPEN_GROUND_IMPERVIOUS * rest + PARK_IMPERVIOUS * green) / part.area
-    return float(min(max(share, 0.0), 1.0))
+@dataclass(frozen=True, slots=True)
+class _Surfaces:
+    """A block's street surface, roofs off the street and park ground off the street."""
+
+    road: Any
+    built: Any
+    green: Any
+
+    @classmethod
+    def of(cls, block: Any, road: Any, buildings: Any, parks: Any) -> _Surfaces:
+        local_road = shapely.intersection(block, road)
+        off_street = block.difference(local_road)
+        built = shapely.intersection(off_street, buildings) if buildings is not None else None
+        green = shapely.intersection(off_street, parks) if parks is not None else None
+        return cls(local_road, built, green)
+
+    def impervious(self, part: Any) -> float:
+        """Sealed share: streets and roofs, most open ground, a little of the parks."""
+        sealed = _intersection_area(part, self.road)
+        built = _intersection_area(part, self.built)
+        green = _intersection_area(part, self.green)
+        rest = max(part.area - sealed - built - green, 0.0)
+        share = sealed + built + OPEN_GROUND_IMPERVIOUS * rest + PARK_IMPERVIOUS * green
+        return float(min(max(share / part.area, 0.0), 1.0))
 
 
 def network_slope(network: DrainageNetwork) -> float:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,8 +26,10 @@ from cctwin.scenarios.flood.result import (
 from cctwin.scenarios.flood.run import SwmmRun, run_swmm
 from cctwin.scenarios.flood.scenario import FloodNetworkOptions, FloodScenario
 from cctwin.scenarios.flood.storms import Hyetograph, hyetograph
-from cctwin.twin.district import DistrictMap, build_district_map
 from cctwin.twin.layers import site_sources
+
+if TYPE_CHECKING:
+    from cctwin.twin.district import DistrictMap
 
 # Building the network costs about a second (blocks, Voronoi cells, sizing); it only changes
 # with the site files or the network options, so a few are kept.
@@ -46,6 +49,8 @@ def run_flood(
     Raises ValueError when the site has no usable streets, FloodSimulationError when SWMM
     refuses the input, diverges or exceeds the scenario's `timeout_s`.
     """
+    from cctwin.twin.district import build_district_map
+
     started = time.perf_counter()
     district = build_district_map(config)
     network = network_for(config, scenario.network, district)
@@ -73,7 +78,10 @@ def network_for(
         cached = _NETWORKS.get(key)
     if cached is not None:
         return cached
-    district = district or build_district_map(config)
+    if district is None:
+        from cctwin.twin.district import build_district_map
+
+        district = build_district_map(config)
     network = build_network(district.model, district.geometry, options)
     with _NETWORKS_LOCK:
         while len(_NETWORKS) >= _KEEP_NETWORKS:
