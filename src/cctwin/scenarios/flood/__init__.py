@@ -28,7 +28,17 @@ _HOMES = {
     "run_flood": "simulate",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "CameraFlood",
+    "FloodNode",
+    "FloodResult",
+    "FloodScenario",
+    "FloodSimulationError",
+    "load_flood_scenario",
+    "network_for",
+    "parse_flood_scenario",
+    "run_flood",
+]
 
 
 def __getattr__(name: str) -> object:
