@@ -45,6 +45,8 @@ OPEN_GROUND_IMPERVIOUS, PARK_IMPERVIOUS = 0.6, 0.1
 UPHILL_PENALTY = 50.0
 # The ponding area of an inlet is the street around it, at least this much.
 MIN_PONDED_AREA_M2 = 50.0
+# The pipe from the lowest street node to its outfall (the trunk sewer beyond the map).
+OUTLET_PIPE_M = 10.0
 # Street ends within this of a chosen outfall are not outfalls too (spread them out).
 OUTFALL_SPACING_M = 150.0
 _MIN_COMPONENT_NODES = 3
@@ -210,7 +212,8 @@ def _street_graph(
             key = (round(coords[k][0] * 10), round(coords[k][1] * 10))
             if k == len(coords) - 1 or counts.get(key, 0) >= 2:
                 segment = LineString(coords[start : k + 1])
-                pieces = max(1, math.ceil(segment.length / options.max_conduit_m))
+                # (less a millimetre: a street of exactly two pipe lengths is two pipes)
+                pieces = max(1, math.ceil((segment.length - 1e-3) / options.max_conduit_m))
                 cuts = [segment.interpolate(segment.length * p / pieces) for p in range(pieces + 1)]
                 ids = [node(c.x, c.y) for c in cuts]
                 raw_edges.extend((a, b, width) for a, b in itertools.pairwise(ids))
@@ -324,30 +327,33 @@ def _tree(
     geometry: SiteGeometry,
     options: FloodNetworkOptions,
 ) -> DrainageNetwork:
-    index = {old: new for new, old in enumerate(sorted(kept, key=lambda i: dist[i]))}
     order = sorted(kept, key=lambda i: dist[i])
+    ends = [old for old in order if old in outfalls]
+    # SWMM takes one pipe into an outfall: each low street node gets an outlet pipe to its own
+    # outfall (the trunk sewer or the river beyond the map). Outfalls come first, then the
+    # street nodes in drainage order.
+    index = {old: len(ends) + k for k, old in enumerate(order)}
     lonlat = geometry.to_lonlat(streets.points[order]) if order else np.zeros((0, 2))
     network = DrainageNetwork(origin=geometry.origin)
     network.design_intensity_mm_h = options.design_intensity_mm_h
-    for new, old in enumerate(order):
+    placed = []
+    for k, old in enumerate(order):
         x, y = (float(v) for v in streets.points[old])
-        outfall = old in outfalls
-        network.junctions.append(
-            Junction(
-                id=f"{'O' if outfall else 'J'}{new}",
-                x=x,
-                y=y,
-                lon=float(lonlat[new][0]),
-                lat=float(lonlat[new][1]),
-                ground_m=float(ground[old]),
-                outfall=outfall,
-            )
-        )
-        if not outfall:
-            down = int(pred[old])
-            length = float(np.hypot(*(streets.points[old] - streets.points[down])))
-            network.conduits.append(Conduit(f"C{new}", new, index[down], max(length, 1.0)))
-    ponded = np.zeros(len(order))
+        placed.append((x, y, float(lonlat[k][0]), float(lonlat[k][1]), float(ground[old])))
+    for n, old in enumerate(ends):
+        x, y, lon, lat, z = placed[index[old] - len(ends)]
+        network.junctions.append(Junction(f"O{n}", x, y, lon, lat, z, outfall=True))
+    for k, old in enumerate(order):
+        x, y, lon, lat, z = placed[k]
+        new = index[old]
+        network.junctions.append(Junction(f"J{k}", x, y, lon, lat, z))
+        if old in outfalls:
+            network.conduits.append(Conduit(f"C{k}", new, ends.index(old), OUTLET_PIPE_M))
+            continue
+        down = int(pred[old])
+        length = float(np.hypot(*(streets.points[old] - streets.points[down])))
+        network.conduits.append(Conduit(f"C{k}", new, index[down], max(length, 1.0)))
+    ponded = np.zeros(len(network.junctions))
     for a, b, length, width in streets.edges:
         for end in (a, b):
             if end in index:
