@@ -366,10 +366,10 @@ def _tree(
 def _catchments(
     model: SiteModel, geometry: SiteGeometry, network: DrainageNetwork, streets: _Streets
 ) -> list[Catchment]:
-    """The blocks the streets enclose (within 30 m of a street), each to its nearest inlet."""
+    """The blocks the streets enclose, and 30 m beyond the outer streets; split among inlets."""
     lines = [LineString([streets.points[a], streets.points[b]]) for a, b, _, _ in streets.edges]
     street_union = unary_union(lines)
-    area = shapely.union_all(shapely.buffer(lines, _BLOCK_EDGE_M, quad_segs=2))
+    area = _without_holes(shapely.union_all(shapely.buffer(lines, _BLOCK_EDGE_M, quad_segs=2)))
     blocks = [p for p in polygonize(unary_union([street_union, area.boundary])) if p.area > 1.0]
     blocks = [p for p in blocks if area.contains(p.representative_point())]
     # Coarse round ends are plenty for areas (and several times faster to union).
@@ -405,6 +405,12 @@ def _catchments(
                 )
             )
     return out
+
+
+def _without_holes(area: Any) -> Any:
+    """The area with its holes filled: the middle of a large block drains to its streets too."""
+    parts = getattr(area, "geoms", [area])
+    return shapely.union_all([shapely.Polygon(part.exterior) for part in parts])
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ class FloodNode(BaseModel):
     ground_m: float
     max_depth_m: float = Field(description="Highest water over the rim (street surface).")
     time_of_max_s: float = Field(description="Seconds from the run's start to that height.")
-    flooded_s: float = Field(description="Time the water stood at or above the threshold.")
+    flooded_s: float = Field(description="Time water stood above the rim (SWMM, every step).")
     overflow_m3: float = Field(description="Volume that came up out of the pipes here.")
     flooded: bool
     cameras: list[str] = Field(default_factory=list)

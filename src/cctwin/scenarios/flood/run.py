@@ -40,6 +40,7 @@ class SwmmRun:
     max_depth_m: Any  # (nodes,) SWMM's own maximum (every routing step)
     time_of_max_s: Any  # (nodes,)
     overflow_m3: Any  # (nodes,) volume that left the pipes at the node
+    over_rim_s: Any  # (nodes,) time water stood above the rim (every routing step)
     simulated_s: float
     runoff_error_pct: float
     routing_error_pct: float
@@ -51,7 +52,6 @@ def run_swmm(
 ) -> SwmmRun:
     """Run the .inp text; FloodSimulationError with a one-line reason when it cannot finish."""
     from pyswmm import Nodes, Simulation
-    from pyswmm.swmm5 import PYSWMMException
 
     with _ENGINE, tempfile.TemporaryDirectory(prefix="cctwin-flood-") as folder:
         path = Path(folder) / "flood.inp"
@@ -61,10 +61,11 @@ def run_swmm(
                 sim.step_advance(scenario.report_step_s)
                 nodes = [node for node in Nodes(sim) if not node.is_outfall()]
                 run = _drive(sim, nodes, scenario, progress)
-        except PYSWMMException as exc:
+        except FloodSimulationError:
+            raise
+        except Exception as exc:
+            # swmm-toolkit raises a bare Exception carrying SWMM's "ERROR nnn: ..." text.
             raise FloodSimulationError(f"SWMM refused the run: {_swmm_reason(path, exc)}") from None
-        except (OSError, RuntimeError) as exc:
-            raise FloodSimulationError(f"SWMM failed: {exc}") from None
         # SWMM writes its mass balance into the report when the run closes.
         runoff, routing = _continuity(path.with_suffix(".rpt"))
     if not math.isfinite(routing) or abs(routing) > scenario.max_continuity_error_pct:
@@ -116,6 +117,10 @@ def _drive(
                 f"the simulation did not finish in timeout_s = {scenario.timeout_s:g} s "
                 f"(reached {sim.current_time - start} of {scenario.duration_h:g} h)"
             )
+    # The last stride ends the loop before its depths are read: read them now.
+    if not times or times[-1] < scenario.duration_h * 3600 - 1:
+        times.append((sim.current_time - start).total_seconds())
+        depths.append([node.depth for node in nodes])
     stats = [node.statistics for node in nodes]
     return SwmmRun(
         node_ids=[node.nodeid for node in nodes],
@@ -125,6 +130,7 @@ def _drive(
         max_depth_m=np.array([s["max_depth"] for s in stats]),
         time_of_max_s=np.array([_since(s["max_depth_date"], start) for s in stats]),
         overflow_m3=np.array([s["flooding_volume"] for s in stats]),
+        over_rim_s=np.array([s["flooding_duration"] * 3600.0 for s in stats]),
         simulated_s=float((sim.current_time - start).total_seconds()),
         runoff_error_pct=math.nan,
         routing_error_pct=math.nan,
@@ -138,7 +144,10 @@ def _since(swmm_date: float, start: datetime) -> float:
 
 
 def _swmm_reason(path: Path, exc: Exception) -> str:
-    """SWMM's own first error line from its report, else the exception's text."""
+    """SWMM's own first error line (the exception's text, else the report's)."""
+    text = " ".join(str(exc).split())
+    if "ERROR" in text:
+        return text
     report = path.with_suffix(".rpt")
     try:
         for line in report.read_text(encoding="ascii", errors="replace").splitlines():
@@ -146,4 +155,4 @@ def _swmm_reason(path: Path, exc: Exception) -> str:
                 return line.strip()
     except OSError:
         pass
-    return str(exc).strip() or type(exc).__name__
+    return text or type(exc).__name__

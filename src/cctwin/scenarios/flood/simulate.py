@@ -109,7 +109,6 @@ def _result(
     surface = np.maximum(run.depth_m - run.full_depth_m, 0.0)  # (steps, nodes)
     peak = np.maximum(run.max_depth_m - run.full_depth_m, 0.0)
     threshold = scenario.flood_threshold_m
-    flooded_steps = (surface >= threshold).sum(axis=0)
     watchers = watching_cameras(
         [(j.lon, j.lat) for j in junctions], district.footprints, district.geometry
     )
@@ -121,7 +120,7 @@ def _result(
             ground_m=round(j.ground_m, 2),
             max_depth_m=round(float(peak[k]), 3),
             time_of_max_s=round(float(run.time_of_max_s[k]), 1),
-            flooded_s=float(flooded_steps[k] * scenario.report_step_s),
+            flooded_s=round(float(run.over_rim_s[k]), 1),
             overflow_m3=round(float(run.overflow_m3[k]), 1),
             flooded=bool(peak[k] >= threshold),
             cameras=watchers[k],
