@@ -36,8 +36,10 @@ def test_shipped_scenarios_load() -> None:
     design95 = load_flood_scenario(SCENARIOS / "flood-design-95.yaml")
     design110 = load_flood_scenario(SCENARIOS / "flood-design-110.yaml")
     event = load_flood_scenario(SCENARIOS / "flood-2022-08-08.yaml")
-    assert isinstance(design95.storm, DesignStorm) and design95.storm.intensity_mm_h == 95
-    assert isinstance(design110.storm, DesignStorm) and design110.storm.intensity_mm_h == 110
+    assert isinstance(design95.storm, DesignStorm)
+    assert design95.storm.intensity_mm_h == 95
+    assert isinstance(design110.storm, DesignStorm)
+    assert design110.storm.intensity_mm_h == 110
     assert isinstance(event.storm, EventStorm)
     assert {s.duration_h for s in (design95, design110, event)} == {6}
     assert {s.network.design_intensity_mm_h for s in (design95, design110, event)} == {95}
@@ -64,17 +66,20 @@ def test_minutes_out_of_order_name_the_point_and_its_line() -> None:
 
 def test_point_that_is_not_a_pair_is_refused() -> None:
     message = refusal("    - [45]")
-    assert message.startswith("storm.yaml:8:") and "storm.series.series.2" in message
+    assert message.startswith("storm.yaml:8:")
+    assert "storm.series.series.2" in message
 
 
 def test_text_instead_of_a_number_is_refused() -> None:
     message = refusal("    - [45, heavy]")
-    assert message.startswith("storm.yaml:8:") and "valid number" in message
+    assert message.startswith("storm.yaml:8:")
+    assert "valid number" in message
 
 
 def test_typo_in_intensity_is_refused() -> None:
     message = refusal("    - [45, 1415]")
-    assert message.startswith("storm.yaml:8:") and "less than or equal to 500" in message
+    assert message.startswith("storm.yaml:8:")
+    assert "less than or equal to 500" in message
 
 
 def test_unknown_storm_type_and_wrong_kind() -> None:

@@ -91,7 +91,8 @@ def test_inp_has_every_section_and_element(grid: Config) -> None:
     text = write_inp(network, hyetograph(SCENARIO), SCENARIO)
     for section in ("[OPTIONS]", "[RAINGAGES]", "[SUBCATCHMENTS]", "[JUNCTIONS]", "[OUTFALLS]"):
         assert section in text
-    assert "ALLOW_PONDING        YES" in text and "FLOW_ROUTING         DYNWAVE" in text
+    assert "ALLOW_PONDING        YES" in text
+    assert "FLOW_ROUTING         DYNWAVE" in text
     junction_lines = text.split("[JUNCTIONS]")[1].split("[OUTFALLS]")[0].strip().splitlines()
     assert len(junction_lines) - 1 == 25
     assert text.count("\nrain ") == 72 + 1  # 5-minute blocks for 6 h, then zero

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flood_grid import SPACING_M, camera_at, grid_config
 
 from cctwin.config import Config
 from cctwin.scenarios.flood import FloodScenario, FloodSimulationError, run_flood
 from cctwin.scenarios.flood.run import run_swmm
-from conftest import SPACING_M, camera_at, grid_config
 
 
 def scenario(storm: dict[str, object], **fields: object) -> FloodScenario:
@@ -38,14 +38,16 @@ def test_design_rain_on_pipes_sized_for_it_barely_floods_while_2022_storm_does(
     assert design.simulated_s == event.simulated_s == 6 * 3600
     # A dynamic-wave model of pipes sized by the rational method: no or very little water over
     # the rims for the rain they were sized for ...
-    assert design.flooded_nodes <= 1 and design.max_depth_m < 0.1
+    assert design.flooded_nodes <= 1
+    assert design.max_depth_m < 0.1
     # ... while 141.5 mm in the peak hour overtops several inlets, deeper and for longer.
     assert event.flooded_nodes >= 3
     assert event.max_depth_m > design.max_depth_m + 0.05
     spilled = sum(n.overflow_m3 for n in event.node_results)
     assert spilled > 10 * max(sum(n.overflow_m3 for n in design.node_results), 1.0)
     for result in (design, event):
-        assert abs(result.routing_error_pct) < 2.0 and abs(result.runoff_error_pct) < 2.0
+        assert abs(result.routing_error_pct) < 2.0
+        assert abs(result.runoff_error_pct) < 2.0
 
 
 def test_result_summary_keys_series_and_geojson(grid: Config) -> None:
@@ -59,7 +61,8 @@ def test_result_summary_keys_series_and_geojson(grid: Config) -> None:
         "max_depth_m",
         "cameras",
     ]
-    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0, abs=0.02)
+    assert seen == sorted(seen)
+    assert seen[-1] == pytest.approx(1.0, abs=0.02)
     assert result.nodes == len(result.node_results) == 25
     assert len(result.series.times_s) == 72  # every 5 minutes for 6 hours
     flooded = [n for n in result.node_results if n.flooded]
@@ -68,11 +71,13 @@ def test_result_summary_keys_series_and_geojson(grid: Config) -> None:
         depths = result.series.depth_m[node.id]
         # The 5-minute samples never exceed SWMM's own maximum, and come close to it.
         assert max(depths) <= node.max_depth_m + 1e-3
-        assert node.flooded_s > 0 and 3 * 3600 < node.time_of_max_s < 4 * 3600
+        assert node.flooded_s > 0
+        assert 3 * 3600 < node.time_of_max_s < 4 * 3600
     geojson = result.geojson()
     assert geojson["times_s"] == result.series.times_s
     assert len(geojson["features"]) == 25  # type: ignore[arg-type]
-    assert result.versions["pyswmm"] and result.engine.startswith("SWMM 5")
+    assert result.versions["pyswmm"]
+    assert result.engine.startswith("SWMM 5")
 
 
 def test_cameras_are_tied_to_the_flooded_nodes_they_watch(watched: Config) -> None:
@@ -85,7 +90,8 @@ def test_cameras_are_tied_to_the_flooded_nodes_they_watch(watched: Config) -> No
     assert all(len(nodes) >= 1 for nodes in watched_nodes.values())
     assert set(result.cameras) == {c.camera_id for c in result.camera_nodes}
     for camera in result.camera_nodes:
-        assert camera.nodes and all(by_id[n].flooded for n in camera.nodes)
+        assert camera.nodes
+        assert all(by_id[n].flooded for n in camera.nodes)
         assert all(camera.camera_id in by_id[n].cameras for n in camera.nodes)
         assert camera.max_depth_m == max(by_id[n].max_depth_m for n in camera.nodes)
     # The summary lists exactly the cameras that watch a flooded node.

@@ -43,7 +43,8 @@ def test_event_peaks_with_the_recorded_141_5_mm_hour() -> None:
     assert rain.duration_min == 360
     assert wettest(rain.intensity_mm_h, rain.step_min, 60) == pytest.approx(141.5)
     assert rain.total_mm == pytest.approx(361.5)
-    assert "141.5" in rain.method and "Dongjak" in rain.method
+    assert "141.5" in rain.method
+    assert "Dongjak" in rain.method
 
 
 def test_series_is_held_until_the_next_point_on_a_regular_grid() -> None:
@@ -52,7 +53,8 @@ def test_series_is_held_until_the_next_point_on_a_regular_grid() -> None:
     assert rain.intensity_mm_h == [10, 10, 50, 0, 0, 0, 0, 0]
     assert rain.total_mm == pytest.approx(10 * 0.5 + 50 * 0.25)
     odd = series_hyetograph([(0, 6.0), (7, 0.0)], 20)
-    assert odd.step_min == 1 and odd.intensity_mm_h[:8] == [6] * 7 + [0]
+    assert odd.step_min == 1
+    assert odd.intensity_mm_h[:8] == [6] * 7 + [0]
 
 
 def test_scenario_picks_its_storm() -> None:
