@@ -52,6 +52,7 @@ def grid_geojson() -> dict[str, object]:
 
 
 def grid_config(folder: Path, cameras: list[dict[str, object]] | None = None) -> Config:
+    """The grid as the site of a config whose store and media live in `folder`."""
     path = folder / "grid.geojson"
     path.write_text(json.dumps(grid_geojson()), encoding="utf-8")
     return Config.model_validate(
@@ -61,6 +62,8 @@ def grid_config(folder: Path, cameras: list[dict[str, object]] | None = None) ->
                 "layers": [{"id": "grid", "path": str(path), "kind": "roads"}],
             },
             "cameras": cameras or [],
+            "store": {"type": "sqlite", "path": str(folder / "db.sqlite")},
+            "media": {"path": str(folder / "media")},
         }
     )
 
