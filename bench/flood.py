@@ -27,7 +27,9 @@ from cctwin.scenarios.flood.simulate import _NETWORKS
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "config" / "scenarios").glob("flood-*.yaml"))
 
-assert scipy.sparse.csgraph and scipy.spatial  # imported for their import time, not used here
+# Imported for their import time (a service has them loaded), not used here.
+assert scipy.sparse.csgraph
+assert scipy.spatial
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ import { startAlerts, loadAlerts, translateAlerts } from "./alerts.js";
 import { getCameras, getDistrict, getObservations, getPositions, getSite } from "./api.js";
 import { $ } from "./dom.js";
 import { renderEvidence, startEvidence } from "./evidence.js";
+import { startFlood } from "./flood.js";
 import { showMessage, startHeader, toast, translateHeader } from "./header.js";
 import {
   applyTranslations,
@@ -120,6 +121,7 @@ async function start() {
     addMapLayers(await districtPromise);
     await addSiteLayers(site.layers || [], site);
     addObjectLayer(getMap());
+    startFlood(getMap());
     await listsPromise;
     await waitForIdle();
   } else {
