@@ -114,3 +114,35 @@ def test_a_continuity_error_beyond_the_limit_is_refused_as_divergence(grid: Conf
     # A limit below any real run's error forces the refusal path on an honest run.
     with pytest.raises(FloodSimulationError, match=r"diverged: flow routing continuity error"):
         run_flood(scenario(EVENT, max_continuity_error_pct=1e-9), grid)
+
+
+def test_cli_prints_exactly_the_summary_keys(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from cctwin.cli import app
+
+    config = grid_config(tmp_path)
+    config_file = tmp_path / "grid.yaml"
+    config_file.write_text(yaml.safe_dump({"site": config.site.model_dump(mode="json")}))
+    scenario_file = tmp_path / "storm.yaml"
+    scenario_file.write_text(
+        "kind: flood\nname: short storm\nstorm: {type: series, series: [[0, 150], [30, 0]]}\n"
+        "duration_h: 1\n"
+    )
+    args = ["twin", "flood", "--scenario", str(scenario_file), "--config", str(config_file)]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert list(summary) == [
+        "wall_s",
+        "simulated_s",
+        "nodes",
+        "flooded_nodes",
+        "max_depth_m",
+        "cameras",
+    ]
+    assert summary["simulated_s"] == 3600
+    assert summary["nodes"] == 25
