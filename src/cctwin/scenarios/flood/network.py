@@ -7,7 +7,6 @@ enclose, pipes sized by the rational method for the design rain with Manning ful
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from shapely.ops import polygonize, unary_union  # type: ignore[import-untyped]
 
 from cctwin.scenarios.flood.scenario import FloodNetworkOptions
 from cctwin.scenarios.flood.storms import idf_intensity
+from cctwin.scenarios.flood.streets import Streets, street_graph
 from cctwin.twin.footprint import SiteGeometry
 from cctwin.twin.osm import SiteModel
 
@@ -167,93 +167,6 @@ def pipe_diameter(flow_m3_s: float, slope: float) -> float:
     return STANDARD_DIAMETERS_M[-1]
 
 
-# --- streets into a graph ---------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Streets:
-    points: Any  # (n, 2) metres
-    edges: list[tuple[int, int, float, float]]  # a, b, length, road width
-
-
-def _street_graph(
-    model: SiteModel, geometry: SiteGeometry, options: FloodNetworkOptions
-) -> _Streets:
-    """Street vertices where streets meet or end, split to `max_conduit_m`, close ones merged."""
-    lines = []
-    for road in model.layer("roads"):
-        parts = getattr(road.geometry, "geoms", [road.geometry])
-        for part in parts:
-            metres = geometry.geometry_to_metres(part)
-            if metres.length > 0:
-                lines.append((metres, road.width_m or 6.0))
-    keys: dict[tuple[int, int], int] = {}
-    counts: dict[tuple[int, int], int] = {}
-    for line, _ in lines:
-        coords = list(line.coords)
-        for k, (x, y) in enumerate(coords):
-            key = (round(x * 10), round(y * 10))
-            ends = 2 if k in (0, len(coords) - 1) else 1
-            counts[key] = counts.get(key, 0) + ends
-    points: list[tuple[float, float]] = []
-    raw_edges: list[tuple[int, int, float]] = []
-
-    def node(x: float, y: float) -> int:
-        key = (round(x * 10), round(y * 10))
-        if key not in keys:
-            keys[key] = len(points)
-            points.append((x, y))
-        return keys[key]
-
-    for line, width in lines:
-        coords = list(line.coords)
-        start = 0
-        for k in range(1, len(coords)):
-            key = (round(coords[k][0] * 10), round(coords[k][1] * 10))
-            if k == len(coords) - 1 or counts.get(key, 0) >= 2:
-                segment = LineString(coords[start : k + 1])
-                # (less a millimetre: a street of exactly two pipe lengths is two pipes)
-                pieces = max(1, math.ceil((segment.length - 1e-3) / options.max_conduit_m))
-                cuts = [segment.interpolate(segment.length * p / pieces) for p in range(pieces + 1)]
-                ids = [node(c.x, c.y) for c in cuts]
-                raw_edges.extend((a, b, width) for a, b in itertools.pairwise(ids))
-                start = k
-    return _merge_close(np.array(points, dtype=np.float64), raw_edges, options.merge_nodes_m)
-
-
-def _merge_close(points: Any, raw_edges: list[tuple[int, int, float]], radius: float) -> _Streets:
-    """Union nodes closer than `radius` (two carriageways, offset junctions): short pipes are
-    what makes a dynamic-wave model unstable."""
-    from scipy.spatial import cKDTree
-
-    parent = list(range(len(points)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    if radius > 0 and len(points) > 1:
-        for a, b in cKDTree(points).query_pairs(radius):
-            parent[find(a)] = find(b)
-    roots = sorted({find(i) for i in range(len(points))})
-    index = {root: k for k, root in enumerate(roots)}
-    members: dict[int, list[int]] = {}
-    for i in range(len(points)):
-        members.setdefault(index[find(i)], []).append(i)
-    merged = np.array([points[members[k]].mean(axis=0) for k in range(len(roots))])
-    edges: dict[tuple[int, int], tuple[float, float]] = {}
-    for a, b, width in raw_edges:
-        u, v = index[find(a)], index[find(b)]
-        if u == v:
-            continue
-        key = (min(u, v), max(u, v))
-        length = float(np.hypot(*(merged[u] - merged[v])))
-        edges[key] = (length, max(width, edges.get(key, (0.0, 0.0))[1]))
-    return _Streets(merged, [(a, b, length, width) for (a, b), (length, width) in edges.items()])
-
-
 # --- the drainage tree ------------------------------------------------------------------------
 
 
@@ -264,7 +177,7 @@ def build_network(
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components, dijkstra
 
-    streets = _street_graph(model, geometry, options)
+    streets = street_graph(model, geometry, options)
     n = len(streets.points)
     if n < _MIN_COMPONENT_NODES or not streets.edges:
         raise ValueError("the site model has too few streets (roads) to build a drainage network")
@@ -289,7 +202,7 @@ def build_network(
     return network
 
 
-def _outfalls(streets: _Streets, ground: Any, labels: Any, wanted: int) -> list[int]:
+def _outfalls(streets: Streets, ground: Any, labels: Any, wanted: int) -> list[int]:
     """The lowest street ends of each network (several, spread out, for the largest one)."""
     degree = np.zeros(len(streets.points), dtype=int)
     for a, b, _, _ in streets.edges:
@@ -318,7 +231,7 @@ def _outfalls(streets: _Streets, ground: Any, labels: Any, wanted: int) -> list[
 
 
 def _tree(
-    streets: _Streets,
+    streets: Streets,
     ground: Any,
     dist: Any,
     pred: Any,
@@ -364,7 +277,7 @@ def _tree(
 
 
 def _catchments(
-    model: SiteModel, geometry: SiteGeometry, network: DrainageNetwork, streets: _Streets
+    model: SiteModel, geometry: SiteGeometry, network: DrainageNetwork, streets: Streets
 ) -> list[Catchment]:
     """The blocks the streets enclose, and 30 m beyond the outer streets; split among inlets."""
     lines = [LineString([streets.points[a], streets.points[b]]) for a, b, _, _ in streets.edges]

@@ -7,14 +7,14 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cctwin.config import Config
 from cctwin.scenarios.flood.cameras import watching_cameras
 from cctwin.scenarios.flood.inp import start_of, write_inp
-from cctwin.scenarios.flood.network import DrainageNetwork, build_network
+from cctwin.scenarios.flood.network import DrainageNetwork, Junction, build_network
 from cctwin.scenarios.flood.result import (
     CameraFlood,
     DepthSeries,
@@ -109,24 +109,7 @@ def _result(
     surface = np.maximum(run.depth_m - run.full_depth_m, 0.0)  # (steps, nodes)
     peak = np.maximum(run.max_depth_m - run.full_depth_m, 0.0)
     threshold = scenario.flood_threshold_m
-    watchers = watching_cameras(
-        [(j.lon, j.lat) for j in junctions], district.footprints, district.geometry
-    )
-    nodes = [
-        FloodNode(
-            id=j.id,
-            lon=round(j.lon, 7),
-            lat=round(j.lat, 7),
-            ground_m=round(j.ground_m, 2),
-            max_depth_m=round(float(peak[k]), 3),
-            time_of_max_s=round(float(run.time_of_max_s[k]), 1),
-            flooded_s=round(float(run.over_rim_s[k]), 1),
-            overflow_m3=round(float(run.overflow_m3[k]), 1),
-            flooded=bool(peak[k] >= threshold),
-            cameras=watchers[k],
-        )
-        for k, j in enumerate(junctions)
-    ]
+    nodes = _nodes(junctions, run, peak, threshold, district)
     wet = [k for k in range(len(junctions)) if surface[:, k].max() >= _WET_M]
     series = DepthSeries(
         times_s=[float(t) for t in run.times_s],
@@ -160,6 +143,29 @@ def _result(
         engine=run.engine,
         versions=_versions(run.engine),
     )
+
+
+def _nodes(
+    junctions: list[Junction], run: SwmmRun, peak: Any, threshold: float, district: DistrictMap
+) -> list[FloodNode]:
+    watchers = watching_cameras(
+        [(j.lon, j.lat) for j in junctions], district.footprints, district.geometry
+    )
+    return [
+        FloodNode(
+            id=j.id,
+            lon=round(j.lon, 7),
+            lat=round(j.lat, 7),
+            ground_m=round(j.ground_m, 2),
+            max_depth_m=round(float(peak[k]), 3),
+            time_of_max_s=round(float(run.time_of_max_s[k]), 1),
+            flooded_s=round(float(run.over_rim_s[k]), 1),
+            overflow_m3=round(float(run.overflow_m3[k]), 1),
+            flooded=bool(peak[k] >= threshold),
+            cameras=watchers[k],
+        )
+        for k, j in enumerate(junctions)
+    ]
 
 
 def _camera_nodes(flooded: list[FloodNode]) -> list[CameraFlood]:
