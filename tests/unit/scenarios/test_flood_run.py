@@ -146,3 +146,25 @@ def test_cli_prints_exactly_the_summary_keys(tmp_path: Path) -> None:
     ]
     assert summary["simulated_s"] == 3600
     assert summary["nodes"] == 25
+
+
+@pytest.mark.slow
+def test_shipped_scenarios_on_the_demo_network() -> None:
+    from cctwin.config import load_config
+    from cctwin.scenarios.flood import load_flood_scenario
+
+    repo = Path(__file__).resolve().parents[3]
+    config = load_config(repo / "config" / "demo.yaml")
+    results = {
+        name: run_flood(load_flood_scenario(repo / "config" / "scenarios" / f"{name}.yaml"), config)
+        for name in ("flood-design-95", "flood-design-110", "flood-2022-08-08")
+    }
+    design, gangnam, event = results.values()
+    # Pipes sized for 95 mm/h: a few inlets at most; more rain, more and deeper water.
+    assert design.flooded_nodes <= 0.03 * design.nodes
+    assert design.flooded_nodes < gangnam.flooded_nodes < event.flooded_nodes
+    assert design.max_depth_m < gangnam.max_depth_m < event.max_depth_m
+    assert event.flooded_nodes >= 0.15 * event.nodes
+    assert set(design.cameras) <= set(event.cameras)
+    for result in results.values():
+        assert abs(result.routing_error_pct) < 1.0
