@@ -5,6 +5,7 @@ import { startAlerts, loadAlerts, translateAlerts } from "./alerts.js";
 import { getCameras, getDistrict, getObservations, getPositions, getSite } from "./api.js";
 import { $ } from "./dom.js";
 import { renderEvidence, startEvidence } from "./evidence.js";
+import { startFlood } from "./flood.js";
 import { showMessage, startHeader, toast, translateHeader } from "./header.js";
 import {
   applyTranslations,
@@ -123,6 +124,7 @@ async function start() {
     await addSiteLayers(site.layers || [], site);
     addObjectLayer(getMap());
     await startPlanning(getMap());
+    startFlood(getMap());
     await listsPromise;
     await waitForIdle();
   } else {

@@ -45,7 +45,7 @@ def _substitute_env(value: Any, location: list[int | str]) -> Any:
     return value
 
 
-def _line_of(root: yaml.Node | None, location: Sequence[int | str]) -> int | None:
+def line_of(root: yaml.Node | None, location: Sequence[int | str]) -> int | None:
     """1-based line of the YAML node at a pydantic error location (or its nearest parent)."""
     node = root
     line = None if node is None else node.start_mark.line + 1
@@ -78,7 +78,7 @@ def parse_config(text: str, source_name: str = "<config>") -> Config:
         data = _substitute_env(data if data is not None else {}, [])
     except _MissingVariableError as exc:
         field = ".".join(str(p) for p in exc.location)
-        line = _line_of(root, exc.location)
+        line = line_of(root, exc.location)
         where = f"{source_name}:{line}" if line else source_name
         raise ConfigError(f"{where}: {field}: environment variable {exc.name} is not set") from None
     if not isinstance(data, dict):
@@ -86,14 +86,19 @@ def parse_config(text: str, source_name: str = "<config>") -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            location = [p for p in error["loc"] if isinstance(p, int | str)]
-            field = ".".join(str(p) for p in location) or "(top level)"
-            line = _line_of(root, location)
-            where = f"{source_name}:{line}" if line else source_name
-            lines.append(f"{where}: {field}: {error['msg']}")
-        raise ConfigError("\n".join(lines)) from exc
+        raise ConfigError("\n".join(error_lines(exc, root, source_name))) from exc
+
+
+def error_lines(exc: ValidationError, root: yaml.Node | None, source_name: str) -> list[str]:
+    """One 'FILE:LINE: field: reason' line per pydantic error (for any YAML-loaded model)."""
+    lines = []
+    for error in exc.errors():
+        location = [p for p in error["loc"] if isinstance(p, int | str)]
+        field = ".".join(str(p) for p in location) or "(top level)"
+        line = line_of(root, location)
+        where = f"{source_name}:{line}" if line else source_name
+        lines.append(f"{where}: {field}: {error['msg']}")
+    return lines
 
 
 def load_config(path: Path) -> Config:

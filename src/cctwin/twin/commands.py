@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cctwin.planning.commands import coverage_command, plan_command
+from cctwin.scenarios.flood.commands import flood
 
 twin_app = typer.Typer(no_args_is_help=True, help="The digital twin's site model and map.")
 twin_app.command("coverage")(coverage_command)
@@ -117,3 +118,6 @@ def zones(
         seen = ", ".join(c.camera_id for c in z.cameras) or "-"
         warning = f"  WARNING: {z.warning}" if z.warning else ""
         typer.echo(f"zone {z.zone_id}: {z.visible_share:.0%} visible ({seen}){warning}")
+
+
+twin_app.command("flood")(flood)
