@@ -333,6 +333,7 @@ class HealthCheck(WireModel):
     while the reference view is still being built) and whether the fault is raised."""
 
     reason: HealthReason
+    measure: str = Field(max_length=32, description="What was measured, e.g. `mean_luma`.")
     value: float
     threshold: float | None
     raised: bool

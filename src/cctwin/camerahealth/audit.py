@@ -39,6 +39,7 @@ class Reference:
     """The camera's normal view, from the first minutes of its stream."""
 
     sharpness: float
+    contrast: float
     luma: float
     flat: float
     view: ViewFeatures
@@ -119,19 +120,21 @@ class CameraAuditor:
         megapixels = image.shape[0] * image.shape[1] * scale * scale / 1e6
         checks = self._checks(measures, megapixels)
         changes = []
-        for check in checks:
-            hold = self.holds[check.reason]
-            raise_s, clear_s = self._hold_times(check.reason)
-            active = None if check.threshold is None else check.raised
+        for reason, hold in self.holds.items():
+            mine = [c for c in checks if c.reason is reason]
+            judged = [c for c in mine if c.threshold is not None]
+            # No check with a threshold (no reference yet, features lost): keep the state.
+            active = any(c.raised for c in judged) if judged else None
+            raise_s, clear_s = self._hold_times(reason)
             if hold.step(active, stream_time_s, raise_s, clear_s):
-                changes.append(check.model_copy(update={"raised": hold.raised}))
-        final = [c.model_copy(update={"raised": self.holds[c.reason].raised}) for c in checks]
+                evidence = max(judged, key=lambda c: c.raised)
+                changes.append(evidence.model_copy(update={"raised": hold.raised}))
         reasons = [r for r in HealthReason if r in self.holds and self.holds[r].raised]
         health = CameraHealth(
             measured_at=captured_at,
             megapixels=round(megapixels, 3),
             reasons=reasons,
-            checks=final,
+            checks=checks,
             reference_ready=self.reference is not None,
         )
         return HealthUpdate(health, changes)
@@ -161,6 +164,7 @@ class CameraAuditor:
         view = features(background, self._orb)
         self.reference = Reference(
             sharpness=statistics.median(m.sharpness for m in samples),
+            contrast=statistics.median(m.contrast for m in samples),
             luma=statistics.median(m.luma for m in samples),
             flat=statistics.median(m.flat for m in samples),
             view=view,
@@ -168,44 +172,48 @@ class CameraAuditor:
         self._building = _Building()
 
     def _checks(self, m: Measures, megapixels: float) -> list[HealthCheck]:
-        """Each reason's measured value against its threshold (None: needs the reference)."""
+        """Each measure against its threshold (None: it needs the reference view)."""
         limits = self.config.thresholds
         ref = self.reference
-
-        def check(
-            reason: HealthReason, value: float, threshold: float | None, low: bool
-        ) -> HealthCheck:
-            raised = threshold is not None and (value < threshold if low else value > threshold)
-            return HealthCheck(reason=reason, value=round(value, 4),
-                               threshold=None if threshold is None else round(threshold, 4),
-                               raised=raised)  # fmt: skip
-
         dark, covered = limits.dark_luma, limits.covered_flat
+        blurred: float | None = None
         if ref is not None:
+            blurred = limits.blur_ratio * ref.sharpness
             dark = max(dark, limits.dark_ratio * ref.luma)
             covered = min(MAX_FLAT_THRESHOLD, max(covered, ref.flat + limits.covered_rise))
-        blurred = None if ref is None else limits.blur_ratio * ref.sharpness
+        is_blurred = blurred is not None and m.sharpness < blurred
         checks = [
-            check(HealthReason.UNDER_2MP, megapixels, limits.min_megapixels, low=True),
-            check(HealthReason.BLURRED, m.sharpness, blurred, low=True),
-            check(HealthReason.DARK, m.luma, dark, low=True),
-            check(HealthReason.COVERED, m.flat, covered, low=False),
+            _check(HealthReason.UNDER_2MP, "megapixels", megapixels, limits.min_megapixels),
+            _check(HealthReason.BLURRED, "sharpness", m.sharpness, blurred),
+            _check(HealthReason.DARK, "mean_luma", m.luma, dark),
+            _check(HealthReason.COVERED, "flat_share", m.flat, covered, low=False),
         ]
-        if ref is not None and blurred is not None and m.sharpness >= blurred:
-            # Texture gone but edges as sharp as ever: a dark or plain scene, not a cover.
-            checks[-1] = checks[-1].model_copy(update={"raised": False})
+        if ref is not None:
+            # Spray paint or a fogged dome: blurred and the contrast gone (a gain drop keeps
+            # its edges; a defocus keeps most of its contrast).
+            spray = limits.spray_contrast * ref.contrast
+            checks.append(_check(HealthReason.COVERED, "contrast", m.contrast, spray))
+            if not is_blurred:
+                checks[-1] = checks[-1].model_copy(update={"raised": False})
         if m.change is not None:
-            checks.append(check(HealthReason.FROZEN, m.change, limits.frozen_diff, low=True))
+            checks.append(_check(HealthReason.FROZEN, "frame_change", m.change, limits.frozen_diff))
         if ref is not None:
             moved = shift(ref.view, m.view, limits.moved_min_inliers)
-            if moved is None:
-                # No agreement among features (a covered or dark view) says nothing of a move.
-                checks.append(HealthCheck(reason=HealthReason.MOVED, value=0.0, threshold=None,
-                                          raised=False))  # fmt: skip
-            else:
-                checks.append(check(HealthReason.MOVED, moved.displacement, limits.moved_shift,
-                                    low=False))  # fmt: skip
+            # No agreement among features (a covered or dark view) says nothing of a move.
+            value, threshold = (
+                (0.0, None) if moved is None else (moved.displacement, limits.moved_shift)
+            )
+            checks.append(_check(HealthReason.MOVED, "displacement", value, threshold, low=False))
         return checks
+
+
+def _check(
+    reason: HealthReason, name: str, value: float, threshold: float | None, low: bool = True
+) -> HealthCheck:
+    raised = threshold is not None and (value < threshold if low else value > threshold)
+    return HealthCheck(reason=reason, measure=name, value=round(value, 4),
+                       threshold=None if threshold is None else round(threshold, 4),
+                       raised=raised)  # fmt: skip
 
 
 def offline_health(captured_at: datetime, megapixels: float = 0.0) -> CameraHealth:

@@ -152,7 +152,9 @@ def schedule(config: CameraHealthConfig) -> list[tuple[Fault, float, float]]:
     return out
 
 
-def run_clip(clip: Clip, config: CameraHealthConfig, tick: Tick) -> tuple[list[Episode], list[Alarm]]:
+def run_clip(
+    clip: Clip, config: CameraHealthConfig, tick: Tick
+) -> tuple[list[Episode], list[Alarm]]:
     """Play one clip through the schedule; the episodes and the alarms raised."""
     plan = schedule(config)
     episodes = [Episode(f, clip.name, start, end) for f, start, end in plan]
@@ -212,7 +214,9 @@ def clean_run(clip: Clip, config: CameraHealthConfig, hours: float, tick: Tick) 
     )
 
 
-def score(episodes: list[Episode], alarms: list[Alarm], config: CameraHealthConfig) -> tuple[list[FaultScore], list[ReasonScore]]:
+def score(
+    episodes: list[Episode], alarms: list[Alarm], config: CameraHealthConfig
+) -> tuple[list[FaultScore], list[ReasonScore]]:
     """Recall per fault kind, precision per reason."""
     grace = config.clear_after_s + config.sample_interval_s
     faults = []
@@ -288,8 +292,12 @@ def evaluate(
                   clean=clean, cost_ms_1080p=cost_ms_1080p(config), config=config)  # fmt: skip
 
 
-def samples(n_fault_clips: int, n_clean_clips: int, config: CameraHealthConfig, clean_hours: float) -> int:
+def samples(
+    n_fault_clips: int, n_clean_clips: int, config: CameraHealthConfig, clean_hours: float
+) -> int:
     """How many frames `evaluate` audits (for a progress bar)."""
     plan = schedule(config)
     per_clip = int((plan[-1][2] + GAP_S) / config.sample_interval_s)
-    return n_fault_clips * per_clip + n_clean_clips * int(clean_hours * 3600 / config.sample_interval_s)
+    return n_fault_clips * per_clip + n_clean_clips * int(
+        clean_hours * 3600 / config.sample_interval_s
+    )

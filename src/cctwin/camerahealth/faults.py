@@ -76,7 +76,9 @@ def apply(fault: Fault, image: Image, frozen: Image | None, seed: int = 0) -> Im
         noise = np.random.default_rng(seed).normal(0, 1.5, image.shape)
         return np.clip(image.astype(np.float32) * fault.amount + noise, 0, 255).astype(np.uint8)
     if fault.kind is FaultKind.COVER:
-        return _cover(image, fault.amount)
+        # The sensor's noise stays under a hand: a covered lens is not a frozen stream.
+        noise = np.random.default_rng(seed).normal(0, 1.5, image.shape)
+        return np.clip(_cover(image, fault.amount) + noise, 0, 255).astype(np.uint8)
     if fault.kind is FaultKind.SPRAY:
         hazed = _blur(image, fault.amount).astype(np.float32) * 0.4 + 0.6 * 170.0
         return hazed.astype(np.uint8)

@@ -17,9 +17,13 @@ import numpy.typing as npt
 
 Grey = npt.NDArray[np.uint8]
 BLOCK = 16
-# A 16 px block of a real scene varies by more than this (grey levels, std); tape, a hand
-# close to the lens or a sprayed dome do not.
-FLAT_STD = 4.0
+# A block is flat when it varies (std) by less than this share of the whole image's std:
+# gain-invariant, so a dark but intact view keeps its texture while a hand, tape or a
+# sprayed dome leaves blocks that vary by sensor noise only.
+FLAT_SHARE_OF_STD = 0.06
+# An image that varies by less than this (grey levels, std) has nothing to compare with:
+# it is flat all over (a lens fully covered, a black stream).
+NO_CONTRAST_STD = 3.0
 ORB_FEATURES = 500
 
 
@@ -40,20 +44,28 @@ def sharpness(grey: Grey) -> float:
     return laplacian / (float(grey.var()) + 1.0)
 
 
+def contrast(grey: Grey) -> float:
+    """Standard deviation of the grey levels: haze and spray paint take it away."""
+    return float(grey.std())
+
+
 def luma(grey: Grey) -> float:
     """Mean grey level, 0-255."""
     return float(grey.mean())
 
 
 def flat_share(grey: Grey) -> float:
-    """Share of 16 px blocks without texture (std below FLAT_STD): a cover or spray."""
+    """Share of 16 px blocks without texture of their own against the image's contrast."""
     rows, cols = grey.shape[0] // BLOCK, grey.shape[1] // BLOCK
     if rows == 0 or cols == 0:
         return 0.0
     blocks = grey[: rows * BLOCK, : cols * BLOCK].astype(np.float32)
+    overall = float(blocks.std())
+    if overall < NO_CONTRAST_STD:
+        return 1.0
     blocks = blocks.reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
     std = blocks.reshape(rows, cols, BLOCK * BLOCK).std(axis=2)
-    return float((std < FLAT_STD).mean())
+    return float((std < FLAT_SHARE_OF_STD * overall).mean())
 
 
 def change(previous: Grey | None, grey: Grey) -> float | None:
@@ -130,6 +142,7 @@ class Measures:
     """Everything measured on one sampled frame."""
 
     sharpness: float
+    contrast: float
     luma: float
     flat: float
     change: float | None
@@ -138,5 +151,5 @@ class Measures:
 
 def measure(grey: Grey, previous: Grey | None, detector: cv2.ORB) -> Measures:
     """All per-frame measures of one grey image."""
-    return Measures(sharpness(grey), luma(grey), flat_share(grey), change(previous, grey),
-                    features(grey, detector))  # fmt: skip
+    return Measures(sharpness(grey), contrast(grey), luma(grey), flat_share(grey),
+                    change(previous, grey), features(grey, detector))  # fmt: skip

@@ -44,6 +44,13 @@ class HealthThresholds(Strict):
     covered_rise: float = Field(
         0.2, ge=0, le=1, description="... and the flat share rose this much above the reference."
     )
+    spray_contrast: float = Field(
+        0.6,
+        gt=0,
+        lt=1,
+        description="Covered (sprayed, fogged) when blurred and the contrast fell below this "
+        "share of the reference contrast.",
+    )
     moved_shift: float = Field(
         0.04,
         gt=0,
