@@ -179,6 +179,11 @@ class HealthPayload(WireModel):
     value: float
     threshold: float
 
+    @property
+    def level(self) -> str:
+        """`raised` or `cleared`: what alert rules filter on (`levels: [raised]`)."""
+        return "raised" if self.raised else "cleared"
+
 
 EventPayload = Annotated[
     ObjectPayload

@@ -87,7 +87,7 @@ def apply(fault: Fault, image: Image, frozen: Image | None, seed: int = 0) -> Im
 
 def _blur(image: Image, sigma_share: float) -> Image:
     sigma = max(0.5, sigma_share * image.shape[1])
-    return cv2.GaussianBlur(image, (0, 0), sigma)
+    return np.asarray(cv2.GaussianBlur(image, (0, 0), sigma), np.uint8)
 
 
 def _cover(image: Image, share: float) -> Image:
@@ -98,16 +98,18 @@ def _cover(image: Image, share: float) -> Image:
     cx, cy = -0.1 * w, 0.5 * h
     distance = np.sqrt(((xx - cx) / w) ** 2 + ((yy - cy) / h) ** 2)
     radius = float(np.quantile(distance, share))
-    mask = cv2.GaussianBlur((distance <= radius).astype(np.float32), (0, 0), 0.02 * w)
+    mask = np.asarray(cv2.GaussianBlur((distance <= radius).astype(np.float32), (0, 0), 0.02 * w))
     blob = 55.0 + 25.0 * (xx / w)  # soft shading across the hand, no texture
     if image.ndim == 3:
         mask, blob = mask[..., None], blob[..., None]
     out = image.astype(np.float32) * (1 - mask) + blob * mask
-    return np.clip(out, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(out, 0, 255), np.uint8)
 
 
 def _shift(image: Image, share: float, angle_deg: float) -> Image:
     h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
     matrix[0, 2] += share * w
-    return cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
+    return np.asarray(
+        cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REFLECT), np.uint8
+    )

@@ -1,0 +1,75 @@
+"""The audit in the analysis worker: a step sink over frames the loop already decoded.
+
+One frame per `sample_interval_s` of stream is audited per camera. The camera's latest
+health rides on its `CameraStatus` (published at once when the raised reasons change, then
+with every periodic status), and each fault raised or cleared is a `camera_health` Event,
+so alert rules can turn it into an alert for the operators.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from cctwin.bus.protocol import Publisher
+from cctwin.camerahealth.audit import CameraAuditor
+from cctwin.config.camerahealth import CameraHealthConfig
+from cctwin.loop import CameraRuntime
+from cctwin.messages import CameraStatus, Event, EventKind, HealthCheck, HealthPayload
+from cctwin.pipeline import StepResult
+from cctwin.types import Frame
+
+StatusOf = Callable[[CameraRuntime, float], CameraStatus]
+
+
+def health_event(camera_id: str, frame: Frame, change: HealthCheck) -> Event:
+    """The Event of one reason raised or cleared on a camera at a frame."""
+    return Event(
+        kind=EventKind.CAMERA_HEALTH,
+        camera_id=camera_id,
+        rule_id=f"health.{change.reason.value}",
+        occurred_at=frame.captured_at,
+        frame_index=frame.index,
+        class_name="camera",
+        confidence=1.0,
+        payload=HealthPayload(
+            reason=change.reason,
+            raised=change.raised,
+            value=change.value,
+            threshold=change.threshold if change.threshold is not None else 0.0,
+        ),
+    )
+
+
+class HealthSink:
+    """Step sink: audits sampled frames, publishes health events and status on change."""
+
+    def __init__(
+        self, config: CameraHealthConfig, publisher: Publisher, status_of: StatusOf
+    ) -> None:
+        self.config = config
+        self.publisher = publisher
+        self.status_of = status_of
+        self.auditors: dict[str, CameraAuditor] = {}
+
+    def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:
+        frame = step.frame
+        auditor = self.auditors.get(frame.camera_id)
+        if auditor is None:
+            auditor = self.auditors[frame.camera_id] = CameraAuditor(self.config)
+        if not auditor.due(frame.stream_time_s):
+            return
+        update = auditor.update(frame.image, frame.stream_time_s, frame.captured_at, frame.scale)
+        before = runtime.health
+        runtime.health = update.health
+        for change in update.changes:
+            self.publisher.publish(health_event(frame.camera_id, frame, change))
+        if (
+            before is None
+            or before.reasons != update.health.reasons
+            or before.reference_ready != update.health.reference_ready
+        ):
+            self.publisher.publish(self.status_of(runtime, time.monotonic()))
+
+    def on_tick(self, runtimes: Sequence[CameraRuntime], now: float) -> None:
+        """Nothing timed: the periodic status already carries `runtime.health`."""
