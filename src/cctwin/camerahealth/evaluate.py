@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from cctwin.errors import EvaluationError
 from cctwin.messages import HealthReason
 
 FAULT_S = 20.0
+ROUNDS = 3
 GAP_S = 25.0
 # Frames are kept grey at this width: faults apply to them, the auditor then scales down.
 CLIP_WIDTH = 480
@@ -159,13 +160,16 @@ def schedule(config: CameraHealthConfig) -> list[tuple[Fault, float, float]]:
 
 
 def run_clip(
-    clip: Clip, config: CameraHealthConfig, tick: Tick
+    clip: Clip, config: CameraHealthConfig, tick: Tick, round_: int = 0
 ) -> tuple[list[Episode], list[Alarm]]:
-    """Play one clip through the schedule; the episodes and the alarms raised."""
+    """Play one clip through the schedule (each round starts elsewhere in the clip, so the
+    faults fall on other frames); the episodes and the alarms raised."""
     plan = schedule(config)
-    episodes = [Episode(f, clip.name, start, end) for f, start, end in plan]
+    name = f"{clip.name}#{round_}"
+    episodes = [Episode(f, name, start, end) for f, start, end in plan]
     total = plan[-1][2] + GAP_S
-    alarms = _play(clip, config, total, plan, phase=0, tick=tick)
+    phase = round_ * len(clip.frames) // ROUNDS
+    alarms = _play(replace(clip, name=name), config, total, plan, phase=phase, tick=tick)
     return episodes, alarms
 
 
@@ -291,9 +295,10 @@ def evaluate(
     episodes: list[Episode] = []
     alarms: list[Alarm] = []
     for clip in fault_clips:
-        found, raised = run_clip(clip, config, tick)
-        episodes += found
-        alarms += raised
+        for round_ in range(ROUNDS):
+            found, raised = run_clip(clip, config, tick, round_)
+            episodes += found
+            alarms += raised
     faults, reasons = score(episodes, alarms, config)
     clean = [clean_run(clip, config, clean_hours, tick) for clip in clean_clips]
     return Report(clips=[c.name for c in fault_clips], faults=faults, reasons=reasons,
@@ -306,6 +311,6 @@ def samples(
     """How many frames `evaluate` audits (for a progress bar)."""
     plan = schedule(config)
     per_clip = int((plan[-1][2] + GAP_S) / config.sample_interval_s)
-    return n_fault_clips * per_clip + n_clean_clips * int(
+    return ROUNDS * n_fault_clips * per_clip + n_clean_clips * int(
         clean_hours * 3600 / config.sample_interval_s
     )
