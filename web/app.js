@@ -3,6 +3,7 @@
 
 import { startAlerts, loadAlerts, translateAlerts } from "./alerts.js";
 import { getCameras, getDistrict, getObservations, getPositions, getSite } from "./api.js";
+import { addHealthLayer } from "./camerahealth.js";
 import { $ } from "./dom.js";
 import { renderEvidence, startEvidence } from "./evidence.js";
 import { showMessage, startHeader, toast, translateHeader } from "./header.js";
@@ -120,6 +121,7 @@ async function start() {
     addMapLayers(await districtPromise);
     await addSiteLayers(site.layers || [], site);
     addObjectLayer(getMap());
+    addHealthLayer(getMap());
     await listsPromise;
     await waitForIdle();
   } else {
