@@ -7,7 +7,7 @@ import numpy as np
 from test_measures import scene
 
 from cctwin.camerahealth.faults import Fault, FaultKind, apply
-from cctwin.camerahealth.sink import HealthSink
+from cctwin.camerahealth.sink import HealthSink, health_event
 from cctwin.config.camerahealth import CameraHealthConfig
 from cctwin.config.loader import parse_config
 from cctwin.loop import CameraRuntime
@@ -17,6 +17,7 @@ from cctwin.messages import (
     CameraStatus,
     Event,
     EventKind,
+    HealthCheck,
     HealthPayload,
     HealthReason,
 )
@@ -93,3 +94,25 @@ def test_camera_entity_carries_resolution_and_health() -> None:
     assert camera["resolutionMP"]["value"] == 0.077
     assert camera["cameraHealth"]["value"]["status"] == "under_2mp"
     assert camera["cameraHealth"]["value"]["reasons"] == ["under_2mp"]
+
+
+def test_an_alert_rule_takes_raised_faults_only() -> None:
+    from cctwin.alerts.rules import matches
+
+    config = parse_config(
+        CONFIG
+        + """
+alerts:
+  rules:
+    - {id: fault, event_kinds: [camera_health], levels: [raised], zones: [health.covered]}
+"""
+    )
+    rule = config.alerts.rules[0]
+    frame = step(1.0, scene(0)).frame
+    check = HealthCheck(reason=HealthReason.COVERED, measure="flat_share", value=0.9,
+                        threshold=0.5, raised=True)  # fmt: skip
+    assert matches(rule, health_event("trail", frame, check))
+    cleared = check.model_copy(update={"raised": False})
+    assert not matches(rule, health_event("trail", frame, cleared))
+    other = check.model_copy(update={"reason": HealthReason.DARK})
+    assert not matches(rule, health_event("trail", frame, other))
