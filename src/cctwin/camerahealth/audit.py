@@ -110,15 +110,19 @@ class CameraAuditor:
         stream_time_s: float,
         captured_at: datetime,
         scale: float = 1.0,
+        main_stream: bool = True,
     ) -> HealthUpdate:
-        """Audit one frame (BGR or grey, analysed size; `scale` back to source pixels)."""
+        """Audit one frame (BGR or grey, analysed size; `scale` back to source pixels).
+
+        A camera analysed on its sub-stream says nothing of its main resolution: its
+        megapixels are reported without a verdict (`cameras audit` reads the main stream)."""
         self._last_sample_s = stream_time_s
         grey = to_grey(image, self.config.width)
         measures = measure(grey, self._previous, self._orb)
         self._previous = grey
         self._learn(grey, measures, stream_time_s)
         megapixels = image.shape[0] * image.shape[1] * scale * scale / 1e6
-        checks = self._checks(measures, megapixels)
+        checks = self._checks(measures, megapixels, main_stream)
         changes = []
         for reason, hold in self.holds.items():
             mine = [c for c in checks if c.reason is reason]
@@ -171,7 +175,7 @@ class CameraAuditor:
         )
         self._building = _Building()
 
-    def _checks(self, m: Measures, megapixels: float) -> list[HealthCheck]:
+    def _checks(self, m: Measures, megapixels: float, main_stream: bool) -> list[HealthCheck]:
         """Each measure against its threshold (None: it needs the reference view)."""
         limits = self.config.thresholds
         ref = self.reference
@@ -183,7 +187,12 @@ class CameraAuditor:
             covered = min(MAX_FLAT_THRESHOLD, max(covered, ref.flat + limits.covered_rise))
         is_blurred = blurred is not None and m.sharpness < blurred
         checks = [
-            _check(HealthReason.UNDER_2MP, "megapixels", megapixels, limits.min_megapixels),
+            _check(
+                HealthReason.UNDER_2MP,
+                "megapixels" if main_stream else "substream_mp",
+                megapixels,
+                limits.min_megapixels if main_stream else None,
+            ),
             _check(HealthReason.BLURRED, "sharpness", m.sharpness, blurred),
             _check(HealthReason.DARK, "mean_luma", m.luma, dark),
             _check(HealthReason.COVERED, "flat_share", m.flat, covered, low=False),

@@ -59,7 +59,10 @@ class HealthSink:
             auditor = self.auditors[frame.camera_id] = CameraAuditor(self.config)
         if not auditor.due(frame.stream_time_s):
             return
-        update = auditor.update(frame.image, frame.stream_time_s, frame.captured_at, frame.scale)
+        main = runtime.camera.sampling.stream == "main"
+        update = auditor.update(
+            frame.image, frame.stream_time_s, frame.captured_at, frame.scale, main_stream=main
+        )
         before = runtime.health
         runtime.health = update.health
         for change in update.changes:

@@ -123,3 +123,12 @@ def test_config_validation() -> None:
     config = parse_config("camera_health: {sample_interval_s: 2, thresholds: {dark_luma: 20}}")
     assert config.camera_health.thresholds.dark_luma == 20
     assert config.camera_health.sample_interval_s == 2
+
+
+def test_a_substream_gives_no_resolution_verdict() -> None:
+    auditor = CameraAuditor(CONFIG)
+    update = auditor.update(scene(), 0.0, START, main_stream=False)
+    check = next(c for c in update.health.checks if c.reason is HealthReason.UNDER_2MP)
+    assert check.measure == "substream_mp"
+    assert check.threshold is None
+    assert update.health.reasons == []

@@ -116,3 +116,15 @@ alerts:
     assert not matches(rule, health_event("trail", frame, cleared))
     other = check.model_copy(update={"reason": HealthReason.DARK})
     assert not matches(rule, health_event("trail", frame, other))
+
+
+def test_api_camera_rows_carry_the_health() -> None:
+    from cctwin.api.schemas import camera_read
+
+    config = parse_config(CONFIG)
+    runtime = CameraRuntime(config.cameras[0])
+    HealthSink(CameraHealthConfig(), Collect(), camera_status).on_step(runtime, step(0.0, scene(0)))
+    row = camera_read(config.cameras[0], camera_status(runtime, 0.0))
+    assert row.health is not None
+    assert row.health.reasons == [HealthReason.UNDER_2MP]
+    assert row.model_dump(mode="json")["health"]["megapixels"] == 0.077
