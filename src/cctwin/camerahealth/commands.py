@@ -98,6 +98,9 @@ def camera_faults(
         float, typer.Option(min=0.01, max=100.0, help="Clean run per clip, hours of stream.")
     ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plots: Annotated[
+        Path | None, typer.Option(help="Write a timeline PNG per fault clip into this folder.")
+    ] = None,
 ) -> None:
     """Camera faults injected into real clips: recall, delay, precision, clean false alarms."""
     from cctwin.camerahealth.evaluate import evaluate, load_clip, samples
@@ -122,6 +125,11 @@ def camera_faults(
         task = progress.add_task("auditing", total=total)
         report = evaluate([loaded[p] for p in fault_paths], [loaded[p] for p in clean_paths],
                           config, clean_hours, tick=lambda: progress.advance(task))  # fmt: skip
+    if plots is not None:
+        from cctwin.camerahealth.plots import write_timeline
+
+        for path in fault_paths:
+            err.print(f"wrote {write_timeline(loaded[path], config, plots)}")
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

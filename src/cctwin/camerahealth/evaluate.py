@@ -24,7 +24,7 @@ from cctwin.camerahealth.audit import CameraAuditor
 from cctwin.camerahealth.faults import ALSO_TRUE, EXPECTED, Fault, FaultKind, Image, apply
 from cctwin.config.camerahealth import CameraHealthConfig
 from cctwin.errors import EvaluationError
-from cctwin.messages import HealthReason
+from cctwin.messages import HealthCheck, HealthReason
 
 FAULT_S = 20.0
 ROUNDS = 3
@@ -122,6 +122,14 @@ class Episode:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """Every check of one audited frame (for the timeline plot)."""
+
+    t_s: float
+    checks: list[HealthCheck]
+
+
+@dataclass(frozen=True)
 class Alarm:
     reason: HealthReason
     clip: str
@@ -180,6 +188,7 @@ def _play(
     plan: list[tuple[Fault, float, float]],
     phase: int,
     tick: Tick,
+    trace: list[Sample] | None = None,
 ) -> list[Alarm]:
     auditor = CameraAuditor(config)
     opened: dict[HealthReason, float] = {}
@@ -193,8 +202,9 @@ def _play(
         else:
             frozen = image if frozen is None else frozen
             image = apply(active[0], image, frozen, seed=int(t))
-        # 4 source pixels per analysed one: the clips are all below 2 MP anyway.
         update = auditor.update(image, t, START + timedelta(seconds=t))
+        if trace is not None:
+            trace.append(Sample(t, update.health.checks))
         for change in update.changes:
             if change.reason is HealthReason.UNDER_2MP:
                 continue
@@ -205,6 +215,16 @@ def _play(
         tick()
     alarms.extend(Alarm(r, clip.name, s, total_s) for r, s in opened.items())
     return alarms
+
+
+def timeline(
+    clip: Clip, config: CameraHealthConfig
+) -> tuple[list[Sample], list[Alarm], list[Episode]]:
+    """The first round of a clip with every sample's checks: what the plot draws."""
+    plan = schedule(config)
+    trace: list[Sample] = []
+    alarms = _play(clip, config, plan[-1][2] + GAP_S, plan, 0, lambda: None, trace)
+    return trace, alarms, [Episode(f, clip.name, start, end) for f, start, end in plan]
 
 
 def _times(total_s: float, step_s: float) -> Iterator[float]:
