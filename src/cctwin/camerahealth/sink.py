@@ -2,8 +2,8 @@
 
 One frame per `sample_interval_s` of stream is audited per camera. The camera's latest
 health rides on its `CameraStatus` (published at once when the raised reasons change, then
-with every periodic status), and each fault raised or cleared is a `camera_health` Event,
-so alert rules can turn it into an alert for the operators.
+with every periodic status), and each fault raised or cleared (but `under_2mp`, a planning
+fact) is a `camera_health` Event, so alert rules can turn it into an alert for operators.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from cctwin.bus.protocol import Publisher
 from cctwin.camerahealth.audit import CameraAuditor
 from cctwin.config.camerahealth import CameraHealthConfig
 from cctwin.loop import CameraRuntime
-from cctwin.messages import CameraStatus, Event, EventKind, HealthCheck, HealthPayload
+from cctwin.messages import (
+    CameraStatus,
+    Event,
+    EventKind,
+    HealthCheck,
+    HealthPayload,
+    HealthReason,
+)
 from cctwin.pipeline import StepResult
 from cctwin.types import Frame
 
@@ -66,7 +73,10 @@ class HealthSink:
         before = runtime.health
         runtime.health = update.health
         for change in update.changes:
-            self.publisher.publish(health_event(frame.camera_id, frame, change))
+            # The resolution is a planning fact on the status and the twin, not news: each
+            # restart of a worker would otherwise report it again as an event.
+            if change.reason is not HealthReason.UNDER_2MP:
+                self.publisher.publish(health_event(frame.camera_id, frame, change))
         if (
             before is None
             or before.reasons != update.health.reasons

@@ -128,3 +128,14 @@ def test_api_camera_rows_carry_the_health() -> None:
     assert row.health is not None
     assert row.health.reasons == [HealthReason.UNDER_2MP]
     assert row.model_dump(mode="json")["health"]["megapixels"] == 0.077
+
+
+def test_under_2mp_is_on_the_status_but_not_an_event() -> None:
+    config = parse_config(CONFIG)
+    publisher = Collect()
+    runtime = CameraRuntime(config.cameras[0])
+    HealthSink(CameraHealthConfig(), publisher, camera_status).on_step(runtime, step(0.0, scene(0)))
+    assert [m for m in publisher.messages if isinstance(m, Event)] == []
+    statuses = [m for m in publisher.messages if isinstance(m, CameraStatus)]
+    assert statuses[0].health is not None
+    assert statuses[0].health.reasons == [HealthReason.UNDER_2MP]
