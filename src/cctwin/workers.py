@@ -172,7 +172,7 @@ def run_worker(
     )
     sinks: list[StepSink] = [BusSink(config, publisher, clips)]
     if config.camera_health.enabled:
-        sinks.append(HealthSink(config.camera_health, publisher, camera_status))
+        sinks.append(HealthSink(config.camera_health, publisher, camera_status, config.media.path))
     loop = AnalysisLoop(cameras, config, create_detector(config.detector), sinks)
     feed = ThreadedFeed(
         list(loop.runtimes.values()), lambda camera: open_camera(camera, clips.get(camera.id))

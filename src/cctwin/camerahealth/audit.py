@@ -84,9 +84,10 @@ class _Building:
 class CameraAuditor:
     """The quality audit of one camera, fed one sampled frame at a time."""
 
-    def __init__(self, config: CameraHealthConfig) -> None:
+    def __init__(self, config: CameraHealthConfig, reference: Reference | None = None) -> None:
+        """`reference`: a stored reference view (else one is built from the first frames)."""
         self.config = config
-        self.reference: Reference | None = None
+        self.reference = reference
         measured = [reason for reason in HealthReason if reason is not HealthReason.OFFLINE]
         self.holds: dict[HealthReason, _Hold] = {reason: _Hold() for reason in measured}
         self._building = _Building()
@@ -120,6 +121,8 @@ class CameraAuditor:
         grey = to_grey(image, self.config.width)
         measures = measure(grey, self._previous, self._orb)
         self._previous = grey
+        if self.reference is not None and self.reference.view.width != grey.shape[1]:
+            self.reference = None  # stored for another image size: its features do not apply
         self._learn(grey, measures, stream_time_s)
         megapixels = image.shape[0] * image.shape[1] * scale * scale / 1e6
         checks = self._checks(measures, megapixels, main_stream)

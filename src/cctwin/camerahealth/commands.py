@@ -44,9 +44,17 @@ def audit(
         float, typer.Option(min=1.0, max=3600.0, help="Seconds of stream read per camera.")
     ] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    save_reference: Annotated[
+        bool,
+        typer.Option(
+            "--save-reference",
+            help="Make each camera's reference view from this run and keep it (after "
+            "maintenance); the service uses it from its next start.",
+        ),
+    ] = False,
 ) -> None:
     """Open every camera, read S seconds and list resolution and picture faults per camera."""
-    from cctwin.camerahealth.survey import survey
+    from cctwin.camerahealth.survey import References, survey
     from cctwin.config import load_config
     from cctwin.errors import CctwinError
     from cctwin.ingest.factory import open_source
@@ -63,6 +71,7 @@ def audit(
             config.camera_health,
             seconds,
             lambda camera, sampling: open_source(camera, sampling),
+            References(config.media.path, renew=save_reference),
             done=lambda row: progress.advance(task),
         )
     if as_json:
@@ -73,7 +82,7 @@ def audit(
 
 def _table(rows: list[SurveyRow]) -> Table:
     table = Table(title="Camera quality audit")
-    for column in ("camera_id", "megapixels", "reasons", "placement", "measurements"):
+    for column in ("camera_id", "megapixels", "reasons", "placement", "reference", "measurements"):
         table.add_column(column, overflow="fold")
     for row in rows:
         measures = [
@@ -85,7 +94,7 @@ def _table(rows: list[SurveyRow]) -> Table:
             measures.insert(0, f"error: {row.error}")
         reasons = ", ".join(r.value for r in row.reasons) or "ok"
         table.add_row(row.camera_id, f"{row.megapixels:.2f}", reasons, row.placement,
-                      "\n".join(measures))  # fmt: skip
+                      row.reference, "\n".join(measures))  # fmt: skip
     return table
 
 

@@ -4,15 +4,19 @@ One frame per `sample_interval_s` of stream is audited per camera. The camera's 
 health rides on its `CameraStatus` (published at once when the raised reasons change, then
 with every periodic status), and each fault raised or cleared (but `under_2mp`, a planning
 fact) is a `camera_health` Event, so alert rules can turn it into an alert for operators.
+Reference views are kept in the media folder: a restart judges against the same normal view.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from cctwin.bus.protocol import Publisher
 from cctwin.camerahealth.audit import CameraAuditor
+from cctwin.camerahealth.reference import load_reference, reference_path, save_reference
 from cctwin.config.camerahealth import CameraHealthConfig
 from cctwin.loop import CameraRuntime
 from cctwin.messages import (
@@ -26,6 +30,7 @@ from cctwin.messages import (
 from cctwin.pipeline import StepResult
 from cctwin.types import Frame
 
+log = logging.getLogger(__name__)
 StatusOf = Callable[[CameraRuntime, float], CameraStatus]
 
 
@@ -52,24 +57,50 @@ class HealthSink:
     """Step sink: audits sampled frames, publishes health events and status on change."""
 
     def __init__(
-        self, config: CameraHealthConfig, publisher: Publisher, status_of: StatusOf
+        self,
+        config: CameraHealthConfig,
+        publisher: Publisher,
+        status_of: StatusOf,
+        references: Path | None = None,
     ) -> None:
+        """`references`: the media folder whose stored reference views are used and kept."""
         self.config = config
         self.publisher = publisher
         self.status_of = status_of
+        self.references = references
         self.auditors: dict[str, CameraAuditor] = {}
+        self._unsaved: set[str] = set()
+
+    def _auditor(self, camera_id: str) -> CameraAuditor:
+        auditor = self.auditors.get(camera_id)
+        if auditor is None:
+            stored = None
+            if self.references is not None:
+                stored = load_reference(reference_path(self.references, camera_id))
+                if stored is None:
+                    self._unsaved.add(camera_id)
+            auditor = self.auditors[camera_id] = CameraAuditor(self.config, stored)
+        return auditor
+
+    def _keep_reference(self, camera_id: str, auditor: CameraAuditor) -> None:
+        if camera_id not in self._unsaved or auditor.reference is None or self.references is None:
+            return
+        self._unsaved.discard(camera_id)
+        try:
+            save_reference(auditor.reference, reference_path(self.references, camera_id))
+        except OSError as exc:  # a read-only media folder: the audit goes on without it
+            log.warning("%s: cannot keep the reference view: %s", camera_id, exc)
 
     def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:
         frame = step.frame
-        auditor = self.auditors.get(frame.camera_id)
-        if auditor is None:
-            auditor = self.auditors[frame.camera_id] = CameraAuditor(self.config)
+        auditor = self._auditor(frame.camera_id)
         if not auditor.due(frame.stream_time_s):
             return
         main = runtime.camera.sampling.stream == "main"
         update = auditor.update(
             frame.image, frame.stream_time_s, frame.captured_at, frame.scale, main_stream=main
         )
+        self._keep_reference(frame.camera_id, auditor)
         before = runtime.health
         runtime.health = update.health
         for change in update.changes:

@@ -1,9 +1,11 @@
 """The on-demand audit: open every configured camera, read S seconds, one row per camera.
 
-Cameras are read in parallel threads. There is no stored reference view, so the reference
-is the first half of the run: relative checks (blur, spray, moved) then say whether the
-picture changed during the run, and the absolute ones (resolution, darkness, frozen, flat
-image) say what is wrong now. An unreachable camera is a row with `offline` and the reason.
+Cameras are read in parallel threads. Relative checks (blur, spray, moved) are judged
+against the camera's stored reference view (kept by the service, or by `--save-reference`
+after maintenance); without one, the first half of the run is the reference and they say
+only whether the picture changed during the run, while the absolute ones (resolution,
+darkness, frozen, flat image) say what is wrong now. An unreachable camera is a row with
+`offline` and the reason.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from cctwin.camerahealth.audit import CameraAuditor, offline_health
+from cctwin.camerahealth.reference import load_reference, reference_path, save_reference
 from cctwin.config import CameraConfig, SamplingConfig, SamplingMode
 from cctwin.config.camerahealth import CameraHealthConfig
 from cctwin.ingest.source import VideoSource
@@ -39,6 +44,7 @@ class SurveyRow(BaseModel):
     reasons: list[HealthReason]
     frames: int
     error: str
+    reference: str
     health: CameraHealth
 
 
@@ -61,13 +67,49 @@ def _placement(camera: CameraConfig) -> str:
     return NOT_PLACED if place is None else f"{place.lat:.5f}, {place.lon:.5f}"
 
 
+@dataclass(frozen=True)
+class References:
+    """Where reference views are kept, and whether this run makes new ones (after
+    maintenance) instead of judging against the stored ones."""
+
+    media: Path
+    renew: bool = False
+
+
 def audit_camera(
-    camera: CameraConfig, config: CameraHealthConfig, seconds: float, opener: Opener
+    camera: CameraConfig,
+    config: CameraHealthConfig,
+    seconds: float,
+    opener: Opener,
+    references: References | None = None,
 ) -> SurveyRow:
     """Read `seconds` of stream from one camera and audit it; never raises."""
     tuned = survey_config(config, seconds)
-    sampling = SamplingConfig(mode=SamplingMode.FPS, fps=1.0 / tuned.sample_interval_s)
-    auditor = CameraAuditor(tuned)
+    path = None if references is None else reference_path(references.media, camera.id)
+    renew = references is not None and references.renew
+    stored = None if path is None or renew else load_reference(path)
+    auditor = CameraAuditor(tuned, stored)
+    health, frames, error = _read(camera, auditor, seconds, opener)
+    reference = "stored" if stored is not None and auditor.reference is stored else "this run"
+    if renew and path is not None and not error and auditor.reference is not None:
+        save_reference(auditor.reference, path)
+        reference = "saved"
+    if health is None:
+        error = error or "no frames"
+        health = offline_health(datetime.now(UTC))
+    reasons = list(health.reasons)
+    if error and HealthReason.OFFLINE not in reasons:
+        reasons.insert(0, HealthReason.OFFLINE)
+    return SurveyRow(camera_id=camera.id, name=camera.name, placement=_placement(camera),
+                     megapixels=health.megapixels, reasons=reasons, frames=frames,
+                     error=error, reference=reference, health=health)  # fmt: skip
+
+
+def _read(
+    camera: CameraConfig, auditor: CameraAuditor, seconds: float, opener: Opener
+) -> tuple[CameraHealth | None, int, str]:
+    """The last health, frames read and the error (if any) of `seconds` of stream."""
+    sampling = SamplingConfig(mode=SamplingMode.FPS, fps=1.0 / auditor.config.sample_interval_s)
     health: CameraHealth | None = None
     frames, error = 0, ""
     deadline = time.monotonic() + seconds + camera.source.open_timeout_s + GRACE_S
@@ -88,15 +130,7 @@ def audit_camera(
     finally:
         if source is not None:
             source.close()
-    if health is None:
-        error = error or "no frames"
-        health = offline_health(datetime.now(UTC))
-    reasons = list(health.reasons)
-    if error and HealthReason.OFFLINE not in reasons:
-        reasons.insert(0, HealthReason.OFFLINE)
-    return SurveyRow(camera_id=camera.id, name=camera.name, placement=_placement(camera),
-                     megapixels=health.megapixels, reasons=reasons, frames=frames,
-                     error=error, health=health)  # fmt: skip
+    return health, frames, error
 
 
 def survey(
@@ -104,6 +138,7 @@ def survey(
     config: CameraHealthConfig,
     seconds: float,
     opener: Opener,
+    references: References | None = None,
     done: Callable[[SurveyRow], None] = lambda row: None,
 ) -> list[SurveyRow]:
     """Every camera audited in parallel; rows in the config's order."""
@@ -111,7 +146,7 @@ def survey(
         return []
 
     def one(camera: CameraConfig) -> SurveyRow:
-        row = audit_camera(camera, config, seconds, opener)
+        row = audit_camera(camera, config, seconds, opener, references)
         done(row)
         return row
 
