@@ -3,6 +3,7 @@
 
 import { startAlerts, loadAlerts, translateAlerts } from "./alerts.js";
 import { getCameras, getDistrict, getObservations, getPositions, getSite } from "./api.js";
+import { addHealthLayer } from "./camerahealth.js";
 import { $ } from "./dom.js";
 import { renderEvidence, startEvidence } from "./evidence.js";
 import { startFlood } from "./flood.js";
@@ -125,6 +126,7 @@ async function start() {
     addObjectLayer(getMap());
     await startPlanning(getMap());
     startFlood(getMap());
+    addHealthLayer(getMap());
     await listsPromise;
     await waitForIdle();
   } else {

@@ -4,6 +4,7 @@
 
 import * as maplibregl from "./vendor/maplibre-gl.mjs";
 import { getCamerasGeojson, getSiteLayer } from "./api.js";
+import { healthLine } from "./camerahealth.js";
 import { addDistrict3d, addFootprints, modelToggles, refreshFootprints } from "./district3d.js";
 import { $, el } from "./dom.js";
 import { toast } from "./header.js";
@@ -288,6 +289,7 @@ function renderPopupContent(cameraId) {
       " · ",
       el("span", { className: `state-text state-${cameraState}` }, t(`camera.${cameraState}`)),
     ),
+    healthLine(cameraId),
   );
 }
 

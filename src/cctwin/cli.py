@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from cctwin.camerahealth.commands import camera_faults, cameras_app
 from cctwin.errors import CctwinError
 from cctwin.privacy.commands import retention_app
 from cctwin.security import commands
@@ -29,6 +30,8 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(commands.users_app, name="users")
 app.add_typer(commands.keys_app, name="keys")
 app.add_typer(commands.audit_app, name="audit")
+app.add_typer(cameras_app, name="cameras")
+eval_app.command("camera-faults")(camera_faults)
 err = Console(stderr=True)
 
 

@@ -24,6 +24,7 @@ from cctwin.config import CameraConfig, Config
 from cctwin.detect.detector import Detector
 from cctwin.ingest.motion import MotionGates
 from cctwin.ingest.source import SourceStats, VideoSource
+from cctwin.messages import CameraHealth
 from cctwin.pipeline import CameraPipeline, StepResult
 from cctwin.types import Detections, Frame
 
@@ -47,6 +48,7 @@ class CameraRuntime:
     last_frame_at: datetime | None = None
     lag_s: float = 0.0
     analysed_times: list[float] = field(default_factory=list)
+    health: CameraHealth | None = None  # the quality audit's latest result, if it runs
 
 
 class StepSink(Protocol):

@@ -78,6 +78,8 @@ class EventKind(StrEnum):
     SMOKE = "smoke"
     FLOOD = "flood"
     FALLEN_PERSON = "fallenPerson"
+    # The camera itself: a quality fault (blurred, dark, frozen, covered, moved) raised or cleared.
+    CAMERA_HEALTH = "camera_health"
 
     @property
     def onvif_topic(self) -> str:
@@ -97,6 +99,8 @@ _ONVIF_TOPICS = {
     EventKind.SMOKE: "tns1:RuleEngine/FireDetector/Smoke",
     EventKind.FLOOD: "tns1:RuleEngine/FloodDetector/Flood",
     EventKind.FALLEN_PERSON: "tns1:RuleEngine/PoseDetector/FallenPerson",
+    # ONVIF's image-quality topics live under VideoSource; GlobalSceneChange covers them all.
+    EventKind.CAMERA_HEALTH: "tns1:VideoSource/GlobalSceneChange/AnalyticsService",
 }
 
 
@@ -154,8 +158,41 @@ class FallPayload(WireModel):
     region: Region | None = None
 
 
+class HealthReason(StrEnum):
+    """Why a camera's picture is not fit for use, worst first (the map's colour order)."""
+
+    OFFLINE = "offline"
+    COVERED = "covered"
+    MOVED = "moved"
+    FROZEN = "frozen"
+    DARK = "dark"
+    BLURRED = "blurred"
+    UNDER_2MP = "under_2mp"
+
+
+class HealthPayload(WireModel):
+    """A camera quality fault was raised (`raised`) or cleared: its measure and threshold."""
+
+    type: Literal["health"] = "health"
+    reason: HealthReason
+    raised: bool
+    value: float
+    threshold: float
+
+    @property
+    def level(self) -> str:
+        """`raised` or `cleared`: what alert rules filter on (`levels: [raised]`)."""
+        return "raised" if self.raised else "cleared"
+
+
 EventPayload = Annotated[
-    ObjectPayload | CrossingPayload | CrowdPayload | FloodPayload | FirePayload | FallPayload,
+    ObjectPayload
+    | CrossingPayload
+    | CrowdPayload
+    | FloodPayload
+    | FirePayload
+    | FallPayload
+    | HealthPayload,
     Field(discriminator="type"),
 ]
 
@@ -170,6 +207,7 @@ PAYLOAD_OF_KIND: dict[EventKind, type[WireModel]] = {
     EventKind.BUILDING_FIRE: FirePayload,
     EventKind.SMOKE: FirePayload,
     EventKind.FALLEN_PERSON: FallPayload,
+    EventKind.CAMERA_HEALTH: HealthPayload,
 }
 
 
@@ -295,6 +333,33 @@ class CameraState(StrEnum):
     OFFLINE = "offline"
 
 
+class HealthCheck(WireModel):
+    """One quality measure of a camera: its value, the threshold it was compared with (None
+    while the reference view is still being built) and whether the fault is raised."""
+
+    reason: HealthReason
+    measure: str = Field(max_length=32, description="What was measured, e.g. `mean_luma`.")
+    value: float
+    threshold: float | None
+    raised: bool
+
+
+class CameraHealth(WireModel):
+    """A camera's picture quality from its live frames (the quality audit)."""
+
+    measured_at: datetime
+    megapixels: float = Field(ge=0)
+    reasons: list[HealthReason]
+    checks: list[HealthCheck]
+    reference_ready: bool = False
+
+    @property
+    def worst(self) -> HealthReason | None:
+        """The reason the map colours the camera by (HealthReason is ordered worst first)."""
+        order = list(HealthReason)
+        return min(self.reasons, key=order.index) if self.reasons else None
+
+
 class CameraStatus(Fact):
     """Health of one camera as its worker (or the service's watchdog) last reported it."""
 
@@ -310,6 +375,8 @@ class CameraStatus(Fact):
     reconnects: int = 0
     lag_s: float = 0.0
     last_error: str = ""
+    # Picture quality (the audit); None where it is not run. Optional, so v=1 readers still read.
+    health: CameraHealth | None = None
 
     def identity(self) -> tuple[object, ...]:
         return (self.camera_id, "status", self.reported_at.isoformat(), self.state)

@@ -12,11 +12,12 @@ from typing import Any
 
 from cctwin.analytics.positions import PositionReporter
 from cctwin.bus.protocol import Publisher, WorkerLink
+from cctwin.camerahealth.sink import HealthSink
 from cctwin.config import CameraConfig, Config
 from cctwin.ingest.clips import ClipRecorder
 from cctwin.ingest.factory import open_source
 from cctwin.ingest.source import VideoSource
-from cctwin.loop import CameraRuntime
+from cctwin.loop import CameraRuntime, StepSink
 from cctwin.messages import LivePreview
 from cctwin.pipeline import StepResult
 from cctwin.privacy.worker import WorkerMasking
@@ -138,6 +139,7 @@ def camera_status(runtime: CameraRuntime, now: float) -> CameraStatus:
         reconnects=stats.reconnects,
         lag_s=round(runtime.lag_s, 3),
         last_error=stats.last_error,
+        health=runtime.health,
     )
 
 
@@ -168,9 +170,10 @@ def run_worker(
         if media.clips
         else {}
     )
-    loop = AnalysisLoop(
-        cameras, config, create_detector(config.detector), [BusSink(config, publisher, clips)]
-    )
+    sinks: list[StepSink] = [BusSink(config, publisher, clips)]
+    if config.camera_health.enabled:
+        sinks.append(HealthSink(config.camera_health, publisher, camera_status, config.media.path))
+    loop = AnalysisLoop(cameras, config, create_detector(config.detector), sinks)
     feed = ThreadedFeed(
         list(loop.runtimes.values()), lambda camera: open_camera(camera, clips.get(camera.id))
     )

@@ -139,7 +139,10 @@ def test_onvif_topics(kind: EventKind, topic: str) -> None:
 
 
 def test_every_event_kind_has_a_topic() -> None:
-    assert all(kind.onvif_topic.startswith("tns1:RuleEngine/") for kind in EventKind)
+    # Image-quality faults are ONVIF VideoSource topics; every analytics kind is a RuleEngine one.
+    for kind in EventKind:
+        root = "tns1:VideoSource/" if kind is EventKind.CAMERA_HEALTH else "tns1:RuleEngine/"
+        assert kind.onvif_topic.startswith(root)
 
 
 def event(**changes: object) -> Event:

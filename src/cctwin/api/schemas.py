@@ -7,7 +7,15 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from cctwin.config import CameraConfig, PlacementConfig
-from cctwin.messages import AlertStatus, AlertView, CameraState, CameraStatus, Event, Observation
+from cctwin.messages import (
+    AlertStatus,
+    AlertView,
+    CameraHealth,
+    CameraState,
+    CameraStatus,
+    Event,
+    Observation,
+)
 
 # Events, observations and alerts are served as their wire models (cctwin.messages): the
 # same JSON on REST, SSE, the bus and in `analyze` output files.
@@ -63,6 +71,8 @@ class CameraRead(BaseModel):
     lines: list[str]
     # Operators' names of zones and lines by id (those that have one), for labels.
     place_names: dict[str, str] = {}
+    # Picture quality from the audit (resolution, faults with measure and threshold).
+    health: CameraHealth | None = None
 
 
 def camera_read(camera: CameraConfig, status: CameraStatus) -> CameraRead:
@@ -83,4 +93,5 @@ def camera_read(camera: CameraConfig, status: CameraStatus) -> CameraRead:
         zones=[z.id for z in camera.analytics.zones],
         lines=[line.id for line in camera.analytics.lines],
         place_names=camera.analytics.place_names(),
+        health=status.health,
     )

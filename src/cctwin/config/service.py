@@ -16,6 +16,7 @@ from pydantic import (
 from cctwin.config.analytics import ScheduleConfig
 from cctwin.config.base import Identifier, Strict, check_labels, type_or
 from cctwin.config.camera import CameraConfig
+from cctwin.config.camerahealth import CameraHealthConfig
 from cctwin.config.detection import ByteTrackConfig, DetectorConfig, NanoDetConfig, TrackerConfig
 from cctwin.config.ngsi import NgsiConfig
 from cctwin.config.planning import PlanningConfig
@@ -227,6 +228,7 @@ class Config(Strict):
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     ngsi_ld: NgsiConfig = Field(default_factory=NgsiConfig)
     planning: PlanningConfig = Field(default_factory=PlanningConfig)
+    camera_health: CameraHealthConfig = Field(default_factory=CameraHealthConfig)
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

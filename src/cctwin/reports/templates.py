@@ -42,6 +42,7 @@ _ADVICE = {
     "smoke": "fire",
     "flood": "flood",
     "fallenPerson": "ambulance",
+    "camera_health": "check",
 }
 WORDINGS: dict[str, Wording] = {
     kind: Wording(f"kind.{kind}", f"report.sentence.{kind}", f"report.advice.{advice}")

@@ -4,7 +4,8 @@ Facts become Smart Data Models entities, upserted in one batch per fetched batch
 (the newest value of each attribute wins within a batch, so a burst of observations is one
 write per zone, not one per fact):
 
-    CameraStatus          -> Camera (+ location, fieldOfView), Device (deviceState, health)
+    CameraStatus          -> Camera (+ location, fieldOfView, resolutionMP, cameraHealth),
+                             Device (deviceState, health)
     Observation crowd.*   -> CrowdFlowObserved per zone (peopleCount, density, riskLevel...)
     Observation flood.*   -> FloodMonitoring per ROI (currentLevel, floodLevelStatus...)
     Event crowdRisk/flood -> the zone's riskLevel / floodLevelStatus
@@ -29,6 +30,7 @@ from cctwin.messages import (
     CameraStatus,
     Event,
     EventKind,
+    HealthReason,
     Observation,
     ObservationKind,
 )
@@ -178,7 +180,30 @@ class TwinProjector:
         }
         if status.last_error:
             health["lastError"] = _prop(status.last_error, at)
+        if status.health is not None:
+            camera.update(_picture(status))
         return [camera, health]
+
+
+def _picture(status: CameraStatus) -> Body:
+    """The quality audit on the Camera entity: `resolutionMP` and a `cameraHealth` property
+    (worst reason, every raised reason, and each measure with its threshold)."""
+    picture = status.health
+    assert picture is not None
+    at = picture.measured_at
+    worst = picture.worst
+    if status.state is CameraState.OFFLINE:
+        worst = HealthReason.OFFLINE
+    value = {
+        "status": worst.value if worst is not None else "ok",
+        "reasons": [r.value for r in picture.reasons],
+        "referenceReady": picture.reference_ready,
+        "checks": [c.model_dump(mode="json") for c in picture.checks],
+    }
+    return {
+        "resolutionMP": _prop(picture.megapixels, at, "MP"),
+        "cameraHealth": _prop(value, at),
+    }
 
 
 def _observation(obs: Observation) -> list[Body]:

@@ -1,0 +1,1 @@
+"""Camera quality audit: picture measures, a hysteresis auditor, fault injection, evaluation."""
