@@ -172,6 +172,8 @@ class HybridResult:
     On the detector path `count` is `people + density_fill`: `people` merges the person boxes
     with the faces found (`FaceFusion`; the boxes alone without a face model), the fill being
     people CSRNet finds in distant groups beyond the boxes there (see `DistantCrowdRule`).
+    On the density path `count` is `density_count` (CSRNet's raw sum) times `DensityScale`'s
+    factor for the input's size.
     """
 
     count: float
