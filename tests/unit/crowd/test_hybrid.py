@@ -13,6 +13,8 @@ import pytest
 from cctwin.analytics.crowd.density import DensityCounter, DensityResult
 from cctwin.analytics.crowd.faces import FaceDetector
 from cctwin.analytics.crowd.hybrid import (
+    NO_SCALE,
+    DensityScale,
     DistantCrowdRule,
     HybridCounter,
     HybridResult,
@@ -105,7 +107,10 @@ def test_hybrid_reports_method_and_both_estimates() -> None:
     assert (sparse.method, sparse.count, sparse.detector_count) == ("detector", 5.0, 5)
     dense = HybridCounter(people=FakePeople(5), density=FakeDensity(300.0)).count(image)
     assert dense.method == "density"
-    assert dense.count == pytest.approx(dense.density_count)
+    # The density path scales CSRNet's raw sum by the input's size; density_count stays raw.
+    assert dense.count == pytest.approx(dense.density_count * DensityScale().factor(30 * 40))
+    raw = HybridCounter(people=FakePeople(5), density=FakeDensity(300.0), scale=NO_SCALE)
+    assert raw.count(image).count == pytest.approx(dense.density_count)
     # The switch's inputs are reported: the map's cells and the floor-corrected sum.
     assert dense.density_cells == 30 * 40
     assert 0 < dense.density_corrected < dense.density_count
@@ -298,3 +303,15 @@ def test_hybrid_count_adds_the_distant_fill() -> None:
     assert result.detector_count == 4
     assert result.density_fill == pytest.approx(112 * 12.0 / 200 - 4, rel=1e-4)
     assert result.count == pytest.approx(4 + result.density_fill)
+
+
+def test_density_scale_grows_on_smaller_inputs_and_stays_in_the_development_range() -> None:
+    scale = DensityScale()
+    # A ShanghaiTech-sized photo (1024x768: 128x96 cells) against a quarter-size crop.
+    photo, crop = scale.factor(128 * 96), scale.factor(32 * 24)
+    assert 1.0 < photo < crop
+    assert scale.factor(scale.reference_cells) == pytest.approx(scale.at_reference)
+    # Outside the development range the factor is held, never extrapolated.
+    assert scale.factor(10) == scale.factor(scale.min_cells)
+    assert scale.factor(10**6) == scale.factor(scale.max_cells)
+    assert NO_SCALE.factor(500) == NO_SCALE.factor(50_000) == 1.0

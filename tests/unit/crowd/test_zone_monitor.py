@@ -220,3 +220,24 @@ def test_from_config_takes_bands_and_intervals() -> None:
     assert reading.level is not None
     assert reading.level.name == "busy"
     assert monitor.update(FRAME, T0 + timedelta(seconds=1), boxes_at([]), ids(0)) is None
+
+
+def test_a_packed_zone_gets_the_bundled_models_size_correction_only() -> None:
+    from cctwin.analytics.crowd.hybrid import DensityScale
+
+    feet = [(150.0 + 30 * i, 300.0) for i in range(10)]
+    scale = DensityScale()
+    scaled = ZoneCrowdMonitor("z", ZONE, density_model=FakeDensity(400.0), scale=scale)
+    reading = scaled.update(FRAME, T0, boxes_at(feet), ids(10), SCALE_H)
+    assert reading is not None
+    assert reading.method == "density"
+    assert reading.density_count is not None
+    # The 400x300 crop gives a 37x50 map: the correction for that size, the raw sum kept.
+    factor = scale.factor(37 * 50)
+    assert factor > 1.3
+    assert reading.count == pytest.approx(reading.density_count * factor, rel=1e-3)
+    # Another model's sum is taken as it is unless a scale is given.
+    plain = ZoneCrowdMonitor("z", ZONE, density_model=FakeDensity(400.0))
+    other = plain.update(FRAME, T0, boxes_at(feet), ids(10), SCALE_H)
+    assert other is not None
+    assert other.count == pytest.approx(other.density_count or 0.0)

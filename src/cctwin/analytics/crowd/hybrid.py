@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,6 +63,34 @@ class DistantCrowdRule:
     max_height: float = 0.13
     margin: float = 0.25
     min_boxes: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DensityScale:
+    """How much the int8 CSRNet's sum is scaled on the density path, by the input's size.
+
+    The model undercounts packed crowds, and more so on smaller inputs (less context around
+    each head): ShanghaiTech A's photos (about 11,000-12,000 output cells) by 1/1.16-1/1.20,
+    crops of them (640-6,000 cells) by 1/1.1-1/2.1. The factor is `at_reference` at
+    `reference_cells` output cells and changes by `per_doubling` for each doubling of the
+    map's size, with the size held inside the development range [`min_cells`, `max_cells`]
+    so it never extrapolates. Chosen by leave-one-fold-out cross-validation over the
+    switch's 101 development scenes (`python -m cctwin.evaluate.density_scale_cv`).
+    """
+
+    at_reference: float = 1.35
+    per_doubling: float = -0.075
+    reference_cells: int = 4096
+    min_cells: int = 640
+    max_cells: int = 12288
+
+    def factor(self, map_cells: int) -> float:
+        """The multiplier for a density map of `map_cells` cells (the whole input's map)."""
+        cells = min(max(map_cells, self.min_cells), self.max_cells)
+        return self.at_reference + self.per_doubling * math.log2(cells / self.reference_cells)
+
+
+NO_SCALE = DensityScale(at_reference=1.0, per_doubling=0.0)
 
 
 def floor_corrected_count(
@@ -143,6 +172,8 @@ class HybridResult:
     On the detector path `count` is `people + density_fill`: `people` merges the person boxes
     with the faces found (`FaceFusion`; the boxes alone without a face model), the fill being
     people CSRNet finds in distant groups beyond the boxes there (see `DistantCrowdRule`).
+    On the density path `count` is `density_count` (CSRNet's raw sum) times `DensityScale`'s
+    factor for the input's size.
     """
 
     count: float
@@ -172,6 +203,7 @@ class HybridCounter:
         faces: FaceDetector | None = None,
         fusion: FaceFusion | None = None,
         use_faces: bool = True,
+        scale: DensityScale | None = None,
     ) -> None:
         self.people = people or PersonCounter(threads=threads)
         self.density = density or DensityCounter(threads=threads)
@@ -179,6 +211,7 @@ class HybridCounter:
         self.distant = distant or DistantCrowdRule()
         self.faces = (faces or FaceDetector(threads=threads)) if use_faces else None
         self.fusion = fusion or FaceFusion()
+        self.scale = scale or DensityScale()
 
     def count(
         self,
@@ -213,9 +246,10 @@ class HybridCounter:
         people = len(boxes) if faces is None else count_people(boxes, faces, self.fusion)
         fill = 0.0
         if method == "density":
-            # In dense scenes the raw CSRNet sum is what was validated (ShanghaiTech A); the
-            # floor is negligible there, and removing it would bias packed crowds low.
-            count = estimate.count
+            # In dense scenes the raw CSRNet sum, scaled by the input's size, is what was
+            # validated (ShanghaiTech A); the floor is negligible there, and removing it
+            # would bias packed crowds low.
+            count = estimate.count * self.scale.factor(estimate.density_map.size)
         else:
             fill = distant_crowd_fill(
                 estimate.density_map,

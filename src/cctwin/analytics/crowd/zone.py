@@ -17,9 +17,11 @@ from cctwin.analytics.crowd.calibration import (
     RiskBand,
     RiskLevelTracker,
 )
-from cctwin.analytics.crowd.density import DensityResult
+from cctwin.analytics.crowd.density import DensityCounter, DensityResult
 from cctwin.analytics.crowd.hybrid import (
+    NO_SCALE,
     CountMethod,
+    DensityScale,
     SwitchRule,
     choose_method,
     floor_corrected_count,
@@ -83,6 +85,8 @@ class _DensityEstimate:
     raw_count: float
     corrected_count: float
     cells: int
+    # The density path's count: the raw sum times DensityScale's factor for this input size.
+    scaled_count: float
     # A low-resolution screen only decides whether the zone needs a full estimate; its count
     # is never reported.
     screen: bool = False
@@ -119,6 +123,7 @@ class ZoneCrowdMonitor:
         density_max_side: int = 1024,
         sparse_density_interval_s: float = 30.0,
         screen_max_side: int = 512,
+        scale: DensityScale | None = None,
     ) -> None:
         if len(polygon_px) < 3:
             raise ValueError(f"zone {zone_id}: a polygon needs at least 3 points")
@@ -132,6 +137,9 @@ class ZoneCrowdMonitor:
         self.density_interval_s = density_interval_s
         self.observation_interval_s = observation_interval_s
         self.rule = rule or SwitchRule()
+        # The size correction is the bundled CSRNet's; another model's sum is taken as it is.
+        bundled = density_model is None or isinstance(density_model, DensityCounter)
+        self.scale = scale or (DensityScale() if bundled else NO_SCALE)
         self.density_max_side = density_max_side
         self.sparse_density_interval_s = sparse_density_interval_s
         self.screen_max_side = screen_max_side
@@ -264,7 +272,8 @@ class ZoneCrowdMonitor:
         corrected, n_cells = floor_corrected_count(
             result.density_map, self.rule.cell_floor, cells > 0
         )
-        return _DensityEstimate(at, result.count, corrected, n_cells, screen)
+        scaled = result.count * self.scale.factor(result.density_map.size)
+        return _DensityEstimate(at, result.count, corrected, n_cells, scaled, screen)
 
     def _follow_tracks(
         self,
@@ -322,7 +331,7 @@ class ZoneCrowdMonitor:
             method = choose_method(
                 detector_count, estimate.corrected_count, estimate.cells, self.rule
             )
-        count = estimate.raw_count if method == "density" and estimate else float(detector_count)
+        count = estimate.scaled_count if method == "density" and estimate else float(detector_count)
         area = self.area_m2
         if area is None and homography is not None:
             area = ground_area_m2(self.polygon, homography)
