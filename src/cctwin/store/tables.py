@@ -324,3 +324,19 @@ class NgsiSubscriptionRow(Base):
 
     id: Mapped[str] = mapped_column(String(256), primary_key=True)
     body: Mapped[str] = mapped_column(Text)
+
+
+class UnmaskGrantRow(Base):
+    """An unmask grant (privacy.unmask.UnmaskGrant): who sees which cameras unmasked, until."""
+
+    __tablename__ = "unmask_grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    grantee: Mapped[str] = mapped_column(String(100), index=True)
+    cameras: Mapped[str] = mapped_column(Text)  # comma-separated camera ids
+    reason: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
