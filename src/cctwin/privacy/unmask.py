@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -14,6 +17,9 @@ from cctwin.config.base import Identifier
 from cctwin.privacy.retention import policy_for
 from cctwin.security.audit import AuditAction, AuditRecord
 from cctwin.security.roles import Permission, Principal
+
+log = logging.getLogger(__name__)
+EXPIRE_EVERY_S = 30.0
 
 
 class UnmaskRequest(BaseModel):
@@ -140,7 +146,11 @@ class UnmaskService:
         """The caller's grant covering `camera_id` now, or None (then serve masked)."""
         now = self._clock()
         for grant in self._expire(now):
-            if grant.grantee == principal.actor and camera_id in grant.cameras and grant.active(now):
+            if (
+                grant.grantee == principal.actor
+                and camera_id in grant.cameras
+                and grant.active(now)
+            ):
                 return grant
         return None
 
@@ -198,3 +208,16 @@ class UnmaskService:
         for camera_id in grant.cameras:  # one row per camera: the log is read per camera
             record = AuditRecord(at, actor, action, grant.id, camera_id, grant.purpose, detail)
             self.store.append_audit(record)
+
+
+async def expire_periodically(
+    service: UnmaskService, stopping: asyncio.Event, every_s: float = EXPIRE_EVERY_S
+) -> None:
+    """Close expired grants (audited) every `every_s`, so expiry is logged when it happens."""
+    while not stopping.is_set():
+        try:
+            await asyncio.to_thread(service.expire)
+        except Exception:
+            log.exception("could not expire unmask grants")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), every_s)

@@ -164,7 +164,15 @@ class ViewingAuditor:
         )
         self.store.append_audit(record)
 
-    def viewed(self, principal: Principal, action: AuditAction, target: str, camera: str) -> None:
+    def viewed(
+        self,
+        principal: Principal,
+        action: AuditAction,
+        target: str,
+        camera: str,
+        purpose: str | None = None,
+        detail: str = "",
+    ) -> None:
         key = (principal.actor, action, target)
         now = self._clock()
         with self._lock:
@@ -172,7 +180,7 @@ class ViewingAuditor:
             if last is not None and now - last < self.every_s:
                 return
             self._last[key] = now
-        self.record(principal, action, target, camera)
+        self.record(principal, action, target, camera, purpose, detail)
 
 
 def settings_from(config: SecurityConfig, default_secret_file: Path) -> AuthSettings:
