@@ -68,7 +68,8 @@ def test_grant_rules_and_expiry(tmp_path: Path) -> None:
         unmask.grant(scoped, ask)
 
     issued = unmask.grant(OFFICER, ask.model_copy(update={"user": "kim"}))
-    assert issued.grantee == "user:kim" and issued.issued_by == "user:lee"
+    assert issued.grantee == "user:kim"
+    assert issued.issued_by == "user:lee"
     assert issued.expires_at == T0 + timedelta(minutes=10)
     assert issued.purpose == "crime prevention and public safety"  # the camera's purpose
     assert unmask.grant_for(operator, "cam-a") == issued
@@ -113,7 +114,8 @@ def test_snapshots_are_masked_until_a_grant_and_again_after_it(
     short = client.post(
         "/api/privacy/unmask", json={"cameras": ["cam-a"], "reason": "x"}, headers=officer
     )
-    assert short.status_code == 422 and "at least" in short.json()["detail"]
+    assert short.status_code == 422
+    assert "at least" in short.json()["detail"]
     made = client.post(
         "/api/privacy/unmask",
         json={"cameras": ["cam-a"], "reason": REASON, "minutes": 5},
@@ -122,7 +124,8 @@ def test_snapshots_are_masked_until_a_grant_and_again_after_it(
     assert made.status_code == 201, made.text
     grant_id = made.json()["id"]
     shown = client.get(url, headers=officer)
-    assert shown.content == ORIGINAL and shown.headers["x-cctwin-unmask-grant"] == grant_id
+    assert shown.content == ORIGINAL
+    assert shown.headers["x-cctwin-unmask-grant"] == grant_id
     assert client.get(url, headers=operator).content == MASKED  # the grant is lee's own
     assert [g["id"] for g in client.get("/api/privacy/unmask", headers=officer).json()] == [
         grant_id
@@ -133,7 +136,8 @@ def test_snapshots_are_masked_until_a_grant_and_again_after_it(
     assert client.delete(f"/api/privacy/unmask/{grant_id}", headers=officer).status_code == 200
     assert client.delete(f"/api/privacy/unmask/{grant_id}", headers=officer).status_code == 404
     after = client.get(url, headers=officer)
-    assert after.content == MASKED and "x-cctwin-unmask-grant" not in after.headers
+    assert after.content == MASKED
+    assert "x-cctwin-unmask-grant" not in after.headers
     actions = [e.record.action for e in services.store.audit_entries()]
     assert actions.count("unmask") == 1
     assert actions.count("unmask.use") == 1
@@ -170,6 +174,7 @@ def test_a_purge_removes_the_original_with_its_masked_copy(
     record = services.store.get_media(media_id)
     assert record is not None
     original = services.originals.path_of(record)
-    assert original.is_file() and oct(original.parent.stat().st_mode & 0o777) == "0o700"
+    assert original.is_file()
+    assert oct(original.parent.stat().st_mode & 0o777) == "0o700"
     purge_past_retention(services.store, services.config, T0 + timedelta(days=31))
     assert not original.exists()

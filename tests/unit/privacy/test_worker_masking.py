@@ -186,11 +186,13 @@ def test_bus_sink_keeps_the_original_apart_and_live_originals_only_when_wanted(
         return bool(((decoded[..., 2] > 150) & (decoded[..., 1] < 100)).any())
 
     original = originals.read(snapshot)
-    assert original is not None and red(original)  # the original keeps the face
+    assert original is not None
+    assert red(original)
     assert not originals.root.is_relative_to(media)  # never under the served media folder
     assert originals.read_live("masked") is None  # nobody asked for unmasked live frames
     originals.want_live("masked")
     sink._last_live.clear()
     sink.on_step(runtime, StepResult(frame, _tracks(), _tracks(), Analysis()))
     live = originals.read_live("masked")
-    assert live is not None and red(live)
+    assert live is not None
+    assert red(live)
