@@ -29,6 +29,7 @@ from cctwin.live import LiveHub
 from cctwin.ngsi.service import NgsiService
 from cctwin.privacy.unmask import UnmaskService, expire_periodically
 from cctwin.reports import build_reporter
+from cctwin.security.alert_audit import AlertAuditor
 from cctwin.security.service import Authenticator, ViewingAuditor, on_start, settings_from
 from cctwin.store.media import MediaStore
 from cctwin.store.ngsi import NgsiStore
@@ -76,6 +77,7 @@ class Services:
         )
         self.viewings = ViewingAuditor(self.store, config.security.view_audit_every_s)
         self.originals = Originals(config.media.path)
+        self.alert_audit = AlertAuditor(self.store, self.bus)
         self.unmask = UnmaskService(
             self.store, config, lambda n: self.store.get_user(n) is not None
         )
@@ -101,6 +103,7 @@ class Services:
         await asyncio.to_thread(on_start, self.auth, self.config.model_dump_json())
         await self.bus.start()
         jobs = [self.writer.run, self.alerts.run, self.live.run, self.live.watch, self.ngsi.run]
+        jobs.append(self.alert_audit.run)
         if self.config.ngsi_ld.twin:
             jobs.append(self.twin.run)
         for job in jobs:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
+import os
 import secrets
 import sys
 import threading
@@ -29,6 +31,7 @@ class SecurityStore(Protocol):
     def add_user(self, user: User) -> None: ...
     def get_key(self, key_id: str) -> ApiKey | None: ...
     def append_audit(self, record: AuditRecord) -> AuditEntry: ...
+    def last_audit(self, action: str) -> AuditEntry | None: ...
 
 
 class AuthError(Exception):
@@ -194,8 +197,20 @@ def settings_from(config: SecurityConfig, default_secret_file: Path) -> AuthSett
     )
 
 
-def on_start(authenticator: Authenticator, config_json: str) -> None:
-    """First start: an admin with a random password, printed once; every start: the config."""
+def host_actor() -> str:
+    """Who started a process on the host (`cli:NAME`): the service has no login of its own."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except OSError:
+        return f"cli:uid{os.getuid()}"
+
+
+def on_start(authenticator: Authenticator, config_json: str, actor: str | None = None) -> None:
+    """First start: an admin with a random password, printed once; every start: the config,
+    and `config.changed` (old and new SHA-256) when it differs from the last start's.
+
+    Both rows name who started the service (`actor`, default the host user)."""
+    actor = actor or host_actor()
     password = authenticator.bootstrap_admin()
     if password is not None:
         # One clear line, once: the operator needs it to open the dashboard.
@@ -205,6 +220,10 @@ def on_start(authenticator: Authenticator, config_json: str) -> None:
         )
         sys.stderr.flush()
     digest = hashlib.sha256(config_json.encode()).hexdigest()
-    authenticator.store.append_audit(
-        AuditRecord(datetime.now(UTC), "service", AuditAction.CONFIG_LOADED, detail=digest)
-    )
+    store = authenticator.store
+    last = store.last_audit(AuditAction.CONFIG_LOADED)
+    now = datetime.now(UTC)
+    if last is not None and last.record.detail != digest:
+        detail = f"{last.record.detail} -> {digest}"
+        store.append_audit(AuditRecord(now, actor, AuditAction.CONFIG_CHANGED, detail=detail))
+    store.append_audit(AuditRecord(now, actor, AuditAction.CONFIG_LOADED, detail=digest))

@@ -142,6 +142,15 @@ class SecurityTables(Database):
             )
         return entry
 
+    def last_audit(self, action: str) -> AuditEntry | None:
+        """The newest row of `action`, or None."""
+        statement = (
+            select(AUDIT).where(AUDIT.c.action == str(action)).order_by(AUDIT.c.seq.desc()).limit(1)
+        )
+        with self._engine.connect() as connection:
+            row = connection.execute(statement).first()
+        return None if row is None else _entry(row)
+
     def audit_entries(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[AuditEntry]:
