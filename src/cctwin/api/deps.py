@@ -51,6 +51,20 @@ def check_camera(principal: Principal, camera_id: str) -> None:
         raise HTTPException(403, f"camera {camera_id!r} is outside your scope")
 
 
+def check_zone(principal: Principal, zone_id: str | None) -> None:
+    if not principal.sees_zone(zone_id):
+        raise HTTPException(403, f"zone {zone_id!r} is outside your scope")
+
+
+def scoped_zones(principal: Principal, requested: tuple[str, ...]) -> tuple[str, ...]:
+    """The zones a query may cover, like `scoped` for cameras."""
+    for zone_id in requested:
+        check_zone(principal, zone_id)
+    if requested or principal.zones is None:
+        return requested
+    return tuple(sorted(principal.zones))
+
+
 def scoped(principal: Principal, requested: tuple[str, ...]) -> tuple[str, ...]:
     """The cameras a query may cover: the requested ones (403 if any is outside the scope),
     else every camera in scope; () means no restriction."""

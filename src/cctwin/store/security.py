@@ -39,6 +39,7 @@ class SecurityTables(Database):
                     name=user.name,
                     role=user.role.value,
                     cameras=_cameras(user.cameras),
+                    zones=_cameras(user.zones),
                     password_hash=user.password_hash,
                     created_at=user.created_at,
                     disabled=int(user.disabled),
@@ -88,6 +89,7 @@ class SecurityTables(Database):
                     secret_hash=key.secret_hash,
                     role=key.role.value,
                     cameras=_cameras(key.cameras),
+                    zones=_cameras(key.zones),
                     created_at=key.created_at,
                     revoked_at=None,
                 )
@@ -173,6 +175,7 @@ def _user(row: Any) -> User:
         password_hash=row.password_hash,
         created_at=row.created_at,
         disabled=bool(row.disabled),
+        zones=parse_cameras(row.zones),
     )
 
 
@@ -185,6 +188,7 @@ def _key(row: Any) -> ApiKey:
         cameras=parse_cameras(row.cameras),
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        zones=parse_cameras(row.zones),
     )
 
 

@@ -242,6 +242,7 @@ class UserRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str] = mapped_column(String(32))
     cameras: Mapped[str | None] = mapped_column(Text)  # comma-separated; NULL = every camera
+    zones: Mapped[str | None] = mapped_column(Text)  # comma-separated; NULL = every zone
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     disabled: Mapped[int] = mapped_column(Integer, default=0)
@@ -257,6 +258,7 @@ class ApiKeyRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(32))
     cameras: Mapped[str | None] = mapped_column(Text)
+    zones: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 

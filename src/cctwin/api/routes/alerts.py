@@ -10,7 +10,15 @@ from fastapi import APIRouter, HTTPException, Query
 
 from cctwin.alerts.views import alert_view
 from cctwin.alerts.workflow import IllegalTransition
-from cctwin.api.deps import CONFLICT, NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require
+from cctwin.api.deps import (
+    CONFLICT,
+    NOT_FOUND,
+    PrincipalDep,
+    ServicesDep,
+    check_camera,
+    check_zone,
+    require,
+)
 from cctwin.api.schemas import AlertDetailRead, AlertPageRead, NoteCreate, TransitionCreate
 from cctwin.app import Services
 from cctwin.messages import AlertAction, AlertCommand, AlertView
@@ -46,7 +54,11 @@ async def list_alerts(
     except ValueError as exc:
         raise HTTPException(422, f"invalid cursor: {exc}") from None
     # A scoped caller's page may come back shorter than `limit`; the cursor still continues it.
-    items = [alert_view(a) for a in page.items if principal.sees(a.camera_id)]
+    items = [
+        alert_view(a)
+        for a in page.items
+        if principal.sees(a.camera_id) and principal.sees_zone(a.zone_id)
+    ]
     return AlertPageRead(items=items, next_cursor=page.next_cursor)
 
 
@@ -58,6 +70,7 @@ async def get_alert(
     if alert is None:
         raise HTTPException(404, f"no alert {alert_id!r}")
     check_camera(principal, alert.camera_id)
+    check_zone(principal, alert.zone_id)
     events = [await asyncio.to_thread(services.store.get_event, e) for e in alert.event_ids]
     return AlertDetailRead(**dict(alert_view(alert)), events=[e for e in events if e is not None])
 
@@ -66,6 +79,7 @@ async def _execute(services: Services, principal: Principal, command: AlertComma
     current = await asyncio.to_thread(services.store.get_alert, command.alert_id)
     if current is not None:
         check_camera(principal, current.camera_id)
+        check_zone(principal, current.zone_id)
     try:
         changed = await services.alerts.execute(command)
     except KeyError:

@@ -8,7 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from cctwin.api.deps import NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require, scoped
+from cctwin.api.deps import (
+    NOT_FOUND,
+    PrincipalDep,
+    ServicesDep,
+    check_camera,
+    check_zone,
+    require,
+    scoped,
+    scoped_zones,
+)
 from cctwin.api.schemas import EventPageRead
 from cctwin.security.roles import Permission
 from cctwin.store.sql import EventFilter
@@ -55,7 +64,7 @@ async def list_events(
         since=since,
         until=until,
         camera_ids=scoped(principal, _split(camera)),
-        zone_ids=_split(zone),
+        zone_ids=scoped_zones(principal, _split(zone)),
         kinds=tuple(EventKind(k) for k in kinds),
     )
     try:
@@ -78,6 +87,7 @@ async def get_event(event_id: str, services: ServicesDep, principal: PrincipalDe
     if event is None:
         raise HTTPException(404, f"no event {event_id!r}")
     check_camera(principal, event.camera_id)
+    check_zone(principal, event.zone_id)
     return event
 
 

@@ -1,4 +1,5 @@
-"""Unmask grants: a privacy officer's time-limited, reasoned right to see unmasked footage.
+"""Unmask grants (a privacy officer's time-limited, reasoned right to see unmasked footage),
+and zone scopes of users and API keys.
 
 Revision ID: 0009
 Revises: 0006
@@ -34,9 +35,15 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_unmask_grants_grantee"), "unmask_grants", ["grantee"])
     op.create_index(op.f("ix_unmask_grants_ended_at"), "unmask_grants", ["ended_at"])
+    for table in ("users", "api_keys"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("zones", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    for table in ("api_keys", "users"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("zones")
     op.drop_index(op.f("ix_unmask_grants_ended_at"), "unmask_grants")
     op.drop_index(op.f("ix_unmask_grants_grantee"), "unmask_grants")
     op.drop_table("unmask_grants")
