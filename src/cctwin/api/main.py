@@ -14,8 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from cctwin import __version__
-from cctwin.api.deps import AUTH_RESPONSES, ServicesDep, require
+from cctwin.api.deps import AUTH_RESPONSES, ServicesDep, content, require
 from cctwin.api.guard import Guard
+from cctwin.api.methods import MethodCheck
 from cctwin.api.metrics import exposition, metrics_registry
 from cctwin.api.routes import (
     alerts,
@@ -55,6 +56,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_middleware(MethodCheck)  # inside the guard: only callers with credentials learn
     # Every route, and any router included later, needs credentials unless listed as public.
     app.add_middleware(Guard, auth=services.auth)
     app.include_router(auth.router)
@@ -104,7 +106,8 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         "/metrics",
         tags=["service"],
         dependencies=[require(Permission.VIEW_METRICS)],
-        responses=AUTH_RESPONSES,
+        response_class=Response,
+        responses=content("text/plain") | AUTH_RESPONSES,
     )
     async def metrics() -> Response:
         body = await asyncio.to_thread(exposition, registry)

@@ -11,8 +11,10 @@ from fastapi import APIRouter, HTTPException, Query
 from cctwin.alerts.views import alert_view
 from cctwin.alerts.workflow import IllegalTransition
 from cctwin.api.deps import (
+    BAD_INPUT,
     CONFLICT,
     NOT_FOUND,
+    Cursor,
     PrincipalDep,
     ServicesDep,
     check_camera,
@@ -32,14 +34,14 @@ VIEW = [require(Permission.VIEW_ALERTS)]
 HANDLE = [require(Permission.VIEW_ALERTS), require(Permission.HANDLE_ALERTS)]
 
 
-@router.get("", response_model=AlertPageRead, dependencies=VIEW)
+@router.get("", response_model=AlertPageRead, dependencies=VIEW, responses=BAD_INPUT)
 async def list_alerts(
     services: ServicesDep,
     principal: PrincipalDep,
     status: Annotated[list[str] | None, Query()] = None,
     camera: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> AlertPageRead:
     names = [s for value in status or [] for s in value.split(",") if s]
     valid = {s.value for s in AlertStatus}

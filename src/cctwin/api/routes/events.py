@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from cctwin.api.deps import (
+    BAD_INPUT,
     NOT_FOUND,
+    Cursor,
     PrincipalDep,
+    QueryTime,
     ServicesDep,
     check_camera,
     check_zone,
@@ -35,19 +37,19 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 @router.get(
     "",
     response_model=None,
-    responses={200: {"model": EventPageRead}},
+    responses={200: {"model": EventPageRead}, **BAD_INPUT},
     dependencies=[require(Permission.VIEW_EVENTS)],
 )
 async def list_events(
     services: ServicesDep,
     principal: PrincipalDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryTime = None,
+    until: QueryTime = None,
     camera: Annotated[list[str] | None, Query()] = None,
     zone: Annotated[list[str] | None, Query()] = None,
     kind: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Response:
     kinds = _split(kind)
     unknown = [k for k in kinds if k not in EventKind.__members__.values()]

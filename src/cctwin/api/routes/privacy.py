@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from cctwin.api.deps import NOT_FOUND, PrincipalDep, ServicesDep
+from cctwin.api.deps import BAD_INPUT, NOT_FOUND, PrincipalDep, ServicesDep
 from cctwin.app import Services
 from cctwin.messages import MediaReady
 from cctwin.privacy.unmask import UnmaskGrant, UnmaskRefusedError, UnmaskRequest
@@ -17,12 +16,9 @@ router = APIRouter(prefix="/api/privacy", tags=["privacy"])
 
 # The header that tells the dashboard a response is unmasked, and under which grant.
 GRANT_HEADER = "X-Cctwin-Unmask-Grant"
-REFUSED: dict[int | str, dict[str, Any]] = {
-    422: {"description": "A reason too short, too many minutes, or an unknown camera or user."}
-}
 
 
-@router.post("/unmask", response_model=UnmaskGrant, status_code=201, responses=REFUSED)
+@router.post("/unmask", response_model=UnmaskGrant, status_code=201, responses=BAD_INPUT)
 async def grant_unmask(
     body: UnmaskRequest, services: ServicesDep, principal: PrincipalDep
 ) -> UnmaskGrant:
