@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from cctwin import __version__
 from cctwin.api.deps import AUTH_RESPONSES, ServicesDep, content, require
+from cctwin.api.document import install_document
 from cctwin.api.guard import Guard
 from cctwin.api.methods import MethodCheck
 from cctwin.api.metrics import exposition, metrics_registry
@@ -64,6 +65,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
     for module in routers:
         app.include_router(module.router, responses=AUTH_RESPONSES)
     ngsi.install(app)
+    install_document(app)
 
     registry = metrics_registry(services)
 

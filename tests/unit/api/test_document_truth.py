@@ -66,6 +66,18 @@ def test_errors_match_their_declared_schema(client: TestClient) -> None:
         assert bogus.status_code == 422
         assert "invalid cursor" in bogus.json()["detail"]  # the reason as text: also ErrorRead
     assert "text/plain" in document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
-    assert "text/csv" in document["paths"]["/api/audit/export.csv"]["get"]["responses"]["200"][
-        "content"
-    ]
+    assert (
+        "text/csv"
+        in document["paths"]["/api/audit/export.csv"]["get"]["responses"]["200"]["content"]
+    )
+
+
+def test_a_malformed_body_is_a_documented_400(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert "400" in document["paths"]["/api/alerts/{alert_id}/notes"]["post"]["responses"]
+    assert "400" not in document["paths"]["/api/alerts"]["get"]["responses"]  # no body, no 400
+    answer = client.post(
+        "/api/privacy/unmask", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code in (400, 422)
+    assert answer.json()["detail"]
