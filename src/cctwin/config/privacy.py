@@ -39,10 +39,10 @@ class PrivacyConfig(Strict):
         "the media folder, so an unmask grant can show it; off: masked copies only.",
     )
     unmask_max_minutes: int = Field(
-        60, ge=1, le=1440, description="The longest an unmask grant may last."
+        60, ge=1, le=60, description="The longest an unmask grant may last (an hour at most)."
     )
     unmask_reason_min_chars: int = Field(
-        10, ge=1, le=200, description="The shortest reason an unmask grant accepts."
+        10, ge=10, le=200, description="The shortest reason an unmask grant accepts (10+)."
     )
 
 

@@ -28,11 +28,12 @@ class UnmaskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cameras: list[Identifier] = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=1000, description="Why (audited).")
+    # The bounds the config can only tighten (privacy.unmask_reason_min_chars, _max_minutes).
+    reason: str = Field(min_length=10, max_length=1000, description="Why (audited).")
     purpose: str | None = Field(
         None, min_length=1, max_length=200, description="Default: the cameras' purpose."
     )
-    minutes: int = Field(15, ge=1, le=1440, description="Capped by privacy.unmask_max_minutes.")
+    minutes: int = Field(15, ge=1, le=60, description="Capped by privacy.unmask_max_minutes.")
     user: str | None = Field(
         None,
         min_length=1,
@@ -107,13 +108,13 @@ class UnmaskService:
         cameras = {c.id: c for c in self.config.cameras}
         for camera_id in request.cameras:
             if camera_id not in cameras:
-                raise UnmaskRefusedError(422, f"cameras: no camera {camera_id!r}")
+                raise UnmaskRefusedError(404, f"no camera {camera_id!r}")
             if not principal.sees(camera_id):
                 raise UnmaskRefusedError(403, f"camera {camera_id!r} is outside your scope")
         grantee = principal.actor
         if request.user is not None and f"user:{request.user}" != grantee:
             if not self._user_exists(request.user):
-                raise UnmaskRefusedError(422, f"user: no user {request.user!r}")
+                raise UnmaskRefusedError(404, f"no user {request.user!r}")
             grantee = f"user:{request.user}"
         first = cameras[request.cameras[0]]
         now = self._clock()

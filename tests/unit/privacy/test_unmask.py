@@ -25,7 +25,7 @@ cameras:
   - {{id: cam-b, source: {{url: b.mp4}}}}
 store: {{type: sqlite, path: {db}}}
 media: {{path: {media}}}
-privacy: {{mask: true, unmask_max_minutes: 30}}
+privacy: {{mask: true, unmask_max_minutes: 30, unmask_reason_min_chars: 12}}
 """
 T0 = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)
 MASKED, ORIGINAL = b"\xff\xd8masked\xff\xd9", b"\xff\xd8original\xff\xd9"
@@ -56,7 +56,7 @@ def test_grant_rules_and_expiry(tmp_path: Path) -> None:
         unmask.grant(operator, ask)
     assert refused.value.status == 403
     for bad, words in (
-        ({"reason": "because"}, "at least 10"),
+        ({"reason": "because ok!"}, "at least 12"),
         ({"minutes": 31}, "at most 30"),
         ({"cameras": ["cam-x"]}, "no camera 'cam-x'"),
         ({"user": "nobody"}, "no user 'nobody'"),
@@ -112,10 +112,12 @@ def test_snapshots_are_masked_until_a_grant_and_again_after_it(
     )
     assert refused.status_code == 403
     short = client.post(
-        "/api/privacy/unmask", json={"cameras": ["cam-a"], "reason": "x"}, headers=officer
+        "/api/privacy/unmask", json={"cameras": ["cam-a"], "reason": "because ok!"}, headers=officer
     )
     assert short.status_code == 422
-    assert "at least" in short.json()["detail"]
+    assert "at least 12" in short.json()["detail"]
+    unknown = {"cameras": ["cam-x"], "reason": REASON}
+    assert client.post("/api/privacy/unmask", json=unknown, headers=officer).status_code == 404
     made = client.post(
         "/api/privacy/unmask",
         json={"cameras": ["cam-a"], "reason": REASON, "minutes": 5},

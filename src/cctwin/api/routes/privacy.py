@@ -18,7 +18,9 @@ router = APIRouter(prefix="/api/privacy", tags=["privacy"])
 GRANT_HEADER = "X-Cctwin-Unmask-Grant"
 
 
-@router.post("/unmask", response_model=UnmaskGrant, status_code=201, responses=BAD_INPUT)
+@router.post(
+    "/unmask", response_model=UnmaskGrant, status_code=201, responses=BAD_INPUT | NOT_FOUND
+)
 async def grant_unmask(
     body: UnmaskRequest, services: ServicesDep, principal: PrincipalDep
 ) -> UnmaskGrant:
