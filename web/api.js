@@ -88,3 +88,16 @@ export function postPlan(add, timeLimitS = 20) {
     body: JSON.stringify({ add, time_limit_s: timeLimitS }),
   });
 }
+export const getMe = () => request("/api/auth/me");
+export const getUnmaskGrants = () => request("/api/privacy/unmask");
+
+export function createUnmask(cameras, reason, minutes) {
+  return request("/api/privacy/unmask", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ cameras, reason, minutes }),
+  });
+}
+
+export const endUnmask = (grantId) =>
+  request(`/api/privacy/unmask/${id(grantId)}`, { method: "DELETE" });

@@ -6,6 +6,7 @@ import { alertTitle } from "./alerts.js";
 import { formatTime, t } from "./i18n.js";
 import { data, on } from "./state.js";
 import { createEventRow } from "./timeline.js";
+import { startUnmask, unmaskControl, withGrant } from "./unmask.js";
 
 let detail = null; // GET /api/alerts/{id} of the selected alert
 
@@ -32,7 +33,11 @@ export function renderEvidence() {
     return;
   }
   const snapshot = detail.snapshot_url
-    ? el("img", { className: "snapshot", src: detail.snapshot_url, alt: t("evidence.snapshot") })
+    ? el("img", {
+        className: "snapshot",
+        src: withGrant(detail.snapshot_url, detail.camera_id),
+        alt: t("evidence.snapshot"),
+      })
     : el("div", { className: "snapshot none" }, t("evidence.no_snapshot"));
   const events = el("ol", { className: "evidence-events" }, ...(detail.events || []).map(createEventRow));
   const notes = (detail.notes || []).length
@@ -51,7 +56,7 @@ export function renderEvidence() {
   const clip = detail.clip_url
     ? el("video", {
         className: "clip",
-        src: detail.clip_url,
+        src: withGrant(detail.clip_url, detail.camera_id),
         controls: true,
         muted: true,
         preload: "metadata",
@@ -61,6 +66,7 @@ export function renderEvidence() {
     body,
     el("div", { className: "evidence-title" }, alertTitle(detail)),
     snapshot,
+    unmaskControl(detail.camera_id),
     clip,
     el("h4", {}, t("evidence.events", { count: (detail.events || []).length })),
     events,
@@ -69,6 +75,7 @@ export function renderEvidence() {
 }
 
 export function startEvidence() {
+  startUnmask(renderEvidence);
   on("selection", ({ current }) => loadEvidence(current));
   on("alert", ({ alert }) => {
     if (alert.id === data.selectedAlertId) loadEvidence(alert.id);

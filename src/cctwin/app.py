@@ -27,10 +27,13 @@ from cctwin.bus.protocol import Bus
 from cctwin.config import Config
 from cctwin.live import LiveHub
 from cctwin.ngsi.service import NgsiService
+from cctwin.privacy.unmask import UnmaskService, expire_periodically
 from cctwin.reports import build_reporter
+from cctwin.security.alert_audit import AlertAuditor
 from cctwin.security.service import Authenticator, ViewingAuditor, on_start, settings_from
 from cctwin.store.media import MediaStore
 from cctwin.store.ngsi import NgsiStore
+from cctwin.store.originals import Originals
 from cctwin.store.retention import purge_periodically
 from cctwin.store.sql import SqlStore
 from cctwin.store.writer import StoreWriter
@@ -73,6 +76,11 @@ class Services:
             settings_from(config.security, config.media.path.parent / "secret"), self.store
         )
         self.viewings = ViewingAuditor(self.store, config.security.view_audit_every_s)
+        self.originals = Originals(config.media.path)
+        self.alert_audit = AlertAuditor(self.store, self.bus)
+        self.unmask = UnmaskService(
+            self.store, config, lambda n: self.store.get_user(n) is not None
+        )
         self.ngsi_store = NgsiStore.open(config.store)
         self.ngsi = NgsiService(self.ngsi_store, config.ngsi_ld)
         self.twin = TwinProjector(
@@ -95,6 +103,7 @@ class Services:
         await asyncio.to_thread(on_start, self.auth, self.config.model_dump_json())
         await self.bus.start()
         jobs = [self.writer.run, self.alerts.run, self.live.run, self.live.watch, self.ngsi.run]
+        jobs.append(self.alert_audit.run)
         if self.config.ngsi_ld.twin:
             jobs.append(self.twin.run)
         for job in jobs:
@@ -102,6 +111,7 @@ class Services:
         # Retention (PIPA): delete what is past each camera's retention days, hourly.
         purge = purge_periodically(self.store, self.config, self._stopping)
         self._tasks.append(asyncio.create_task(purge))
+        self._tasks.append(asyncio.create_task(expire_periodically(self.unmask, self._stopping)))
         if self.start_workers:
             self.pool = WorkerPool(
                 self.config, self.config.service.workers or _cores(), self.bus.worker_link()

@@ -23,6 +23,7 @@ from cctwin.pipeline import StepResult
 from cctwin.privacy.worker import WorkerMasking
 from cctwin.render import encode_jpeg, render_overlay
 from cctwin.store.media import MediaStore
+from cctwin.store.originals import Originals
 from cctwin.types import CameraState, CameraStatus
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class BusSink:
         self._positions: dict[str, PositionReporter] = {}
         self._had_objects: dict[str, bool] = {}
         self.privacy = WorkerMasking(config)
+        # Unmasked originals of masked media, for unmask grants (store/originals.py).
+        self.originals = Originals(config.media.path) if config.privacy.keep_originals else None
+        self._raw_clips: dict[tuple[str, str], bytes] = {}
 
     def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:
         frame, events = step.frame, step.analysis.events
@@ -71,6 +75,9 @@ class BusSink:
             snapshot = self.media.save_snapshot(
                 frame.camera_id, overlay, frame.captured_at, events[0].id
             )
+            original = self._original(runtime, step)
+            if original is not None and self.originals is not None:
+                self.originals.save(snapshot, original)
             self.publisher.publish(snapshot)
             # Clips only for events an alert rule wants: evidence, not a recording of all.
             rules = self.config.alerts.rules
@@ -87,8 +94,19 @@ class BusSink:
         self._had_objects[frame.camera_id] = bool(positions.objects)
         if overlay is not None and live_due:
             self._last_live[frame.camera_id] = now
+            if self.originals is not None and self.originals.live_wanted(frame.camera_id):
+                original = self._original(runtime, step)
+                if original is not None:
+                    self.originals.save_live(frame.camera_id, original)
             self.publisher.publish(LivePreview(camera_id=frame.camera_id, jpeg=overlay,
                                                captured_at=frame.captured_at))  # fmt: skip
+
+    def _original(self, runtime: CameraRuntime, step: StepResult) -> bytes | None:
+        """The unmasked overlay JPEG of a masking camera's frame; None for other cameras."""
+        camera_id = step.frame.camera_id
+        if self.originals is None or not self.privacy.masks(camera_id):
+            return None
+        return encode_jpeg(render_overlay(step.frame.image, step.tracks, runtime.camera.analytics))
 
     def _reporter(self, runtime: CameraRuntime) -> PositionReporter:
         camera = runtime.camera
@@ -106,12 +124,20 @@ class BusSink:
             for event_id, mp4 in recorder.take_ready():
                 if self.privacy.masks(camera_id):
                     self.privacy.submit_clip(camera_id, event_id, mp4)
+                    if self.originals is not None:
+                        self._raw_clips[(camera_id, event_id)] = mp4
                     continue
                 clip = self.media.save_clip(camera_id, mp4, datetime.now(UTC), event_id)
                 self.publisher.publish(clip)
         for camera_id, event_id, mp4 in self.privacy.take_clips():
             clip = self.media.save_clip(camera_id, mp4, datetime.now(UTC), event_id)
+            raw = self._raw_clips.pop((camera_id, event_id), None)
+            if raw is not None and self.originals is not None:
+                self.originals.save(clip, raw)
             self.publisher.publish(clip)
+        if len(self._raw_clips) > 64:  # clips that failed to mask leave their raw copy here
+            for key in list(self._raw_clips)[:-64]:
+                del self._raw_clips[key]
 
 
 def camera_status(runtime: CameraRuntime, now: float) -> CameraStatus:

@@ -484,6 +484,18 @@ def test_dashboard_map_alerts_acknowledge_and_language(service: Service) -> None
                 )
             page.screenshot(path=str(ARTIFACTS / "dashboard-alert.png"))
 
+            # --- unmasking: a reason is asked, the grant shows its expiry, and ends on a click --
+            page.once("dialog", lambda dialog: dialog.accept("browser test: evidence review"))
+            page.locator("#evidence-body .unmask button").click()
+            active = page.locator("#evidence-body .unmask.active")
+            active.wait_for(timeout=5_000)
+            assert ko["unmask.until"].replace("{time}", "") in active.inner_text()
+            status, grants = _request(f"{service.base_url}/api/privacy/unmask", token=service.token)
+            assert status == 200, grants
+            assert [g["reason"] for g in grants] == ["browser test: evidence review"]
+            active.locator("button").click()
+            page.locator("#evidence-body .unmask:not(.active) button").wait_for(timeout=5_000)
+
             # --- one click acknowledges it -----------------------------------------------------
             card.locator("button[data-to='acknowledged']").click()
             deadline = time.monotonic() + 10

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
+from pydantic import BaseModel, BeforeValidator
 
 from cctwin.app import Services
 from cctwin.security.roles import Permission, Principal
@@ -51,6 +54,20 @@ def check_camera(principal: Principal, camera_id: str) -> None:
         raise HTTPException(403, f"camera {camera_id!r} is outside your scope")
 
 
+def check_zone(principal: Principal, zone_id: str | None) -> None:
+    if not principal.sees_zone(zone_id):
+        raise HTTPException(403, f"zone {zone_id!r} is outside your scope")
+
+
+def scoped_zones(principal: Principal, requested: tuple[str, ...]) -> tuple[str, ...]:
+    """The zones a query may cover, like `scoped` for cameras."""
+    for zone_id in requested:
+        check_zone(principal, zone_id)
+    if requested or principal.zones is None:
+        return requested
+    return tuple(sorted(principal.zones))
+
+
 def scoped(principal: Principal, requested: tuple[str, ...]) -> tuple[str, ...]:
     """The cameras a query may cover: the requested ones (403 if any is outside the scope),
     else every camera in scope; () means no restriction."""
@@ -59,6 +76,44 @@ def scoped(principal: Principal, requested: tuple[str, ...]) -> tuple[str, ...]:
     if requested or principal.cameras is None:
         return requested
     return tuple(sorted(principal.cameras))
+
+
+class ErrorRead(BaseModel):
+    """An error answer: the reason, or (invalid fields) FastAPI's list of them."""
+
+    detail: str | list[dict[str, Any]]
+
+
+BAD_INPUT: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorRead, "description": "Invalid input (the detail says which and why)."}
+}
+
+# RFC 3339 as the document promises: a number (which pydantic would read as Unix time) or a
+# bare date is refused rather than guessed at.
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_time_text(value: object) -> object:
+    if isinstance(value, str) and not _DATE_TIME.match(value):
+        raise ValueError("expected a date-time such as 2026-11-25T09:00:00+09:00")
+    return value
+
+
+QueryTime = Annotated[datetime | None, BeforeValidator(_date_time_text), Query()]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=512,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="`next_cursor` of the previous page, as it came.",
+    ),
+]
+
+
+def content(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """A 200 answered in `media_type` (not JSON), for the document."""
+    return {200: {"content": {media_type: {}}}}
 
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {

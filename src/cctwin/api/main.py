@@ -14,8 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from cctwin import __version__
-from cctwin.api.deps import AUTH_RESPONSES, ServicesDep, require
+from cctwin.api.deps import AUTH_RESPONSES, ServicesDep, content, require
+from cctwin.api.document import install_document
 from cctwin.api.guard import Guard
+from cctwin.api.methods import MethodCheck
 from cctwin.api.metrics import exposition, metrics_registry
 from cctwin.api.routes import (
     alerts,
@@ -28,6 +30,7 @@ from cctwin.api.routes import (
     ngsi,
     observations,
     planning,
+    privacy,
     site,
     stream,
 )
@@ -56,6 +59,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_middleware(MethodCheck)  # inside the guard: only callers with credentials learn
     # Every route, and any router included later, needs credentials unless listed as public.
     app.add_middleware(Guard, auth=services.auth)
     app.include_router(auth.router)
@@ -70,10 +74,12 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         audit,
         planning,
         flood,
+        privacy,
     )
     for module in routers:
         app.include_router(module.router, responses=AUTH_RESPONSES)
     ngsi.install(app)
+    install_document(app)
 
     registry = metrics_registry(services)
 
@@ -116,7 +122,8 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         "/metrics",
         tags=["service"],
         dependencies=[require(Permission.VIEW_METRICS)],
-        responses=AUTH_RESPONSES,
+        response_class=Response,
+        responses=content("text/plain") | AUTH_RESPONSES,
     )
     async def metrics() -> Response:
         body = await asyncio.to_thread(exposition, registry)

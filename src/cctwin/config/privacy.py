@@ -33,6 +33,17 @@ class PrivacyConfig(Strict):
     purge_delay_s: float = Field(
         60.0, ge=0, description="Seconds after start before the first purge (start-up first)."
     )
+    keep_originals: bool = Field(
+        True,
+        description="Keep each masked snapshot's and clip's original under `originals/` beside "
+        "the media folder, so an unmask grant can show it; off: masked copies only.",
+    )
+    unmask_max_minutes: int = Field(
+        60, ge=1, le=60, description="The longest an unmask grant may last (an hour at most)."
+    )
+    unmask_reason_min_chars: int = Field(
+        10, ge=10, le=200, description="The shortest reason an unmask grant accepts (10+)."
+    )
 
 
 class CameraPrivacyConfig(Strict):

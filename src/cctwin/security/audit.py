@@ -21,6 +21,9 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     SHARE = "share"
     UNMASK = "unmask"
+    UNMASK_USE = "unmask.use"
+    UNMASK_END = "unmask.end"
+    UNMASK_EXPIRED = "unmask.expired"
     ALERT_TRANSITION = "alert.transition"
     ALERT_NOTE = "alert.note"
     LOGIN = "login"
@@ -31,6 +34,8 @@ class AuditAction(StrEnum):
     KEY_CREATE = "key.create"
     KEY_REVOKE = "key.revoke"
     CONFIG_LOADED = "config.loaded"
+    CONFIG_CHANGED = "config.changed"
+    ALERT_OPENED = "alert.opened"
 
 
 @dataclass(frozen=True)

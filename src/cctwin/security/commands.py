@@ -50,7 +50,12 @@ def _audit(store: SqlStore, action: AuditAction, target: str, detail: str = "") 
 
 
 def users_add(
-    config_file: Path, name: str, role: str, cameras: str | None, password_stdin: bool
+    config_file: Path,
+    name: str,
+    role: str,
+    cameras: str | None,
+    password_stdin: bool,
+    zones: str | None = None,
 ) -> str | None:
     """Add a user; the generated password when none came on stdin (to print once)."""
     try:
@@ -61,13 +66,15 @@ def users_add(
     if not password:
         raise CommandError("empty password on stdin")
     scope = parse_cameras(cameras)
-    user = User(name, parsed, scope, hash_password(password), datetime.now(UTC))
+    user = User(
+        name, parsed, scope, hash_password(password), datetime.now(UTC), zones=parse_cameras(zones)
+    )
     with open_store(config_file) as store:
         try:
             store.add_user(user)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        _audit(store, AuditAction.USER_ADD, name, f"role={parsed.value} cameras={cameras or '*'}")
+        _audit(store, AuditAction.USER_ADD, name, _grant_detail(parsed.value, cameras, zones))
     return None if password_stdin else password
 
 
@@ -98,20 +105,30 @@ def users_password(config_file: Path, name: str, password_stdin: bool) -> str | 
     return None if password_stdin else password
 
 
-def keys_create(config_file: Path, name: str, role: str, cameras: str | None) -> str:
+def keys_create(
+    config_file: Path, name: str, role: str, cameras: str | None, zones: str | None = None
+) -> str:
     """A new API key (the only time it is shown)."""
     try:
         parsed = parse_role(role)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     full, key_id, secret_hash = keys.new_key()
-    key = keys.ApiKey(name, key_id, secret_hash, parsed, parse_cameras(cameras), datetime.now(UTC))
+    key = keys.ApiKey(
+        name,
+        key_id,
+        secret_hash,
+        parsed,
+        parse_cameras(cameras),
+        datetime.now(UTC),
+        zones=parse_cameras(zones),
+    )
     with open_store(config_file) as store:
         try:
             store.add_key(key)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        _audit(store, AuditAction.KEY_CREATE, name, f"role={parsed.value} cameras={cameras or '*'}")
+        _audit(store, AuditAction.KEY_CREATE, name, _grant_detail(parsed.value, cameras, zones))
     return full
 
 
@@ -159,6 +176,11 @@ def audit_export(
     return count
 
 
+def _grant_detail(role: str, cameras: str | None, zones: str | None) -> str:
+    detail = f"role={role} cameras={cameras or '*'}"
+    return detail + (f" zones={zones}" if zones else "")
+
+
 def _scope(cameras: frozenset[str] | None) -> str:
     return ",".join(sorted(cameras)) if cameras else "*"
 
@@ -168,6 +190,12 @@ def _scope(cameras: frozenset[str] | None) -> str:
 ConfigOption = Annotated[Path, typer.Option("--config", help="YAML config (its store).")]
 CamerasOption = Annotated[
     str | None, typer.Option(help="Camera ids the scope covers, comma-separated; empty = all.")
+]
+ZonesOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Zone (or rule) ids whose events, alerts and observations it sees; empty = all."
+    ),
 ]
 users_app = typer.Typer(
     no_args_is_help=True, help="People who log in: add, list, disable, password."
@@ -193,9 +221,10 @@ def _users_add(
     config_file: ConfigOption,
     cameras: CamerasOption = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
+    zones: ZonesOption = None,
 ) -> None:
     def body() -> None:
-        password = users_add(config_file, name, role, cameras, password_stdin)
+        password = users_add(config_file, name, role, cameras, password_stdin, zones)
         typer.echo(f"added user {name} ({role})")
         if password is not None:
             typer.echo(f"password (shown once): {password}")
@@ -234,9 +263,10 @@ def _keys_create(
     role: Annotated[str, typer.Option(help="admin, supervisor, operator, integrator, ...")],
     config_file: ConfigOption,
     cameras: CamerasOption = None,
+    zones: ZonesOption = None,
 ) -> None:
     # The key alone on the last line, so scripts can take `| tail -1`.
-    _run(lambda: typer.echo(keys_create(config_file, name, role, cameras)))
+    _run(lambda: typer.echo(keys_create(config_file, name, role, cameras, zones)))
 
 
 @keys_app.command("list")

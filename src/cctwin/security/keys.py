@@ -22,9 +22,10 @@ class ApiKey:
     cameras: frozenset[str] | None
     created_at: datetime
     revoked_at: datetime | None = None
+    zones: frozenset[str] | None = None
 
     def principal(self) -> Principal:
-        return Principal(self.name, "key", self.role, self.cameras)
+        return Principal(self.name, "key", self.role, self.cameras, self.zones)
 
 
 def new_key() -> tuple[str, str, str]:

@@ -88,6 +88,9 @@ class Principal:
     kind: str  # "user" or "key"
     role: Role
     cameras: frozenset[str] | None = None  # None = every camera
+    # None = every zone; else only events, alerts and observations of these zones (an
+    # event's zone_id, an observation's rule_id), on the cameras in scope.
+    zones: frozenset[str] | None = None
 
     @property
     def actor(self) -> str:
@@ -99,6 +102,9 @@ class Principal:
 
     def sees(self, camera_id: str) -> bool:
         return self.cameras is None or camera_id in self.cameras
+
+    def sees_zone(self, zone_id: str | None) -> bool:
+        return self.zones is None or (zone_id is not None and zone_id in self.zones)
 
     def visible(self, camera_ids: Iterable[str]) -> list[str]:
         return [c for c in camera_ids if self.sees(c)]

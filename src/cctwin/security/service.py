@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
+import os
 import secrets
 import sys
 import threading
@@ -29,6 +31,7 @@ class SecurityStore(Protocol):
     def add_user(self, user: User) -> None: ...
     def get_key(self, key_id: str) -> ApiKey | None: ...
     def append_audit(self, record: AuditRecord) -> AuditEntry: ...
+    def last_audit(self, action: str) -> AuditEntry | None: ...
 
 
 class AuthError(Exception):
@@ -164,7 +167,15 @@ class ViewingAuditor:
         )
         self.store.append_audit(record)
 
-    def viewed(self, principal: Principal, action: AuditAction, target: str, camera: str) -> None:
+    def viewed(
+        self,
+        principal: Principal,
+        action: AuditAction,
+        target: str,
+        camera: str,
+        purpose: str | None = None,
+        detail: str = "",
+    ) -> None:
         key = (principal.actor, action, target)
         now = self._clock()
         with self._lock:
@@ -172,7 +183,7 @@ class ViewingAuditor:
             if last is not None and now - last < self.every_s:
                 return
             self._last[key] = now
-        self.record(principal, action, target, camera)
+        self.record(principal, action, target, camera, purpose, detail)
 
 
 def settings_from(config: SecurityConfig, default_secret_file: Path) -> AuthSettings:
@@ -186,8 +197,20 @@ def settings_from(config: SecurityConfig, default_secret_file: Path) -> AuthSett
     )
 
 
-def on_start(authenticator: Authenticator, config_json: str) -> None:
-    """First start: an admin with a random password, printed once; every start: the config."""
+def host_actor() -> str:
+    """Who started a process on the host (`cli:NAME`): the service has no login of its own."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except OSError:
+        return f"cli:uid{os.getuid()}"
+
+
+def on_start(authenticator: Authenticator, config_json: str, actor: str | None = None) -> None:
+    """First start: an admin with a random password, printed once; every start: the config,
+    and `config.changed` (old and new SHA-256) when it differs from the last start's.
+
+    Both rows name who started the service (`actor`, default the host user)."""
+    actor = actor or host_actor()
     password = authenticator.bootstrap_admin()
     if password is not None:
         # One clear line, once: the operator needs it to open the dashboard.
@@ -197,6 +220,10 @@ def on_start(authenticator: Authenticator, config_json: str) -> None:
         )
         sys.stderr.flush()
     digest = hashlib.sha256(config_json.encode()).hexdigest()
-    authenticator.store.append_audit(
-        AuditRecord(datetime.now(UTC), "service", AuditAction.CONFIG_LOADED, detail=digest)
-    )
+    store = authenticator.store
+    last = store.last_audit(AuditAction.CONFIG_LOADED)
+    now = datetime.now(UTC)
+    if last is not None and last.record.detail != digest:
+        detail = f"{last.record.detail} -> {digest}"
+        store.append_audit(AuditRecord(now, actor, AuditAction.CONFIG_CHANGED, detail=detail))
+    store.append_audit(AuditRecord(now, actor, AuditAction.CONFIG_LOADED, detail=digest))

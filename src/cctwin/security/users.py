@@ -16,6 +16,7 @@ class User:
     password_hash: str
     created_at: datetime
     disabled: bool = False
+    zones: frozenset[str] | None = None
 
     def principal(self) -> Principal:
-        return Principal(self.name, "user", self.role, self.cameras)
+        return Principal(self.name, "user", self.role, self.cameras, self.zones)

@@ -17,6 +17,7 @@ from cctwin.config import Config
 from cctwin.privacy.retention import RetentionPolicy, purge_policies
 from cctwin.store.database import Database
 from cctwin.store.media import MediaStore
+from cctwin.store.originals import Originals
 from cctwin.store.rows import ALERT_EVENTS, ALERTS, EVENTS, MEDIA, OBSERVATIONS, aware
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,9 @@ def _remove_files(media: MediaStore, paths: Sequence[str]) -> int:
             log.warning("media path %r is outside the media folder; not removed", path)
             continue
         target = media.root.joinpath(*relative.parts)
+        # The unmasked original (masking cameras) goes with its masked copy.
+        with contextlib.suppress(OSError):
+            Originals(media.root).remove(path)
         try:
             target.unlink()
         except FileNotFoundError:

@@ -39,6 +39,7 @@ class SecurityTables(Database):
                     name=user.name,
                     role=user.role.value,
                     cameras=_cameras(user.cameras),
+                    zones=_cameras(user.zones),
                     password_hash=user.password_hash,
                     created_at=user.created_at,
                     disabled=int(user.disabled),
@@ -88,6 +89,7 @@ class SecurityTables(Database):
                     secret_hash=key.secret_hash,
                     role=key.role.value,
                     cameras=_cameras(key.cameras),
+                    zones=_cameras(key.zones),
                     created_at=key.created_at,
                     revoked_at=None,
                 )
@@ -142,6 +144,15 @@ class SecurityTables(Database):
             )
         return entry
 
+    def last_audit(self, action: str) -> AuditEntry | None:
+        """The newest row of `action`, or None."""
+        statement = (
+            select(AUDIT).where(AUDIT.c.action == str(action)).order_by(AUDIT.c.seq.desc()).limit(1)
+        )
+        with self._engine.connect() as connection:
+            row = connection.execute(statement).first()
+        return None if row is None else _entry(row)
+
     def audit_entries(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[AuditEntry]:
@@ -164,6 +175,7 @@ def _user(row: Any) -> User:
         password_hash=row.password_hash,
         created_at=row.created_at,
         disabled=bool(row.disabled),
+        zones=parse_cameras(row.zones),
     )
 
 
@@ -176,6 +188,7 @@ def _key(row: Any) -> ApiKey:
         cameras=parse_cameras(row.cameras),
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        zones=parse_cameras(row.zones),
     )
 
 

@@ -18,6 +18,7 @@ from cctwin.store.rows import (
     TransitionRecord,
 )
 from cctwin.store.security import SecurityTables
+from cctwin.store.unmask import UnmaskTables
 
 __all__ = [
     "AlertConflictError",
@@ -29,7 +30,9 @@ __all__ = [
 ]
 
 
-class SqlStore(EventTables, AlertTables, CameraTables, RetentionTables, SecurityTables):
+class SqlStore(
+    EventTables, AlertTables, CameraTables, RetentionTables, SecurityTables, UnmaskTables
+):
     """Thread-safe synchronous access to the SQL store; open with `SqlStore.open(config)`.
 
     Every method runs in its own transaction: when a write returns, it is committed.

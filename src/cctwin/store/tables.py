@@ -242,6 +242,7 @@ class UserRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str] = mapped_column(String(32))
     cameras: Mapped[str | None] = mapped_column(Text)  # comma-separated; NULL = every camera
+    zones: Mapped[str | None] = mapped_column(Text)  # comma-separated; NULL = every zone
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     disabled: Mapped[int] = mapped_column(Integer, default=0)
@@ -257,6 +258,7 @@ class ApiKeyRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(32))
     cameras: Mapped[str | None] = mapped_column(Text)
+    zones: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
@@ -324,3 +326,19 @@ class NgsiSubscriptionRow(Base):
 
     id: Mapped[str] = mapped_column(String(256), primary_key=True)
     body: Mapped[str] = mapped_column(Text)
+
+
+class UnmaskGrantRow(Base):
+    """An unmask grant (privacy.unmask.UnmaskGrant): who sees which cameras unmasked, until."""
+
+    __tablename__ = "unmask_grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    grantee: Mapped[str] = mapped_column(String(100), index=True)
+    cameras: Mapped[str] = mapped_column(Text)  # comma-separated camera ids
+    reason: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)

@@ -144,3 +144,55 @@ def test_unconfirmed_detections_are_masked_too() -> None:
     empty = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32))
     out = masking.frame("masked", image, empty, _tracks())
     assert not out[40:70, 90:110].any()
+
+
+def test_bus_sink_keeps_the_original_apart_and_live_originals_only_when_wanted(
+    tmp_path: Path,
+) -> None:
+    from factories import event_of
+
+    from cctwin.loop import CameraRuntime
+    from cctwin.messages import MediaReady
+    from cctwin.pipeline import StepResult
+    from cctwin.store.originals import Originals
+    from cctwin.types import Analysis, EventKind, Frame
+    from cctwin.workers import BusSink
+
+    media = tmp_path / "media"
+    config = Config.model_validate(
+        {**_config().model_dump(mode="json"), "media": {"path": str(media), "clips": False}}
+    )
+    published: list[object] = []
+
+    class Publisher:
+        def publish(self, fact: object) -> None:
+            published.append(fact)
+
+    at = datetime(2026, 12, 6, 3, tzinfo=UTC)
+    image = np.full((200, 240, 3), 255, np.uint8)
+    image[45:65, 95:105] = (0, 0, 255)
+    event = event_of(kind=EventKind.INTRUSION, camera_id="masked", rule_id="r",
+                     zone_id=None, occurred_at=at, frame_index=1, track_id=1,
+                     class_name="person", confidence=0.9)  # fmt: skip
+    frame = Frame(camera_id="masked", index=1, captured_at=at, stream_time_s=0.0, image=image)
+    sink = BusSink(config, Publisher(), {})  # type: ignore[arg-type]
+    runtime = CameraRuntime(config.cameras[0])
+    sink.on_step(runtime, StepResult(frame, _tracks(), _tracks(), Analysis(events=[event])))
+    snapshot = next(f for f in published if isinstance(f, MediaReady))
+    originals = Originals(media)
+
+    def red(jpeg: bytes) -> bool:
+        decoded = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        return bool(((decoded[..., 2] > 150) & (decoded[..., 1] < 100)).any())
+
+    original = originals.read(snapshot)
+    assert original is not None
+    assert red(original)
+    assert not originals.root.is_relative_to(media)  # never under the served media folder
+    assert originals.read_live("masked") is None  # nobody asked for unmasked live frames
+    originals.want_live("masked")
+    sink._last_live.clear()
+    sink.on_step(runtime, StepResult(frame, _tracks(), _tracks(), Analysis()))
+    live = originals.read_live("masked")
+    assert live is not None
+    assert red(live)

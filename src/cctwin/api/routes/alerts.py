@@ -10,7 +10,17 @@ from fastapi import APIRouter, HTTPException, Query
 
 from cctwin.alerts.views import alert_view
 from cctwin.alerts.workflow import IllegalTransition
-from cctwin.api.deps import CONFLICT, NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require
+from cctwin.api.deps import (
+    BAD_INPUT,
+    CONFLICT,
+    NOT_FOUND,
+    Cursor,
+    PrincipalDep,
+    ServicesDep,
+    check_camera,
+    check_zone,
+    require,
+)
 from cctwin.api.schemas import AlertDetailRead, AlertPageRead, NoteCreate, TransitionCreate
 from cctwin.app import Services
 from cctwin.messages import AlertAction, AlertCommand, AlertView
@@ -24,14 +34,14 @@ VIEW = [require(Permission.VIEW_ALERTS)]
 HANDLE = [require(Permission.VIEW_ALERTS), require(Permission.HANDLE_ALERTS)]
 
 
-@router.get("", response_model=AlertPageRead, dependencies=VIEW)
+@router.get("", response_model=AlertPageRead, dependencies=VIEW, responses=BAD_INPUT)
 async def list_alerts(
     services: ServicesDep,
     principal: PrincipalDep,
     status: Annotated[list[str] | None, Query()] = None,
     camera: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> AlertPageRead:
     names = [s for value in status or [] for s in value.split(",") if s]
     valid = {s.value for s in AlertStatus}
@@ -46,7 +56,11 @@ async def list_alerts(
     except ValueError as exc:
         raise HTTPException(422, f"invalid cursor: {exc}") from None
     # A scoped caller's page may come back shorter than `limit`; the cursor still continues it.
-    items = [alert_view(a) for a in page.items if principal.sees(a.camera_id)]
+    items = [
+        alert_view(a)
+        for a in page.items
+        if principal.sees(a.camera_id) and principal.sees_zone(a.zone_id)
+    ]
     return AlertPageRead(items=items, next_cursor=page.next_cursor)
 
 
@@ -58,6 +72,7 @@ async def get_alert(
     if alert is None:
         raise HTTPException(404, f"no alert {alert_id!r}")
     check_camera(principal, alert.camera_id)
+    check_zone(principal, alert.zone_id)
     events = [await asyncio.to_thread(services.store.get_event, e) for e in alert.event_ids]
     return AlertDetailRead(**dict(alert_view(alert)), events=[e for e in events if e is not None])
 
@@ -66,6 +81,7 @@ async def _execute(services: Services, principal: Principal, command: AlertComma
     current = await asyncio.to_thread(services.store.get_alert, command.alert_id)
     if current is not None:
         check_camera(principal, current.camera_id)
+        check_zone(principal, current.zone_id)
     try:
         changed = await services.alerts.execute(command)
     except KeyError:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import datetime
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from cctwin.api.deps import PrincipalDep, ServicesDep, require
+from cctwin.api.deps import BAD_INPUT, PrincipalDep, QueryTime, ServicesDep, content, require
 from cctwin.security.audit import AuditAction, verify, write_csv
 from cctwin.security.roles import Permission
 
@@ -27,12 +26,16 @@ class AuditCheckRead(BaseModel):
     reason: str | None = None
 
 
-@router.get("/export.csv", response_class=Response, responses={422: {"description": "Bad range."}})
+@router.get(
+    "/export.csv",
+    response_class=Response,
+    responses=content("text/csv") | BAD_INPUT,
+)
 async def export_audit(
     services: ServicesDep,
     principal: PrincipalDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryTime = None,
+    until: QueryTime = None,
     purpose: str | None = None,
 ) -> Response:
     """Rows with `since` <= time < `until` as CSV (seq, at, actor, action, ..., hash)."""

@@ -40,6 +40,7 @@ class MeRead(BaseModel):
     role: str
     cameras: list[str] | None
     permissions: list[str]
+    zones: list[str] | None = None
 
 
 async def _login(services: Services, request: Request, name: str, password: str) -> Principal:
@@ -106,4 +107,5 @@ async def me(principal: PrincipalDep) -> MeRead:
         role=principal.role.value,
         cameras=sorted(principal.cameras) if principal.cameras is not None else None,
         permissions=sorted(p.value for p in PERMISSIONS[principal.role]),
+        zones=sorted(principal.zones) if principal.zones is not None else None,
     )

@@ -9,10 +9,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from cctwin.api.deps import NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require
+from cctwin.api.routes.privacy import unmask_headers, unmasked_media
 from cctwin.api.schemas import CameraRead, camera_read
+from cctwin.app import Services
 from cctwin.messages import ObjectPositions
+from cctwin.privacy.unmask import UnmaskGrant
 from cctwin.security.audit import AuditAction
-from cctwin.security.roles import Permission
+from cctwin.security.roles import Permission, Principal
 
 TWIN = [require(Permission.VIEW_TWIN)]
 LIVE = [require(Permission.VIEW_LIVE)]
@@ -58,7 +61,8 @@ async def live_jpeg(camera_id: str, services: ServicesDep, principal: PrincipalD
     await asyncio.to_thread(
         services.viewings.viewed, principal, AuditAction.VIEW_LIVE, camera_id, camera_id
     )
-    return Response(live.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    jpeg, grant = await _live_frame(services, principal, camera_id, live.jpeg)
+    return Response(jpeg, media_type="image/jpeg", headers=unmask_headers(grant))
 
 
 @router.get("/api/cameras/{camera_id}/live.mjpeg", dependencies=LIVE, responses=NOT_FOUND)
@@ -77,7 +81,8 @@ async def live_mjpeg(
             live = services.live.previews.get(camera_id)
             if live is not None and live is not sent:
                 sent = live
-                yield b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + live.jpeg + b"\r\n"
+                jpeg, _ = await _live_frame(services, principal, camera_id, live.jpeg)
+                yield b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n"
             await asyncio.sleep(0.2)
 
     return StreamingResponse(parts(), media_type="multipart/x-mixed-replace; boundary=frame")
@@ -89,7 +94,7 @@ async def live_mjpeg(
     dependencies=RECORDED,
     responses=NOT_FOUND,
 )
-async def snapshot(media_id: str, services: ServicesDep, principal: PrincipalDep) -> FileResponse:
+async def snapshot(media_id: str, services: ServicesDep, principal: PrincipalDep) -> Response:
     record = await asyncio.to_thread(services.store.get_media, media_id)
     if record is None:
         raise HTTPException(404, f"no snapshot {media_id!r}")
@@ -97,6 +102,9 @@ async def snapshot(media_id: str, services: ServicesDep, principal: PrincipalDep
     await asyncio.to_thread(
         services.viewings.viewed, principal, AuditAction.VIEW_SNAPSHOT, media_id, record.camera_id
     )
+    unmasked = await unmasked_media(services, principal, record)
+    if unmasked is not None:
+        return Response(unmasked[0], media_type="image/jpeg", headers=unmask_headers(unmasked[1]))
     return FileResponse(services.media.path_of(record), media_type="image/jpeg")
 
 
@@ -106,7 +114,7 @@ async def snapshot(media_id: str, services: ServicesDep, principal: PrincipalDep
     dependencies=RECORDED,
     responses=NOT_FOUND,
 )
-async def clip(media_id: str, services: ServicesDep, principal: PrincipalDep) -> FileResponse:
+async def clip(media_id: str, services: ServicesDep, principal: PrincipalDep) -> Response:
     record = await asyncio.to_thread(services.store.get_media, media_id)
     if record is None:
         raise HTTPException(404, f"no clip {media_id!r}")
@@ -114,4 +122,37 @@ async def clip(media_id: str, services: ServicesDep, principal: PrincipalDep) ->
     await asyncio.to_thread(
         services.viewings.viewed, principal, AuditAction.VIEW_CLIP, media_id, record.camera_id
     )
+    unmasked = await unmasked_media(services, principal, record)
+    if unmasked is not None:
+        return Response(unmasked[0], media_type="video/mp4", headers=unmask_headers(unmasked[1]))
     return FileResponse(services.media.path_of(record), media_type="video/mp4")
+
+
+async def _live_frame(
+    services: Services, principal: Principal, camera_id: str, masked: bytes
+) -> tuple[bytes, UnmaskGrant | None]:
+    """The unmasked live frame under a grant (asking the worker for it), else `masked`.
+
+    The first requests of a grant get the masked frame until the worker has written an
+    unmasked one (within a second); use is audited like viewing, once per audit interval.
+    """
+    if not services.config.privacy.keep_originals:
+        return masked, None
+    grant = await asyncio.to_thread(services.unmask.grant_for, principal, camera_id)
+    if grant is None:
+        return masked, None
+    await asyncio.to_thread(services.originals.want_live, camera_id)
+    original = await asyncio.to_thread(services.originals.read_live, camera_id)
+    if original is None:
+        return masked, None
+    detail = f"grant {grant.id}; reason: {grant.reason}"
+    await asyncio.to_thread(
+        services.viewings.viewed,
+        principal,
+        AuditAction.UNMASK_USE,
+        camera_id,
+        camera_id,
+        grant.purpose,
+        detail,
+    )
+    return original, grant

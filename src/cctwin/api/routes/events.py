@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from cctwin.api.deps import NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require, scoped
+from cctwin.api.deps import (
+    BAD_INPUT,
+    NOT_FOUND,
+    Cursor,
+    PrincipalDep,
+    QueryTime,
+    ServicesDep,
+    check_camera,
+    check_zone,
+    require,
+    scoped,
+    scoped_zones,
+)
 from cctwin.api.schemas import EventPageRead
 from cctwin.security.roles import Permission
 from cctwin.store.sql import EventFilter
@@ -26,19 +37,19 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 @router.get(
     "",
     response_model=None,
-    responses={200: {"model": EventPageRead}},
+    responses={200: {"model": EventPageRead}, **BAD_INPUT},
     dependencies=[require(Permission.VIEW_EVENTS)],
 )
 async def list_events(
     services: ServicesDep,
     principal: PrincipalDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: QueryTime = None,
+    until: QueryTime = None,
     camera: Annotated[list[str] | None, Query()] = None,
     zone: Annotated[list[str] | None, Query()] = None,
     kind: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Response:
     kinds = _split(kind)
     unknown = [k for k in kinds if k not in EventKind.__members__.values()]
@@ -55,7 +66,7 @@ async def list_events(
         since=since,
         until=until,
         camera_ids=scoped(principal, _split(camera)),
-        zone_ids=_split(zone),
+        zone_ids=scoped_zones(principal, _split(zone)),
         kinds=tuple(EventKind(k) for k in kinds),
     )
     try:
@@ -78,6 +89,7 @@ async def get_event(event_id: str, services: ServicesDep, principal: PrincipalDe
     if event is None:
         raise HTTPException(404, f"no event {event_id!r}")
     check_camera(principal, event.camera_id)
+    check_zone(principal, event.zone_id)
     return event
 
 

@@ -216,7 +216,7 @@ def page_of(limit: str | None, offset: str | None) -> tuple[int, int]:
     return count, start
 
 
-@router.get("/entities/{entity_id:path}/attrs")
+@router.get("/entities/{entity_id:path}/attrs", include_in_schema=False)  # only a 405
 async def not_allowed_attrs() -> Response:
     return Response(status_code=405, headers={"Allow": "POST, PATCH"})
 

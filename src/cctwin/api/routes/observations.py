@@ -29,7 +29,7 @@ async def latest_observations(
     if camera_id is not None:
         check_camera(principal, camera_id)
     latest = await asyncio.to_thread(services.store.latest_observations, camera_id)
-    return [o for o in latest if principal.sees(o.camera_id)]
+    return [o for o in latest if principal.sees(o.camera_id) and principal.sees_zone(o.rule_id)]
 
 
 @router.get("/flood-monitoring")
@@ -41,6 +41,8 @@ async def flood_monitoring(services: ServicesDep, principal: PrincipalDep) -> li
         if not principal.sees(camera.id):
             continue
         for rule in camera.analytics.flood:
+            if not principal.sees_zone(rule.id):
+                continue
             entity = _entity(camera, rule, latest)
             if entity is not None:
                 entities.append(entity)

@@ -64,7 +64,15 @@ def visible(message: BusMessage, principal: Principal) -> bool:
     if isinstance(message, Event) and not principal.can(Permission.VIEW_EVENTS):
         return False
     camera = _camera_of(message)
-    return camera is None or principal.sees(camera)
+    if camera is not None and not principal.sees(camera):
+        return False
+    if isinstance(message, Event):
+        return principal.sees_zone(message.zone_id)
+    if isinstance(message, AlertChanged):
+        return principal.sees_zone(message.alert.zone_id)
+    if isinstance(message, Observation):
+        return principal.sees_zone(message.rule_id)  # an observation's rule is its zone
+    return True
 
 
 @router.get("/api/stream", dependencies=[require(Permission.VIEW_STREAM)])

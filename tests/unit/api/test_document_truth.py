@@ -1,0 +1,83 @@
+"""The OpenAPI document tells the truth: methods, date-times, cursors, error bodies, types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from factories import grant
+from fastapi.testclient import TestClient
+
+from cctwin.api.main import create_app
+from cctwin.app import Services
+from cctwin.config.loader import parse_config
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
+
+CONFIG = """
+cameras:
+  - {{id: cam-a, source: {{url: a.mp4}}}}
+store: {{type: sqlite, path: {db}}}
+media: {{path: {media}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    tmp: Path = tmp_path_factory.mktemp("document")
+    services = Services(
+        parse_config(CONFIG.format(db=tmp / "db.sqlite", media=tmp / "media")),
+        start_workers=False,
+    )
+    with TestClient(create_app(services)) as client:
+        client.headers.update(grant(services.store, "root", "admin"))
+        yield client
+
+
+def test_a_method_the_path_lacks_is_405_listing_the_ones_it_has(client: TestClient) -> None:
+    answer = client.options("/api/privacy/unmask")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET, HEAD, POST"
+    put = client.put("/api/alerts/al-1/transitions", json={})
+    assert put.status_code == 405
+    assert put.headers["allow"] == "POST"
+    assert client.get("/api/privacy/unmask").status_code == 200  # the others are untouched
+
+
+def test_date_times_are_rfc3339_not_unix_numbers(client: TestClient) -> None:
+    for url in ("/api/events", "/api/audit/export.csv"):
+        for bad in ("0", "0.5", "2026-12-06"):
+            answer = client.get(url, params={"since": bad})
+            assert answer.status_code == 422, (url, bad)
+            assert "date-time" in str(answer.json()["detail"])
+        assert client.get(url, params={"since": "2026-12-06T00:00:00+09:00"}).status_code == 200
+
+
+def test_errors_match_their_declared_schema(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    for path in ("/api/events", "/api/alerts"):
+        declared = document["paths"][path]["get"]["responses"]["422"]
+        assert declared["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorRead")
+        empty = client.get(path, params={"cursor": ""})
+        assert empty.status_code == 422
+        assert isinstance(empty.json()["detail"], list)  # FastAPI's field list
+        bogus = client.get(path, params={"cursor": "AAAA"})
+        assert bogus.status_code == 422
+        assert "invalid cursor" in bogus.json()["detail"]  # the reason as text: also ErrorRead
+    assert "text/plain" in document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert (
+        "text/csv"
+        in document["paths"]["/api/audit/export.csv"]["get"]["responses"]["200"]["content"]
+    )
+
+
+def test_a_malformed_body_is_a_documented_400(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert "400" in document["paths"]["/api/alerts/{alert_id}/notes"]["post"]["responses"]
+    assert "400" not in document["paths"]["/api/alerts"]["get"]["responses"]  # no body, no 400
+    answer = client.post(
+        "/api/privacy/unmask", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code in (400, 422)
+    assert answer.json()["detail"]
