@@ -315,6 +315,9 @@ class NgsiInstanceRow(Base):
     body: Mapped[str] = mapped_column(Text)
     # 0 for an instance as written; 60 for a one-minute average that replaced older ones.
     resolution_s: Mapped[float] = mapped_column(Float, server_default="0")
+    # A rollup's maximum and last value of its period (`number` holds the mean); None if raw.
+    high: Mapped[float | None] = mapped_column(Float)
+    last: Mapped[float | None] = mapped_column(Float)
 
 
 class NgsiSubscriptionRow(Base):
