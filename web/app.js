@@ -28,6 +28,8 @@ import {
 } from "./map.js";
 import { addObjectLayer } from "./objects.js";
 import { data, rememberObservation, rememberPositions, upsertCamera } from "./state.js";
+import { addForeignLayer } from "./foreign.js";
+import { startReplay, translateReplay } from "./replay.js";
 import { connectStream } from "./stream.js";
 import { loadEvents, startTimeline, translateTimeline } from "./timeline.js";
 import { showWall, startWall, translateWall } from "./wall.js";
@@ -57,6 +59,7 @@ function translatePage() {
   translateTimeline();
   translateWall();
   translateMap();
+  translateReplay();
 }
 
 async function start() {
@@ -121,9 +124,12 @@ async function start() {
     await addSiteLayers(site.layers || [], site);
     addObjectLayer(getMap());
     await listsPromise;
+    await startReplay(getMap());
+    addForeignLayer(getMap());
     await waitForIdle();
   } else {
     await listsPromise;
+    await startReplay(null);
   }
   document.body.dataset.ready = "1";
 }
