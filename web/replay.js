@@ -80,16 +80,19 @@ function setSpan(seconds) {
 /** Replay `at` (a Date): the slider moves there, and the twin of that moment is shown. */
 export function replayAt(at) {
   const now = new Date();
-  if (!data.replayAt || at > anchor) setAnchor(now);
+  if (!data.replayAt || at > anchor) {
+    entering = !data.replayAt; // schedule() keeps this anchor
+    setAnchor(now);
+  }
   const back = (anchor - at) / 1000;
   const fit = SPANS_S.find((s) => s >= back) || SPANS_S[SPANS_S.length - 1];
   if (fit > spanS) {
     ui.span.value = String(fit);
     setSpan(fit);
   }
-  ui.slider.value = String(Math.round((at - anchor) / 1000));
-  clearTimeout(debounce);
-  debounce = setTimeout(() => show(new Date(anchor.getTime() + Number(ui.slider.value) * 1000)), DEBOUNCE_MS);
+  // Whole seconds on the slider: rounded up, so an alert opened at `at` is open then.
+  ui.slider.value = String(Math.ceil((at - anchor) / 1000));
+  schedule();
 }
 
 function setAnchor(at) {
@@ -104,17 +107,22 @@ function schedule() {
     setAnchor(new Date());
   }
   clearTimeout(debounce);
-  debounce = setTimeout(() => show(new Date(anchor.getTime() + Number(ui.slider.value) * 1000)), DEBOUNCE_MS);
+  // Nothing asked yet: ask now (the state shows within one round trip); while a request is
+  // out, only the newest position is asked for once it answers (a drag is not a burst).
+  if (inFlight) debounce = setTimeout(schedule, DEBOUNCE_MS);
+  else show(sliderTime());
 }
 
+const sliderTime = () => new Date(anchor.getTime() + Number(ui.slider.value) * 1000);
+
 async function show(at) {
+  const mine = ++sequence;
+  const started = performance.now();
+  inFlight = true;
   if (!data.replayAt) await enterReplay();
   data.replayAt = at;
   translateReplay();
   const iso = at.toISOString();
-  const mine = ++sequence;
-  const started = performance.now();
-  inFlight = true;
   try {
     const state = await getTwinAt(iso);
     if (mine !== sequence || !data.replayAt) return; // a newer moment was asked for meanwhile
@@ -146,6 +154,7 @@ function backToLive() {
   delete ui.bar.dataset.shownTime;
   ui.slider.value = "0";
   setMode(false);
+  shownStates = "";
   refreshCamerasGeojson();
   refreshLive();
   liveTimer = setInterval(refreshLive, LIVE_REFRESH_MS);
@@ -160,7 +169,12 @@ function applyState(state) {
 }
 
 /** Cameras and footprints coloured by the state each camera had then ("starting": unknown). */
+let shownStates = "";
+
 function showCameraStates(cameras) {
+  const key = JSON.stringify(cameras.map((c) => [c.camera_id, c.state]));
+  if (key === shownStates) return; // unchanged: no new map data, no repaint
+  shownStates = key;
   const states = new Map(cameras.map((c) => [c.camera_id, c.state]));
   const restate = (collection) => ({ ...collection, features: collection.features.map((f) =>
     f.properties.camera_id === undefined ? f
@@ -206,7 +220,7 @@ function togglePlay() {
     if (inFlight) return;
     const next = Number(ui.slider.value) + (speed * PLAY_TICK_MS) / 1000;
     ui.slider.value = String(Math.min(0, next));
-    show(new Date(anchor.getTime() + Number(ui.slider.value) * 1000));
+    show(sliderTime());
     if (next >= 0) stopPlaying();
   }, PLAY_TICK_MS);
   translateReplay();

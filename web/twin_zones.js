@@ -11,6 +11,7 @@ const DENSITY_COLOURS = ["interpolate", ["linear"], ["coalesce", ["get", "densit
   0, "#2f6f4f", 0.5, "#3ddc84", 2, "#f5a623", 4, "#ff4d5e"];
 const markers = new Map(); // "camera:zone" -> {marker, element}
 let zoneFeatures = []; // image_zone features of the footprints source
+let shownDensities = ""; // what the zone layer holds, so an unchanged state redraws nothing
 
 const keyOf = (cameraId, zoneId) => `${cameraId}:${zoneId}`;
 
@@ -75,6 +76,9 @@ export function showZones(map, state) {
     entry.element.dataset.density = density === null ? "" : String(density);
     entry.element.dataset.level = zone ? String(zone.values.riskLevel ?? zone.values.floodLevelStatus ?? "") : "";
   }
+  const key = JSON.stringify(features.map((f) => f.properties.density));
   const source = map.getSource("twin-zones");
+  if (key === shownDensities) return;
+  shownDensities = key;
   if (source) source.setData({ type: "FeatureCollection", features: features.filter((f) => f.properties.density !== null) });
 }

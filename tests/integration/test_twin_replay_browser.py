@@ -38,15 +38,16 @@ GAUGE = "urn:ngsi-ld:WaterObserved:rain-gauge-7"
 REPLAY_BUDGET_MS = 300.0
 # Moves the slider to `value` like a user would (an `input` event), then waits, frame by
 # frame, until the map's zone label and the replay bar show that moment; returns the ms.
-MOVE_JS = """async ([value, count]) => {
+MOVE_JS = """async ([target, count]) => {
     const slider = document.querySelector('#replay-slider');
     const bar = document.querySelector('#replay-bar');
     const marker = () => document.querySelector(".zone-density[data-zone='gongdeok-1:plaza']");
+    const anchor = new Date(bar.dataset.anchor || Date.now()).getTime();
+    const value = Math.round((new Date(target).getTime() - anchor) / 1000);
     const started = performance.now();
     slider.value = String(value);
     slider.dispatchEvent(new Event('input', {bubbles: true}));
-    const anchor = new Date(bar.dataset.anchor).getTime();
-    const wanted = new Date(anchor + Number(slider.value) * 1000).toISOString();
+    const wanted = new Date(new Date(bar.dataset.anchor).getTime() + value * 1000).toISOString();
     while (!(bar.dataset.shownTime === wanted && marker().textContent.includes(count))) {
         if (performance.now() - started > 10000) return {ms: -1, shown: bar.dataset.shownTime,
                                                         wanted, text: marker().textContent};
@@ -69,8 +70,8 @@ def _prop(value: Any, at: datetime, unit: str | None = None) -> dict[str, Any]:
 
 
 def _seed(service: Service, now: datetime) -> tuple[float, dict[str, Any]]:
-    """Two crowd readings (2 minutes ago: 5 people, now: 12), a rain gauge, and an alert
-    opened 60 s ago; returns the zone's visible walkable area and the alert's event."""
+    """Two crowd readings (2 minutes ago: 15 people, now: 60), a rain gauge, and an alert
+    opened 30 s ago; returns the zone's visible walkable area and the alert's event."""
     status, footprints = _request(f"{service.base_url}/api/site/footprints.geojson",
                                   token=service.token)  # fmt: skip
     assert status == 200, footprints
@@ -79,7 +80,7 @@ def _seed(service: Service, now: datetime) -> tuple[float, dict[str, Any]]:
         for f in footprints["features"]
         if f["properties"]["kind"] == "image_zone" and f["properties"]["camera_id"] == "gongdeok-1"
     )
-    for count, at, level in ((5, now - timedelta(minutes=2), "normal"), (12, now, "caution")):
+    for count, at, level in ((15, now - timedelta(minutes=2), "normal"), (60, now, "caution")):
         _upsert(service, [{
             "id": ENTITY, "type": "CrowdFlowObserved",
             "peopleCount": _prop(count, at), "density": _prop(round(count / area, 4), at, "28"),
@@ -95,7 +96,7 @@ def _seed(service: Service, now: datetime) -> tuple[float, dict[str, Any]]:
     status, event = _request(
         f"{service.base_url}/api/events",
         {"kind": "zone_enter", "camera_id": "gongdeok-1", "rule_id": ZONE, "zone_id": ZONE,
-         "occurred_at": (now - timedelta(seconds=60)).isoformat(), "frame_index": 1,
+         "occurred_at": (now - timedelta(seconds=30)).isoformat(), "frame_index": 1,
          "track_id": 1, "class_name": "person", "confidence": 0.9},
         token=service.token,
     )  # fmt: skip
@@ -116,8 +117,6 @@ def _log_in(page: Any, service: Service) -> None:
 def test_twin_3d_live_density_and_replay(service: Service) -> None:
     from playwright.sync_api import sync_playwright
 
-    now = datetime.now(UTC).replace(microsecond=0)
-    area, event = _seed(service, now)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page_errors: list[str] = []
     with sync_playwright() as playwright:
@@ -131,9 +130,16 @@ def test_twin_3d_live_density_and_replay(service: Service) -> None:
             page = context.new_page()
             page.on("pageerror", lambda error: page_errors.append(str(error)))
             _log_in(page, service)
+            # The cameras report their states (and the twin records them) from here on.
+            page.wait_for_function(
+                "document.querySelectorAll('#wall figure.tile[data-loaded=\"1\"]').length === 2",
+                timeout=30_000,
+            )
+            now = datetime.now(UTC).replace(microsecond=0)
+            area, event = _seed(service, now)
             _check_3d_and_live(page, area)
             page.screenshot(path=str(ARTIFACTS / "twin-live.png"))
-            timings = _check_replay(page, event)
+            timings = _check_replay(page, service, event, now)
             page.screenshot(path=str(ARTIFACTS / "twin-replay.png"))
             _check_back_to_live_and_jump(page)
             page.screenshot(path=str(ARTIFACTS / "twin-jump.png"))
@@ -158,8 +164,8 @@ def _check_3d_and_live(page: Any, area: float) -> None:
     assert twin["buildings"] > 0, twin
     assert twin["footprints"] > 0, twin
     marker = page.locator(".zone-density[data-zone='gongdeok-1:plaza']")
-    marker.filter(has_text="12명").wait_for(timeout=10_000)  # the live count, refreshed
-    assert float(marker.get_attribute("data-density") or 0) == pytest.approx(12 / area, abs=1e-3)
+    marker.filter(has_text="60명").wait_for(timeout=10_000)  # the live count, refreshed
+    assert float(marker.get_attribute("data-density") or 0) == pytest.approx(60 / area, abs=1e-3)
     assert "주의" in marker.inner_text()  # the zone's level, in the page's language
     assert page.locator("body").get_attribute("data-mode") == "live"
     gauge = page.locator(f".foreign-entity[data-id='{GAUGE}']")
@@ -171,24 +177,32 @@ def _check_3d_and_live(page: Any, area: float) -> None:
     assert rendered > 0  # the zone's ground is coloured by its density
 
 
-def _check_replay(page: Any, event: dict[str, Any]) -> list[float]:
-    # Into replay (90 s back: after the 5-person reading, before the alert), then timed moves.
-    first = page.evaluate(MOVE_JS, [-90, "5명"])
+def _at(now: datetime, seconds: int) -> str:
+    return (now + timedelta(seconds=seconds)).isoformat()
+
+
+def _check_replay(page: Any, service: Service, event: dict[str, Any], now: datetime) -> list[float]:
+    # Into replay 90 s before the seed: after the 15-person reading, before the alert.
+    first = page.evaluate(MOVE_JS, [_at(now, -90), "15명"])
     assert first["ms"] > 0, first
     assert page.locator("body").get_attribute("data-mode") == "replay"
     assert page.locator("#replay-mode").inner_text() == "재생 모드"
     assert page.locator("#replay-panel .replay-alert").count() == 0  # the alert came later
     timings = []
-    for value, count in ((-30, "5명"), (-100, "5명"), (-30, "5명"), (-110, "5명"), (-20, "5명")):
-        moved = page.evaluate(MOVE_JS, [value, count])
+    for back in (-40, -100, -50, -110, -60, -70, -105, -45):
+        moved = page.evaluate(MOVE_JS, [_at(now, back), "15명"])
         assert moved["ms"] > 0, moved
         timings.append(round(moved["ms"], 1))
-    # 20 s back: the alert (opened 60 s back) is open, its event is within the window.
+        print("move", moved)
+    # 5 s after the seed: 60 people, the alert (opened 30 s before) open, its event within
+    # the window, and the cameras as the twin recorded them then.
+    moved = page.evaluate(MOVE_JS, [_at(now, 5), "60명"])
+    assert moved["ms"] > 0, moved
+    timings.append(round(moved["ms"], 1))
     page.locator(f"#replay-panel .replay-event[data-id='{event['id']}']").wait_for(timeout=5_000)
     assert page.locator("#replay-panel .replay-alert").count() == 1
-    assert page.locator("#replay-panel li[data-camera='gongdeok-1']").get_attribute(
-        "data-state"
-    ) in ("online", "reconnecting", "starting")
+    camera = page.locator("#replay-panel li[data-camera='gongdeok-1']")
+    assert camera.get_attribute("data-state", timeout=5_000) == "online"
     assert statistics.median(timings) <= REPLAY_BUDGET_MS, timings
     return timings
 
@@ -197,7 +211,7 @@ def _check_back_to_live_and_jump(page: Any) -> None:
     page.locator("#replay-live").click()
     page.wait_for_selector("body[data-mode='live']", timeout=5_000)
     marker = page.locator(".zone-density[data-zone='gongdeok-1:plaza']")
-    marker.filter(has_text="12명").wait_for(timeout=10_000)
+    marker.filter(has_text="60명").wait_for(timeout=10_000)
     assert page.locator("#replay-panel").is_hidden()
     # From the alert queue: select the alert, then jump to the moment it opened.
     page.locator(".alert-card .title").first.click()
@@ -205,7 +219,7 @@ def _check_back_to_live_and_jump(page: Any) -> None:
     page.wait_for_selector("body[data-mode='replay']", timeout=5_000)
     page.locator("#replay-panel .replay-alert").first.wait_for(timeout=5_000)
     deadline = time.monotonic() + 5
-    while "5명" not in marker.inner_text():
+    while "15명" not in marker.inner_text():
         assert time.monotonic() < deadline, marker.inner_text()
         time.sleep(0.1)
     page.locator("button[data-lang='en']").click()

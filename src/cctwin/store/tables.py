@@ -305,6 +305,8 @@ class NgsiInstanceRow(Base):
     __tablename__ = "ngsi_instances"
     __table_args__ = (
         Index("ix_ngsi_instances_entity_attr_ts", "entity_id", "attr", "observed_ts"),
+        # Replay: the newest values of a few attributes (any entity) in a window of minutes.
+        Index("ix_ngsi_instances_attr_ts", "attr", "observed_ts"),
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)

@@ -112,14 +112,19 @@ class TwinAt(BaseModel):
 
 
 class SeriesRead(BaseModel):
-    """GET /api/twin/history: one attribute of one zone in steps (mean, max, last)."""
+    """GET /api/twin/history: one attribute of one zone in steps, as columns for charts:
+    each step's start, the mean and maximum of its values, its last value, how many rows."""
 
     entity_id: str
     attr: str
     step_s: float
     start: datetime
     end: datetime
-    points: list[dict[str, float | str]] = Field(default_factory=list)
+    time: list[datetime] = Field(default_factory=list)
+    mean: list[float] = Field(default_factory=list)
+    max: list[float] = Field(default_factory=list)
+    last: list[float] = Field(default_factory=list)
+    rows: list[int] = Field(default_factory=list)
 
 
 def _stamp(ts: float) -> datetime:
@@ -252,14 +257,9 @@ def zone_series(
         step_s=step_s,
         start=start,
         end=end,
-        points=[
-            {
-                "time": _stamp(p.start_ts).isoformat(),
-                "mean": p.mean,
-                "max": p.high,
-                "last": p.last,
-                "rows": p.rows,
-            }
-            for p in points
-        ],
+        time=[_stamp(p.start_ts) for p in points],
+        mean=[p.mean for p in points],
+        max=[p.high for p in points],
+        last=[p.last for p in points],
+        rows=[p.rows for p in points],
     )
