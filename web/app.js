@@ -29,7 +29,7 @@ import {
 import { addObjectLayer } from "./objects.js";
 import { data, rememberObservation, rememberPositions, upsertCamera } from "./state.js";
 import { addForeignLayer } from "./foreign.js";
-import { startReplay, translateReplay } from "./replay.js";
+import { startReplay, translateAll as translateReplay } from "./replay.js";
 import { connectStream } from "./stream.js";
 import { loadEvents, startTimeline, translateTimeline } from "./timeline.js";
 import { showWall, startWall, translateWall } from "./wall.js";

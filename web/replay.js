@@ -5,7 +5,7 @@
 import { getAlert, getTwinAt } from "./api.js";
 import { $, el, fill } from "./dom.js";
 import { toast } from "./header.js";
-import { formatTime, kindLabel, t, tOr } from "./i18n.js";
+import { formatTime, getLanguage, kindLabel, t, tOr } from "./i18n.js";
 import { refreshCamerasGeojson } from "./map.js";
 import { cameraName, data, on, placeName, selectAlert } from "./state.js";
 import { addZoneLayer, showZones } from "./twin_zones.js";
@@ -27,6 +27,7 @@ let inFlight = false;
 let entering = false; // the slider left live; its anchor is fixed until replay starts
 let liveTimer = null;
 let liveFootprints = null;
+let shown = null; // the twin state on screen (live or replayed), redrawn in another language
 const ui = {};
 
 const spanLabel = (s) => (s < 3600 ? t("replay.minutes", { n: s / 60 }) : s < 86400
@@ -60,7 +61,16 @@ export function translateReplay() {
   ui.live.textContent = t("replay.live");
   ui.slider.setAttribute("aria-label", t("replay.slider"));
   for (const option of ui.span.options) option.textContent = spanLabel(Number(option.value));
-  ui.time.textContent = formatTime((data.replayAt || new Date()).toISOString(), { withDate: true });
+  ui.time.hidden = !replaying; // live, the header's clock says the time
+  if (replaying) ui.time.textContent = formatTime(data.replayAt.toISOString(), { withDate: true });
+}
+
+/** Everything the replay draws, in the language just chosen. */
+export function translateAll() {
+  translateReplay();
+  if (!shown) return;
+  if (map) showZones(map, shown);
+  if (data.replayAt) renderPanel(shown);
 }
 
 function setMode(replaying) {
@@ -161,6 +171,7 @@ function backToLive() {
 }
 
 function applyState(state) {
+  shown = state;
   if (map) {
     showZones(map, state);
     showCameraStates(state.cameras);
@@ -197,7 +208,7 @@ function renderPanel(state) {
     `${cameraName(c.camera_id)}: ${tOr(`camera.${c.state}`, c.state)}`));
   const alerts = state.alerts.map((a) => el("li", { className: `replay-alert severity-${a.severity}`,
     dataset: { id: a.id }, onclick: () => selectAlert(a.id) },
-    el("span", { className: "title" }, (document.documentElement.lang === "ko" && a.title_ko) || a.title),
+    el("span", { className: "title" }, (getLanguage() === "ko" && a.title_ko) || a.title),
     el("span", { className: "meta" }, `${formatTime(a.opened_at)} · ${cameraName(a.camera_id)}`), ...evidence(a)));
   const events = state.events.map((e) => el("li", { className: "replay-event", dataset: { id: e.id } },
     el("time", { datetime: e.occurred_at }, formatTime(e.occurred_at)),
@@ -247,7 +258,10 @@ async function refreshLive() {
   if (data.replayAt || !map) return;
   try {
     const state = await getTwinAt(null);
-    if (!data.replayAt) showZones(map, state);
+    if (!data.replayAt) {
+      shown = state;
+      showZones(map, state);
+    }
   } catch (error) {
     // Live zones are a bonus on the map; the next refresh tries again.
     console.warn(`twin: ${error.message}`);
