@@ -2,9 +2,11 @@
 // Native ES modules, no build step: this one loads the words and data and wires the views.
 
 import { startAlerts, loadAlerts, translateAlerts } from "./alerts.js";
+import { addBasemap } from "./basemap.js";
 import { getCameras, getDistrict, getObservations, getPositions, getSite } from "./api.js";
 import { $ } from "./dom.js";
 import { renderEvidence, startEvidence } from "./evidence.js";
+import { addForeignLayer } from "./foreign.js";
 import { showMessage, startHeader, toast, translateHeader } from "./header.js";
 import {
   applyTranslations,
@@ -28,7 +30,6 @@ import {
 } from "./map.js";
 import { addObjectLayer } from "./objects.js";
 import { data, rememberObservation, rememberPositions, upsertCamera } from "./state.js";
-import { addForeignLayer } from "./foreign.js";
 import { startReplay, translateAll as translateReplay } from "./replay.js";
 import { connectStream } from "./stream.js";
 import { loadEvents, startTimeline, translateTimeline } from "./timeline.js";
@@ -120,6 +121,7 @@ async function start() {
 
   if (getMap()) {
     await whenLoaded();
+    await addBasemap(getMap(), site).catch((error) => toast(`basemap: ${error.message}`));
     addMapLayers(await districtPromise);
     await addSiteLayers(site.layers || [], site);
     addObjectLayer(getMap());
