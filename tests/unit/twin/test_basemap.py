@@ -30,7 +30,7 @@ def test_offline_unless_a_pmtiles_archive_is_configured(tmp_path: Path) -> None:
     basemap = parse_config(text).site.basemap
     assert basemap.type == "pmtiles"
     assert basemap.model_dump(mode="json")["tiles"] == "vector"
-    with pytest.raises(ConfigError, match="basemap.pmtiles.url"):
+    with pytest.raises(ConfigError, match=r"basemap\.pmtiles\.url"):
         parse_config(_config(tmp_path, ", basemap: {type: pmtiles, url: 'ftp://x'}"))
 
 
