@@ -45,8 +45,11 @@ function buildBar() {
     SPANS_S.map((s) => el("option", { value: s, selected: s === spanS })));
   ui.jump = el("button", { id: "replay-jump", type: "button", onclick: jumpToSelectedAlert });
   ui.live = el("button", { id: "replay-live", type: "button", onclick: backToLive });
+  // The twin's standard API: cctwin's own entities, readable by other systems.
+  ui.ngsi = el("a", { id: "ngsi-link", href: "/ngsi-ld/v1/entities?type=CrowdFlowObserved,Camera,Alert&limit=100",
+    target: "_blank", rel: "noopener" }, "NGSI-LD");
   ui.bar = el("div", { id: "replay-bar", className: "replay-bar" },
-    ui.mode, ui.play, ui.slider, ui.time, ui.speed, ui.span, ui.jump, ui.live);
+    ui.mode, ui.play, ui.slider, ui.time, ui.speed, ui.span, ui.jump, ui.live, ui.ngsi);
   ui.panel = el("div", { id: "replay-panel", className: "replay-panel", hidden: true });
   $(".map-panel").append(ui.bar, ui.panel);
 }
@@ -59,6 +62,7 @@ export function translateReplay() {
   ui.jump.textContent = t("replay.jump");
   ui.jump.title = t("replay.jump.title");
   ui.live.textContent = t("replay.live");
+  ui.ngsi.title = t("replay.ngsi");
   ui.slider.setAttribute("aria-label", t("replay.slider"));
   for (const option of ui.span.options) option.textContent = spanLabel(Number(option.value));
   ui.time.hidden = !replaying; // live, the header's clock says the time
