@@ -44,7 +44,8 @@ MOVE_JS = """async ([target, count]) => {
     const bar = document.querySelector('#replay-bar');
     const marker = () => document.querySelector(".zone-density[data-zone='gongdeok-1:plaza']");
     const anchor = new Date(bar.dataset.anchor || Date.now()).getTime();
-    const value = Math.round((new Date(target).getTime() - anchor) / 1000);
+    // At most the slider's right end (the moment replay began).
+    const value = Math.min(0, Math.round((new Date(target).getTime() - anchor) / 1000));
     const started = performance.now();
     slider.value = String(value);
     slider.dispatchEvent(new Event('input', {bubbles: true}));
@@ -241,3 +242,9 @@ def _check_back_to_live_and_jump(page: Any) -> None:
     assert page.locator("#replay-live").inner_text() == "Back to live"
     assert page.locator("#replay-panel h3").inner_text().startswith("The twin at")
     assert "15 people" in marker.inner_text()
+    # From the timeline: an event's time replays that moment.
+    page.locator("#replay-live").click()
+    page.wait_for_selector("body[data-mode='live']", timeout=5_000)
+    page.locator("#timeline li.event time").first.click()
+    page.wait_for_selector("body[data-mode='replay']", timeout=5_000)
+    page.locator("#replay-panel .replay-event").first.wait_for(timeout=5_000)
