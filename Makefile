@@ -55,12 +55,13 @@ clean:
 # The dashboard's map library, vendored from npm into web/vendor/ (git-ignored) so that the
 # browser never needs a CDN: a control room is often cut off from the internet.
 MAPLIBRE := maplibre-gl@6
+PMTILES := pmtiles@4
 WEB_VENDOR := web/vendor
 
 .PHONY: web
 install: web
 
-web: $(WEB_VENDOR)/maplibre-gl.mjs
+web: $(WEB_VENDOR)/maplibre-gl.mjs $(WEB_VENDOR)/pmtiles.js
 
 # The ESM build finds its worker beside itself (import.meta.url), so both files go together;
 # the module is copied last so that an interrupted run leaves no target and is simply redone.
@@ -73,3 +74,12 @@ $(WEB_VENDOR)/maplibre-gl.mjs:
 	node -p "require('$$tmp/package/package.json').version" > $(WEB_VENDOR)/maplibre-gl.VERSION && \
 	cp "$$tmp/package/dist/maplibre-gl.mjs" $(WEB_VENDOR)/maplibre-gl.mjs && \
 	echo "Vendored maplibre-gl $$(cat $(WEB_VENDOR)/maplibre-gl.VERSION) into $(WEB_VENDOR)/"
+
+# PMTiles (a `site.basemap` of type pmtiles): the self-contained script build, loaded on demand.
+$(WEB_VENDOR)/pmtiles.js:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	( cd "$$tmp" && npm pack --silent $(PMTILES) >/dev/null && tar -xzf pmtiles-*.tgz ) && \
+	mkdir -p $(WEB_VENDOR) && \
+	node -p "require('$$tmp/package/package.json').version" > $(WEB_VENDOR)/pmtiles.VERSION && \
+	cp "$$tmp/package/dist/pmtiles.js" $(WEB_VENDOR)/pmtiles.js && \
+	echo "Vendored pmtiles $$(cat $(WEB_VENDOR)/pmtiles.VERSION) into $(WEB_VENDOR)/"

@@ -76,11 +76,16 @@ def batch_upsert(client: httpx.Client, batches: int, size: int) -> dict[str, flo
     return {"entities_per_s": batches * size / seconds, "batches": batches, "batch_size": size}
 
 
-async def steady_gets(port: int, path: str, rate: float, seconds: float) -> list[float]:
+async def steady_gets(
+    port: int, path: str, rate: float, seconds: float, headers: dict[str, str]
+) -> list[float]:
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
     async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", timeout=httpx.Timeout(60, pool=None), limits=limits
+        base_url=f"http://127.0.0.1:{port}",
+        timeout=httpx.Timeout(60, pool=None),
+        limits=limits,
+        headers=headers,
     ) as client:
 
         async def one() -> None:
@@ -162,8 +167,24 @@ def main() -> None:
     print(json.dumps(results, indent=2))
 
 
+def integrator_key(db: str) -> dict[str, str]:
+    """An API key of the integrator role (the API needs credentials) in the bench's store."""
+    from cctwin.config import SqliteStoreConfig
+    from cctwin.security import keys
+    from cctwin.security.roles import Role
+    from cctwin.store.sql import SqlStore
+
+    full, key_id, secret_hash = keys.new_key()
+    with SqlStore.open(SqliteStoreConfig(path=Path(db))) as store:
+        store.add_key(
+            keys.ApiKey("bench", key_id, secret_hash, Role.INTEGRATOR, None, datetime.now(UTC))
+        )
+    return {"Authorization": f"Bearer {full}"}
+
+
 def run(db: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+    headers = integrator_key(db)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers=headers) as client:
         for _ in range(300):
             try:
                 client.get(f"{BASE}/types")
@@ -173,7 +194,7 @@ def run(db: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
         upsert = batch_upsert(client, args.batches, 100)
         sequential = timed_gets(client, f"{BASE}/entities/{ZONE}", {}, 500)
         retrieve = asyncio.run(
-            steady_gets(port, f"{BASE}/entities/{ZONE}", 200, args.retrieve_seconds)
+            steady_gets(port, f"{BASE}/entities/{ZONE}", 200, args.retrieve_seconds, headers)
         )
         fill_history(db, 30)
         window = {

@@ -60,6 +60,10 @@ export const getEvents = (limit) => request(`/api/events?limit=${limit}`);
 export const getAlerts = (statuses, limit) =>
   request(`/api/alerts?status=${statuses.map(id).join(",")}&limit=${limit}`);
 export const getAlert = (alertId) => request(`/api/alerts/${id(alertId)}`);
+export const getTwinAt = (time) => request(time ? `/api/twin/at?time=${id(time)}` : "/api/twin/at");
+export const getNgsiTypes = () => request("/ngsi-ld/v1/types");
+export const getNgsiEntities = (types) =>
+  request(`/ngsi-ld/v1/entities?type=${id(types.join(","))}&limit=1000`);
 export const liveFrameUrl = (cameraId) => `/api/cameras/${id(cameraId)}/live.jpg?t=${Date.now()}`;
 export const STREAM_URL = "/api/stream";
 

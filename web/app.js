@@ -2,11 +2,13 @@
 // Native ES modules, no build step: this one loads the words and data and wires the views.
 
 import { startAlerts, loadAlerts, translateAlerts } from "./alerts.js";
+import { addBasemap } from "./basemap.js";
 import { getCameras, getDistrict, getObservations, getPositions, getSite } from "./api.js";
 import { addHealthLayer } from "./camerahealth.js";
 import { $ } from "./dom.js";
 import { renderEvidence, startEvidence } from "./evidence.js";
 import { startFlood } from "./flood.js";
+import { addForeignLayer } from "./foreign.js";
 import { showMessage, startHeader, toast, translateHeader } from "./header.js";
 import {
   applyTranslations,
@@ -31,6 +33,7 @@ import {
 import { addObjectLayer } from "./objects.js";
 import { startPlanning, translatePlanning } from "./planning.js";
 import { data, rememberObservation, rememberPositions, upsertCamera } from "./state.js";
+import { startReplay, translateAll as translateReplay } from "./replay.js";
 import { connectStream } from "./stream.js";
 import { loadEvents, startTimeline, translateTimeline } from "./timeline.js";
 import { showWall, startWall, translateWall } from "./wall.js";
@@ -61,6 +64,7 @@ function translatePage() {
   translateWall();
   translateMap();
   translatePlanning();
+  translateReplay();
 }
 
 async function start() {
@@ -121,6 +125,7 @@ async function start() {
 
   if (getMap()) {
     await whenLoaded();
+    await addBasemap(getMap(), site).catch((error) => toast(`basemap: ${error.message}`));
     addMapLayers(await districtPromise);
     await addSiteLayers(site.layers || [], site);
     addObjectLayer(getMap());
@@ -128,9 +133,12 @@ async function start() {
     startFlood(getMap());
     addHealthLayer(getMap());
     await listsPromise;
+    await startReplay(getMap());
+    addForeignLayer(getMap());
     await waitForIdle();
   } else {
     await listsPromise;
+    await startReplay(null);
   }
   document.body.dataset.ready = "1";
 }

@@ -223,6 +223,7 @@ async function addTwinLayers(site) {
 }
 
 export async function refreshCamerasGeojson() {
+  if (data.replayAt) return; // replay shows the cameras as they were then (replay.js)
   try {
     data.camerasGeojson = await getCamerasGeojson();
   } catch (error) {

@@ -33,6 +33,7 @@ from cctwin.api.routes import (
     privacy,
     site,
     stream,
+    twin,
 )
 from cctwin.app import Services
 from cctwin.security.roles import Permission
@@ -75,6 +76,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         planning,
         flood,
         privacy,
+        twin,
     )
     for module in routers:
         app.include_router(module.router, responses=AUTH_RESPONSES)

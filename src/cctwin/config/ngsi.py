@@ -23,10 +23,20 @@ class NgsiConfig(Strict):
         default_factory=list, description="@context documents pre-loaded for offline rooms."
     )
     history_days: float = Field(
-        30.0, gt=0, description="Attribute history kept as written, in days; then averaged."
+        2.0,
+        gt=0,
+        description="Twin history kept as written (raw), in days; then one-minute rollups.",
     )
     downsampled_days: float = Field(
-        365.0, gt=0, description="How long the one-minute averages of older history are kept."
+        30.0,
+        gt=0,
+        description="How long the one-minute rollups (mean, max, last) of history are kept.",
+    )
+    replay_lookback_s: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        description="Replay: a value older than this before the chosen time counts as unknown.",
     )
     prune_interval_s: float = Field(3600.0, gt=0, description="How often old history goes.")
     twin: bool = Field(True, description="Project cctwin's own facts into NGSI-LD entities.")

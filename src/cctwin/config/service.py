@@ -15,6 +15,7 @@ from pydantic import (
 
 from cctwin.config.analytics import ScheduleConfig
 from cctwin.config.base import Identifier, Strict, check_labels, type_or
+from cctwin.config.basemap import BasemapConfig, OfflineBasemapConfig
 from cctwin.config.camera import CameraConfig
 from cctwin.config.camerahealth import CameraHealthConfig
 from cctwin.config.detection import ByteTrackConfig, DetectorConfig, NanoDetConfig, TrackerConfig
@@ -135,6 +136,9 @@ class SiteConfig(Strict):
     zones: list[MapZoneConfig] = Field(default_factory=list, description="Zones drawn on the map.")
     max_footprint_m: float = Field(
         80.0, gt=0, description="Farthest ground a footprint reaches, whatever the camera geometry."
+    )
+    basemap: BasemapConfig = Field(
+        default_factory=OfflineBasemapConfig, description="Map under the layers (offline: none)."
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
 
 from cctwin.ngsi.entities import Entity, Json
 from cctwin.ngsi.temporal import Bucket, Instance
-from cctwin.store.database import Database
+from cctwin.store.history import HistoryTables
 from cctwin.store.tables import (
     NgsiEntityRow,
     NgsiExtraTypeRow,
@@ -32,7 +32,7 @@ from cctwin.store.tables import (
 _CHUNK = 500  # ids per IN (...) clause: under SQLite's bound-parameter limit
 
 
-class NgsiStore(Database):
+class NgsiStore(HistoryTables):
     """The broker's repository on the SQL store (SQLite or PostgreSQL)."""
 
     def get_entities(self, ids: Sequence[str]) -> dict[str, Entity]:
@@ -213,44 +213,9 @@ class NgsiStore(Database):
         return int(result.rowcount or 0)
 
     def downsample_instances(self, before_ts: float, period_s: float) -> int:
-        """Replace instances observed before `before_ts` by per-period averages of the numeric ones.
-
-        The averages are instances like any other (at the period's start, `resolution_s` set),
-        so temporal queries over long ranges keep working on a fraction of the rows.
-        """
-        raw = (NgsiInstanceRow.resolution_s == 0) & (NgsiInstanceRow.observed_ts < before_ts)
-        numeric = raw & NgsiInstanceRow.number.is_not(None)
-        period: ColumnElement[Any] = cast(NgsiInstanceRow.observed_ts / period_s, Integer)
-        if not self._sqlite:
-            period = func.floor(NgsiInstanceRow.observed_ts / period_s)
-        query = (
-            select(
-                NgsiInstanceRow.entity_id,
-                NgsiInstanceRow.attr,
-                period,
-                func.avg(NgsiInstanceRow.number),
-            )
-            .where(numeric)
-            .group_by(NgsiInstanceRow.entity_id, NgsiInstanceRow.attr, period)
-        )
-        with self._write() as connection:
-            rows = connection.execute(query).all()
-            averages = [
-                {
-                    "entity_id": r[0],
-                    "attr": r[1],
-                    "observed_ts": float(r[2]) * period_s,
-                    "number": float(r[3]),
-                    "body": orjson.dumps({"type": "Property", "value": float(r[3])}).decode(),
-                    "resolution_s": period_s,
-                }
-                for r in rows
-            ]
-            # Raw instances that are not numbers (levels, relationships) go without a summary.
-            gone = connection.execute(delete(NgsiInstanceRow).where(raw)).rowcount
-            if averages:
-                connection.execute(NgsiInstanceRow.__table__.insert(), averages)  # type: ignore[attr-defined]
-        return int(gone or 0)
+        """Instances observed before `before_ts` become per-period rollups (store/history.py):
+        mean, maximum and last of numbers; the last instance of levels and states."""
+        return self.roll_up(before_ts, period_s)
 
     def count_instances(self) -> int:
         with self._engine.connect() as connection:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from cctwin.store.alerts import AlertTables
 from cctwin.store.cameras import CameraTables
 from cctwin.store.events import EventTables
+from cctwin.store.replay import ReplayTables
 from cctwin.store.retention import RetentionTables
 from cctwin.store.rows import (
     AlertConflictError,
@@ -31,7 +32,13 @@ __all__ = [
 
 
 class SqlStore(
-    EventTables, AlertTables, CameraTables, RetentionTables, SecurityTables, UnmaskTables
+    EventTables,
+    ReplayTables,
+    AlertTables,
+    CameraTables,
+    RetentionTables,
+    SecurityTables,
+    UnmaskTables,
 ):
     """Thread-safe synchronous access to the SQL store; open with `SqlStore.open(config)`.
 

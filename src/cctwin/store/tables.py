@@ -307,6 +307,8 @@ class NgsiInstanceRow(Base):
     __tablename__ = "ngsi_instances"
     __table_args__ = (
         Index("ix_ngsi_instances_entity_attr_ts", "entity_id", "attr", "observed_ts"),
+        # Replay: the newest values of a few attributes (any entity) in a window of minutes.
+        Index("ix_ngsi_instances_attr_ts", "attr", "observed_ts"),
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
@@ -317,6 +319,9 @@ class NgsiInstanceRow(Base):
     body: Mapped[str] = mapped_column(Text)
     # 0 for an instance as written; 60 for a one-minute average that replaced older ones.
     resolution_s: Mapped[float] = mapped_column(Float, server_default="0")
+    # A rollup's maximum and last value of its period (`number` holds the mean); None if raw.
+    high: Mapped[float | None] = mapped_column(Float)
+    last: Mapped[float | None] = mapped_column(Float)
 
 
 class NgsiSubscriptionRow(Base):

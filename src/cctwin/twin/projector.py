@@ -4,9 +4,12 @@ Facts become Smart Data Models entities, upserted in one batch per fetched batch
 (the newest value of each attribute wins within a batch, so a burst of observations is one
 write per zone, not one per fact):
 
+    site model (at start) -> Building (footprint polygon, height, floorsAboveGround)
     CameraStatus          -> Camera (+ location, fieldOfView, resolutionMP, cameraHealth),
                              Device (deviceState, health)
-    Observation crowd.*   -> CrowdFlowObserved per zone (peopleCount, density, riskLevel...)
+    Observation crowd.*   -> CrowdFlowObserved per zone (peopleCount, density, riskLevel...);
+                             with a site model, density = people / visibleWalkableArea (m2
+                             of the zone inside the camera's occluded footprint, no buildings)
     Observation flood.*   -> FloodMonitoring per ROI (currentLevel, floodLevelStatus...)
     Event crowdRisk/flood -> the zone's riskLevel / floodLevelStatus
     AlertChanged          -> Alert (category, subCategory, severity, status)
@@ -37,6 +40,8 @@ from cctwin.messages import (
 from cctwin.ngsi.broker import Broker
 from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import iso
+from cctwin.twin.district import build_district_map
+from cctwin.twin.site_entities import building_bodies, visible_walkable_areas
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +93,19 @@ class TwinProjector:
         self.broker = broker
         self.terms = terms  # the core @context: bodies use Smart Data Models' short names
         self.bus = bus
+        self.config = config
         self.cameras = {c.id: c for c in config.cameras}
         self.projected = 0
+        # (camera, zone) -> visible walkable m2, known once the site model is loaded.
+        self.walkable: dict[tuple[str, str], float] = {}
         self._published: dict[tuple[str, str], float] = {}
 
     async def run(self, stopping: asyncio.Event) -> None:
+        try:
+            await asyncio.to_thread(self.load_site)
+        except Exception:
+            # Without the site model the twin still runs: densities as analytics measured them.
+            log.exception("twin could not load the site model; no Building entities")
         subscription = self.bus.subscribe("twin", SUBJECTS, durable=True)
         try:
             while not stopping.is_set():
@@ -112,6 +125,24 @@ class TwinProjector:
         finally:
             await subscription.close()
 
+    def load_site(self) -> int:
+        """Walkable areas of the camera zones, and the Building entities the broker lacks
+        (one batch; buildings already there are left alone). How many were created."""
+        site = self.config.site
+        if site.osm is None and not any(layer.kind for layer in site.layers):
+            return 0
+        district = build_district_map(self.config)
+        zones = {
+            c.id: [(z.id, z.polygon) for z in c.analytics.zones] for c in self.cameras.values()
+        }
+        self.walkable = visible_walkable_areas(district, zones)
+        bodies = building_bodies(district)
+        known = self.broker.repository.get_entities([b["id"] for b in bodies])
+        missing = [b for b in bodies if b["id"] not in known]
+        if missing:
+            self.broker.batch("upsert", missing, self.terms)
+        return len(missing)
+
     def project(self, messages: Sequence[BusMessage]) -> list[Body]:
         """Entity bodies (core @context) for a batch of facts, merged per entity; measures
         more frequent than PUBLISH_INTERVAL_S per attribute are left out (about 1 Hz)."""
@@ -121,12 +152,38 @@ class TwinProjector:
                 merged.setdefault(body["id"], {}).update(body)
         out = []
         for body in merged.values():
+            if body.get("type") == "CrowdFlowObserved":
+                self._walkable_density(body)
             for name in _MEASURES & body.keys():
                 if not self._due(body["id"], name, body[name]["observedAt"]):
                     del body[name]
             if body.keys() - {"id", "type", "refDevice"}:
                 out.append(body)
         return out
+
+    def _walkable_density(self, body: Body) -> None:
+        """Density as people over the zone's visible walkable area, when the site knows it."""
+        parts = body["id"].split(":", 4)  # urn:ngsi-ld:CrowdFlowObserved:camera:zone
+        area = self.walkable.get((parts[3], parts[4])) if len(parts) == 5 else None
+        if area is None:
+            return
+        count = body.get("peopleCount")
+        if count is None:
+            body.pop("density", None)  # a calibrated-area density would contradict ours
+            return
+        at = count["observedAt"]
+        body["density"] = {
+            "type": "Property",
+            "value": round(count["value"] / area, 4),
+            "observedAt": at,
+            "unitCode": _UNITS["density"],
+        }
+        body["visibleWalkableArea"] = {
+            "type": "Property",
+            "value": round(area, 1),
+            "observedAt": at,
+            "unitCode": "MTK",
+        }
 
     def _due(self, entity_id: str, name: str, observed_at: str) -> bool:
         # The twin publishes zone aggregates at about 1 Hz, not at the analysed frame rate.

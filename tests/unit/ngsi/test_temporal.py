@@ -136,7 +136,8 @@ def test_old_history_becomes_one_minute_averages(client: TestClient, services: S
         (20.0, "2026-12-01T00:00:00.000Z"),
         (75.0, "2026-12-01T00:01:00.000Z"),
     ]
-    assert "riskLevel" not in history  # not a number: nothing to average
+    # Not a number: nothing to average, so each minute keeps its last level.
+    assert [i["value"] for i in history["riskLevel"]] == ["normal", "normal"]
     services.ngsi.broker.retain(T0 + timedelta(minutes=5), T0 + timedelta(minutes=1))
     history = client.get(f"/ngsi-ld/v1/temporal/entities/{ID}").json()
     assert [i["value"] for i in history["peopleCount"]] == [75.0]

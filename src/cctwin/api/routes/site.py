@@ -34,6 +34,7 @@ async def get_site(services: ServicesDep) -> dict[str, Any]:
         "layers": [{"id": x.id, "name": x.name or x.id, "color": x.color} for x in site.layers],
         "model": await _model_summary(services.config),
         "attribution": ATTRIBUTION if site.osm is not None else None,
+        "basemap": site.basemap.model_dump(mode="json"),
     }
 
 

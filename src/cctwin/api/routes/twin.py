@@ -1,0 +1,84 @@
+"""Replay of the twin: its state at a moment, and a zone's history for charts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require
+from cctwin.security.roles import Permission
+from cctwin.twin.replay import ZONE_ATTRS, twin_at, zone_series
+
+# The same right as the timeline and the events it replays.
+router = APIRouter(
+    prefix="/api/twin", tags=["twin"], dependencies=[require(Permission.VIEW_EVENTS)]
+)
+MAX_POINTS = 50_000
+_ZONE_PREFIXES = ("urn:ngsi-ld:CrowdFlowObserved:", "urn:ngsi-ld:FloodMonitoring:")
+
+
+def _aware(value: datetime | None, name: str, default: datetime) -> datetime:
+    if value is None:
+        return default
+    if value.tzinfo is None:
+        raise HTTPException(422, f"{name} needs a timezone, e.g. 2026-11-25T09:00:00+09:00")
+    return value.astimezone(UTC)
+
+
+@router.get("/at", responses={422: {"description": "A time without a timezone."}})
+async def state_at(
+    services: ServicesDep,
+    principal: PrincipalDep,
+    time: datetime | None = None,
+    window_s: Annotated[float, Query(gt=0, le=3600)] = 60.0,
+) -> Response:
+    """The twin at `time` (default now): every zone's values, camera states, alerts open then,
+    and events within `window_s` either side with their snapshot and clip URLs."""
+    at = _aware(time, "time", datetime.now(UTC))
+    terms = services.ngsi.contexts.terms(None)
+    state = await asyncio.to_thread(
+        twin_at,
+        services.ngsi_store,
+        services.store,
+        at,
+        services.config.ngsi_ld.replay_lookback_s,
+        window_s,
+        principal.sees,
+        terms.expand,
+    )
+    return Response(state.model_dump_json(), media_type="application/json")
+
+
+@router.get("/history", responses={422: {"description": "Bad zone, attribute or range."}})
+async def history(
+    services: ServicesDep,
+    principal: PrincipalDep,
+    zone: str,
+    attr: str = "density",
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    step: Annotated[float, Query(gt=0, le=86400, description="Seconds per point.")] = 60.0,
+) -> Response:
+    """A zone's attribute (`zone`: the CrowdFlowObserved or FloodMonitoring entity id, or
+    `camera:zone` for a crowd zone) per `step` seconds: mean, max and last."""
+    entity_id = zone if zone.startswith(_ZONE_PREFIXES) else f"{_ZONE_PREFIXES[0]}{zone}"
+    parts = entity_id.split(":")
+    if len(parts) < 5:
+        raise HTTPException(422, f"zone {zone!r} is not camera:zone or a zone entity id")
+    check_camera(principal, parts[3])
+    if attr not in ZONE_ATTRS:
+        raise HTTPException(422, f"unknown attr {attr!r}; use one of {list(ZONE_ATTRS)}")
+    until = _aware(end, "to", datetime.now(UTC))
+    since = _aware(start, "from", until - timedelta(hours=1))
+    if since >= until:
+        raise HTTPException(422, "from must be before to")
+    if (until - since).total_seconds() / step > MAX_POINTS:
+        raise HTTPException(422, f"more than {MAX_POINTS} points; choose a larger step")
+    expand = services.ngsi.contexts.terms(None).expand
+    series = await asyncio.to_thread(
+        zone_series, services.ngsi_store, entity_id, attr, since, until, step, expand
+    )
+    return Response(series.model_dump_json(), media_type="application/json")
