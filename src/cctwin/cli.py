@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from cctwin.errors import CctwinError
+from cctwin.forecast.commands import forecast_app
 from cctwin.privacy.commands import retention_app
 from cctwin.security import commands
 from cctwin.twin.commands import twin_app
@@ -29,6 +30,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(commands.users_app, name="users")
 app.add_typer(commands.keys_app, name="keys")
 app.add_typer(commands.audit_app, name="audit")
+app.add_typer(forecast_app, name="forecast")
 err = Console(stderr=True)
 
 

@@ -78,6 +78,8 @@ class EventKind(StrEnum):
     SMOKE = "smoke"
     FLOOD = "flood"
     FALLEN_PERSON = "fallenPerson"
+    # A forecast (not an observation) that a zone's crowd will reach a risk band.
+    CROWD_RISK_FORECAST = "crowdRiskForecast"
 
     @property
     def onvif_topic(self) -> str:
@@ -97,6 +99,7 @@ _ONVIF_TOPICS = {
     EventKind.SMOKE: "tns1:RuleEngine/FireDetector/Smoke",
     EventKind.FLOOD: "tns1:RuleEngine/FloodDetector/Flood",
     EventKind.FALLEN_PERSON: "tns1:RuleEngine/PoseDetector/FallenPerson",
+    EventKind.CROWD_RISK_FORECAST: "tns1:RuleEngine/CountAggregation/CounterForecast",
 }
 
 
@@ -154,8 +157,26 @@ class FallPayload(WireModel):
     region: Region | None = None
 
 
+class CrowdForecastPayload(WireModel):
+    """A forecast, not a measurement: the zone's density is expected to reach `level`."""
+
+    type: Literal["crowd_forecast"] = "crowd_forecast"
+    level: str = Field(max_length=32)
+    value: float = Field(ge=0, description="Forecast density, persons per m2.")
+    horizon_min: int = Field(ge=1)
+    target_at: datetime
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+
 EventPayload = Annotated[
-    ObjectPayload | CrossingPayload | CrowdPayload | FloodPayload | FirePayload | FallPayload,
+    ObjectPayload
+    | CrossingPayload
+    | CrowdPayload
+    | FloodPayload
+    | FirePayload
+    | FallPayload
+    | CrowdForecastPayload,
     Field(discriminator="type"),
 ]
 
@@ -170,6 +191,7 @@ PAYLOAD_OF_KIND: dict[EventKind, type[WireModel]] = {
     EventKind.BUILDING_FIRE: FirePayload,
     EventKind.SMOKE: FirePayload,
     EventKind.FALLEN_PERSON: FallPayload,
+    EventKind.CROWD_RISK_FORECAST: CrowdForecastPayload,
 }
 
 

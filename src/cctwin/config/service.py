@@ -17,6 +17,7 @@ from cctwin.config.analytics import ScheduleConfig
 from cctwin.config.base import Identifier, Strict, check_labels, type_or
 from cctwin.config.camera import CameraConfig
 from cctwin.config.detection import ByteTrackConfig, DetectorConfig, NanoDetConfig, TrackerConfig
+from cctwin.config.forecast import ForecastConfig
 from cctwin.config.ngsi import NgsiConfig
 from cctwin.config.privacy import PrivacyConfig
 from cctwin.reports.settings import ReportSettings, TemplateReportSettings
@@ -225,6 +226,7 @@ class Config(Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     ngsi_ld: NgsiConfig = Field(default_factory=NgsiConfig)
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

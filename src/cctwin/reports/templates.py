@@ -42,6 +42,7 @@ _ADVICE = {
     "smoke": "fire",
     "flood": "flood",
     "fallenPerson": "ambulance",
+    "crowdRiskForecast": "crowd",
 }
 WORDINGS: dict[str, Wording] = {
     kind: Wording(f"kind.{kind}", f"report.sentence.{kind}", f"report.advice.{advice}")

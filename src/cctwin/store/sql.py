@@ -9,6 +9,7 @@ from __future__ import annotations
 from cctwin.store.alerts import AlertTables
 from cctwin.store.cameras import CameraTables
 from cctwin.store.events import EventTables
+from cctwin.store.forecasts import ForecastTables
 from cctwin.store.retention import RetentionTables
 from cctwin.store.rows import (
     AlertConflictError,
@@ -29,7 +30,9 @@ __all__ = [
 ]
 
 
-class SqlStore(EventTables, AlertTables, CameraTables, RetentionTables, SecurityTables):
+class SqlStore(
+    EventTables, AlertTables, CameraTables, RetentionTables, SecurityTables, ForecastTables
+):
     """Thread-safe synchronous access to the SQL store; open with `SqlStore.open(config)`.
 
     Every method runs in its own transaction: when a write returns, it is committed.
