@@ -237,7 +237,7 @@ class GlobalLagModel:
             "bagging_freq": 1,
             "seed": self.seed,
             "verbose": -1,
-            "num_threads": 2,
+            "num_threads": 1,  # OpenMP threads spin badly on a shared, busy machine
         }
         data = lgb.Dataset(x, y, feature_name=list(LagFeatures.NAMES), free_raw_data=True)
         self._booster = lgb.train(params, data, num_boost_round=self.trees)

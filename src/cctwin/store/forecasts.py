@@ -145,7 +145,9 @@ class ForecastTables(Database):
             func.avg(s.baseline_abs_error).label("baseline_mae"),
             func.avg(s.scaled_error).label("mase"),
             func.avg(s.baseline_scaled_error).label("baseline_mase"),
-            func.avg(case((s.inside_band, 1.0), else_=0.0)).label("band_coverage"),
+            func.avg(
+                case((s.forecast_id.is_(None), None), (s.inside_band, 1.0), else_=0.0)
+            ).label("band_coverage"),
             func.avg(case((s.level_right.is_(None), None), (s.level_right, 1.0), else_=0.0)).label(
                 "level_accuracy"
             ),
@@ -159,7 +161,7 @@ class ForecastTables(Database):
         per_zone = base.group_by(f.camera_id, f.rule_id, f.quantity).order_by(
             f.camera_id, f.rule_id, f.quantity
         )
-        overall = select(*measures).outerjoin(SCORES, s.forecast_id == f.id)
+        overall = select(*measures).select_from(FORECASTS).outerjoin(SCORES, s.forecast_id == f.id)
         if camera_ids is not None:
             overall = overall.where(f.camera_id.in_(sorted(camera_ids)))
         with self._engine.connect() as connection:
