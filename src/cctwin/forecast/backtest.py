@@ -25,6 +25,7 @@ class BacktestConfig(BaseModel):
     refit_days: int = Field(7, ge=1, description="refit the global model this often")
     holidays: str = Field("AU-VIC", description="public-holiday calendar, e.g. KR, AU-VIC; '' none")
     trees: int = Field(300, ge=10)
+    train_days: int = Field(400, ge=28, description="Fit on the last N days before each refit.")
 
 
 class SeriesScore(BaseModel):
@@ -127,7 +128,9 @@ def run_backtest(
 ) -> tuple[BacktestResult, dict[str, Drawn]]:
     """Scores and, per series, (origins, forecasts, baseline forecasts) for plotting."""
     calendar = HolidayCalendar(config.holidays)
-    model = GlobalLagModel(data.steps_per_day, config.horizon, calendar, trees=config.trees)
+    model = GlobalLagModel(
+        data.steps_per_day, config.horizon, calendar, config.trees, config.train_days
+    )
     baseline = SeasonalNaive(data.season)
     plans, skipped = plan(data, config, model.features.min_history())
     fits = fit_times(plans, pd.Timedelta(days=config.refit_days))
@@ -164,12 +167,13 @@ def _score(o: Origins, forecast: np.ndarray, base: np.ndarray, horizon: int) -> 
     seen = ~np.isnan(truth)
     err = np.where(seen, np.abs(forecast - truth), np.nan)
     berr = np.where(seen, np.abs(base - truth), np.nan)
-    with np.errstate(invalid="ignore"):
-        per_origin = np.nanmean(err, axis=1) / o.scales
-        per_origin_base = np.nanmean(berr, axis=1) / o.scales
+    # Origins whose whole horizon is missing are not scored at all.
+    scored = seen.any(axis=1)
+    per_origin = np.nanmean(err[scored], axis=1) / o.scales[scored]
+    per_origin_base = np.nanmean(berr[scored], axis=1) / o.scales[scored]
     return SeriesScore(
         series_id=o.series.id,
-        origins=len(o.positions),
+        origins=int(scored.sum()),
         n_forecasts=int(seen.sum()),
         mae=float(np.nanmean(err)),
         baseline_mae=float(np.nanmean(berr)),

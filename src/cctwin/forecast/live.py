@@ -76,7 +76,7 @@ def seasonal_baseline(history: np.ndarray, steps: int, season: int) -> np.ndarra
         return np.full(steps, float(history[-1]))
     k = np.arange(steps)
     back = season * (k // season + 1)
-    return history[len(history) + k - back]
+    return np.asarray(history[len(history) + k - back], dtype=float)
 
 
 def mase_scale(history: np.ndarray, season: int) -> float:

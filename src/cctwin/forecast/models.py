@@ -82,7 +82,7 @@ class SeasonalNaive:
     def predict(self, series: Series, origins: np.ndarray, horizon: int) -> np.ndarray:
         k = np.arange(horizon)
         source = origins[:, None] + k[None, :] - seasonal_lag(k, self.season)[None, :]
-        return series.values[np.clip(source, 0, None)]
+        return np.asarray(series.values[np.clip(source, 0, None)], dtype=float)
 
 
 def _window_mean(cumsum: np.ndarray, end: np.ndarray, width: int) -> np.ndarray:
@@ -247,4 +247,6 @@ class GlobalLagModel:
             raise RuntimeError("fit the model before predicting")
         x, level = self.features.build(series, origins, horizon)
         ratio = np.asarray(self._booster.predict(x))  # type: ignore[attr-defined]
-        return np.clip(ratio * level, 0.0, None).reshape(len(origins), horizon)
+        return np.asarray(np.clip(ratio * level, 0.0, None), dtype=float).reshape(
+            len(origins), horizon
+        )

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-# Column names tried, in order, when a flag is not given (or names a column that is absent).
+# Column names tried, in order, when a flag does not name the column.
 TIME_NAMES = ("ts", "time", "timestamp", "datetime", "date", "ds")
 ID_NAMES = ("series_id", "unique_id", "sensor_id", "id", "series", "sensor", "zone_id")
 VALUE_NAMES = ("value", "y", "count", "counts", "people")
@@ -77,12 +77,14 @@ class SeriesSet:
 
 
 def _pick(frame: pd.DataFrame, given: str | None, names: tuple[str, ...], role: str) -> str:
-    if given is not None and given in frame.columns:
+    have = ", ".join(map(str, frame.columns))
+    if given is not None:
+        if given not in frame.columns:
+            raise SeriesError(f"no {role} column '{given}' (the file has {have})")
         return given
     found = [n for n in names if n in frame.columns]
     if not found:
-        wanted = f"'{given}'" if given else f"one of {', '.join(names)}"
-        raise SeriesError(f"no {role} column: wanted {wanted}, file has {', '.join(frame.columns)}")
+        raise SeriesError(f"no {role} column: name it with --{role}-column (the file has {have})")
     return found[0]
 
 

@@ -81,7 +81,8 @@ class ForecastTables(Database):
             .order_by(OBSERVATIONS.c.observed_at)
         )
         with self._engine.connect() as connection:
-            return [observation_from_row(row) for row in connection.execute(statement)]
+            rows = connection.execute(statement)
+            return [observation_from_row(row) for row in rows]  # type: ignore[arg-type]
 
     def latest_forecasts(self, camera_ids: set[str] | None = None) -> list[LatestForecast]:
         """Each zone's newest issue: its points (one per horizon) and the latest value seen."""
@@ -145,9 +146,9 @@ class ForecastTables(Database):
             func.avg(s.baseline_abs_error).label("baseline_mae"),
             func.avg(s.scaled_error).label("mase"),
             func.avg(s.baseline_scaled_error).label("baseline_mase"),
-            func.avg(
-                case((s.forecast_id.is_(None), None), (s.inside_band, 1.0), else_=0.0)
-            ).label("band_coverage"),
+            func.avg(case((s.forecast_id.is_(None), None), (s.inside_band, 1.0), else_=0.0)).label(
+                "band_coverage"
+            ),
             func.avg(case((s.level_right.is_(None), None), (s.level_right, 1.0), else_=0.0)).label(
                 "level_accuracy"
             ),

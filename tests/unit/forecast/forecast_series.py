@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import pytest
 
 
-def seasonal_frame(series: int = 6, weeks: int = 9, seed: int = 0) -> pd.DataFrame:
-    """Hourly counts: a daily profile scaled per weekday; half the series halve in week 8."""
+def seasonal_frame(series: int = 6, weeks: int = 12, seed: int = 0) -> pd.DataFrame:
+    """Hourly counts: a daily profile scaled per weekday; half the series halve 8 days from the end."""
     rng = np.random.default_rng(seed)
     hours = pd.date_range("2024-01-01", periods=weeks * 168, freq="h")
     hour, weekday = hours.hour.to_numpy(), hours.weekday.to_numpy()
@@ -19,14 +16,7 @@ def seasonal_frame(series: int = 6, weeks: int = 9, seed: int = 0) -> pd.DataFra
     parts = []
     for i in range(series):
         level = 100.0 * (i + 1)
-        shift = np.where((i % 2 == 0) & (np.arange(len(hours)) >= (weeks - 2) * 168 + 24), 0.5, 1.0)
+        shift = np.where((i % 2 == 0) & (np.arange(len(hours)) >= weeks * 168 - 8 * 24), 0.5, 1.0)
         value = level * profile * week_factor * shift * rng.lognormal(0, 0.08, len(hours))
         parts.append(pd.DataFrame({"ts": hours, "sensor_id": i, "count": value.round()}))
     return pd.concat(parts, ignore_index=True)
-
-
-@pytest.fixture
-def seasonal_csv(tmp_path: Path) -> Path:
-    path = tmp_path / "series.csv"
-    seasonal_frame().to_csv(path, index=False)
-    return path

@@ -15,7 +15,9 @@ BANDS = [RiskBand(name="caution", threshold=3.0), RiskBand(name="alert", thresho
 T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 
 
-def point(value: float, baseline: float, minutes: int = 5, level: str | None = None) -> ForecastPoint:
+def point(
+    value: float, baseline: float, minutes: int = 5, level: str | None = None
+) -> ForecastPoint:
     return ForecastPoint(
         camera_id="cam", rule_id="plaza", quantity=Quantity.DENSITY, model="ets",
         issued_at=T0, target_at=T0 + timedelta(minutes=minutes - 1), horizon_min=minutes,
@@ -38,7 +40,8 @@ def test_a_forecast_is_scored_by_abs_and_scaled_error_band_and_level() -> None:
     assert scored.inside_band
     assert scored.level_right is True
     wrong = score(point(3.2, 2.0, level="caution"), 4.2, BANDS)
-    assert wrong.level_right is False and not wrong.inside_band
+    assert wrong.level_right is False
+    assert not wrong.inside_band
 
 
 def test_ids_differ_per_horizon_and_repeat_per_issue() -> None:
@@ -57,12 +60,15 @@ def test_the_store_keeps_forecasts_scores_and_the_running_score(tmp_path: Path) 
         assert [p.id for p in store.pending_forecasts(T0)] == [points[1].id]
         zone, overall = store.ledger_scores()
         assert (zone.camera_id, zone.rule_id, zone.quantity) == ("cam", "plaza", Quantity.DENSITY)
-        assert zone.scored == 1 and zone.pending == 1
+        assert zone.scored == 1
+        assert zone.pending == 1
         assert zone.mae == pytest.approx(0.3)
         assert zone.mase == pytest.approx(0.6)
         assert zone.baseline_mase == pytest.approx(3.0)
-        assert zone.level_accuracy == 1.0 and zone.band_coverage == 1.0
-        assert overall.camera_id is None and overall.scored == 1
+        assert zone.level_accuracy == 1.0
+        assert zone.band_coverage == 1.0
+        assert overall.camera_id is None
+        assert overall.scored == 1
         (latest,) = store.latest_forecasts()
         assert [p.horizon_min for p in latest.points] == [5, 10]
         assert store.latest_forecasts({"other"}) == []

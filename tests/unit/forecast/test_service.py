@@ -45,7 +45,9 @@ class Rising(NaiveModel):
 
     name = "rising"
 
-    def forecast(self, history: np.ndarray, steps: int, level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def forecast(
+        self, history: np.ndarray, steps: int, level: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mean = history[-1] + 0.3 * np.arange(1, steps + 1)
         return mean, mean - 0.2, mean + 0.2
 
@@ -85,8 +87,10 @@ def test_the_subscriber_forecasts_scores_and_warns_on_the_local_bus(tmp_path: Pa
         assert first.low <= first.value <= first.high
         assert first.model == "rising"  # past min_history_steps, the configured model runs
         zone, overall = store.ledger_scores()
-        assert zone.scored >= 10 and overall.scored == zone.scored
-        assert zone.mae is not None and zone.baseline_mase is not None
+        assert zone.scored >= 10
+        assert overall.scored == zone.scored
+        assert zone.mae is not None
+        assert zone.baseline_mase is not None
         # Densities rise from 1.0 by 0.1 a minute; the model adds 0.3 a step, so at some
         # point its 10-minute forecast reaches the caution band (3/m2) while now is calm.
         warnings = [e for e in events if e.kind is EventKind.CROWD_RISK_FORECAST]
