@@ -5,6 +5,7 @@ import { startAlerts, loadAlerts, translateAlerts } from "./alerts.js";
 import { getCameras, getDistrict, getObservations, getPositions, getSite } from "./api.js";
 import { $ } from "./dom.js";
 import { renderEvidence, startEvidence } from "./evidence.js";
+import { startForecasts } from "./forecast.js";
 import { showMessage, startHeader, toast, translateHeader } from "./header.js";
 import {
   applyTranslations,
@@ -75,6 +76,7 @@ async function start() {
   startTimeline();
   startWall();
   startMap();
+  startForecasts();
 
   let site;
   try {

@@ -87,7 +87,7 @@ class SeasonalNaive:
 
 def _window_mean(cumsum: np.ndarray, end: np.ndarray, width: int) -> np.ndarray:
     start = np.clip(end - width, 0, None)
-    return (cumsum[end] - cumsum[start]) / np.maximum(end - start, 1)
+    return np.asarray((cumsum[end] - cumsum[start]) / np.maximum(end - start, 1), dtype=float)
 
 
 class LagFeatures:
