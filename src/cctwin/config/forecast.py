@@ -6,6 +6,9 @@ from pydantic import Field, model_validator
 
 from cctwin.config.base import Strict
 
+# The backtest's public-holiday calendar: its benchmark network is Melbourne's (docs/forecast.md).
+BACKTEST_HOLIDAYS = "AU-VIC"
+
 
 class ForecastConfig(Strict):
     """Each crowd zone's count and density forecast 5..60 minutes ahead (see docs/forecast.md)."""

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from cctwin.config.forecast import BACKTEST_HOLIDAYS
 from cctwin.forecast.models import Forecaster, GlobalLagModel, HolidayCalendar, SeasonalNaive
 from cctwin.forecast.series import Series, SeriesError, SeriesSet
 
@@ -23,7 +24,9 @@ class BacktestConfig(BaseModel):
     horizon: int = Field(ge=1)
     origins: int = Field(28, ge=1, description="daily origins at 00:00, the latest N per series")
     refit_days: int = Field(7, ge=1, description="refit the global model this often")
-    holidays: str = Field("AU-VIC", description="public-holiday calendar, e.g. KR, AU-VIC; '' none")
+    holidays: str = Field(
+        BACKTEST_HOLIDAYS, description="public-holiday calendar, e.g. KR, AU-VIC; '' none"
+    )
     trees: int = Field(300, ge=10)
     train_days: int = Field(400, ge=28, description="Fit on the last N days before each refit.")
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cctwin.forecast.backtest import BacktestConfig, BacktestResult, Drawn, run_backtest
-from cctwin.forecast.series import SeriesColumns, SeriesError, SeriesSet, read_series
+from cctwin.config.forecast import BACKTEST_HOLIDAYS
+
+if TYPE_CHECKING:  # pandas, LightGBM and friends load only when a backtest runs
+    from cctwin.forecast.backtest import BacktestResult, Drawn
+    from cctwin.forecast.series import SeriesSet
 
 forecast_app = typer.Typer(no_args_is_help=True, help="Forecasts and their backtests.")
 err = Console(stderr=True)
@@ -46,7 +48,7 @@ def backtest(
         typer.Option(
             help="Public-holiday calendar (country[-subdivision], e.g. KR, AU-VIC; '' none)."
         ),
-    ] = BacktestConfig.model_fields["holidays"].default,
+    ] = BACKTEST_HOLIDAYS,
     refit_days: Annotated[int, typer.Option(help="Refit the model every N days.", min=1)] = 7,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout.")
@@ -56,6 +58,9 @@ def backtest(
     ] = None,
 ) -> None:
     """Rolling origins; the model is fitted only on data before each origin."""
+    from cctwin.forecast.backtest import BacktestConfig, run_backtest
+    from cctwin.forecast.series import SeriesColumns, SeriesError, read_series
+
     try:
         config = BacktestConfig(
             horizon=horizon, origins=origins, holidays=holidays, refit_days=refit_days
@@ -131,6 +136,7 @@ def _table(result: BacktestResult, wall: float) -> None:
 
 def _plot(path: Path, data: SeriesSet, drawn: dict[str, Drawn], horizon: int) -> None:
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

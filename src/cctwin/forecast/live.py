@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
+FIT_STEPS = 360  # the ETS model is refitted each step on the last 6 hours (1-minute steps)
+
 
 @dataclass(frozen=True)
 class Band:
@@ -62,7 +64,8 @@ class EtsModel:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from statsforecast.models import AutoETS  # heavy import, paid once, off the event loop
 
-        out = AutoETS(season_length=1).forecast(history.astype(float), h=steps, level=[level])
+        recent = history[-FIT_STEPS:].astype(float)  # the recent past: cheap every step
+        out = AutoETS(season_length=1).forecast(recent, h=steps, level=[level])
         return (
             np.asarray(out["mean"]),
             np.asarray(out[f"lo-{level}"]),
