@@ -13,6 +13,7 @@ DATA = Path("/work/shared/data/pedestrian-counts-melbourne/hourly_counts.csv")
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # about 3 minutes alone, longer on a busy machine
 @pytest.mark.skipif(not DATA.is_file(), reason=f"{DATA} is absent (shared data set)")
 def test_the_model_beats_the_weekly_seasonal_naive_by_a_fifth_at_horizon_24() -> None:
     data = read_series(DATA, SeriesColumns(time="ts", id="sensor_id", value="count"))
