@@ -33,6 +33,10 @@ class LiveModel(Protocol):
 
     name: str
 
+    def warm(self) -> None:
+        """Pay any one-off cost (imports, JIT) before the first forecast is due."""
+        ...
+
     def forecast(
         self, history: np.ndarray, steps: int, level: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
@@ -42,6 +46,9 @@ class NaiveModel:
     """The last value, banded by the spread of step-to-step changes (a random walk)."""
 
     name = "naive"
+
+    def warm(self) -> None:
+        return None
 
     def forecast(
         self, history: np.ndarray, steps: int, level: int
@@ -58,6 +65,9 @@ class EtsModel:
     """statsforecast's AutoETS (error, trend, no season: minute data rarely has a day of it)."""
 
     name = "ets"
+
+    def warm(self) -> None:
+        self.forecast(np.arange(40, dtype=float) % 7, 5, 80)
 
     def forecast(
         self, history: np.ndarray, steps: int, level: int

@@ -104,6 +104,7 @@ class ForecastService:
             for camera in config.cameras
             for crowd in camera.analytics.crowd
         }
+        self._warming: asyncio.Task[None] | None = None
         self.issued = 0
         self.scored = 0
         self.warnings = 0
@@ -144,6 +145,9 @@ class ForecastService:
         if closed is None:
             return
         key, zone, scores = closed
+        if self._warming is None and len(zone.history) >= self.config.min_history_steps // 2:
+            # statsforecast's import and JIT take seconds: paid before the model is first due.
+            self._warming = asyncio.create_task(asyncio.to_thread(self.model.warm))
         points = await asyncio.to_thread(self.issue, key, zone)
         await asyncio.to_thread(self._write, points, scores)
         await self._warn(key, zone, points)
