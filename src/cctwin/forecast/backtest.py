@@ -28,7 +28,7 @@ class BacktestConfig(BaseModel):
         BACKTEST_HOLIDAYS, description="public-holiday calendar, e.g. KR, AU-VIC; '' none"
     )
     trees: int = Field(300, ge=10)
-    train_days: int = Field(400, ge=28, description="Fit on the last N days before each refit.")
+    train_days: int = Field(1200, ge=28, description="Fit on the last N days before each refit.")
 
 
 class SeriesScore(BaseModel):

@@ -183,7 +183,7 @@ class GlobalLagModel:
         horizon: int,
         holidays: HolidayCalendar,
         trees: int = 300,
-        train_days: int = 400,
+        train_days: int = 1200,
         seed: int = 0,
     ) -> None:
         self.features = LagFeatures(day, holidays)
@@ -202,7 +202,7 @@ class GlobalLagModel:
         day = self.features.day
         for s in series:
             end = min(len(s.values), s.position(cutoff))  # first position not allowed
-            # Only the most recent `train_days` (a year and a bit: last year's same season).
+            # Only the most recent `train_days` (default over three years: each season seen thrice).
             first = max(self.features.min_history(), end - self.train_days * day)
             if end - first <= 0:
                 continue
