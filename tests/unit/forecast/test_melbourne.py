@@ -19,6 +19,6 @@ def test_the_model_beats_the_weekly_seasonal_naive_by_a_fifth_at_horizon_24() ->
     data = read_series(DATA, SeriesColumns(time="ts", id="sensor_id", value="count"))
     result, _ = run_backtest(data, BacktestConfig(horizon=24))
     assert result.n_series >= 15
-    # Measured 0.760 (docs/benchmarks.md); the target is 0.8.
+    # Measured 0.736, every sensor <= 0.797 (docs/benchmarks.md); the target is 0.8.
     assert result.ratio <= 0.8
-    assert result.ratio_quartiles[2] < 0.9  # not only on average: three series in four
+    assert result.ratio_quartiles[2] <= 0.8  # not only on average: three sensors in four
