@@ -48,7 +48,12 @@ class HolidayCalendar:
         """1.0 where a datetime64[D] day is a holiday."""
         if not self.spec or days.size == 0:
             return np.zeros(days.shape)
-        import holidays  # imported only when a calendar is asked for
+        try:
+            import holidays  # imported only when a calendar is asked for
+        except ImportError:
+            raise ValueError(
+                f"calendar '{self.spec}' needs the `holidays` package (or give --holidays '')"
+            ) from None
 
         years = {int(y) for y in np.unique(days.astype("datetime64[Y]").astype(int) + 1970)}
         if not years <= self._years:

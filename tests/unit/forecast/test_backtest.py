@@ -162,3 +162,10 @@ def test_cli_json_has_the_documented_keys(seasonal_csv: Path) -> None:
     assert body["mase"] > 0
     assert body["baseline_mase"] > 0
     assert body["mae"] > 0
+
+
+def test_an_unknown_holiday_calendar_is_one_line_and_exit_2(seasonal_csv: Path) -> None:
+    args = ["forecast", "backtest", "--series", str(seasonal_csv), "--horizon", "6"]
+    result = CliRunner().invoke(app, [*args, "--origins", "1", "--holidays", "XX"])
+    assert result.exit_code == 2
+    assert "unknown holiday calendar 'XX'" in result.output
