@@ -56,6 +56,8 @@ export const getCameras = () => request("/api/cameras");
 export const getCamerasGeojson = () => request("/api/cameras.geojson");
 export const getObservations = () => request("/api/observations");
 export const getPositions = () => request("/api/positions");
+export const getForecasts = () => request("/api/forecasts");
+export const getForecastLedger = () => request("/api/forecasts/ledger");
 export const getEvents = (limit) => request(`/api/events?limit=${limit}`);
 export const getAlerts = (statuses, limit) =>
   request(`/api/alerts?status=${statuses.map(id).join(",")}&limit=${limit}`);

@@ -9,6 +9,7 @@ import { $ } from "./dom.js";
 import { renderEvidence, startEvidence } from "./evidence.js";
 import { startFlood } from "./flood.js";
 import { addForeignLayer } from "./foreign.js";
+import { startForecasts } from "./forecast.js";
 import { showMessage, startHeader, toast, translateHeader } from "./header.js";
 import {
   applyTranslations,
@@ -83,6 +84,7 @@ async function start() {
   startTimeline();
   startWall();
   startMap();
+  startForecasts();
 
   let site;
   try {

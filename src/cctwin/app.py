@@ -6,6 +6,8 @@ Every fact reaches the service through the bus; each subscriber has one job:
     AlertService  events, media, operator commands -> alerts     alerts/service.py
     LiveHub       everything -> browsers (SSE), camera board     live.py
     TwinProjector facts -> NGSI-LD entities (/ngsi-ld/v1)        twin/projector.py
+    ForecastService crowd observations -> forecasts, ledger,     forecast/service.py
+                  early warnings (crowdRiskForecast events)
 
 A new capability (the audit writer, agency notifiers) is one more
 subscriber started here, not a change to the others.
@@ -25,6 +27,7 @@ from cctwin.alerts.service import AlertService
 from cctwin.bus.factory import create_bus
 from cctwin.bus.protocol import Bus
 from cctwin.config import Config
+from cctwin.forecast.service import ForecastService
 from cctwin.live import LiveHub
 from cctwin.ngsi.service import NgsiService
 from cctwin.privacy.unmask import UnmaskService, expire_periodically
@@ -86,6 +89,7 @@ class Services:
         self.twin = TwinProjector(
             self.ngsi.broker, self.bus, config, self.ngsi.contexts.terms(None)
         )
+        self.forecasts = ForecastService(config, self.bus, self.store)
         self.start_workers = start_workers
         self.pool: WorkerPool | None = None
         self._stopping = asyncio.Event()
@@ -106,6 +110,8 @@ class Services:
         jobs.append(self.alert_audit.run)
         if self.config.ngsi_ld.twin:
             jobs.append(self.twin.run)
+        if self.config.forecast.enabled:
+            jobs.append(self.forecasts.run)
         for job in jobs:
             self._tasks.append(asyncio.create_task(job(self._stopping)))
         # Retention (PIPA): delete what is past each camera's retention days, hourly.

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from cctwin.camerahealth.commands import camera_faults, cameras_app
 from cctwin.errors import CctwinError
+from cctwin.forecast.commands import forecast_app
 from cctwin.privacy.commands import retention_app
 from cctwin.security import commands
 from cctwin.twin.commands import twin_app
@@ -32,6 +33,7 @@ app.add_typer(commands.keys_app, name="keys")
 app.add_typer(commands.audit_app, name="audit")
 app.add_typer(cameras_app, name="cameras")
 eval_app.command("camera-faults")(camera_faults)
+app.add_typer(forecast_app, name="forecast")
 err = Console(stderr=True)
 
 

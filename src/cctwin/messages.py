@@ -80,6 +80,8 @@ class EventKind(StrEnum):
     FALLEN_PERSON = "fallenPerson"
     # The camera itself: a quality fault (blurred, dark, frozen, covered, moved) raised or cleared.
     CAMERA_HEALTH = "camera_health"
+    # A forecast (not an observation) that a zone's crowd will reach a risk band.
+    CROWD_RISK_FORECAST = "crowdRiskForecast"
 
     @property
     def onvif_topic(self) -> str:
@@ -101,6 +103,7 @@ _ONVIF_TOPICS = {
     EventKind.FALLEN_PERSON: "tns1:RuleEngine/PoseDetector/FallenPerson",
     # ONVIF's image-quality topics live under VideoSource; GlobalSceneChange covers them all.
     EventKind.CAMERA_HEALTH: "tns1:VideoSource/GlobalSceneChange/AnalyticsService",
+    EventKind.CROWD_RISK_FORECAST: "tns1:RuleEngine/CountAggregation/CounterForecast",
 }
 
 
@@ -185,6 +188,18 @@ class HealthPayload(WireModel):
         return "raised" if self.raised else "cleared"
 
 
+class CrowdForecastPayload(WireModel):
+    """A forecast, not a measurement: the zone's density is expected to reach `level`."""
+
+    type: Literal["crowd_forecast"] = "crowd_forecast"
+    level: str = Field(max_length=32)
+    value: float = Field(ge=0, description="Forecast density, persons per m2.")
+    horizon_min: int = Field(ge=1)
+    target_at: datetime
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+
 EventPayload = Annotated[
     ObjectPayload
     | CrossingPayload
@@ -192,7 +207,8 @@ EventPayload = Annotated[
     | FloodPayload
     | FirePayload
     | FallPayload
-    | HealthPayload,
+    | HealthPayload
+    | CrowdForecastPayload,
     Field(discriminator="type"),
 ]
 
@@ -208,6 +224,7 @@ PAYLOAD_OF_KIND: dict[EventKind, type[WireModel]] = {
     EventKind.SMOKE: FirePayload,
     EventKind.FALLEN_PERSON: FallPayload,
     EventKind.CAMERA_HEALTH: HealthPayload,
+    EventKind.CROWD_RISK_FORECAST: CrowdForecastPayload,
 }
 
 

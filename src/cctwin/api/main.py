@@ -27,6 +27,7 @@ from cctwin.api.routes import (
     catalogue,
     events,
     flood,
+    forecasts,
     ngsi,
     observations,
     planning,
@@ -77,6 +78,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         flood,
         privacy,
         twin,
+        forecasts,
     )
     for module in routers:
         app.include_router(module.router, responses=AUTH_RESPONSES)

@@ -19,6 +19,7 @@ from cctwin.config.basemap import BasemapConfig, OfflineBasemapConfig
 from cctwin.config.camera import CameraConfig
 from cctwin.config.camerahealth import CameraHealthConfig
 from cctwin.config.detection import ByteTrackConfig, DetectorConfig, NanoDetConfig, TrackerConfig
+from cctwin.config.forecast import ForecastConfig
 from cctwin.config.ngsi import NgsiConfig
 from cctwin.config.planning import PlanningConfig
 from cctwin.config.privacy import PrivacyConfig
@@ -233,6 +234,7 @@ class Config(Strict):
     ngsi_ld: NgsiConfig = Field(default_factory=NgsiConfig)
     planning: PlanningConfig = Field(default_factory=PlanningConfig)
     camera_health: CameraHealthConfig = Field(default_factory=CameraHealthConfig)
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

@@ -43,6 +43,7 @@ _ADVICE = {
     "flood": "flood",
     "fallenPerson": "ambulance",
     "camera_health": "check",
+    "crowdRiskForecast": "crowd",
 }
 WORDINGS: dict[str, Wording] = {
     kind: Wording(f"kind.{kind}", f"report.sentence.{kind}", f"report.advice.{advice}")

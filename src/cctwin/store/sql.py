@@ -9,6 +9,7 @@ from __future__ import annotations
 from cctwin.store.alerts import AlertTables
 from cctwin.store.cameras import CameraTables
 from cctwin.store.events import EventTables
+from cctwin.store.forecasts import ForecastTables
 from cctwin.store.replay import ReplayTables
 from cctwin.store.retention import RetentionTables
 from cctwin.store.rows import (
@@ -39,6 +40,7 @@ class SqlStore(
     RetentionTables,
     SecurityTables,
     UnmaskTables,
+    ForecastTables,
 ):
     """Thread-safe synchronous access to the SQL store; open with `SqlStore.open(config)`.
 

@@ -347,3 +347,47 @@ class UnmaskGrantRow(Base):
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+
+
+class ForecastRow(Base):
+    """One issued forecast of a zone's crowd count or density (the forecast ledger)."""
+
+    __tablename__ = "forecasts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    target_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    horizon_min: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    baseline: Mapped[float] = mapped_column(Float)
+    scale: Mapped[float] = mapped_column(Float)
+    level: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_forecasts_zone_issued_at", "camera_id", "rule_id", "quantity", "issued_at"),
+        Index("ix_forecasts_target_at", "target_at"),
+    )
+
+
+class ForecastScoreRow(Base):
+    """A forecast scored when the truth of its target time arrived."""
+
+    __tablename__ = "forecast_scores"
+
+    forecast_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("forecasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    truth: Mapped[float] = mapped_column(Float)
+    abs_error: Mapped[float] = mapped_column(Float)
+    baseline_abs_error: Mapped[float] = mapped_column(Float)
+    scaled_error: Mapped[float] = mapped_column(Float)
+    baseline_scaled_error: Mapped[float] = mapped_column(Float)
+    inside_band: Mapped[bool] = mapped_column(Boolean)
+    level_right: Mapped[bool | None] = mapped_column(Boolean)
+    scored_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,1 @@
+"""Forecasts of zone counts and of any time series, scored against what really happened."""
