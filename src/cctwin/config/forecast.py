@@ -6,8 +6,9 @@ from pydantic import Field, model_validator
 
 from cctwin.config.base import Strict
 
-# The backtest's public-holiday calendar: its benchmark network is Melbourne's (docs/forecast.md).
-BACKTEST_HOLIDAYS = "AU-VIC"
+# The backtest's public-holiday calendar: by default the one the series' own history follows
+# (forecast/calendars.py), so a Seoul file gets Korea's and a Melbourne file Victoria's.
+BACKTEST_HOLIDAYS = "auto"
 
 
 class ForecastConfig(Strict):

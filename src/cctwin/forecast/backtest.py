@@ -10,7 +10,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from cctwin.config.forecast import BACKTEST_HOLIDAYS
-from cctwin.forecast.models import Forecaster, GlobalLagModel, HolidayCalendar, SeasonalNaive
+from cctwin.forecast.calendars import choose_calendar
+from cctwin.forecast.models import (
+    Forecaster,
+    GlobalLagModel,
+    HolidayCalendar,
+    LagFeatures,
+    SeasonalNaive,
+)
 from cctwin.forecast.series import Series, SeriesError, SeriesSet
 
 Progress = Callable[[int, int], None]  # (done, total) fits and predictions
@@ -25,7 +32,9 @@ class BacktestConfig(BaseModel):
     origins: int = Field(28, ge=1, description="daily origins at 00:00, the latest N per series")
     refit_days: int = Field(7, ge=1, description="refit the global model this often")
     holidays: str = Field(
-        BACKTEST_HOLIDAYS, description="public-holiday calendar, e.g. KR, AU-VIC; '' none"
+        BACKTEST_HOLIDAYS,
+        description="public-holiday calendar, e.g. KR, AU-VIC; '' none; auto: the one the"
+        " series' history before the first fit follows (forecast/calendars.py)",
     )
     trees: int = Field(300, ge=10)
     train_days: int = Field(1200, ge=28, description="Fit on the last N days before each refit.")
@@ -61,6 +70,7 @@ class BacktestResult(BaseModel):
     ratio_quartiles: list[float]
     skipped: list[str]
     gaps_missing: dict[str, int]
+    holidays: str = Field(description="the calendar used ('' none); with auto, the one chosen")
     series: list[SeriesScore]
 
 
@@ -130,13 +140,17 @@ def run_backtest(
     data: SeriesSet, config: BacktestConfig, progress: Progress | None = None
 ) -> tuple[BacktestResult, dict[str, Drawn]]:
     """Scores and, per series, (origins, forecasts, baseline forecasts) for plotting."""
-    calendar = HolidayCalendar(config.holidays)
+    history = LagFeatures(data.steps_per_day, HolidayCalendar("")).min_history()
+    plans, skipped = plan(data, config, history)
+    fits = fit_times(plans, pd.Timedelta(days=config.refit_days))
+    spec = config.holidays
+    if spec == "auto":
+        spec = choose_calendar([o.series for o in plans], data.steps_per_day, fits[0]).spec
+    calendar = HolidayCalendar(spec)
     model = GlobalLagModel(
         data.steps_per_day, config.horizon, calendar, config.trees, config.train_days
     )
     baseline = SeasonalNaive(data.season)
-    plans, skipped = plan(data, config, model.features.min_history())
-    fits = fit_times(plans, pd.Timedelta(days=config.refit_days))
     done, total = 0, len(fits) + len(plans) * len(fits)
     forecasts: dict[str, np.ndarray] = {
         o.series.id: np.full((len(o.positions), config.horizon), np.nan) for o in plans
@@ -161,7 +175,7 @@ def run_backtest(
         base = baseline.predict(o.series, o.positions, config.horizon)
         scores.append(_score(o, forecasts[o.series.id], base, config.horizon))
         drawn[o.series.id] = (o.positions, forecasts[o.series.id], base)
-    return _summary(model, data, config, scores, skipped), drawn
+    return _summary(model, data, config, scores, skipped, spec), drawn
 
 
 def _score(o: Origins, forecast: np.ndarray, base: np.ndarray, horizon: int) -> SeriesScore:
@@ -191,6 +205,7 @@ def _summary(
     config: BacktestConfig,
     scores: list[SeriesScore],
     skipped: list[str],
+    holidays: str,
 ) -> BacktestResult:
     mase = float(np.mean([s.mase for s in scores]))
     base = float(np.mean([s.baseline_mase for s in scores]))
@@ -211,5 +226,6 @@ def _summary(
         else [],
         skipped=skipped,
         gaps_missing={g.series_id: g.missing for g in data.gaps if g.missing},
+        holidays=holidays,
         series=scores,
     )

@@ -46,7 +46,8 @@ def backtest(
     holidays: Annotated[
         str,
         typer.Option(
-            help="Public-holiday calendar (country[-subdivision], e.g. KR, AU-VIC; '' none)."
+            help="Public-holiday calendar: country[-subdivision] (KR, AU-VIC), '' for none,"
+            " or auto: the one the series' own history follows."
         ),
     ] = BACKTEST_HOLIDAYS,
     refit_days: Annotated[int, typer.Option(help="Refit the model every N days.", min=1)] = 7,
@@ -124,6 +125,7 @@ def _table(result: BacktestResult, wall: float) -> None:
         f" (per-series ratio quartiles {q}); {result.n_series} series, {result.n_forecasts}"
         f" forecasts, {wall:.0f} s"
     )
+    out.print(f"holiday calendar: {result.holidays or 'none'}")
     if result.gaps_missing:
         out.print(
             f"gaps: {sum(result.gaps_missing.values())} missing steps in {len(result.gaps_missing)}"
