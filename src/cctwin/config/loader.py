@@ -65,6 +65,10 @@ def _line_of(root: yaml.Node | None, location: Sequence[int | str]) -> int | Non
     return line
 
 
+# Scenario files (cctwin.scenarios) report their lines the same way.
+yaml_line = _line_of
+
+
 def parse_config(text: str, source_name: str = "<config>") -> Config:
     """Validate YAML text into a Config; raises ConfigError naming the line and the field."""
     try:
