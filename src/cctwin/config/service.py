@@ -19,6 +19,7 @@ from cctwin.config.camera import CameraConfig
 from cctwin.config.detection import ByteTrackConfig, DetectorConfig, NanoDetConfig, TrackerConfig
 from cctwin.config.ngsi import NgsiConfig
 from cctwin.config.privacy import PrivacyConfig
+from cctwin.config.scenarios import ScenariosConfig
 from cctwin.reports.settings import ReportSettings, TemplateReportSettings
 from cctwin.types import EventKind, Severity
 
@@ -225,6 +226,7 @@ class Config(Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     ngsi_ld: NgsiConfig = Field(default_factory=NgsiConfig)
+    scenarios: ScenariosConfig = Field(default_factory=ScenariosConfig)
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

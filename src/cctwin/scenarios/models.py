@@ -68,6 +68,14 @@ class SourceConfig(PlaceConfig):
         return round(self.rate_per_min * self.over_s / 60.0)
 
 
+class InitialCrowdConfig(PlaceConfig):
+    """People already standing at a place when the run starts (a look-ahead's hot spot)."""
+
+    id: Identifier
+    persons_per_m2: float = Field(gt=0, le=7.0, description="Above ~7 p/m2 nobody fits.")
+    to: list[RouteShare] = Field(min_length=1)
+
+
 class DestinationConfig(PlaceConfig):
     """Where people leave the simulation (a station gate, a street leaving the area)."""
 
@@ -121,7 +129,10 @@ class CrowdScenario(Strict):
     name: Identifier
     title: str = ""
     region: RegionConfig | None = Field(None, description="Empty = the whole site model.")
-    sources: list[SourceConfig] = Field(min_length=1)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    initial: list[InitialCrowdConfig] = Field(
+        default_factory=list, description="Crowds standing at t=0 (seeded from the twin)."
+    )
     destinations: list[DestinationConfig] = Field(min_length=1)
     closures: list[ClosureConfig] = Field(default_factory=list)
     zones: list[ZoneConfig] = Field(
@@ -141,14 +152,16 @@ class CrowdScenario(Strict):
 
     @model_validator(mode="after")
     def _routes_known(self) -> CrowdScenario:
+        if not self.sources and not self.initial:
+            raise ValueError("a crowd scenario needs `sources` (or an `initial` crowd)")
         known = {d.id for d in self.destinations}
-        for source in self.sources:
+        for source in [*self.sources, *self.initial]:
             for route in source.to:
                 if route.destination not in known:
                     raise ValueError(
                         f"source {source.id!r} walks to unknown destination {route.destination!r}"
                     )
-        ids = [s.id for s in self.sources] + [d.id for d in self.destinations]
+        ids = [s.id for s in [*self.sources, *self.initial, *self.destinations]]
         if len(set(ids)) != len(ids):
             raise ValueError("source and destination ids must be distinct")
         return self

@@ -17,6 +17,7 @@ from cctwin.store.rows import (
     EventPage,
     TransitionRecord,
 )
+from cctwin.store.scenarios import ScenarioTables
 from cctwin.store.security import SecurityTables
 
 __all__ = [
@@ -29,7 +30,9 @@ __all__ = [
 ]
 
 
-class SqlStore(EventTables, AlertTables, CameraTables, RetentionTables, SecurityTables):
+class SqlStore(
+    EventTables, AlertTables, CameraTables, RetentionTables, SecurityTables, ScenarioTables
+):
     """Thread-safe synchronous access to the SQL store; open with `SqlStore.open(config)`.
 
     Every method runs in its own transaction: when a write returns, it is committed.

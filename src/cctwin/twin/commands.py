@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from cctwin.scenarios.commands import scenarios, simulate
+
 twin_app = typer.Typer(no_args_is_help=True, help="The digital twin's site model and map.")
 
 
@@ -113,3 +115,8 @@ def zones(
         seen = ", ".join(c.camera_id for c in z.cameras) or "-"
         warning = f"  WARNING: {z.warning}" if z.warning else ""
         typer.echo(f"zone {z.zone_id}: {z.visible_share:.0%} visible ({seen}){warning}")
+
+
+# What-if scenarios (cctwin.scenarios) run on the twin's site model.
+twin_app.command("simulate")(simulate)
+twin_app.command("scenarios")(scenarios)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ import pandas as pd
 import pedpy  # type: ignore[import-untyped]
 import shapely
 
-log = logging.getLogger(__name__)
 
 # A Voronoi cell is cut to a circle of this radius (pedpy's Cutoff): a lone walker counts as
 # 1/(pi r^2) = 0.32 p/m2 instead of owning the whole street.
@@ -40,57 +38,64 @@ class ZoneSeries:
 def zone_densities(
     times: Sequence[float], frames: Sequence[np.ndarray], walkable: Any, zones: dict[str, Any]
 ) -> list[ZoneSeries]:
-    """Classic Voronoi density of every zone at every recorded frame (0 when nobody is near)."""
+    """Classic Voronoi density of every zone at every recorded frame (0 when nobody is near).
+
+    One Voronoi diagram per frame serves every zone: only people near some zone take part,
+    and the walkable area is cut to the zones' surroundings first (pedpy clips every cell
+    with it, and the whole district's outline is thousands of vertices).
+    """
+    n = len(times)
+    if not zones:
+        return []
+    near = shapely.union_all([z.buffer(_MARGIN_M) for z in zones.values()])
+    local = walkable.intersection(near.buffer(2 * CUTOFF_M))
     rows = [
         np.column_stack([frame[:, 0], np.full(len(frame), i), frame[:, 1], frame[:, 2]])
         for i, frame in enumerate(frames)
         if len(frame)
     ]
-    empty = np.zeros(len(times))
-    if not rows:
-        return [ZoneSeries(z, empty.copy()) for z in zones]
-    table = pd.DataFrame(np.vstack(rows), columns=["id", "frame", "x", "y"])
-    table = table.astype({"id": int, "frame": int})
-    rate = 1.0 / (times[1] - times[0]) if len(times) > 1 else 1.0
-    area = pedpy.WalkableArea(walkable)
-    result = []
-    for zone_id, polygon in zones.items():
-        near = polygon.buffer(_MARGIN_M)
-        xs, ys = table["x"].to_numpy(), table["y"].to_numpy()
-        keep = _within(near, xs, ys)
-        series = empty.copy()
-        if keep.any():
-            series = _density(table[keep], rate, area, polygon, len(times))
-        result.append(ZoneSeries(zone_id, series))
-    return result
+    series = {zone_id: np.zeros(n) for zone_id in zones}
+    if rows:
+        table = pd.DataFrame(np.vstack(rows), columns=["id", "frame", "x", "y"])
+        table = table.astype({"id": int, "frame": int})
+        table = table[shapely.contains_xy(near, table["x"].to_numpy(), table["y"].to_numpy())]
+        rate = 1.0 / (times[1] - times[0]) if n > 1 else 1.0
+        for piece in getattr(local, "geoms", [local]):
+            inside = shapely.contains_xy(piece, table["x"].to_numpy(), table["y"].to_numpy())
+            cells = _cells(table[inside], rate, piece)
+            if cells is not None:
+                _add_shares(cells, zones, series)
+    return [ZoneSeries(zone_id, values) for zone_id, values in series.items()]
 
 
-def _within(polygon: Any, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    return np.asarray(shapely.contains_xy(polygon, xs, ys), dtype=bool)
-
-
-def _density(table: pd.DataFrame, rate: float, area: Any, zone: Any, n: int) -> np.ndarray:
+def _cells(table: pd.DataFrame, rate: float, area: Any) -> pd.DataFrame | None:
+    """pedpy's individual Voronoi cells (cut off at CUTOFF_M) of the people in `area`."""
     # pedpy needs at least 4 people in a frame for a Voronoi diagram; fewer get none.
     counts = table.groupby("frame")["id"].transform("size")
     table = table[counts >= 4]
-    series = np.zeros(n)
-    if table.empty:
-        return series
+    if table.empty or area.geom_type != "Polygon":
+        return None
     trajectory = pedpy.TrajectoryData(data=table.reset_index(drop=True), frame_rate=rate)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pedpy warns about people outside the area's hull
-        cells = pedpy.compute_individual_voronoi_polygons(
+        cells: pd.DataFrame = pedpy.compute_individual_voronoi_polygons(
             traj_data=trajectory,
-            walkable_area=area,
+            walkable_area=pedpy.WalkableArea(area),
             cut_off=pedpy.Cutoff(radius=CUTOFF_M, quad_segments=3),
         )
+    return cells
+
+
+def _add_shares(cells: pd.DataFrame, zones: dict[str, Any], series: dict[str, np.ndarray]) -> None:
     # pedpy's own zone density wants a convex zone; streets are not. The same classic Voronoi
     # density (Steffen & Seyfried 2010): each cell counts with the share of it in the zone.
     polygons = cells["polygon"].to_numpy()
-    shares = shapely.area(shapely.intersection(polygons, zone)) / shapely.area(polygons)
-    per_frame = pd.Series(shares).groupby(cells["frame"].to_numpy()).sum() / zone.area
-    series[per_frame.index.to_numpy(dtype=int)] = per_frame.to_numpy(dtype=float)
-    return series
+    areas = shapely.area(polygons)
+    frames = cells["frame"].to_numpy(dtype=int)
+    for zone_id, zone in zones.items():
+        shares = shapely.area(shapely.intersection(polygons, zone)) / areas
+        per_frame = pd.Series(shares).groupby(frames).sum() / zone.area
+        series[zone_id][per_frame.index.to_numpy(dtype=int)] += per_frame.to_numpy(dtype=float)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ class CrowdResult(BaseModel):
 
     kind: str = "crowd"
     wall_s: float
+    cpu_s: float = Field(0.0, description="CPU time of this process (wall_s grows with load).")
     simulated_s: float
     agents: int
     arrived: int
@@ -61,6 +62,7 @@ class CrowdResult(BaseModel):
         return {
             "kind": "crowd",
             "wall_s": round(self.wall_s, 2),
+            "cpu_s": round(self.cpu_s, 2),
             "simulated_s": round(self.simulated_s, 1),
             "agents": self.agents,
             "arrived": self.arrived,
@@ -90,20 +92,20 @@ def band_of(density: float, bands: list[RiskBandConfig]) -> str | None:
 
 
 def origin_of(scenario: CrowdScenario) -> LonLat:
-    if scenario.region is not None:
-        return scenario.region.center
-    first = scenario.sources[0]
+    """Where the metres are counted from: the first source (or crowd); its piece is walked."""
+    first = scenario.sources[0] if scenario.sources else scenario.initial[0]
     if first.at is not None:
         return first.at
     assert first.polygon is not None
-    return first.polygon[0]
+    xs, ys = zip(*first.polygon, strict=True)
+    return (sum(xs) / len(xs), sum(ys) / len(ys))
 
 
 def set_up(scenario: CrowdScenario, config: Config) -> CrowdSetup:
     """The walkable area and the scenario's places on it (PlaceError, ValueError if not)."""
     origin = origin_of(scenario)
     model = load_site_model(config.site)
-    walkable: WalkableArea = walkable_area(model, scenario, origin)
+    walkable: WalkableArea = walkable_area(model, origin, scenario.region, scenario.closures)
     site_zones = {z.id: Polygon(lonlat_to_metres(z.polygon, origin)) for z in config.site.zones}
     return lay_out(scenario, walkable, site_zones)
 
@@ -165,10 +167,11 @@ def run_crowd(
     setup: CrowdSetup | None = None,
 ) -> CrowdResult:
     """Run a crowd scenario; PlaceError / SimulationError / ValueError say what is wrong."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     setup = setup if setup is not None else set_up(scenario, config)
     trace = CrowdRun(scenario, setup).run(progress)
-    return summarise(scenario, config, setup, trace, time.perf_counter() - started)
+    result = summarise(scenario, config, setup, trace, time.perf_counter() - started)
+    return result.model_copy(update={"cpu_s": time.process_time() - cpu})
 
 
 __all__ = ["DANGER_P_M2", "CrowdResult", "run_crowd", "set_up"]

@@ -13,7 +13,7 @@ from shapely.geometry import Point  # type: ignore[import-untyped]
 
 from cctwin.errors import CctwinError
 from cctwin.scenarios.crowd.walkable import WalkableArea, inside
-from cctwin.scenarios.models import CrowdScenario
+from cctwin.scenarios.models import CrowdScenario, RouteShare
 
 # JuPedSim's default pedestrian: 0.2 m radius; one needs this much floor to be placed.
 AGENT_RADIUS_M = 0.2
@@ -57,6 +57,7 @@ class CrowdSetup:
 
     walkable: WalkableArea
     sources: dict[str, Any]
+    initial: dict[str, Any]
     exits: dict[str, Any]
     zones: dict[str, Any]
 
@@ -86,6 +87,12 @@ def lay_out(
         if area is None:
             raise PlaceError(["sources", i], f"source {source.id!r} is outside the walkable area")
         sources[source.id] = area
+    initial = {}
+    for i, crowd in enumerate(scenario.initial):
+        area = inside(walkable, crowd, MIN_PLACE_M2)
+        if area is None:
+            raise PlaceError(["initial", i], f"crowd {crowd.id!r} is outside the walkable area")
+        initial[crowd.id] = area
     exits = {}
     for i, destination in enumerate(scenario.destinations):
         area = inside(walkable, destination, MIN_PLACE_M2)
@@ -108,7 +115,16 @@ def lay_out(
         zones[zone.id] = cut
     for source_id, area in sources.items():
         zones.setdefault(source_id, area.buffer(15.0).intersection(walkable.polygon))
-    return CrowdSetup(walkable, sources, exits, zones)
+    for crowd_id, area in initial.items():
+        zones.setdefault(crowd_id, area)
+    return CrowdSetup(walkable, sources, initial, exits, zones)
+
+
+def _journeys(routes: Sequence[RouteShare], order: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
+    shares = np.zeros(len(order))
+    for route in routes:
+        shares[order.index(route.destination)] += route.share
+    return rng.choice(len(order), size=n, p=shares / shares.sum())
 
 
 def _releases(scenario: CrowdScenario, setup: CrowdSetup, rng: np.random.Generator) -> list[Release]:
@@ -117,10 +133,7 @@ def _releases(scenario: CrowdScenario, setup: CrowdSetup, rng: np.random.Generat
     for source in scenario.sources:
         total = source.total
         times = source.start_s + np.arange(total) * (source.over_s / total)
-        shares = np.zeros(len(order))
-        for route in source.to:
-            shares[order.index(route.destination)] += route.share
-        journeys = rng.choice(len(order), size=total, p=shares / shares.sum())
+        journeys = _journeys(source.to, order, total, rng)
         releases.append(Release(source.id, setup.sources[source.id], times, journeys))
     return releases
 
@@ -157,6 +170,31 @@ class CrowdRun:
             self.journeys.append((journey, exit_id))
         self.releases = _releases(scenario, setup, self.rng)
         self.trace = CrowdTrace()
+        self._seed()
+
+    def _seed(self) -> None:
+        """Stand the initial crowds on their areas, spread evenly (JuPedSim's distribution)."""
+        order = [d.id for d in self.scenario.destinations]
+        for crowd in self.scenario.initial:
+            area = self.setup.initial[crowd.id]
+            wanted = round(crowd.persons_per_m2 * area.area)
+            try:
+                spots = jps.distribute_by_number(
+                    polygon=area,
+                    number_of_agents=wanted,
+                    distance_to_agents=SPAWN_CLEARANCE_M,
+                    distance_to_polygon=AGENT_RADIUS_M,
+                    seed=self.scenario.seed,
+                )
+            except Exception as exc:  # jupedsim: "only k of n agents could be placed"
+                raise SimulationError(
+                    f"cannot stand {wanted} people on crowd {crowd.id!r} "
+                    f"({area.area:.0f} m2; at most about 5 p/m2 fit without overlap): {exc}"
+                ) from None
+            journeys = _journeys(crowd.to, order, len(spots), self.rng)
+            for xy, journey in zip(spots, journeys, strict=True):
+                if self.place((float(xy[0]), float(xy[1])), int(journey)):
+                    self.trace.released += 1
 
     def _speed(self) -> float:
         s = self.scenario.speed
@@ -194,7 +232,9 @@ class CrowdRun:
                     break  # the source area is full: the rest wait (inside the station)
                 release.next += 1
                 self.trace.released += 1
-        self.trace.waiting = sum(len(r.times) - r.next for r in self.releases if r.times[0] <= now)
+        self.trace.waiting = sum(
+            len(r.times) - r.next for r in self.releases if len(r.times) and r.times[0] <= now
+        )
 
     def _record(self) -> np.ndarray:
         rows = [(a.id, a.position[0], a.position[1]) for a in self.sim.agents()]
@@ -248,7 +288,7 @@ class CrowdRun:
         return self.trace
 
     def _horizon(self) -> float:
-        last_release = max(float(r.times[-1]) for r in self.releases if len(r.times))
+        last_release = max((float(r.times[-1]) for r in self.releases if len(r.times)), default=0.0)
         return min(self.scenario.duration_s, last_release + 240.0)
 
     def _watch(

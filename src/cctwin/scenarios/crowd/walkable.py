@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ import shapely
 from shapely.geometry import Point, Polygon  # type: ignore[import-untyped]
 
 from cctwin.geometry import lonlat_to_metres, metres_to_lonlat
-from cctwin.scenarios.models import CrowdScenario, LonLat, PlaceConfig, ZoneConfig
+from cctwin.scenarios.models import ClosureConfig, LonLat, PlaceConfig, RegionConfig, ZoneConfig
 from cctwin.twin.osm import TRAIL_WIDTH_M, SiteModel
 
 # Vertices closer than this are merged: JuPedSim's navigation mesh grows with the vertex
@@ -60,11 +61,15 @@ def _metres(geometry: Any, origin: LonLat) -> Any:
     return shapely.transform(geometry, lambda xy: lonlat_to_metres(xy, origin))
 
 
-def walkable_area(model: SiteModel, scenario: CrowdScenario, origin: LonLat) -> WalkableArea:
-    """The piece of walkable area that holds the scenario's first source.
+def walkable_area(
+    model: SiteModel,
+    origin: LonLat,
+    region: RegionConfig | None = None,
+    closures: Sequence[ClosureConfig] = (),
+) -> WalkableArea:
+    """The piece of walkable area nearest `origin`, bounded by `region`, minus `closures`.
 
-    Closures are cut out, the scenario's region (a circle) bounds it. Raises ValueError when
-    the site model has no streets or the region holds none.
+    Raises ValueError when the site model has no streets or the region holds none.
     """
     area = street_areas(model, origin)
     if area.is_empty:
@@ -73,17 +78,16 @@ def walkable_area(model: SiteModel, scenario: CrowdScenario, origin: LonLat) -> 
     if buildings:
         area = area.difference(shapely.union_all(buildings))
     frame = WalkableArea(origin, area)
-    if scenario.region is not None:
-        centre = Point(frame.to_metres(scenario.region.center))
-        area = area.intersection(centre.buffer(scenario.region.radius_m, quad_segs=16))
-    for closure in scenario.closures:
+    if region is not None:
+        centre = Point(frame.to_metres(region.center))
+        area = area.intersection(centre.buffer(region.radius_m, quad_segs=16))
+    for closure in closures:
         area = area.difference(frame.place(closure))
     area = area.simplify(SIMPLIFY_M).buffer(0)
     pieces = [p for p in getattr(area, "geoms", [area]) if p.area >= MIN_PIECE_M2]
     if not pieces:
         raise ValueError("the scenario's region holds no walkable area")
-    first = scenario.sources[0]
-    anchor = frame.place(first).centroid
+    anchor = Point(0.0, 0.0)
     piece = min(pieces, key=lambda p: p.distance(anchor))
     # Holes smaller than a person are mapping noise; JuPedSim would mesh each of them.
     holes = [h for h in piece.interiors if Polygon(h).area >= 1.0]

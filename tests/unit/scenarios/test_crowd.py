@@ -1,0 +1,112 @@
+"""Crowd what-ifs: scenario files, placement on the walkable area, densities, a small run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from cctwin.config.loader import parse_config
+from cctwin.scenarios.crowd.density import DANGER_P_M2, peak, zone_densities
+from cctwin.scenarios.crowd.run import run_crowd, set_up
+from cctwin.scenarios.crowd.simulate import PlaceError
+from cctwin.scenarios.models import CrowdScenario, ScenarioError, load_scenario, parse_scenario
+from cctwin.scenarios.runs import execute
+
+REPO = Path(__file__).resolve().parents[3]
+SMALL = REPO / "config" / "scenarios" / "small-egress.yaml"
+CONFIG = """
+site:
+  osm: {osm}
+store: {{type: sqlite, path: {db}}}
+media: {{path: {media}}}
+"""
+
+
+def config(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return parse_config(
+        CONFIG.format(
+            osm=REPO / "config" / "site" / "gongdeok.osm",
+            db=tmp_path / "db.sqlite",
+            media=tmp_path / "media",
+        )
+    )
+
+
+def test_shipped_scenarios_load() -> None:
+    for path in (REPO / "config" / "scenarios").glob("*.yaml"):
+        scenario = load_scenario(path)
+        assert scenario.kind in ("crowd", "flood"), path
+
+
+def test_errors_name_the_line_and_field() -> None:
+    text = SMALL.read_text().replace("count: 60", "count: -5")
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "small.yaml")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "count: -5" in t)
+    assert f"small.yaml:{line}: sources.0.count" in str(caught.value)
+
+
+def test_unknown_kind_and_unknown_destination_are_refused() -> None:
+    with pytest.raises(ScenarioError, match="kind: must be crowd or flood"):
+        parse_scenario("kind: fire\nname: x\n", "f.yaml")
+    text = SMALL.read_text().replace("to: [{destination: gate3}]", "to: [{destination: nowhere}]")
+    with pytest.raises(ScenarioError, match="unknown destination 'nowhere'"):
+        parse_scenario(text, "f.yaml")
+
+
+def test_source_inside_a_building_is_refused_with_its_line(tmp_path: Path) -> None:
+    # 126.9527, 37.5460 lies inside a block of the OSM extract, away from every street.
+    text = SMALL.read_text().replace(
+        "    at: [126.9520528, 37.5451136]\n    radius_m: 3",
+        "    at: [126.95250, 37.54530]\n    radius_m: 0.5",
+    )
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    scenario = load_scenario(path)
+    assert isinstance(scenario, CrowdScenario)
+    with pytest.raises(PlaceError, match="source 'gate4' is outside the walkable area"):
+        set_up(scenario, config(tmp_path))
+
+    class Store:
+        runs: list[object] = []
+
+        def save_scenario_run(self, run: object) -> None:
+            self.runs.append(run)
+
+    with pytest.raises(ScenarioError) as caught:
+        execute(scenario, (str(path), text), config(tmp_path), Store())  # type: ignore[arg-type]
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "- id: gate4" in t)
+    assert str(caught.value).startswith(f"{path}:{line}: source 'gate4' is outside")
+
+
+def test_voronoi_density_of_a_lattice_is_one_over_spacing_squared() -> None:
+    # People on a 0.5 m lattice stand at 4 p/m2; the zone is well inside the crowd.
+    xs, ys = np.meshgrid(np.arange(0, 20, 0.5), np.arange(0, 10, 0.5))
+    frame = np.column_stack([np.arange(xs.size), xs.ravel(), ys.ravel()])
+    zones = {"middle": box(8, 3, 12, 7), "empty": box(30, 0, 34, 4)}
+    series = zone_densities([0.0, 1.0], [frame, frame[:0]], box(-1, -1, 40, 11), zones)
+    got = {s.zone_id: s.density for s in series}
+    assert got["middle"][0] == pytest.approx(4.0, rel=0.02)
+    assert got["middle"][1] == 0.0
+    assert got["empty"].max() == 0.0
+    top = peak([0.0, 1.0], series)
+    assert (top.zone_id, top.time_s) == ("middle", 0.0)
+    assert top.danger_time_s is None and top.density < DANGER_P_M2
+
+
+def test_small_egress_everyone_arrives(tmp_path: Path) -> None:
+    scenario = load_scenario(SMALL)
+    assert isinstance(scenario, CrowdScenario)
+    seen: list[float] = []
+    result = run_crowd(scenario, config(tmp_path), progress=seen.append)
+    assert result.agents == 60 and result.arrived == 60 and result.complete
+    # 41 m at ~1.34 m/s, the last person leaves at 29.5 s: everyone is out well before 120 s.
+    assert 40.0 < result.simulated_s < 120.0
+    assert seen and seen[-1] <= 1.0
+    assert result.max_density > 0 and result.peak_zone == "gate4"
+    assert len(result.frames) == len(result.frame_times) > 3
+    lon, lat = result.frames[3][0]
+    assert 126.950 < lon < 126.954 and 37.544 < lat < 37.546
