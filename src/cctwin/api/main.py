@@ -26,6 +26,7 @@ from cctwin.api.routes import (
     events,
     ngsi,
     observations,
+    scenarios,
     site,
     stream,
 )
@@ -57,7 +58,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
     # Every route, and any router included later, needs credentials unless listed as public.
     app.add_middleware(Guard, auth=services.auth)
     app.include_router(auth.router)
-    routers = (cameras, events, alerts, observations, site, stream, catalogue, audit)
+    routers = (cameras, events, alerts, observations, site, stream, catalogue, audit, scenarios)
     for module in routers:
         app.include_router(module.router, responses=AUTH_RESPONSES)
     ngsi.install(app)

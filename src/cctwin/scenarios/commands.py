@@ -17,7 +17,9 @@ def _fail(message: str) -> typer.Exit:
 
 
 def simulate(
-    scenario_file: Annotated[Path, typer.Option("--scenario", help="Scenario YAML (kind: crowd|flood).")],
+    scenario_file: Annotated[
+        Path, typer.Option("--scenario", help="Scenario YAML (kind: crowd|flood).")
+    ],
     config_file: Annotated[
         Path, typer.Option("--config", help="YAML config (site model, store, media).")
     ] = DEFAULT_CONFIG,
@@ -40,9 +42,10 @@ def simulate(
     except (CctwinError, OSError) as exc:
         raise _fail(str(exc)) from None
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with SqlStore.open(config.store) as store, Progress(
-        *columns, console=Console(stderr=True), transient=True
-    ) as bar:
+    with (
+        SqlStore.open(config.store) as store,
+        Progress(*columns, console=Console(stderr=True), transient=True) as bar,
+    ):
         task = bar.add_task(f"{scenario.kind} {scenario.name}", total=1.0)
         try:
             outcome = execute(

@@ -155,13 +155,14 @@ class CrowdScenario(Strict):
         if not self.sources and not self.initial:
             raise ValueError("a crowd scenario needs `sources` (or an `initial` crowd)")
         known = {d.id for d in self.destinations}
-        for source in [*self.sources, *self.initial]:
+        routed: list[SourceConfig | InitialCrowdConfig] = [*self.sources, *self.initial]
+        for source in routed:
             for route in source.to:
                 if route.destination not in known:
                     raise ValueError(
                         f"source {source.id!r} walks to unknown destination {route.destination!r}"
                     )
-        ids = [s.id for s in [*self.sources, *self.initial, *self.destinations]]
+        ids = [s.id for s in routed] + [d.id for d in self.destinations]
         if len(set(ids)) != len(ids):
             raise ValueError("source and destination ids must be distinct")
         return self
@@ -201,7 +202,9 @@ def parse_scenario(text: str, source_name: str = "<scenario>") -> CrowdScenario 
         for error in exc.errors():
             location = [p for p in error["loc"] if isinstance(p, int | str)]
             field = ".".join(str(p) for p in location if p not in ("crowd", "flood"))
-            lines.append(f"{where(source_name, text, location)}: {field or 'scenario'}: {error['msg']}")
+            lines.append(
+                f"{where(source_name, text, location)}: {field or 'scenario'}: {error['msg']}"
+            )
         raise ScenarioError("\n".join(lines)) from None
 
 

@@ -13,6 +13,7 @@ from cctwin.scenarios.crowd.density import DANGER_P_M2, peak, zone_densities
 from cctwin.scenarios.crowd.run import run_crowd, set_up
 from cctwin.scenarios.crowd.simulate import PlaceError
 from cctwin.scenarios.models import CrowdScenario, ScenarioError, load_scenario, parse_scenario
+from cctwin.scenarios.records import ScenarioRun
 from cctwin.scenarios.runs import execute
 
 REPO = Path(__file__).resolve().parents[3]
@@ -71,13 +72,18 @@ def test_source_inside_a_building_is_refused_with_its_line(tmp_path: Path) -> No
         set_up(scenario, config(tmp_path))
 
     class Store:
-        runs: list[object] = []
+        def __init__(self) -> None:
+            self.runs: list[ScenarioRun] = []
 
-        def save_scenario_run(self, run: object) -> None:
+        def save_scenario_run(self, run: ScenarioRun) -> None:
             self.runs.append(run)
 
+    store = Store()
     with pytest.raises(ScenarioError) as caught:
-        execute(scenario, (str(path), text), config(tmp_path), Store())  # type: ignore[arg-type]
+        execute(scenario, (str(path), text), config(tmp_path), store)  # type: ignore[arg-type]
+    # The failure is kept: first 'running', then 'failed' with the reason.
+    assert [r.status.value for r in store.runs] == ["running", "failed"]
+    assert "outside the walkable area" in (store.runs[-1].error or "")
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "- id: gate4" in t)
     assert str(caught.value).startswith(f"{path}:{line}: source 'gate4' is outside")
 
@@ -94,7 +100,8 @@ def test_voronoi_density_of_a_lattice_is_one_over_spacing_squared() -> None:
     assert got["empty"].max() == 0.0
     top = peak([0.0, 1.0], series)
     assert (top.zone_id, top.time_s) == ("middle", 0.0)
-    assert top.danger_time_s is None and top.density < DANGER_P_M2
+    assert top.danger_time_s is None
+    assert top.density < DANGER_P_M2
 
 
 def test_small_egress_everyone_arrives(tmp_path: Path) -> None:
@@ -102,11 +109,16 @@ def test_small_egress_everyone_arrives(tmp_path: Path) -> None:
     assert isinstance(scenario, CrowdScenario)
     seen: list[float] = []
     result = run_crowd(scenario, config(tmp_path), progress=seen.append)
-    assert result.agents == 60 and result.arrived == 60 and result.complete
+    assert result.agents == 60
+    assert result.arrived == 60
+    assert result.complete
     # 41 m at ~1.34 m/s, the last person leaves at 29.5 s: everyone is out well before 120 s.
     assert 40.0 < result.simulated_s < 120.0
-    assert seen and seen[-1] <= 1.0
-    assert result.max_density > 0 and result.peak_zone == "gate4"
+    assert seen
+    assert seen[-1] <= 1.0
+    assert result.max_density > 0
+    assert result.peak_zone == "gate4"
     assert len(result.frames) == len(result.frame_times) > 3
     lon, lat = result.frames[3][0]
-    assert 126.950 < lon < 126.954 and 37.544 < lat < 37.546
+    assert 126.950 < lon < 126.954
+    assert 37.544 < lat < 37.546

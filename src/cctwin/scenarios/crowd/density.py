@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pedpy  # type: ignore[import-untyped]
-import shapely
-
+import pedpy
+import shapely  # type: ignore[import-untyped]
 
 # A Voronoi cell is cut to a circle of this radius (pedpy's Cutoff): a lone walker counts as
 # 1/(pi r^2) = 0.32 p/m2 instead of owning the whole street.

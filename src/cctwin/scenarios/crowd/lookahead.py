@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-import shapely
+import shapely  # type: ignore[import-untyped]
 from pydantic import Field, model_validator
 from shapely.geometry import Point  # type: ignore[import-untyped]
 
@@ -111,9 +111,10 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
     destinations = [
         DestinationConfig(
             id=f"edge-{i}",
-            polygon=[(float(x), float(y)) for x, y in walkable.to_lonlat(
-                shapely.get_coordinates(piece.exterior)
-            )][:-1],
+            polygon=[
+                (float(x), float(y))
+                for x, y in walkable.to_lonlat(shapely.get_coordinates(piece.exterior))
+            ][:-1],
         )
         for i, piece in enumerate(exits)
     ]
@@ -123,8 +124,11 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
     if request.inflow_per_min > 0:
         sources.append(
             SourceConfig(
-                id="inflow", rate_per_min=request.inflow_per_min, over_s=request.horizon_s,
-                to=routes, **place,
+                id="inflow",
+                rate_per_min=request.inflow_per_min,
+                over_s=request.horizon_s,
+                to=routes,
+                **place,
             )
         )
     return CrowdScenario(
@@ -149,5 +153,3 @@ def run_lookahead(
     """Simulate the next `horizon_s` of the hot spot from its density now."""
     scenario = lookahead_scenario(request, config, density_now(request, entities))
     return scenario, run_crowd(scenario, config, progress)
-
-

@@ -87,7 +87,9 @@ def crowd_bands(scenario: CrowdScenario, config: Config) -> list[RiskBandConfig]
 
 
 def band_of(density: float, bands: list[RiskBandConfig]) -> str | None:
-    entered = [b for b in sorted(bands, key=lambda b: b.persons_per_m2) if density >= b.persons_per_m2]
+    entered = [
+        b for b in sorted(bands, key=lambda b: b.persons_per_m2) if density >= b.persons_per_m2
+    ]
     return entered[-1].name if entered else None
 
 
@@ -128,9 +130,12 @@ def summarise(
         for s in series
     ]
     every = max(1, round(ANIMATION_EVERY_S / scenario.sample_s))
-    frames, frame_times = [], []
+    frames: list[list[list[float]]] = []
+    frame_times: list[float] = []
     for t, frame in list(zip(trace.times, trace.frames, strict=True))[::every]:
-        lonlat = walkable.to_lonlat(frame[:ANIMATION_MAX_AGENTS, 1:]) if len(frame) else []
+        lonlat = (
+            walkable.to_lonlat(frame[:ANIMATION_MAX_AGENTS, 1:]) if len(frame) else np.empty((0, 2))
+        )
         frames.append([[round(float(p[0]), 6), round(float(p[1]), 6)] for p in lonlat])
         frame_times.append(round(t, 2))
     return CrowdResult(
@@ -155,7 +160,7 @@ def summarise(
 
 
 def _to_lonlat(walkable: WalkableArea, geometry: Any) -> Any:
-    import shapely
+    import shapely  # type: ignore[import-untyped]
 
     return shapely.transform(geometry, lambda xy: walkable.to_lonlat(np.asarray(xy)))
 

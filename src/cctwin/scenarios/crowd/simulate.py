@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jupedsim as jps  # type: ignore[import-untyped]
+import jupedsim as jps
 import numpy as np
 from shapely.geometry import Point  # type: ignore[import-untyped]
 
@@ -120,14 +120,18 @@ def lay_out(
     return CrowdSetup(walkable, sources, initial, exits, zones)
 
 
-def _journeys(routes: Sequence[RouteShare], order: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
+def _journeys(
+    routes: Sequence[RouteShare], order: list[str], n: int, rng: np.random.Generator
+) -> np.ndarray:
     shares = np.zeros(len(order))
     for route in routes:
         shares[order.index(route.destination)] += route.share
     return rng.choice(len(order), size=n, p=shares / shares.sum())
 
 
-def _releases(scenario: CrowdScenario, setup: CrowdSetup, rng: np.random.Generator) -> list[Release]:
+def _releases(
+    scenario: CrowdScenario, setup: CrowdSetup, rng: np.random.Generator
+) -> list[Release]:
     order = [d.id for d in scenario.destinations]
     releases = []
     for source in scenario.sources:
@@ -251,7 +255,9 @@ class CrowdRun:
     def pending(self) -> bool:
         return any(r.next < len(r.times) for r in self.releases) or self.sim.agent_count() > 0
 
-    def run(self, progress: Callable[[float], None] | None = None, max_wall_s: float = 600.0) -> CrowdTrace:
+    def run(
+        self, progress: Callable[[float], None] | None = None, max_wall_s: float = 600.0
+    ) -> CrowdTrace:
         """Step until everyone arrived or `duration_s`; SimulationError on divergence."""
         scenario = self.scenario
         steps = max(1, round(scenario.sample_s / scenario.step_s))
@@ -292,7 +298,11 @@ class CrowdRun:
         return min(self.scenario.duration_s, last_release + 240.0)
 
     def _watch(
-        self, frame: np.ndarray, last: tuple[float, np.ndarray] | None, still_since: float, now: float
+        self,
+        frame: np.ndarray,
+        last: tuple[float, np.ndarray] | None,
+        still_since: float,
+        now: float,
     ) -> tuple[float, tuple[float, np.ndarray] | None]:
         """Gridlock check every GRIDLOCK_S: someone must have moved, or the run stops."""
         if last is None or now - last[0] < GRIDLOCK_S:
@@ -318,4 +328,3 @@ def simulate(
 ) -> CrowdTrace:
     """Run the scenario on its set-up to the end (or duration_s)."""
     return CrowdRun(scenario, setup).run(progress)
-

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import shapely
+import shapely  # type: ignore[import-untyped]
 from shapely.geometry import Point, Polygon  # type: ignore[import-untyped]
 
 from cctwin.geometry import lonlat_to_metres, metres_to_lonlat
