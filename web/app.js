@@ -31,6 +31,7 @@ import { data, rememberObservation, rememberPositions, upsertCamera } from "./st
 import { connectStream } from "./stream.js";
 import { loadEvents, startTimeline, translateTimeline } from "./timeline.js";
 import { showWall, startWall, translateWall } from "./wall.js";
+import { startScenarios, translateScenarios } from "./scenarios.js";
 
 const EMPTY_COLLECTION = { type: "FeatureCollection", features: [] };
 const FALLBACK_SITE = { name: "cctwin", center: [126.978, 37.5665], zoom: 15, language: "ko", layers: [] };
@@ -57,6 +58,7 @@ function translatePage() {
   translateTimeline();
   translateWall();
   translateMap();
+  translateScenarios();
 }
 
 async function start() {
@@ -75,6 +77,7 @@ async function start() {
   startTimeline();
   startWall();
   startMap();
+  startScenarios();
 
   let site;
   try {

@@ -113,6 +113,10 @@ class SpeedConfig(Strict):
     sd_mps: float = Field(0.26, ge=0, le=1.0)
     min_mps: float = Field(0.5, gt=0)
     max_mps: float = Field(2.0, gt=0)
+    # 0.5 s, not JuPedSim's 1 s: it fits Weidmann's fundamental diagram (docs/scenarios.md).
+    time_gap_s: float = Field(
+        0.5, gt=0.1, le=3.0, description="CFSM time gap: how closely people follow."
+    )
 
 
 class RegionConfig(Strict):

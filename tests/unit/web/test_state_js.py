@@ -12,7 +12,7 @@ HERE = Path(__file__).parent
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-@pytest.mark.parametrize("name", ["state.test.mjs", "objects.test.mjs"])
+@pytest.mark.parametrize("name", ["state.test.mjs", "objects.test.mjs", "scenarios.test.mjs"])
 def test_module(name: str) -> None:
     result = subprocess.run(
         ["node", "--test", str(HERE / name)],

@@ -217,6 +217,7 @@ class CrowdRun:
                     stage_id=stage_id,
                     desired_speed=self._speed(),
                     radius=AGENT_RADIUS_M,
+                    time_gap=self.scenario.speed.time_gap_s,
                 )
             )
         except Exception:  # outside the mesh by a hair: try another spot
