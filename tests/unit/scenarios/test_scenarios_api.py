@@ -99,7 +99,8 @@ def test_run_list_fetch_and_compare(client: TestClient, services: Services) -> N
         headers={"NGSILD-Tenant": "cctwin-sim"},
     )
     assert sim.status_code == 200
-    assert sim.json() and all(e["simulated"]["value"] is True for e in sim.json())
+    assert sim.json()
+    assert all(e["simulated"]["value"] is True for e in sim.json())
     live = client.get("/ngsi-ld/v1/entities", params={"type": "CrowdFlowObserved"})
     assert live.json() == []
 

@@ -151,5 +151,6 @@ def run_lookahead(
     progress: Callable[[float], None] | None = None,
 ) -> tuple[CrowdScenario, CrowdResult]:
     """Simulate the next `horizon_s` of the hot spot from its density now."""
+    hot_spot(request, config)  # an unknown zone is the first thing to say
     scenario = lookahead_scenario(request, config, density_now(request, entities))
     return scenario, run_crowd(scenario, config, progress)
