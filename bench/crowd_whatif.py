@@ -95,6 +95,7 @@ def main() -> None:
         "load_before": os.getloadavg(),
     }
     report["fundamental_diagram"] = [diagram(0.05), diagram(0.01)]
+    print(json.dumps({"fundamental_diagram": report["fundamental_diagram"]}), flush=True)
     if args.plot is not None:
         plot(report["fundamental_diagram"], args.plot)  # type: ignore[arg-type]
     if not args.skip_egress:
@@ -102,6 +103,7 @@ def main() -> None:
         assert isinstance(scenario, CrowdScenario)
         result, wall, cpu = timed(run_crowd, scenario, config)
         report["egress"] = {**result.summary(), "bench_wall_s": wall, "bench_cpu_s": cpu}
+        print(json.dumps({"egress": report["egress"]}), flush=True)
     request = LookaheadRequest(
         at=(126.9520528, 37.5451136),
         radius_m=12,

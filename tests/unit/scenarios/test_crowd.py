@@ -11,7 +11,8 @@ from shapely.geometry import box
 from cctwin.config.loader import parse_config
 from cctwin.scenarios.crowd.density import DANGER_P_M2, peak, zone_densities
 from cctwin.scenarios.crowd.run import run_crowd, set_up
-from cctwin.scenarios.crowd.simulate import PlaceError
+from cctwin.scenarios.crowd.simulate import CrowdRun, PlaceError, SimulationError, hex_spots
+from cctwin.scenarios.crowd.validation import corridor_point, weidmann_speed
 from cctwin.scenarios.models import CrowdScenario, ScenarioError, load_scenario, parse_scenario
 from cctwin.scenarios.records import ScenarioRun
 from cctwin.scenarios.runs import execute
@@ -122,3 +123,28 @@ def test_small_egress_everyone_arrives(tmp_path: Path) -> None:
     lon, lat = result.frames[3][0]
     assert 126.950 < lon < 126.954
     assert 37.544 < lat < 37.546
+
+
+def test_a_run_past_its_wall_budget_stops_with_a_message(tmp_path: Path) -> None:
+    scenario = load_scenario(SMALL)
+    assert isinstance(scenario, CrowdScenario)
+    run = CrowdRun(scenario, set_up(scenario, config(tmp_path)))
+    with pytest.raises(SimulationError, match=r"stopped after 0 s of wall time at t=1 s"):
+        run.run(max_wall_s=0.0)
+
+
+def test_speeds_follow_weidmann_within_a_fifth_of_a_metre_per_second() -> None:
+    # Weidmann (1993): 1.058 m/s at 1 p/m2. JuPedSim's CFSM with a 0.5 s time gap, step 0.05 s.
+    point = corridor_point(1.0, 0.05)
+    assert point.density == pytest.approx(1.0, abs=0.15)
+    assert weidmann_speed(1.0) == pytest.approx(1.058, abs=0.001)
+    assert abs(point.deviation) < 0.2
+
+
+def test_hex_seeding_reaches_high_densities() -> None:
+    area = box(0, 0, 10, 10)
+    spots = hex_spots(area, 500, np.random.default_rng(1))
+    assert len(spots) == 500  # 5 p/m2: random placement jams near 3
+    xy = np.array(spots)
+    gaps = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) + np.eye(500) * 9
+    assert gaps.min() >= 0.45
