@@ -74,6 +74,9 @@ class InitialCrowdConfig(PlaceConfig):
     id: Identifier
     persons_per_m2: float = Field(gt=0, le=7.0, description="Above ~7 p/m2 nobody fits.")
     to: list[RouteShare] = Field(min_length=1)
+    nearest: bool = Field(
+        False, description="Each walks to the nearest of `to` (a crowd dispersing outwards)."
+    )
 
 
 class DestinationConfig(PlaceConfig):

@@ -47,7 +47,8 @@ def zone_densities(
     if not zones:
         return []
     near = shapely.union_all([z.buffer(_MARGIN_M) for z in zones.values()])
-    local = walkable.intersection(near.buffer(2 * CUTOFF_M))
+    # buffer(0) mends the self-touching rings an intersection can leave (GEOS refuses them).
+    local = shapely.make_valid(walkable.intersection(near.buffer(2 * CUTOFF_M))).buffer(0)
     rows = [
         np.column_stack([frame[:, 0], np.full(len(frame), i), frame[:, 1], frame[:, 2]])
         for i, frame in enumerate(frames)
@@ -77,11 +78,25 @@ def _cells(table: pd.DataFrame, rate: float, area: Any) -> pd.DataFrame | None:
     trajectory = pedpy.TrajectoryData(data=table.reset_index(drop=True), frame_rate=rate)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pedpy warns about people outside the area's hull
-        cells: pd.DataFrame = pedpy.compute_individual_voronoi_polygons(
-            traj_data=trajectory,
-            walkable_area=pedpy.WalkableArea(area),
-            cut_off=pedpy.Cutoff(radius=CUTOFF_M, quad_segments=3),
-        )
+        try:
+            return _voronoi(trajectory, area)
+        except shapely.errors.GEOSException:
+            # People on exactly collinear spots (a seeded lattice) give degenerate cells that
+            # trip GEOS; a millimetre of noise changes no density but puts them in general
+            # position.
+            noisy = table.reset_index(drop=True)
+            jitter = np.random.default_rng(0).normal(0.0, 1e-3, size=(len(noisy), 2))
+            noisy[["x", "y"]] = noisy[["x", "y"]].to_numpy() + jitter
+            retry = pedpy.TrajectoryData(data=noisy, frame_rate=rate)
+            return _voronoi(retry, area.simplify(0.02).buffer(0))
+
+
+def _voronoi(trajectory: Any, area: Any) -> pd.DataFrame:
+    cells: pd.DataFrame = pedpy.compute_individual_voronoi_polygons(
+        traj_data=trajectory,
+        walkable_area=pedpy.WalkableArea(area),
+        cut_off=pedpy.Cutoff(radius=CUTOFF_M, quad_segments=3),
+    )
     return cells
 
 

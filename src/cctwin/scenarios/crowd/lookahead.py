@@ -137,7 +137,9 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
         title=f"look-ahead {zone.id}",
         region=region,
         sources=sources,
-        initial=[InitialCrowdConfig(id=zone.id, persons_per_m2=density, to=routes, **place)],
+        initial=[
+            InitialCrowdConfig(id=zone.id, persons_per_m2=density, to=routes, nearest=True, **place)
+        ],
         destinations=destinations,
         step_s=request.step_s,
         duration_s=request.horizon_s,

@@ -160,7 +160,7 @@ def hex_spots(area: Any, wanted: int, rng: np.random.Generator) -> list[tuple[fl
     hot spot seeded from the twin gets the density it has.
     """
     minx, miny, maxx, maxy = area.bounds
-    step = SPAWN_CLEARANCE_M + 1e-3
+    step = SPAWN_CLEARANCE_M + 0.011
     rows = np.arange(miny, maxy, step * np.sqrt(3) / 2)
     points = [
         (x + (step / 2 if i % 2 else 0.0), y)
@@ -172,7 +172,8 @@ def hex_spots(area: Any, wanted: int, rng: np.random.Generator) -> list[tuple[fl
     xs, ys = np.array(points).T
     inner = area.buffer(-AGENT_RADIUS_M)
     keep = shapely.contains_xy(inner, xs, ys)
-    candidates = np.column_stack([xs[keep], ys[keep]])
+    # 5 mm of noise: people on exactly collinear spots make degenerate Voronoi cells.
+    candidates = np.column_stack([xs[keep], ys[keep]]) + rng.uniform(-0.005, 0.005, (keep.sum(), 2))
     if len(candidates) <= wanted:
         return [(float(x), float(y)) for x, y in candidates]
     chosen = rng.choice(len(candidates), size=wanted, replace=False)
@@ -216,6 +217,17 @@ class CrowdRun:
                     f"{len(spots)} fit without overlapping"
                 )
             journeys = _journeys(crowd.to, order, len(spots), self.rng)
+            if crowd.nearest:
+                # Crossing streams deadlock a first-order model in a dense crowd; people in a
+                # crowd that disperses head for the way out nearest them.
+                allowed = [order.index(r.destination) for r in crowd.to]
+                exits = [self.setup.exits[order[i]] for i in allowed]
+                journeys = np.array(
+                    [
+                        allowed[int(np.argmin([e.distance(Point(xy)) for e in exits]))]
+                        for xy in spots
+                    ]
+                )
             for xy, journey in zip(spots, journeys, strict=True):
                 if self.place((float(xy[0]), float(xy[1])), int(journey)):
                     self.trace.released += 1
