@@ -88,6 +88,19 @@ def _simulate(
     return crowd.model_dump(mode="json"), crowd.summary()
 
 
+def pending_run(scenario: CrowdScenario | FloodScenario, run_id: str | None = None) -> ScenarioRun:
+    """The 'running' row of a run about to start."""
+    return ScenarioRun(
+        id=run_id or uuid.uuid4().hex[:16],
+        kind=scenario.kind,
+        name=scenario.name,
+        status=RunStatus.RUNNING,
+        created_at=datetime.now(UTC),
+        scenario=scenario.model_dump(mode="json"),
+        versions=versions(),
+    )
+
+
 def execute(
     scenario: CrowdScenario | FloodScenario,
     source: tuple[str, str],
@@ -101,15 +114,7 @@ def execute(
     The row is written 'running' first, so a crash leaves a trace; then 'done' with the
     summary and the detail file, or 'failed' with the error (which is raised again).
     """
-    run = ScenarioRun(
-        id=run_id or uuid.uuid4().hex[:16],
-        kind=scenario.kind,
-        name=scenario.name,
-        status=RunStatus.RUNNING,
-        created_at=datetime.now(UTC),
-        scenario=scenario.model_dump(mode="json"),
-        versions=versions(),
-    )
+    run = pending_run(scenario, run_id)
     store.save_scenario_run(run)
     try:
         detail, summary = _simulate(scenario, source, config, progress)

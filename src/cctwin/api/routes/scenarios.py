@@ -18,7 +18,7 @@ from cctwin.ngsi.problems import NgsiError
 from cctwin.scenarios.crowd.lookahead import LookaheadRequest, run_lookahead
 from cctwin.scenarios.models import load_scenario
 from cctwin.scenarios.records import ScenarioRun
-from cctwin.scenarios.runs import compare, execute, read_detail
+from cctwin.scenarios.runs import compare, execute, pending_run, read_detail
 from cctwin.scenarios.sim_entities import publish_simulated
 from cctwin.security.roles import Permission
 
@@ -100,6 +100,8 @@ async def start_run(services: ServicesDep, request: RunRequest) -> dict[str, str
         raise HTTPException(429, "a what-if is already running; try again when it is done")
     run_id = uuid.uuid4().hex[:16]
     text = path.read_text(encoding="utf-8")
+    # Stored before the answer, so the id the caller gets can be polled at once.
+    await asyncio.to_thread(services.store.save_scenario_run, pending_run(scenario, run_id))
 
     async def work() -> None:
         try:
