@@ -9,7 +9,7 @@ const AGENTS = "scenario-agents";
 const ZONES = "scenario-zones";
 const EMPTY = { type: "FeatureCollection", features: [] };
 const FRAME_MS = 200; // one stored frame (5 simulated seconds) per 0.2 s: 25x real time
-const POLL_MS = 2000;
+const POLL_MS = 10000; // the run list refreshes this often
 // Zone colours by risk band, lowest first; below the first band the zone is calm.
 const BAND_COLOURS = ["#f2c94c", "#f2994a", "#eb5757", "#9b1c1c"];
 const CALM = "#27ae60";
@@ -212,15 +212,15 @@ export function translateScenarios() {
   renderRuns();
 }
 
-/** Build the panel (appended to the page's main area) and start polling the run list. */
+/** Build the panel (a folded box over the map) and start polling the run list. */
 export async function startScenarios() {
-  const main = document.querySelector("main");
-  if (!main || $("#scenarios")) return;
-  main.append(
+  const host = document.querySelector(".map-panel");
+  if (!host || $("#scenarios")) return;
+  host.append(
     el(
-      "section",
-      { id: "scenarios", className: "panel scenarios-panel", "aria-labelledby": "scenarios-title" },
-      el("div", { className: "panel-head" }, el("h2", { id: "scenarios-title" })),
+      "details",
+      { id: "scenarios", className: "scenarios-panel" },
+      el("summary", { id: "scenarios-title" }),
       el(
         "div",
         { className: "scenario-controls" },
@@ -245,5 +245,5 @@ export async function startScenarios() {
     }
   }
   await refresh();
-  state.poll = setInterval(refresh, POLL_MS * 5);
+  state.poll = setInterval(refresh, POLL_MS);
 }
