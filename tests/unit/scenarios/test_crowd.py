@@ -148,3 +148,14 @@ def test_hex_seeding_reaches_high_densities() -> None:
     xy = np.array(spots)
     gaps = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) + np.eye(500) * 9
     assert gaps.min() >= 0.45
+
+
+def test_nobody_moving_for_a_minute_is_a_gridlock(tmp_path: Path) -> None:
+    scenario = load_scenario(SMALL)
+    assert isinstance(scenario, CrowdScenario)
+    run = CrowdRun(scenario, set_up(scenario, config(tmp_path)))
+    frame = np.array([[1, 0.0, 0.0], [2, 1.0, 0.0]])
+    moved = np.array([[1, 0.5, 0.0], [2, 1.0, 0.0]])
+    assert run._watch(moved, (0.0, frame), 60.0)[0] == 60.0  # one person walked on
+    with pytest.raises(SimulationError, match=r"gridlock: 2 people stood still from t=0 s"):
+        run._watch(frame, (0.0, frame), 60.0)

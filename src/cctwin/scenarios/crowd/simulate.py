@@ -295,7 +295,7 @@ class CrowdRun:
         scenario = self.scenario
         steps = max(1, round(scenario.sample_s / scenario.step_s))
         started = time.perf_counter()
-        still_since, last = 0.0, None
+        last: tuple[float, np.ndarray] | None = None
         self._release(0.0)
         self._record()
         while self.pending() and self.sim.elapsed_time() < scenario.duration_s:
@@ -308,7 +308,7 @@ class CrowdRun:
             now = float(self.sim.elapsed_time())
             self._release(now)
             frame = self._record()
-            still_since, last = self._watch(frame, last, still_since, now)
+            last = self._watch(frame, last, now)
             if progress is not None:
                 progress(min(1.0, now / self._horizon()))
             if time.perf_counter() - started > max_wall_s:
@@ -331,33 +331,20 @@ class CrowdRun:
         return min(self.scenario.duration_s, last_release + 240.0)
 
     def _watch(
-        self,
-        frame: np.ndarray,
-        last: tuple[float, np.ndarray] | None,
-        still_since: float,
-        now: float,
-    ) -> tuple[float, tuple[float, np.ndarray] | None]:
+        self, frame: np.ndarray, last: tuple[float, np.ndarray] | None, now: float
+    ) -> tuple[float, np.ndarray]:
         """Gridlock check every GRIDLOCK_S: someone must have moved, or the run stops."""
         if last is None or now - last[0] < GRIDLOCK_S:
-            return still_since, last if last is not None else (now, frame)
+            return last if last is not None else (now, frame)
         before = {int(r[0]): r[1:] for r in last[1]}
         moved = [
             float(np.hypot(*(row[1:] - before[int(row[0])])))
             for row in frame
             if int(row[0]) in before
         ]
-        if frame.shape[0] and moved and max(moved) < GRIDLOCK_M and self.trace.waiting == 0:
+        if moved and max(moved) < GRIDLOCK_M:
             raise SimulationError(
                 f"gridlock: {frame.shape[0]} people stood still from t={last[0]:.0f} s "
                 f"to t={now:.0f} s (a closure may cut them off from their destination)"
             )
-        return still_since, (now, frame)
-
-
-def simulate(
-    scenario: CrowdScenario,
-    setup: CrowdSetup,
-    progress: Callable[[float], None] | None = None,
-) -> CrowdTrace:
-    """Run the scenario on its set-up to the end (or duration_s)."""
-    return CrowdRun(scenario, setup).run(progress)
+        return (now, frame)
