@@ -17,7 +17,7 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : null;
 }
 
-async function request(path, options = {}) {
+export async function request(path, options = {}) {
   const headers = { Accept: "application/json", ...(options.headers || {}) };
   const token = csrfToken();
   if (token && !SAFE_METHODS.includes((options.method || "GET").toUpperCase())) {

@@ -38,6 +38,7 @@ import { startReplay, translateAll as translateReplay } from "./replay.js";
 import { connectStream } from "./stream.js";
 import { loadEvents, startTimeline, translateTimeline } from "./timeline.js";
 import { showWall, startWall, translateWall } from "./wall.js";
+import { startScenarios, translateScenarios } from "./scenarios.js";
 
 const EMPTY_COLLECTION = { type: "FeatureCollection", features: [] };
 const FALLBACK_SITE = { name: "cctwin", center: [126.978, 37.5665], zoom: 15, language: "ko", layers: [] };
@@ -66,6 +67,7 @@ function translatePage() {
   translateMap();
   translatePlanning();
   translateReplay();
+  translateScenarios();
 }
 
 async function start() {
@@ -85,6 +87,7 @@ async function start() {
   startWall();
   startMap();
   startForecasts();
+  startScenarios();
 
   let site;
   try {

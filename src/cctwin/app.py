@@ -30,6 +30,7 @@ from cctwin.config import Config
 from cctwin.forecast.service import ForecastService
 from cctwin.live import LiveHub
 from cctwin.ngsi.service import NgsiService
+from cctwin.ngsi.tenants import Tenants
 from cctwin.privacy.unmask import UnmaskService, expire_periodically
 from cctwin.reports import build_reporter
 from cctwin.security.alert_audit import AlertAuditor
@@ -39,6 +40,7 @@ from cctwin.store.ngsi import NgsiStore
 from cctwin.store.originals import Originals
 from cctwin.store.retention import purge_periodically
 from cctwin.store.sql import SqlStore
+from cctwin.store.tenants import open_tenant, tenant_names
 from cctwin.store.writer import StoreWriter
 from cctwin.twin.names import PlaceNames
 from cctwin.twin.projector import TwinProjector
@@ -86,6 +88,13 @@ class Services:
         )
         self.ngsi_store = NgsiStore.open(config.store)
         self.ngsi = NgsiService(self.ngsi_store, config.ngsi_ld)
+        # NGSILD-Tenant: simulated what-ifs (scenarios.tenant) never mix with live entities.
+        self.ngsi_tenants = Tenants(
+            self.ngsi,
+            config.ngsi_ld,
+            lambda tenant: open_tenant(config.store, tenant),
+            lambda: tenant_names(config.store),
+        )
         self.twin = TwinProjector(
             self.ngsi.broker, self.bus, config, self.ngsi.contexts.terms(None)
         )
@@ -114,6 +123,7 @@ class Services:
             jobs.append(self.forecasts.run)
         for job in jobs:
             self._tasks.append(asyncio.create_task(job(self._stopping)))
+        self.ngsi_tenants.on_open = self._start_tenant
         # Retention (PIPA): delete what is past each camera's retention days, hourly.
         purge = purge_periodically(self.store, self.config, self._stopping)
         self._tasks.append(asyncio.create_task(purge))
@@ -124,6 +134,12 @@ class Services:
             )
             self.pool.start()
             self._tasks.append(asyncio.create_task(self._supervise()))
+
+    def _start_tenant(self, service: NgsiService) -> None:
+        # Tenants open from request handlers and worker threads: start their jobs on the loop.
+        if self.loop is not None and not self._stopping.is_set():
+            run = service.run(self._stopping)
+            self.loop.call_soon_threadsafe(lambda: self._tasks.append(self.loop.create_task(run)))  # type: ignore[union-attr]
 
     def begin_shutdown(self) -> None:
         """First step of a graceful stop: end SSE streams so the server can drain quickly."""
@@ -145,6 +161,8 @@ class Services:
             await self.bus.close()
         self.store.close()
         self.ngsi_store.close()
+        for tenant in self.ngsi_tenants.opened():
+            tenant.broker.repository.close()  # type: ignore[attr-defined]
 
     async def _supervise(self) -> None:
         while not self._stopping.is_set():

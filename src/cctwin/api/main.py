@@ -32,6 +32,7 @@ from cctwin.api.routes import (
     observations,
     planning,
     privacy,
+    scenarios,
     site,
     stream,
     twin,
@@ -79,6 +80,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         privacy,
         twin,
         forecasts,
+        scenarios,
     )
     for module in routers:
         app.include_router(module.router, responses=AUTH_RESPONSES)

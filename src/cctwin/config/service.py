@@ -23,6 +23,7 @@ from cctwin.config.forecast import ForecastConfig
 from cctwin.config.ngsi import NgsiConfig
 from cctwin.config.planning import PlanningConfig
 from cctwin.config.privacy import PrivacyConfig
+from cctwin.config.scenarios import ScenariosConfig
 from cctwin.reports.settings import ReportSettings, TemplateReportSettings
 from cctwin.types import EventKind, Severity
 
@@ -235,6 +236,7 @@ class Config(Strict):
     planning: PlanningConfig = Field(default_factory=PlanningConfig)
     camera_health: CameraHealthConfig = Field(default_factory=CameraHealthConfig)
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
+    scenarios: ScenariosConfig = Field(default_factory=ScenariosConfig)
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Config:

@@ -1,1 +1,1 @@
-"""What-if scenarios run on the twin: each kind in its own package (flood: SWMM)."""
+"""What-if scenarios on the twin: crowd egress with JuPedSim, flooding with SWMM; files, runs, results."""

@@ -19,6 +19,7 @@ from cctwin.store.rows import (
     EventPage,
     TransitionRecord,
 )
+from cctwin.store.scenarios import ScenarioTables
 from cctwin.store.security import SecurityTables
 from cctwin.store.unmask import UnmaskTables
 
@@ -41,6 +42,7 @@ class SqlStore(
     SecurityTables,
     UnmaskTables,
     ForecastTables,
+    ScenarioTables,
 ):
     """Thread-safe synchronous access to the SQL store; open with `SqlStore.open(config)`.
 

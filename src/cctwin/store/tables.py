@@ -391,3 +391,21 @@ class ForecastScoreRow(Base):
     inside_band: Mapped[bool] = mapped_column(Boolean)
     level_right: Mapped[bool | None] = mapped_column(Boolean)
     scored_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ScenarioRunRow(Base):
+    """One what-if run (store/scenarios.py): its scenario, versions, summary and detail file."""
+
+    __tablename__ = "scenario_runs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    scenario: Mapped[str] = mapped_column(Text)
+    versions: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    detail_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

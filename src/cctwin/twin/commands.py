@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cctwin.planning.commands import coverage_command, plan_command
+from cctwin.scenarios.commands import scenarios, simulate
 from cctwin.scenarios.flood.commands import flood
 
 twin_app = typer.Typer(no_args_is_help=True, help="The digital twin's site model and map.")
@@ -121,3 +122,6 @@ def zones(
 
 
 twin_app.command("flood")(flood)
+# What-if scenarios (cctwin.scenarios) run on the twin's site model.
+twin_app.command("simulate")(simulate)
+twin_app.command("scenarios")(scenarios)

@@ -13,7 +13,14 @@ HERE = Path(__file__).parent
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 @pytest.mark.parametrize(
-    "name", ["state.test.mjs", "objects.test.mjs", "flood.test.mjs", "camerahealth.test.mjs"]
+    "name",
+    [
+        "state.test.mjs",
+        "objects.test.mjs",
+        "flood.test.mjs",
+        "camerahealth.test.mjs",
+        "scenarios.test.mjs",
+    ],
 )
 def test_module(name: str) -> None:
     result = subprocess.run(

@@ -20,6 +20,8 @@ from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
 from cctwin.ngsi.service import NgsiService
 from cctwin.ngsi.temporal_view import temporal_entity
+from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
+from cctwin.ngsi.tenants import Tenants
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 LD_JSON = "application/ld+json"
@@ -31,9 +33,16 @@ def problem_response(error: NgsiError) -> JSONResponse:
     return JSONResponse(error.body(), error.problem.status, media_type="application/json")
 
 
+# Requests that may create their tenant (ETSI GS CIM 009 4.14): creating entities, batch
+# operations, temporal entities and subscriptions. Anything else in an unknown tenant is 404.
+_CREATES = frozenset({"POST"})
+
+
 def ngsi_service(request: Request) -> NgsiService:
-    service: NgsiService = request.app.state.services.ngsi
-    return service
+    """The service of the request's NGSILD-Tenant (the default tenant without the header)."""
+    tenants: Tenants = request.app.state.services.ngsi_tenants
+    tenant = request.headers.get(TENANT_HEADER)
+    return tenants.get(tenant, create=request.method in _CREATES)
 
 
 async def in_thread(fn: Callable[..., T], *args: Any) -> T:
