@@ -14,6 +14,7 @@ from cctwin.config import Config
 from cctwin.config.base import Identifier, Strict
 from cctwin.geometry import lonlat_to_metres
 from cctwin.scenarios.crowd.run import CrowdResult, run_crowd
+from cctwin.scenarios.crowd.seeding import exit_shares
 from cctwin.scenarios.crowd.walkable import WalkableArea, walkable_area
 from cctwin.scenarios.models import (
     CrowdScenario,
@@ -23,6 +24,7 @@ from cctwin.scenarios.models import (
     RegionConfig,
     RouteShare,
     SourceConfig,
+    SpeedConfig,
     ZoneConfig,
 )
 from cctwin.twin.layers import load_site_model
@@ -46,6 +48,12 @@ class LookaheadRequest(Strict):
     entity_id: str | None = Field(None, description="CrowdFlowObserved to read the density from.")
     inflow_per_min: float = Field(0.0, ge=0, le=2000, description="People arriving per minute.")
     horizon_s: float = Field(600.0, ge=60, le=900)
+    free_speed_mps: float | None = Field(
+        None, ge=0.5, le=2.0, description="Mean desired speed; empty = Weidmann's 1.34 m/s."
+    )
+    heading_deg: float | None = Field(
+        None, ge=0, lt=360, description="Compass heading of the flow; empty = spread evenly."
+    )
     step_s: float = Field(0.05, gt=0, le=0.1)
 
     @model_validator(mode="after")
@@ -118,7 +126,11 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
         )
         for i, piece in enumerate(exits)
     ]
-    routes = [RouteShare(destination=d.id) for d in destinations]
+    bearings = [(float(p.centroid.x), float(p.centroid.y)) for p in exits]
+    shares = exit_shares(bearings, request.heading_deg)
+    routes = [
+        RouteShare(destination=d.id, share=w) for d, w in zip(destinations, shares, strict=True)
+    ]
     place = zone.model_dump(include={"at", "radius_m", "polygon"})
     sources = []
     if request.inflow_per_min > 0:
@@ -138,12 +150,26 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
         region=region,
         sources=sources,
         initial=[
-            InitialCrowdConfig(id=zone.id, persons_per_m2=density, to=routes, nearest=True, **place)
+            # Without a heading the crowd disperses to the nearest street; with one it follows it.
+            InitialCrowdConfig(
+                id=zone.id,
+                persons_per_m2=density,
+                to=routes,
+                nearest=request.heading_deg is None,
+                **place,
+            )
         ],
+        speed=_speed(request),
         destinations=destinations,
         step_s=request.step_s,
         duration_s=request.horizon_s,
     )
+
+
+def _speed(request: LookaheadRequest) -> SpeedConfig:
+    if request.free_speed_mps is None:
+        return SpeedConfig()
+    return SpeedConfig(mean_mps=request.free_speed_mps)
 
 
 def run_lookahead(
