@@ -111,7 +111,7 @@ def in_heading(camera: CameraConfig, line: LineConfig) -> float | None:
     nx, ny = float(ahead[1][0] - ahead[0][0]), float(ahead[1][1] - ahead[0][1])
     if line.in_direction == "right_to_left":
         nx, ny = -nx, -ny
-    return math.degrees(math.atan2(nx, ny)) % 360.0
+    return _compass(math.atan2(nx, ny))
 
 
 def _right_normal_image(line: LineConfig) -> np.ndarray:
@@ -149,4 +149,9 @@ def mean_heading(headings: Sequence[tuple[float, float]]) -> float | None:
     y = sum(r * math.cos(math.radians(h)) for h, r in headings)
     if math.hypot(x, y) < 1e-9:
         return None
-    return math.degrees(math.atan2(x, y)) % 360.0
+    return _compass(math.atan2(x, y))
+
+
+def _compass(radians: float) -> float:
+    """A compass heading in [0, 360), rounded (so -1e-15 is north, not 360)."""
+    return round(math.degrees(radians) % 360.0, 3) % 360.0
