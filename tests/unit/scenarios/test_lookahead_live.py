@@ -9,14 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import grant
+from fastapi.testclient import TestClient
 
+from cctwin.api.main import create_app
+from cctwin.app import Services
 from cctwin.bus.local import LocalBus
 from cctwin.config import Config
 from cctwin.config.loader import parse_config
 from cctwin.messages import Event, EventKind, Observation, ObservationKind
 from cctwin.scenarios.crowd.lookahead import LookaheadRequest
 from cctwin.scenarios.crowd.run import CrowdResult
-from cctwin.scenarios.crowd.seeding import exit_shares, free_speed, mean_heading
+from cctwin.scenarios.crowd.seeding import exit_shares, forward_exits, free_speed, mean_heading
 from cctwin.scenarios.live import (
     JupedsimLookahead,
     LookaheadService,
@@ -31,6 +35,7 @@ from cctwin.scenarios.models import (
 )
 from cctwin.store.sql import SqlStore
 
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 REPO = Path(__file__).resolve().parents[3]
 # A camera above gate 4 of Gongdeok station looking north, a crowd zone in the lower image
 # and a tripwire across it whose `in` side is the top of the image (away from the camera).
@@ -237,3 +242,21 @@ def test_a_real_short_jupedsim_lookahead(config: Config) -> None:
     assert result.agents > 20
     assert result.simulated_s <= 60.0
     assert result.max_density > 1.0
+
+
+def test_forward_exits_and_the_latest_route(config: Config) -> None:
+    exits = [(0.0, 50.0), (40.0, 30.0), (0.0, -50.0), (50.0, -1.0)]
+    assert forward_exits(exits, 0.0) == [0, 1]  # within 90 degrees of north
+    assert forward_exits(exits, None) == [0, 1, 2, 3]
+    services = Services(config, start_workers=False)
+    service = LookaheadService(config, LocalBus(), services.store, FakeSimulator())
+    feed(service)
+    (flow,) = service.hot_spots()
+    forecast = service.simulate(flow)
+    with TestClient(create_app(services, web_dir=Path("/nonexistent"))) as client:
+        assert client.get("/api/scenarios/lookahead/latest").status_code == 401
+        client.headers.update(grant(services.store, "viewer", "planner"))
+        (latest,) = client.get("/api/scenarios/lookahead/latest").json()
+    assert latest["run_id"] == forecast.run_id
+    assert latest["band"] == "alert"
+    assert latest["seed"]["inflow_per_min"] == pytest.approx(30.0)

@@ -14,7 +14,7 @@ from cctwin.config import Config
 from cctwin.config.base import Identifier, Strict
 from cctwin.geometry import lonlat_to_metres
 from cctwin.scenarios.crowd.run import CrowdResult, run_crowd
-from cctwin.scenarios.crowd.seeding import exit_shares
+from cctwin.scenarios.crowd.seeding import exit_shares, forward_exits
 from cctwin.scenarios.crowd.walkable import WalkableArea, walkable_area
 from cctwin.scenarios.models import (
     CrowdScenario,
@@ -116,16 +116,7 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
     exits = edge_exits(walkable, Point(0, 0), radius)
     if not exits:
         raise ValueError("no street leaves the hot spot's neighbourhood: nowhere to walk to")
-    destinations = [
-        DestinationConfig(
-            id=f"edge-{i}",
-            polygon=[
-                (float(x), float(y))
-                for x, y in walkable.to_lonlat(shapely.get_coordinates(piece.exterior))
-            ][:-1],
-        )
-        for i, piece in enumerate(exits)
-    ]
+    destinations = _destinations(walkable, exits)
     bearings = [(float(p.centroid.x), float(p.centroid.y)) for p in exits]
     shares = exit_shares(bearings, request.heading_deg)
     routes = [
@@ -150,12 +141,13 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
         region=region,
         sources=sources,
         initial=[
-            # Without a heading the crowd disperses to the nearest street; with one it follows it.
+            # The standing crowd disperses to the nearest street (ahead of the flow, if known);
+            # arrivals split over the streets by the flow's heading.
             InitialCrowdConfig(
                 id=zone.id,
                 persons_per_m2=density,
-                to=routes,
-                nearest=request.heading_deg is None,
+                to=[routes[i] for i in forward_exits(bearings, request.heading_deg)],
+                nearest=True,
                 **place,
             )
         ],
@@ -164,6 +156,20 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
         step_s=request.step_s,
         duration_s=request.horizon_s,
     )
+
+
+def _destinations(walkable: WalkableArea, exits: list[Any]) -> list[DestinationConfig]:
+    """The exit polygons (site metres) as destinations on the map."""
+    return [
+        DestinationConfig(
+            id=f"edge-{i}",
+            polygon=[
+                (float(x), float(y))
+                for x, y in walkable.to_lonlat(shapely.get_coordinates(piece.exterior))
+            ][:-1],
+        )
+        for i, piece in enumerate(exits)
+    ]
 
 
 def _speed(request: LookaheadRequest) -> SpeedConfig:
