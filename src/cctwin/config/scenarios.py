@@ -13,7 +13,7 @@ class LookaheadConfig(Strict):
     """`scenarios.lookahead`: simulate the next minutes of every hot spot, periodically."""
 
     enabled: bool = Field(False, description="Run the periodic look-ahead in `cctwin up`.")
-    every_s: float = Field(60.0, ge=5, le=3600, description="Seconds between look-ahead ticks.")
+    every_s: float = Field(60.0, ge=1, le=3600, description="Seconds between look-ahead ticks.")
     minutes: float = Field(10.0, ge=1, le=15, description="Simulated minutes ahead.")
     min_level: str = Field(
         "caution",

@@ -260,3 +260,35 @@ def test_forward_exits_and_the_latest_route(config: Config) -> None:
     assert latest["run_id"] == forecast.run_id
     assert latest["band"] == "alert"
     assert latest["seed"]["inflow_per_min"] == pytest.approx(30.0)
+
+
+def test_the_subscriber_ticks_on_the_local_bus(config: Config) -> None:
+    settings = config.scenarios.lookahead.model_copy(update={"every_s": 1.0})
+    scenarios = config.scenarios.model_copy(update={"lookahead": settings})
+    config = config.model_copy(update={"scenarios": scenarios})
+    store = SqlStore.open(config.store)
+
+    async def scenario() -> LookaheadService:
+        bus = LocalBus()
+        await bus.start()
+        service = LookaheadService(config, bus, store, FakeSimulator())
+        stopping = asyncio.Event()
+        task = asyncio.create_task(service.run(stopping))
+        await asyncio.sleep(0.1)
+        await bus.publish(obs(ObservationKind.CROWD_DENSITY, "plaza-crowd", 3.5, 60, "caution"))
+        for _ in range(60):
+            await asyncio.sleep(0.1)
+            if service.runs:
+                break
+        stopping.set()
+        await task
+        await bus.close()
+        return service
+
+    try:
+        service = asyncio.run(scenario())
+        assert service.ticks >= 1
+        assert service.runs == 1
+        assert service.warnings == 1  # 4.6 p/m2 predicted (alert) above caution now
+    finally:
+        store.close()
