@@ -160,6 +160,7 @@ class LookaheadService:
         self.lines: dict[tuple[str, str], LineCounter] = {}
         self.newest: datetime | None = None
         self._batch: asyncio.Task[list[LookaheadForecast]] | None = None
+        self._warned: dict[tuple[str, str], str] = {}
         self.ticks = self.skipped = self.runs = self.failures = self.warnings = 0
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -306,10 +307,15 @@ class LookaheadService:
         return forecast
 
     async def warn(self, forecast: LookaheadForecast) -> bool:
-        """A `crowdRiskForecast` event when the predicted band is above the band now."""
-        place = self.places[(forecast.camera_id, forecast.rule_id)]
+        """A `crowdRiskForecast` event when the predicted band rises above the band now."""
+        key = (forecast.camera_id, forecast.rule_id)
+        place = self.places[key]
         if place.rank(forecast.band) <= place.rank(forecast.level_now):
+            self._warned.pop(key, None)
             return False
+        if self._warned.get(key) == forecast.band:
+            return False  # as the forecaster: not repeated while the predicted band holds
+        self._warned[key] = forecast.band
         event = warning_event(forecast)
         try:
             await asyncio.wait_for(self.bus.publish(event), 5.0)
