@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 from factories import grant
 from fastapi.testclient import TestClient
+from shapely.geometry import Point  # type: ignore[import-untyped]
+from shapely.ops import nearest_points  # type: ignore[import-untyped]
 
 from cctwin.api.main import create_app
 from cctwin.app import Services
@@ -18,9 +21,10 @@ from cctwin.bus.local import LocalBus
 from cctwin.config import Config
 from cctwin.config.loader import parse_config
 from cctwin.messages import Event, EventKind, Observation, ObservationKind
-from cctwin.scenarios.crowd.lookahead import LookaheadRequest
+from cctwin.scenarios.crowd.lookahead import LookaheadRequest, on_walkable
 from cctwin.scenarios.crowd.run import CrowdResult
 from cctwin.scenarios.crowd.seeding import exit_shares, forward_exits, free_speed, mean_heading
+from cctwin.scenarios.crowd.walkable import walkable_area
 from cctwin.scenarios.live import (
     JupedsimLookahead,
     LookaheadService,
@@ -31,9 +35,12 @@ from cctwin.scenarios.models import (
     CrowdScenario,
     DestinationConfig,
     InitialCrowdConfig,
+    RegionConfig,
     RouteShare,
+    ZoneConfig,
 )
 from cctwin.store.sql import SqlStore
+from cctwin.twin.layers import load_site_model
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 REPO = Path(__file__).resolve().parents[3]
@@ -293,3 +300,23 @@ def test_the_subscriber_ticks_on_the_local_bus(config: Config) -> None:
         assert service.warnings == 1  # 4.6 p/m2 predicted (alert) above caution now
     finally:
         store.close()
+
+
+def test_a_hot_spot_off_the_mapped_streets_moves_onto_them_or_is_refused(config: Config) -> None:
+    # 47 m from any mapped street of the extract (a calibrated camera zone of the demo).
+    far = (126.95240171743384, 37.54372291708626)
+    region = RegionConfig(center=far, radius_m=120)
+    walkable = walkable_area(load_site_model(config.site), far, region)
+    centre = Point(walkable.to_metres(far))
+    with pytest.raises(ValueError, match="47 m from the site model's walkable streets"):
+        on_walkable(ZoneConfig(id="hot", at=far, radius_m=8), walkable)
+    # 10 m off the street, on the line to that far point: moved onto the street's edge.
+    _, edge = nearest_points(centre, walkable.polygon)
+    step = (centre.x - edge.x, centre.y - edge.y)
+    scale = 10.0 / math.hypot(*step)
+    ((lon, lat),) = walkable.to_lonlat([(edge.x + step[0] * scale, edge.y + step[1] * scale)])
+    moved = on_walkable(ZoneConfig(id="hot", at=(float(lon), float(lat)), radius_m=8), walkable)
+    assert moved.at is not None
+    assert walkable.polygon.distance(Point(walkable.to_metres(moved.at))) < 0.01
+    near = on_walkable(moved, walkable)
+    assert near.at == moved.at  # already on it: unchanged

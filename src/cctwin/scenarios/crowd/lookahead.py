@@ -9,6 +9,7 @@ import numpy as np
 import shapely  # type: ignore[import-untyped]
 from pydantic import Field, model_validator
 from shapely.geometry import Point  # type: ignore[import-untyped]
+from shapely.ops import nearest_points  # type: ignore[import-untyped]
 
 from cctwin.config import Config
 from cctwin.config.base import Identifier, Strict
@@ -34,6 +35,7 @@ from cctwin.twin.layers import load_site_model
 NEIGHBOURHOOD_M = 60.0
 EDGE_BAND_M = 3.0
 MIN_EXIT_M2 = 4.0
+SNAP_M = 25.0
 
 
 class LookaheadRequest(Strict):
@@ -99,6 +101,26 @@ def edge_exits(walkable: WalkableArea, centre: Any, radius_m: float) -> list[Any
     return [p.convex_hull for p in pieces]
 
 
+def on_walkable(zone: ZoneConfig, walkable: WalkableArea) -> ZoneConfig:
+    """The hot spot, moved onto the site model's walkable area when it lies off it.
+
+    The walkable area is the mapped streets at their width: a camera zone on an unmapped
+    forecourt can miss it by metres. Up to SNAP_M away it moves to the nearest walkable point;
+    farther is an error naming the gap.
+    """
+    if zone.at is None:
+        return zone
+    centre = Point(walkable.to_metres(zone.at))
+    gap = float(walkable.polygon.distance(centre))
+    if gap <= zone.radius_m / 2:
+        return zone
+    if gap > SNAP_M:
+        raise ValueError(f"the hot spot is {gap:.0f} m from the site model's walkable streets")
+    _, near = nearest_points(centre, walkable.polygon)
+    ((lon, lat),) = walkable.to_lonlat([(near.x, near.y)])
+    return zone.model_copy(update={"at": (float(lon), float(lat))})
+
+
 def lookahead_scenario(request: LookaheadRequest, config: Config, density: float) -> CrowdScenario:
     """The hot spot's crowd, inflow and the neighbourhood's street exits as a crowd scenario."""
     zone = hot_spot(request, config)
@@ -113,6 +135,7 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
     radius = reach + NEIGHBOURHOOD_M
     region = RegionConfig(center=centre_ll, radius_m=radius + 1.0)
     walkable = walkable_area(load_site_model(config.site), centre_ll, region)
+    zone = on_walkable(zone, walkable)
     exits = edge_exits(walkable, Point(0, 0), radius)
     if not exits:
         raise ValueError("no street leaves the hot spot's neighbourhood: nowhere to walk to")
