@@ -117,7 +117,7 @@ def on_walkable(zone: ZoneConfig, walkable: WalkableArea) -> ZoneConfig:
     if gap > SNAP_M:
         raise ValueError(f"the hot spot is {gap:.0f} m from the site model's walkable streets")
     _, near = nearest_points(centre, walkable.polygon)
-    ((lon, lat),) = walkable.to_lonlat([(near.x, near.y)])
+    ((lon, lat),) = walkable.to_lonlat(np.asarray([(near.x, near.y)]))
     return zone.model_copy(update={"at": (float(lon), float(lat))})
 
 
