@@ -161,6 +161,7 @@ class LookaheadService:
         self.newest: datetime | None = None
         self._batch: asyncio.Task[list[LookaheadForecast]] | None = None
         self._warned: dict[tuple[str, str], str] = {}
+        self.errors: dict[tuple[str, str], str] = {}
         self.ticks = self.skipped = self.runs = self.failures = self.warnings = 0
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -270,13 +271,20 @@ class LookaheadService:
                     forecast = await asyncio.to_thread(self.simulate, flow)
                 except Exception as exc:  # one failed hot spot does not stop the others
                     self.failures += 1
-                    log.warning("look-ahead of %s/%s failed: %s", flow.camera_id, flow.rule_id, exc)
+                    self._failed(flow, str(exc))
                     return None
                 await self.warn(forecast)
                 return forecast
 
         done = await asyncio.gather(*(one(flow) for flow in flows))
         return [f for f in done if f is not None]
+
+    def _failed(self, flow: ZoneFlow, reason: str) -> None:
+        # Logged once per hot spot and reason: the same failure comes back every tick.
+        key = (flow.camera_id, flow.rule_id)
+        if self.errors.get(key) != reason:
+            self.errors[key] = reason
+            log.warning("look-ahead of %s/%s failed: %s", flow.camera_id, flow.rule_id, reason)
 
     def simulate(self, flow: ZoneFlow) -> LookaheadForecast:
         """Simulate, store the run, publish the simulated entity (runs in a worker thread)."""

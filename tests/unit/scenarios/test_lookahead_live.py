@@ -320,3 +320,17 @@ def test_a_hot_spot_off_the_mapped_streets_moves_onto_them_or_is_refused(config:
     assert walkable.polygon.distance(Point(walkable.to_metres(moved.at))) < 0.01
     near = on_walkable(moved, walkable)
     assert near.at == moved.at  # already on it: unchanged
+
+
+def test_a_failing_hot_spot_is_counted_and_kept_once(config: Config) -> None:
+    class Broken(FakeSimulator):
+        def simulate(self, request: LookaheadRequest) -> tuple[CrowdScenario, CrowdResult]:
+            raise ValueError("the hot spot is 47 m from the site model's walkable streets")
+
+    service = LookaheadService(config, LocalBus(), SqlStore.open(config.store), Broken())
+    feed(service)
+    flows = service.hot_spots()
+    assert asyncio.run(service.simulate_all(flows)) == []
+    assert asyncio.run(service.simulate_all(flows)) == []
+    assert service.failures == 2
+    assert service.errors == {("gate4", "plaza-crowd"): "the hot spot is 47 m from the site model's walkable streets"}  # fmt: skip
