@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -334,3 +335,24 @@ def test_a_failing_hot_spot_is_counted_and_kept_once(config: Config) -> None:
     assert asyncio.run(service.simulate_all(flows)) == []
     assert service.failures == 2
     assert service.errors == {("gate4", "plaza-crowd"): "the hot spot is 47 m from the site model's walkable streets"}  # fmt: skip
+
+
+def test_the_service_wires_it_when_enabled(config: Config) -> None:
+    settings = config.scenarios.lookahead.model_copy(update={"enabled": True, "every_s": 1.0})
+    scenarios = config.scenarios.model_copy(update={"lookahead": settings})
+    services = Services(config.model_copy(update={"scenarios": scenarios}), start_workers=False)
+    services.lookahead.simulator = FakeSimulator()
+    twin = Twin()
+    services.lookahead.twin = twin
+    with TestClient(create_app(services, web_dir=Path("/nonexistent"))) as client:
+        density = obs(ObservationKind.CROWD_DENSITY, "plaza-crowd", 3.5, 60, "caution")
+        assert services.loop is not None
+        asyncio.run_coroutine_threadsafe(services.bus.publish(density), services.loop).result(5)
+        for _ in range(50):
+            if services.lookahead.runs:
+                break
+            time.sleep(0.1)
+        client.headers.update(grant(services.store, "viewer", "planner"))
+        (latest,) = client.get("/api/scenarios/lookahead/latest").json()
+    assert latest["rule_id"] == "plaza-crowd"
+    assert twin.bodies[0]["id"].endswith(":lookahead:gate4:plaza-crowd")
