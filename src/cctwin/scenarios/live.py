@@ -105,6 +105,12 @@ class RulePlace:
     place: HotSpotPlace | None
     headings: dict[str, float]
 
+    def hot(self, level: str, min_level: str) -> bool:
+        """Whether `level` is at or above `min_level`; never when the bands lack `min_level`."""
+        if min_level not in {b.name for b in self.bands}:
+            return False
+        return self.rank(level) >= self.rank(min_level)
+
     def rank(self, level: str) -> int:
         ordered = sorted(self.bands, key=lambda b: b.threshold)
         return {CALM: 0, **{b.name: i + 1 for i, b in enumerate(ordered)}}.get(level, 0)
@@ -208,7 +214,7 @@ class LookaheadService:
                 continue
             if (self.newest - zone.observed_at).total_seconds() > self.settings.max_age_s:
                 continue  # the camera went quiet: its density is history, not now
-            if place.place is None or place.rank(zone.level) < place.rank(self.settings.min_level):
+            if place.place is None or not place.hot(zone.level, self.settings.min_level):
                 continue
             found.append(self.seed(key, zone, place))
         return found

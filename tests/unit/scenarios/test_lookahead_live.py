@@ -238,6 +238,15 @@ def test_stale_zone_is_no_hot_spot(config: Config) -> None:
     assert service.hot_spots() == []  # the plaza's last density is 9 minutes old
 
 
+def test_a_min_level_the_bands_lack_makes_no_hot_spot(config: Config) -> None:
+    settings = config.scenarios.lookahead.model_copy(update={"min_level": "orange"})
+    scenarios = config.scenarios.model_copy(update={"lookahead": settings})
+    config = config.model_copy(update={"scenarios": scenarios})
+    service = LookaheadService(config, LocalBus(), SqlStore.open(config.store), FakeSimulator())
+    feed(service)
+    assert service.hot_spots() == []  # not every zone (calm included)
+
+
 def test_a_real_short_jupedsim_lookahead(config: Config) -> None:
     service = LookaheadService(
         config, LocalBus(), SqlStore.open(config.store), JupedsimLookahead(config)
