@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cctwin.bus.protocol import Bus
 from cctwin.bus.subjects import PREFIX
@@ -92,7 +92,9 @@ class LookaheadForecast(BaseModel):
     level_now: str
     run_id: str
     wall_s: float
-    warned: bool = False
+    per_minute: list[float] = Field(
+        default_factory=list, description="The hot spot's highest density in each minute ahead."
+    )
 
 
 @dataclass
@@ -312,6 +314,7 @@ class LookaheadService:
             level_now=flow.level,
             run_id="",
             wall_s=round(result.wall_s, 2),
+            per_minute=minute_peaks(result, scenario.initial[0].id if scenario.initial else ""),
         )
         run = keep_run(scenario, result, forecast, Path(self.config.media.path), self.store)
         forecast = forecast.model_copy(update={"run_id": run.id})
@@ -338,6 +341,18 @@ class LookaheadService:
             return False
         self.warnings += 1
         return True
+
+
+def minute_peaks(result: CrowdResult, zone_id: str) -> list[float]:
+    """The zone's highest density in each simulated minute (empty when it has no series)."""
+    zone = next((z for z in result.zones if z.zone_id == zone_id), None)
+    if zone is None:
+        return []
+    peaks: dict[int, float] = {}
+    for at, density in zip(result.times, zone.density, strict=False):
+        minute = int(at // 60)
+        peaks[minute] = max(peaks.get(minute, 0.0), density)
+    return [round(peaks[m], 2) for m in sorted(peaks)]
 
 
 def warning_event(forecast: LookaheadForecast) -> Event:
@@ -381,6 +396,7 @@ def simulated_body(forecast: LookaheadForecast) -> dict[str, Any]:
         "lookahead": {"type": "Property", "value": True},
         "forecastHorizon": {"type": "Property", "value": forecast.horizon_s, "unitCode": "SEC"},
         "peakTime": {"type": "Property", "value": forecast.peak_in_s, "unitCode": "SEC"},
+        "densityPerMinute": {"type": "Property", "value": forecast.per_minute, "unitCode": "28"},
         "scenarioRun": {"type": "Property", "value": forecast.run_id},
         "refCrowdFlowObserved": {"type": "Relationship", "object": live},
     }

@@ -30,6 +30,7 @@ from cctwin.scenarios.live import (
     JupedsimLookahead,
     LookaheadService,
     latest_forecasts,
+    minute_peaks,
     simulated_body,
 )
 from cctwin.scenarios.models import (
@@ -260,6 +261,10 @@ def test_a_real_short_jupedsim_lookahead(config: Config) -> None:
     assert result.agents > 20
     assert result.simulated_s <= 60.0
     assert result.max_density > 1.0
+    # The hot spot's density per simulated minute: it starts at the seeded 3.5 p/m2.
+    peaks = minute_peaks(result, scenario.initial[0].id)
+    assert 1 <= len(peaks) <= 2
+    assert peaks[0] == pytest.approx(3.5, rel=0.3)
 
 
 def test_forward_exits_and_the_latest_route(config: Config) -> None:
