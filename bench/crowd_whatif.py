@@ -3,8 +3,10 @@
 `python bench/crowd_whatif.py [--skip-egress] [--plot docs/crowd-fd.png]` prints one JSON
 object: the fundamental diagram at step 0.05 s and 0.01 s against Weidmann (1993), the
 2,000-person ten-minute egress of config/scenarios/gongdeok-station-egress.yaml and a
-ten-minute look-ahead of gate 4 at 4 p/m2 with 60 people/min arriving. Wall and CPU seconds
-are both given: on a loaded machine wall time is CPU time stretched by the load.
+ten-minute look-ahead of gate 4 at 4 p/m2 with 60 people/min arriving, and the same
+look-ahead seeded from flows as the periodic look-ahead does it (`--lookahead-only` runs
+just the two look-aheads). Wall and CPU seconds are both given: on a loaded machine wall
+time is CPU time stretched by the load.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from cctwin.config import load_config
 from cctwin.scenarios.crowd.lookahead import LookaheadRequest, run_lookahead
 from cctwin.scenarios.crowd.run import run_crowd
+from cctwin.scenarios.crowd.seeding import free_speed
 from cctwin.scenarios.crowd.validation import fundamental_diagram
 from cctwin.scenarios.models import CrowdScenario, load_scenario
 
@@ -85,6 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=REPO / "config" / "demo.yaml")
     parser.add_argument("--skip-egress", action="store_true")
+    parser.add_argument("--lookahead-only", action="store_true")
     parser.add_argument("--plot", type=Path)
     args = parser.parse_args()
     os.chdir(REPO)
@@ -94,11 +98,12 @@ def main() -> None:
         "machine": platform.processor() or platform.machine(),
         "load_before": os.getloadavg(),
     }
-    report["fundamental_diagram"] = [diagram(0.05), diagram(0.01)]
-    print(json.dumps({"fundamental_diagram": report["fundamental_diagram"]}), flush=True)
-    if args.plot is not None:
+    if not args.lookahead_only:
+        report["fundamental_diagram"] = [diagram(0.05), diagram(0.01)]
+        print(json.dumps({"fundamental_diagram": report["fundamental_diagram"]}), flush=True)
+    if args.plot is not None and not args.lookahead_only:
         plot(report["fundamental_diagram"], args.plot)  # type: ignore[arg-type]
-    if not args.skip_egress:
+    if not args.skip_egress and not args.lookahead_only:
         scenario = load_scenario(EGRESS)
         assert isinstance(scenario, CrowdScenario)
         result, wall, cpu = timed(run_crowd, scenario, config)
@@ -113,6 +118,20 @@ def main() -> None:
     )
     (_, look), wall, cpu = timed(run_lookahead, request, config, {})
     report["lookahead"] = {**look.summary(), "bench_wall_s": wall, "bench_cpu_s": cpu}
+    print(json.dumps({"lookahead": report["lookahead"]}), flush=True)
+    # Seeded from flows: 0.2 m/s measured at 4 p/m2 (Weidmann's free speed from it) and the
+    # stairs' `in` crossings heading east, as LookaheadService builds the request.
+    seeded = request.model_copy(
+        update={"free_speed_mps": free_speed(4.0, 0.2), "heading_deg": 90.0}
+    )
+    (_, flows), wall, cpu = timed(run_lookahead, seeded, config, {})
+    report["lookahead_flows"] = {
+        **flows.summary(),
+        "free_speed_mps": seeded.free_speed_mps,
+        "heading_deg": seeded.heading_deg,
+        "bench_wall_s": wall,
+        "bench_cpu_s": cpu,
+    }
     report["load_after"] = os.getloadavg()
     print(json.dumps(report, ensure_ascii=False))
 

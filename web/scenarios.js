@@ -14,10 +14,11 @@ const POLL_MS = 10000; // the run list refreshes this often
 const BAND_COLOURS = ["#f2c94c", "#f2994a", "#eb5757", "#9b1c1c"];
 const CALM = "#27ae60";
 
-const state = { runs: [], selected: new Set(), timer: null, poll: null };
+const state = { runs: [], selected: new Set(), timer: null, poll: null, lookaheads: [] };
 
 const listRuns = () => request("/api/scenarios/runs?limit=30");
 const listFiles = () => request("/api/scenarios/files");
+const latestLookaheads = () => request("/api/scenarios/lookahead/latest");
 const getRun = (runId) => request(`/api/scenarios/runs/${encodeURIComponent(runId)}`);
 const compareRuns = (a, b) =>
   request(`/api/scenarios/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
@@ -130,6 +131,57 @@ function summaryText(run) {
   return t("scenarios.flood_summary", { flooded: s.flooded_nodes ?? "-", depth: s.max_depth_m ?? "-" });
 }
 
+const clock = (iso) =>
+  new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+
+/** The latest look-ahead per hot spot as display rows, the most dangerous first. */
+export function lookaheadRows(forecasts) {
+  return [...forecasts]
+    .sort((a, b) => b.max_density - a.max_density)
+    .map((f) => ({
+      zone: f.zone_id,
+      camera: f.camera_id,
+      issued: f.issued_at,
+      density: f.max_density.toFixed(2),
+      minutes: Math.round(f.peak_in_s / 60),
+      peakAt: f.peak_at,
+      band: f.band,
+      rising: f.band !== f.level_now && f.max_density > f.seed.density,
+      runId: f.run_id,
+    }));
+}
+
+function renderLookaheads() {
+  const list = $("#scenario-lookahead");
+  if (!list) return;
+  const rows = lookaheadRows(state.lookaheads);
+  fill($("#scenario-lookahead-title"), t("scenarios.lookahead.title"));
+  if (!rows.length) {
+    fill(list, el("li", {}, t("scenarios.lookahead.none")));
+    return;
+  }
+  fill(
+    list,
+    rows.map((row) =>
+      el(
+        "li",
+        { className: row.rising ? "lookahead rising" : "lookahead" },
+        el("strong", {}, `${row.zone} (${row.camera})`),
+        " ",
+        t("scenarios.lookahead.item", {
+          issued: clock(row.issued),
+          density: row.density,
+          minutes: row.minutes,
+          peak: clock(row.peakAt),
+          band: t(`level.${row.band}`),
+        }),
+        " ",
+        el("button", { type: "button", onclick: () => play(row.runId) }, t("scenarios.play")),
+      ),
+    ),
+  );
+}
+
 function renderRuns() {
   const list = $("#scenario-runs");
   fill(
@@ -164,6 +216,8 @@ async function refresh() {
   try {
     state.runs = await listRuns();
     renderRuns();
+    state.lookaheads = await latestLookaheads();
+    renderLookaheads();
   } catch (error) {
     fill($("#scenario-status"), error.message);
   }
@@ -209,7 +263,9 @@ export function translateScenarios() {
   fill($("#scenarios-title"), t("scenarios.title"));
   fill($("#scenario-run"), t("scenarios.run"));
   fill($("#scenario-compare-button"), t("scenarios.compare"));
+  fill($("#scenario-lookahead-note"), t("scenarios.lookahead.note"));
   renderRuns();
+  renderLookaheads();
 }
 
 /** Build the panel (a folded box over the map) and start polling the run list. */
@@ -229,6 +285,9 @@ export async function startScenarios() {
         el("button", { id: "scenario-compare-button", type: "button", onclick: compareSelected }),
       ),
       el("p", { id: "scenario-status", className: "message", role: "status" }),
+      el("h4", { id: "scenario-lookahead-title" }),
+      el("p", { id: "scenario-lookahead-note", className: "message" }),
+      el("ul", { id: "scenario-lookahead", className: "scenario-lookahead" }),
       el("ol", { id: "scenario-runs", className: "scenario-runs" }),
       el("div", { id: "scenario-compare" }),
     ),

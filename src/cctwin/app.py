@@ -8,6 +8,8 @@ Every fact reaches the service through the bus; each subscriber has one job:
     TwinProjector facts -> NGSI-LD entities (/ngsi-ld/v1)        twin/projector.py
     ForecastService crowd observations -> forecasts, ledger,     forecast/service.py
                   early warnings (crowdRiskForecast events)
+    LookaheadService hot spots -> JuPedSim look-ahead every minute,  scenarios/live.py
+                  simulated entities, simulated early warnings
 
 A new capability (the audit writer, agency notifiers) is one more
 subscriber started here, not a change to the others.
@@ -33,6 +35,7 @@ from cctwin.ngsi.service import NgsiService
 from cctwin.ngsi.tenants import Tenants
 from cctwin.privacy.unmask import UnmaskService, expire_periodically
 from cctwin.reports import build_reporter
+from cctwin.scenarios.live import JupedsimLookahead, LookaheadService, TenantTwin
 from cctwin.security.alert_audit import AlertAuditor
 from cctwin.security.service import Authenticator, ViewingAuditor, on_start, settings_from
 from cctwin.store.media import MediaStore
@@ -99,6 +102,13 @@ class Services:
             self.ngsi.broker, self.bus, config, self.ngsi.contexts.terms(None)
         )
         self.forecasts = ForecastService(config, self.bus, self.store)
+        self.lookahead = LookaheadService(
+            config,
+            self.bus,
+            self.store,
+            JupedsimLookahead(config),
+            TenantTwin(self.ngsi_tenants, config.scenarios.tenant),
+        )
         self.start_workers = start_workers
         self.pool: WorkerPool | None = None
         self._stopping = asyncio.Event()
@@ -121,6 +131,8 @@ class Services:
             jobs.append(self.twin.run)
         if self.config.forecast.enabled:
             jobs.append(self.forecasts.run)
+        if self.config.scenarios.lookahead.enabled:
+            jobs.append(self.lookahead.run)
         for job in jobs:
             self._tasks.append(asyncio.create_task(job(self._stopping)))
         self.ngsi_tenants.on_open = self._start_tenant

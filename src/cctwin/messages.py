@@ -198,6 +198,8 @@ class CrowdForecastPayload(WireModel):
     target_at: datetime
     low: float = Field(ge=0)
     high: float = Field(ge=0)
+    # `statistical`: the time-series forecaster; `simulation`: a JuPedSim look-ahead.
+    method: Literal["statistical", "simulation"] = "statistical"
 
 
 EventPayload = Annotated[

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { bandColour, frameGeojson } from "../../../web/scenarios.js";
+import { bandColour, frameGeojson, lookaheadRows } from "../../../web/scenarios.js";
 
 const BANDS = [
   { name: "caution", persons_per_m2: 3 },
@@ -38,4 +38,19 @@ test("a stored frame becomes agent points and zones coloured by their density th
   assert.deepEqual(frame.agents.features[1].geometry.coordinates, [126.952, 37.542]);
   assert.equal(frame.zones.features[0].properties.density, 4.2);
   assert.equal(frame.zones.features[0].properties.colour, "#f2994a");
+});
+
+test("the latest look-ahead per hot spot: most dangerous first, minutes to the peak", () => {
+  const forecast = (zone, max, band, now, seed) => ({
+    zone_id: zone, camera_id: "gate4", issued_at: "2026-07-01T12:00:00Z", max_density: max,
+    peak_in_s: 250, peak_at: "2026-07-01T12:04:10Z", band, level_now: now,
+    seed: { density: seed }, run_id: `run-${zone}`,
+  });
+  const rows = lookaheadRows([forecast("a", 3.1, "caution", "caution", 3.2), forecast("b", 4.6, "alert", "caution", 3.5)]);
+  assert.deepEqual(rows.map((r) => r.zone), ["b", "a"]);
+  assert.equal(rows[0].density, "4.60");
+  assert.equal(rows[0].minutes, 4);
+  assert.equal(rows[0].rising, true);
+  assert.equal(rows[1].rising, false);
+  assert.equal(rows[0].runId, "run-b");
 });

@@ -16,6 +16,7 @@ from cctwin.app import Services
 from cctwin.errors import CctwinError
 from cctwin.ngsi.problems import NgsiError
 from cctwin.scenarios.crowd.lookahead import LookaheadRequest, run_lookahead
+from cctwin.scenarios.live import LookaheadForecast, latest_forecasts
 from cctwin.scenarios.models import load_scenario
 from cctwin.scenarios.records import ScenarioRun
 from cctwin.scenarios.runs import compare, execute, pending_run, read_detail
@@ -117,6 +118,13 @@ async def start_run(services: ServicesDep, request: RunRequest) -> dict[str, str
     _running.add(task)
     task.add_done_callback(_running.discard)
     return {"run_id": run_id, "status": "running"}
+
+
+@router.get("/lookahead/latest", dependencies=VIEW)
+async def latest_lookaheads(services: ServicesDep) -> list[LookaheadForecast]:
+    """The newest periodic look-ahead of each hot spot (from the stored runs)."""
+    runs = await asyncio.to_thread(services.store.scenario_runs, 200, "crowd")
+    return latest_forecasts(runs)
 
 
 @router.post("/lookahead", dependencies=RUN, responses=BAD_REQUEST)

@@ -9,11 +9,13 @@ import numpy as np
 import shapely  # type: ignore[import-untyped]
 from pydantic import Field, model_validator
 from shapely.geometry import Point  # type: ignore[import-untyped]
+from shapely.ops import nearest_points  # type: ignore[import-untyped]
 
 from cctwin.config import Config
 from cctwin.config.base import Identifier, Strict
 from cctwin.geometry import lonlat_to_metres
 from cctwin.scenarios.crowd.run import CrowdResult, run_crowd
+from cctwin.scenarios.crowd.seeding import exit_shares, forward_exits
 from cctwin.scenarios.crowd.walkable import WalkableArea, walkable_area
 from cctwin.scenarios.models import (
     CrowdScenario,
@@ -23,6 +25,7 @@ from cctwin.scenarios.models import (
     RegionConfig,
     RouteShare,
     SourceConfig,
+    SpeedConfig,
     ZoneConfig,
 )
 from cctwin.twin.layers import load_site_model
@@ -32,6 +35,7 @@ from cctwin.twin.layers import load_site_model
 NEIGHBOURHOOD_M = 60.0
 EDGE_BAND_M = 3.0
 MIN_EXIT_M2 = 4.0
+SNAP_M = 25.0
 
 
 class LookaheadRequest(Strict):
@@ -46,6 +50,12 @@ class LookaheadRequest(Strict):
     entity_id: str | None = Field(None, description="CrowdFlowObserved to read the density from.")
     inflow_per_min: float = Field(0.0, ge=0, le=2000, description="People arriving per minute.")
     horizon_s: float = Field(600.0, ge=60, le=900)
+    free_speed_mps: float | None = Field(
+        None, ge=0.5, le=2.0, description="Mean desired speed; empty = Weidmann's 1.34 m/s."
+    )
+    heading_deg: float | None = Field(
+        None, ge=0, lt=360, description="Compass heading of the flow; empty = spread evenly."
+    )
     step_s: float = Field(0.05, gt=0, le=0.1)
 
     @model_validator(mode="after")
@@ -91,6 +101,26 @@ def edge_exits(walkable: WalkableArea, centre: Any, radius_m: float) -> list[Any
     return [p.convex_hull for p in pieces]
 
 
+def on_walkable(zone: ZoneConfig, walkable: WalkableArea) -> ZoneConfig:
+    """The hot spot, moved onto the site model's walkable area when it lies off it.
+
+    The walkable area is the mapped streets at their width: a camera zone on an unmapped
+    forecourt can miss it by metres. Up to SNAP_M away it moves to the nearest walkable point;
+    farther is an error naming the gap.
+    """
+    if zone.at is None:
+        return zone
+    centre = Point(walkable.to_metres(zone.at))
+    gap = float(walkable.polygon.distance(centre))
+    if gap <= zone.radius_m / 2:
+        return zone
+    if gap > SNAP_M:
+        raise ValueError(f"the hot spot is {gap:.0f} m from the site model's walkable streets")
+    _, near = nearest_points(centre, walkable.polygon)
+    ((lon, lat),) = walkable.to_lonlat(np.asarray([(near.x, near.y)]))
+    return zone.model_copy(update={"at": (float(lon), float(lat))})
+
+
 def lookahead_scenario(request: LookaheadRequest, config: Config, density: float) -> CrowdScenario:
     """The hot spot's crowd, inflow and the neighbourhood's street exits as a crowd scenario."""
     zone = hot_spot(request, config)
@@ -105,20 +135,16 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
     radius = reach + NEIGHBOURHOOD_M
     region = RegionConfig(center=centre_ll, radius_m=radius + 1.0)
     walkable = walkable_area(load_site_model(config.site), centre_ll, region)
+    zone = on_walkable(zone, walkable)
     exits = edge_exits(walkable, Point(0, 0), radius)
     if not exits:
         raise ValueError("no street leaves the hot spot's neighbourhood: nowhere to walk to")
-    destinations = [
-        DestinationConfig(
-            id=f"edge-{i}",
-            polygon=[
-                (float(x), float(y))
-                for x, y in walkable.to_lonlat(shapely.get_coordinates(piece.exterior))
-            ][:-1],
-        )
-        for i, piece in enumerate(exits)
+    destinations = _destinations(walkable, exits)
+    bearings = [(float(p.centroid.x), float(p.centroid.y)) for p in exits]
+    shares = exit_shares(bearings, request.heading_deg)
+    routes = [
+        RouteShare(destination=d.id, share=w) for d, w in zip(destinations, shares, strict=True)
     ]
-    routes = [RouteShare(destination=d.id) for d in destinations]
     place = zone.model_dump(include={"at", "radius_m", "polygon"})
     sources = []
     if request.inflow_per_min > 0:
@@ -138,12 +164,41 @@ def lookahead_scenario(request: LookaheadRequest, config: Config, density: float
         region=region,
         sources=sources,
         initial=[
-            InitialCrowdConfig(id=zone.id, persons_per_m2=density, to=routes, nearest=True, **place)
+            # The standing crowd disperses to the nearest street (ahead of the flow, if known);
+            # arrivals split over the streets by the flow's heading.
+            InitialCrowdConfig(
+                id=zone.id,
+                persons_per_m2=density,
+                to=[routes[i] for i in forward_exits(bearings, request.heading_deg)],
+                nearest=True,
+                **place,
+            )
         ],
+        speed=_speed(request),
         destinations=destinations,
         step_s=request.step_s,
         duration_s=request.horizon_s,
     )
+
+
+def _destinations(walkable: WalkableArea, exits: list[Any]) -> list[DestinationConfig]:
+    """The exit polygons (site metres) as destinations on the map."""
+    return [
+        DestinationConfig(
+            id=f"edge-{i}",
+            polygon=[
+                (float(x), float(y))
+                for x, y in walkable.to_lonlat(shapely.get_coordinates(piece.exterior))
+            ][:-1],
+        )
+        for i, piece in enumerate(exits)
+    ]
+
+
+def _speed(request: LookaheadRequest) -> SpeedConfig:
+    if request.free_speed_mps is None:
+        return SpeedConfig()
+    return SpeedConfig(mean_mps=request.free_speed_mps)
 
 
 def run_lookahead(
