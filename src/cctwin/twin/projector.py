@@ -263,6 +263,15 @@ def _picture(status: CameraStatus) -> Body:
     }
 
 
+def _crowd_value(name: str, value: float) -> float:
+    """Counts are whole people; Smart Data Models gives averageCrowdSpeed in km/h (ours: m/s)."""
+    if name == "peopleCount":
+        return round(value)
+    if name == "averageCrowdSpeed":
+        return round(value * 3.6, 3)
+    return value
+
+
 def _observation(obs: Observation) -> list[Body]:
     at = obs.observed_at
     if obs.kind in _CROWD:
@@ -271,9 +280,7 @@ def _observation(obs: Observation) -> list[Body]:
             "id": crowd_id(obs.camera_id, obs.rule_id),
             "type": "CrowdFlowObserved",
             "refDevice": {"type": "Relationship", "object": f"urn:ngsi-ld:Camera:{obs.camera_id}"},
-            name: _prop(
-                round(obs.value) if name == "peopleCount" else obs.value, at, _UNITS.get(name)
-            ),
+            name: _prop(_crowd_value(name, obs.value), at, _UNITS.get(name)),
         }
         if obs.kind is ObservationKind.CROWD_DENSITY and obs.level is not None:
             body["riskLevel"] = _prop(obs.level, at)

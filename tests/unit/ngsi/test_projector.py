@@ -53,7 +53,8 @@ def test_a_batch_of_facts_is_one_body_per_entity(twin_services: Services) -> Non
     assert zone["density"]["unitCode"] == "28"
     assert zone["riskLevel"]["value"] == "caution"
     assert zone["congested"]["value"] is True
-    assert zone["averageCrowdSpeed"]["value"] == 2.5
+    assert zone["averageCrowdSpeed"]["value"] == 9.0  # 2.5 m/s in Smart Data Models' km/h
+    assert zone["averageCrowdSpeed"]["unitCode"] == "KMH"
     camera = bodies["urn:ngsi-ld:Camera:cam-1"]
     assert camera["location"]["value"]["coordinates"] == [126.951, 37.544]
     assert camera["fieldOfView"]["value"] == 70
