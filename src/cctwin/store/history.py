@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 from sqlalchemy import ColumnElement, Integer, and_, cast, delete, func, select
 
@@ -57,8 +58,15 @@ class HistoryTables(Database):
 
         One range scan of the time index for the window, then the newest rows found by the
         (entity, attr, time) index: cheap for any window of minutes whatever the history's age.
+        A rollup of [M, M + period) counts only once its period has ended (M + period <= at):
+        its last value is the state at the period's end, which replay must not show earlier.
         """
-        window = and_(I.observed_ts <= at_ts, I.observed_ts > at_ts - lookback_s, I.attr.in_(attrs))
+        window = and_(
+            I.observed_ts <= at_ts,
+            I.observed_ts > at_ts - lookback_s,
+            I.observed_ts + I.resolution_s <= at_ts,
+            I.attr.in_(attrs),
+        )
         newest = (
             select(I.entity_id, I.attr, func.max(I.observed_ts).label("ts"))
             .where(window)
@@ -151,6 +159,7 @@ class HistoryTables(Database):
             rows = connection.execute(query).all()
         return _steps(rows, start_ts, step_s)
 
+
     def roll_up(self, before_ts: float, period_s: float = 60.0) -> int:
         """Replace raw instances observed before `before_ts` by one row per attribute and
         period: mean in `number` (and the body's value), maximum in `high`, last in `last`;
@@ -172,6 +181,35 @@ class HistoryTables(Database):
         return int(gone or 0)
 
 
+def _steps(rows: Sequence[Any], start_ts: float, step_s: float) -> list[SeriesPoint]:
+    """Rows (time, number, high, last) in time order folded per step, column-wise in numpy:
+    a month of minutes is 43,200 rows, too many for a loop in Python within 200 ms."""
+    if not rows:
+        return []
+    # Tuples, not rows: numpy probes a row for array interfaces by name, 6 misses a row.
+    # None (a raw row's high and last) becomes nan.
+    table = np.array([tuple(row) for row in rows], dtype=np.float64)
+    times, numbers, highs, lasts = table.T
+    steps = np.floor_divide(times - start_ts, step_s).astype(np.int64)
+    firsts = np.flatnonzero(np.diff(steps, prepend=steps[0] - 1))
+    ends = np.append(firsts[1:], len(steps)) - 1
+    counts = ends - firsts + 1
+    totals = np.add.reduceat(numbers, firsts)
+    highs = np.maximum.reduceat(np.where(np.isnan(highs), numbers, highs), firsts)
+    lasts = np.where(np.isnan(lasts[ends]), numbers[ends], lasts[ends])
+    return [
+        SeriesPoint(start_ts + index * step_s, total / count, high, last, count)
+        for index, total, count, high, last in zip(
+            steps[firsts].tolist(),
+            totals.tolist(),
+            counts.tolist(),
+            highs.tolist(),
+            lasts.tolist(),
+            strict=True,
+        )
+    ]
+
+
 def _value_at(row: Any) -> ValueAt:
     body = orjson.loads(row.body)
     value = body.get("object") if body.get("type") == "Relationship" else body.get("value")
@@ -179,26 +217,6 @@ def _value_at(row: Any) -> ValueAt:
     if row.last is not None and not isinstance(value, bool):
         value = row.last
     return ValueAt(row.entity_id, row.attr, float(row.observed_ts), value, float(row.resolution_s))
-
-
-def _steps(rows: Sequence[Any], start_ts: float, step_s: float) -> list[SeriesPoint]:
-    out: list[SeriesPoint] = []
-    index = -1
-    total = high = last = 0.0
-    count = 0
-    for ts, number, row_high, row_last in rows:
-        step = int((ts - start_ts) // step_s)
-        if step != index:
-            if count:
-                out.append(SeriesPoint(start_ts + index * step_s, total / count, high, last, count))
-            index, total, count, high = step, 0.0, 0, float("-inf")
-        total += number
-        count += 1
-        high = max(high, number if row_high is None else row_high)
-        last = number if row_last is None else row_last
-    if count:
-        out.append(SeriesPoint(start_ts + index * step_s, total / count, high, last, count))
-    return out
 
 
 def _minutes(rows: Iterable[Any], period_s: float) -> Iterator[_Minute]:
