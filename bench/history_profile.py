@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from twin_replay import NOW, fill, summary  # noqa: E402
+from twin_replay import NOW, fill, summary
 
 BASE = "https://uri.etsi.org/ngsi-ld/default-context/"
 ZONE = "urn:ngsi-ld:CrowdFlowObserved:cam-1:zone-0"

@@ -159,7 +159,6 @@ class HistoryTables(Database):
             rows = connection.execute(query).all()
         return _steps(rows, start_ts, step_s)
 
-
     def roll_up(self, before_ts: float, period_s: float = 60.0) -> int:
         """Replace raw instances observed before `before_ts` by one row per attribute and
         period: mean in `number` (and the body's value), maximum in `high`, last in `last`;
