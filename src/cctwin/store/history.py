@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ import orjson
 from sqlalchemy import ColumnElement, Integer, and_, cast, delete, func, select
 
 from cctwin.store.database import Database
-from cctwin.store.tables import NgsiInstanceRow
+from cctwin.store.tables import NgsiEntityRow, NgsiInstanceRow
 
 I = NgsiInstanceRow  # noqa: E741 (the one table every query here reads)
 _CHUNK = 500  # rows per insert of rollups
@@ -28,6 +29,8 @@ class ValueAt:
     observed_ts: float
     value: Any
     resolution_s: float
+    # The entity's (first, expanded) type where the read knows it (others_at).
+    entity_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,43 @@ class HistoryTables(Database):
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
         return [_value_at(r) for r in rows]
+
+    def others_at(self, at_ts: float, lookback_s: float, own_types: Sequence[str]) -> list[ValueAt]:
+        """Every attribute's newest instance in (at - lookback, at] of the entities other
+        systems pushed (a type not in `own_types`: rain gauges, river sensors...).
+
+        Found by the entities' table, not by scanning the window (cctwin's own zones write
+        thousands of rows a minute); then the (entity, attr, time) index per entity.
+        """
+        E = NgsiEntityRow  # noqa: N806
+        others = select(E.id, E.type).where(E.type.not_in(own_types))
+        with self._engine.connect() as connection:
+            types = dict(connection.execute(others).tuples().all())
+        if not types:
+            return []
+        window = and_(
+            I.entity_id.in_(list(types)),
+            I.observed_ts <= at_ts,
+            I.observed_ts > at_ts - lookback_s,
+            I.observed_ts + I.resolution_s <= at_ts,
+        )
+        newest = (
+            select(I.entity_id, I.attr, func.max(I.observed_ts).label("ts"))
+            .where(window)
+            .group_by(I.entity_id, I.attr)
+            .subquery()
+        )
+        query = select(I.entity_id, I.attr, I.observed_ts, I.body, I.last, I.resolution_s).join(
+            newest,
+            and_(
+                I.entity_id == newest.c.entity_id,
+                I.attr == newest.c.attr,
+                I.observed_ts == newest.c.ts,
+            ),
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [dataclasses.replace(_value_at(r), entity_type=types[r.entity_id]) for r in rows]
 
     def series(
         self, entity_id: str, attr: str, start_ts: float, end_ts: float, step_s: float
