@@ -98,7 +98,7 @@ class HistoryTables(Database):
         E = NgsiEntityRow  # noqa: N806
         others = select(E.id, E.type).where(E.type.not_in(own_types))
         with self._engine.connect() as connection:
-            types = dict(connection.execute(others).tuples().all())
+            types = {str(i): str(t) for i, t in connection.execute(others)}
         if not types:
             return []
         window = and_(

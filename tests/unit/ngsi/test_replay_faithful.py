@@ -129,3 +129,30 @@ def test_numpy_steps_equal_the_plain_loop(step: float) -> None:
     assert [g[1] for g in got] == pytest.approx([w[1] for w in want], rel=1e-12)
     assert _steps([], start, step) == []
     assert isinstance(_steps(rows[:1], start, step)[0], SeriesPoint)
+
+
+def test_entities_other_systems_pushed_are_replayed(client: TestClient, services: Services) -> None:
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    for second, level in [(0, 1.5), (20, 2.5)]:
+        gauge = {
+            "id": "urn:ngsi-ld:WaterLevelSensor:river-1",
+            "type": "WaterLevelSensor",
+            "waterLevel": {
+                "type": "Property", "value": level, "observedAt": at(second).strftime(stamp)
+            },
+            "status": {"type": "Property", "value": "ok", "observedAt": at(second).strftime(stamp)},
+        }  # fmt: skip
+        assert client.post(OPS, json=[gauge]).status_code in (201, 204)
+    client.headers.update(grant(services.store, "op", "operator", cameras="cam-1"))
+    then = client.get("/api/twin/at", params={"time": at(10).isoformat()}).json()
+    assert then["others"] == [
+        {
+            "entity_id": "urn:ngsi-ld:WaterLevelSensor:river-1",
+            "type": "WaterLevelSensor",
+            "values": {"waterLevel": 1.5, "status": "ok"},
+            "observed_at": "2026-12-01T00:00:00Z",
+        }
+    ]
+    later = client.get("/api/twin/at", params={"time": at(25).isoformat()}).json()
+    assert later["others"][0]["values"]["waterLevel"] == 2.5
+    assert client.get("/api/twin/at", params={"time": at(-5).isoformat()}).json()["others"] == []
