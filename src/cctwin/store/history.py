@@ -228,7 +228,7 @@ class HistoryTables(Database):
         return int(gone or 0)
 
 
-def _steps(rows: Sequence[Sequence[float]], start_ts: float, step_s: float) -> list[SeriesPoint]:
+def _steps(rows: Sequence[Iterable[Any]], start_ts: float, step_s: float) -> list[SeriesPoint]:
     """Rows (time, number, high, last) in time order folded per step, column-wise in numpy:
     a month of minutes is 43,200 rows, too many for a loop in Python within 200 ms."""
     if not rows:
