@@ -170,6 +170,12 @@ function remember(iso, at, state) {
   return state;
 }
 
+function prefetch(at) {
+  const iso = at.toISOString();
+  if (cached(iso) || at > anchor) return;
+  getTwinAt(iso).then((state) => remember(iso, at, state)).catch(() => {});
+}
+
 async function enterReplay() {
   data.replayAt = anchor;
   entering = false;
@@ -256,6 +262,8 @@ function togglePlay() {
     const next = Number(ui.slider.value) + (speed * PLAY_TICK_MS) / 1000;
     ui.slider.value = String(Math.min(0, next));
     show(sliderTime());
+    // The tick after this one, asked for now: it is on screen the moment the tick comes.
+    prefetch(new Date(sliderTime().getTime() + speed * PLAY_TICK_MS));
     if (next >= 0) stopPlaying();
   }, PLAY_TICK_MS);
   translateReplay();
