@@ -15,6 +15,12 @@ const SPEEDS = [1, 10, 60, 600];
 const DEBOUNCE_MS = 40; // a dragged slider asks for the newest moment, not every step
 const LIVE_REFRESH_MS = 3000;
 const PLAY_TICK_MS = 500;
+// Moments already shown, by whole second: going back over them costs no round trip. Only
+// moments well in the past (late readings rarely arrive after two minutes), kept a minute.
+const CACHE_SIZE = 120;
+const CACHE_TTL_MS = 60_000;
+const CACHE_AFTER_MS = 120_000;
+const cache = new Map(); // ISO second -> {state, at}
 
 let map = null;
 let anchor = new Date(); // the slider's right end
@@ -138,7 +144,7 @@ async function show(at) {
   translateReplay();
   const iso = at.toISOString();
   try {
-    const state = await getTwinAt(iso);
+    const state = cached(iso) || remember(iso, at, await getTwinAt(iso));
     if (mine !== sequence || !data.replayAt) return; // a newer moment was asked for meanwhile
     applyState(state);
     ui.bar.dataset.shownTime = iso;
@@ -148,6 +154,26 @@ async function show(at) {
   } finally {
     if (mine === sequence) inFlight = false;
   }
+}
+
+function cached(iso) {
+  const hit = cache.get(iso);
+  if (!hit || performance.now() - hit.at > CACHE_TTL_MS) return null;
+  return hit.state;
+}
+
+function remember(iso, at, state) {
+  if (Date.now() - at.getTime() < CACHE_AFTER_MS) return state;
+  cache.delete(iso);
+  cache.set(iso, { state, at: performance.now() });
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
+  return state;
+}
+
+function prefetch(at) {
+  const iso = at.toISOString();
+  if (cached(iso) || at > anchor) return;
+  getTwinAt(iso).then((state) => remember(iso, at, state)).catch(() => {});
 }
 
 async function enterReplay() {
@@ -236,6 +262,8 @@ function togglePlay() {
     const next = Number(ui.slider.value) + (speed * PLAY_TICK_MS) / 1000;
     ui.slider.value = String(Math.min(0, next));
     show(sliderTime());
+    // The tick after this one, asked for now: it is on screen the moment the tick comes.
+    prefetch(new Date(sliderTime().getTime() + speed * PLAY_TICK_MS));
     if (next >= 0) stopPlaying();
   }, PLAY_TICK_MS);
   translateReplay();

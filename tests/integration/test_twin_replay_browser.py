@@ -210,13 +210,13 @@ def _check_replay(page: Any, service: Service, event: dict[str, Any], now: datet
 
 
 def _check_budget(timings: list[float], fetches: list[float]) -> None:
-    """Slider to twin shown within 300 ms (median of the moves). On a machine running more
-    than twice as many processes as it has cores the round trip to the server measures the
-    queue, not cctwin: there the page's own part (shown minus the fetch) is held to it."""
+    """Slider to twin shown within 300 ms, every move. On a machine running more than twice
+    as many processes as it has cores the round trip to the server measures the queue, not
+    cctwin: there the page's own part (shown minus the fetch) is held to it (median)."""
     load = os.getloadavg()[0] / (os.cpu_count() or 1)
     print(f"replay moves: shown {timings} ms, fetch {fetches} ms, load/core {load:.1f}")
     if load <= 2.0:
-        assert statistics.median(timings) <= REPLAY_BUDGET_MS, (timings, fetches)
+        assert max(timings) <= REPLAY_BUDGET_MS, (timings, fetches)
     else:
         page_part = [total - fetch for total, fetch in zip(timings, fetches, strict=True)]
         assert statistics.median(page_part) <= REPLAY_BUDGET_MS, (timings, fetches)

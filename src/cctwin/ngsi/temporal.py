@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from cctwin.ngsi.entities import Json, iso, parse_time
 from cctwin.ngsi.problems import bad_data
 
@@ -70,26 +72,52 @@ def _stamp(ts: float) -> str:
     return iso(datetime.fromtimestamp(ts, UTC))
 
 
+def stamps(times: Sequence[float]) -> list[str]:
+    """`iso` of many epoch seconds at once (a month of minutes is 43,200 of them).
+
+    The same rounding as datetime.fromtimestamp (the fraction to microseconds, half to even)
+    and then iso's truncation to milliseconds, so each string equals `_stamp(ts)`.
+    """
+    seconds = np.asarray(times, dtype=np.float64)
+    fraction, whole = np.modf(seconds)
+    micros = np.round(fraction * 1e6)
+    carry = (micros >= 1e6).astype(np.int64) - (micros < 0).astype(np.int64)
+    micros = micros - carry * 1e6
+    millis = (micros // 1000).astype(np.int64).astype("timedelta64[ms]")
+    moments = (whole.astype(np.int64) + carry).astype("datetime64[s]") + millis
+    return [text + "Z" for text in np.datetime_as_string(moments, unit="ms").tolist()]
+
+
 def normalized(instances: Sequence[Instance], compact: Callable[[str], str]) -> Json:
     """Attribute name -> list of instances, each with its observedAt (or instance time)."""
     out: dict[str, list[Json]] = {}
-    for instance in instances:
+    names: dict[str, str] = {}
+    times = stamps([i.observed_ts for i in instances])
+    for instance, stamp in zip(instances, times, strict=True):
         attr = dict(instance.attr_json)
-        attr.setdefault("observedAt", _stamp(instance.observed_ts))
-        out.setdefault(compact(instance.attr), []).append(attr)
+        attr.setdefault("observedAt", stamp)
+        name = names.get(instance.attr)
+        if name is None:
+            name = names[instance.attr] = compact(instance.attr)
+        out.setdefault(name, []).append(attr)
     return dict(out)
 
 
 def simplified(instances: Sequence[Instance], compact: Callable[[str], str]) -> Json:
     """options=temporalValues: [[value, time], ...] per attribute."""
     out: Json = {}
-    for instance in instances:
+    times = stamps([i.observed_ts for i in instances])
+    names: dict[str, str] = {}
+    for instance, stamp in zip(instances, times, strict=True):
         attr = instance.attr_json
         kind = attr.get("type", "Property")
         value = attr.get("object") if kind == "Relationship" else attr.get("value")
         key = "objects" if kind == "Relationship" else "values"
-        slot = out.setdefault(compact(instance.attr), {"type": kind, key: []})
-        slot[key].append([value, _stamp(instance.observed_ts)])
+        name = names.get(instance.attr)
+        if name is None:
+            name = names[instance.attr] = compact(instance.attr)
+        slot = out.setdefault(name, {"type": kind, key: []})
+        slot[key].append([value, stamp])
     return out
 
 

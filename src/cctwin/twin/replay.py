@@ -25,6 +25,8 @@ ZONE_ATTRS = (
     "floodLevelStatus",
 )
 CAMERA_ATTRS = ("deviceState",)
+# Types cctwin publishes itself; any other entity in the twin came from another system.
+OWN_TYPES = ("Building", "Camera", "Device", "CrowdFlowObserved", "FloodMonitoring", "Alert")
 _ZONE_TYPES = {"CrowdFlowObserved": "crowd", "FloodMonitoring": "flood"}
 EVENTS_LIMIT = 50
 
@@ -33,6 +35,10 @@ class HistoryReader(Protocol):
     """The twin's history (store/history.py)."""
 
     def values_at(self, at_ts: float, lookback_s: float, attrs: Sequence[str]) -> list[ValueAt]: ...
+
+    def others_at(
+        self, at_ts: float, lookback_s: float, own_types: Sequence[str]
+    ) -> list[ValueAt]: ...
 
     def series(
         self, entity_id: str, attr: str, start_ts: float, end_ts: float, step_s: float
@@ -64,6 +70,15 @@ class ZoneAt(BaseModel):
     observed_at: datetime
     # 60 when the newest value is a one-minute rollup (older than the raw history).
     resolution_s: float = 0.0
+
+
+class OtherAt(BaseModel):
+    """An entity another system pushed (a rain gauge...): its attributes' values then."""
+
+    entity_id: str
+    type: str
+    values: dict[str, Any]
+    observed_at: datetime
 
 
 class CameraAt(BaseModel):
@@ -109,6 +124,7 @@ class TwinAt(BaseModel):
     cameras: list[CameraAt]
     alerts: list[AlertAt]
     events: list[EventAt]
+    others: list[OtherAt] = Field(default_factory=list)
 
 
 class SeriesRead(BaseModel):
@@ -147,9 +163,11 @@ def twin_at(
     window_s: float,
     sees: Callable[[str], bool],
     expand: Callable[[str], str],
+    compact: Callable[[str], str] = str,
 ) -> TwinAt:
-    """The twin at `at`: zones and cameras from the history, alerts open then, events around
-    it (`window_s` either side) with their evidence; only cameras `sees` lets through."""
+    """The twin at `at`: zones and cameras from the history, alerts open then (with their
+    status then), events around it (`window_s` either side) with their evidence, only of
+    cameras `sees` lets through; and the entities other systems pushed, as they were."""
     names = {expand(a): a for a in (*ZONE_ATTRS, *CAMERA_ATTRS)}
     values = history.values_at(at.timestamp(), lookback_s, list(names))
     zones: dict[str, ZoneAt] = {}
@@ -187,6 +205,7 @@ def twin_at(
             zone.observed_at = _stamp(value.observed_ts)
             zone.resolution_s = value.resolution_s
     alerts = [a for a in records.alerts_open_at(at) if sees(a.camera_id)]
+    others = _others_at(history, at, lookback_s, expand, compact)
     return TwinAt(
         time=at,
         lookback_s=lookback_s,
@@ -195,7 +214,31 @@ def twin_at(
         cameras=sorted(cameras, key=lambda c: c.camera_id),
         alerts=[_alert_at(a) for a in alerts],
         events=_events_around(records, at, window_s, sees),
+        others=others,
     )
+
+
+def _others_at(
+    history: HistoryReader,
+    at: datetime,
+    lookback_s: float,
+    expand: Callable[[str], str],
+    compact: Callable[[str], str],
+) -> list[OtherAt]:
+    own = [expand(t) for t in OWN_TYPES]
+    found: dict[str, OtherAt] = {}
+    for value in history.others_at(at.timestamp(), lookback_s, own):
+        other = found.get(value.entity_id)
+        if other is None:
+            other = found[value.entity_id] = OtherAt(
+                entity_id=value.entity_id,
+                type=compact(value.entity_type),
+                values={},
+                observed_at=_stamp(value.observed_ts),
+            )
+        other.values[compact(value.attr)] = value.value
+        other.observed_at = max(other.observed_at, _stamp(value.observed_ts))
+    return sorted(found.values(), key=lambda o: o.entity_id)
 
 
 def _alert_at(alert: Alert) -> AlertAt:
@@ -251,7 +294,9 @@ def zone_series(
 ) -> SeriesRead:
     """One attribute of a zone from `start` to `end` in steps of `step_s` (mean, max, last)."""
     points = history.series(entity_id, expand(attr), start.timestamp(), end.timestamp(), step_s)
-    return SeriesRead(
+    # Built without validation: every column is already of its type, and validating 43,200
+    # points (a month of minutes) would cost more than reading them.
+    return SeriesRead.model_construct(
         entity_id=entity_id,
         attr=attr,
         step_s=step_s,

@@ -63,14 +63,17 @@ def test_rollup_keeps_mean_max_and_last_and_the_last_level(
         (30.0, 30.0, 30.0),
     ]
     # A level has no mean: the minute keeps its last value, so replay still shows it.
-    values = services.ngsi_store.values_at(T0.timestamp() + 30, 300, [expand("riskLevel")])
+    values = services.ngsi_store.values_at(T0.timestamp() + 60, 300, [expand("riskLevel")])
     assert [(v.entity_id, v.value, v.resolution_s) for v in values] == [(ZONE, "caution", 60.0)]
-    # A rollup reads as its last value at the minute (the state at the end of the minute).
-    count = services.ngsi_store.values_at(T0.timestamp() + 30, 300, [expand("peopleCount")])
+    # A rollup reads as its last value (the state at the end of the minute), so it shows
+    # only once the minute is over: mid-minute it would tell what had not happened yet.
+    count = services.ngsi_store.values_at(T0.timestamp() + 60, 300, [expand("peopleCount")])
     assert [v.value for v in count] == [20.0]
+    assert services.ngsi_store.values_at(T0.timestamp() + 30, 300, [expand("peopleCount")]) == []
+    assert services.ngsi_store.values_at(T0.timestamp() + 59.9, 300, [expand("riskLevel")]) == []
     # Past downsampled_days everything goes.
     services.ngsi.broker.retain(T0 + timedelta(minutes=5), T0 + timedelta(minutes=1))
-    assert services.ngsi_store.values_at(T0.timestamp() + 30, 300, [expand("riskLevel")]) == []
+    assert services.ngsi_store.values_at(T0.timestamp() + 60, 300, [expand("riskLevel")]) == []
 
 
 def _evidence(services: Services) -> Alert:

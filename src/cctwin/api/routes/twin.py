@@ -48,6 +48,7 @@ async def state_at(
         window_s,
         principal.sees,
         terms.expand,
+        terms.compact,
     )
     return Response(state.model_dump_json(), media_type="application/json")
 
