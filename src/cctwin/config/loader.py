@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +67,7 @@ def line_of(root: yaml.Node | None, location: Sequence[int | str]) -> int | None
 
 def parse_config(text: str, source_name: str = "<config>") -> Config:
     """Validate YAML text into a Config; raises ConfigError naming the line and the field."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source_name}:{mark.line + 1}" if mark is not None else source_name
-        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
+    data, root = compose_yaml(text, source_name)
     try:
         data = _substitute_env(data if data is not None else {}, [])
     except _MissingVariableError as exc:
@@ -89,15 +83,42 @@ def parse_config(text: str, source_name: str = "<config>") -> Config:
         raise ConfigError("\n".join(error_lines(exc, root, source_name))) from exc
 
 
-def error_lines(exc: ValidationError, root: yaml.Node | None, source_name: str) -> list[str]:
-    """One 'FILE:LINE: field: reason' line per pydantic error (for any YAML-loaded model)."""
+def compose_yaml(text: str, source_name: str) -> tuple[Any, yaml.Node | None]:
+    """Parsed YAML and its node tree (for line numbers); bad YAML is a ConfigError at its line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source_name}:{mark.line + 1}" if mark is not None else source_name
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    return data, root
+
+
+# A validator that names a list item ("point 4: ...") gets the line of that item.
+_ITEM = re.compile(r"point (\d+):")
+
+
+def error_lines(
+    exc: ValidationError,
+    root: yaml.Node | None,
+    source_name: str,
+    hidden: Collection[str] = (),
+) -> list[str]:
+    """One 'FILE:LINE: field: reason' line per pydantic error (for any YAML-loaded model).
+
+    `hidden`: union tags pydantic puts in locations (a scenario's `crowd` / `flood`) that are
+    not keys of the file and so stay out of the field name.
+    """
     lines = []
     for error in exc.errors():
         location = [p for p in error["loc"] if isinstance(p, int | str)]
-        field = ".".join(str(p) for p in location) or "(top level)"
-        line = line_of(root, location)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        item = _ITEM.match(message)
+        line = line_of(root, [*location, int(item.group(1)) - 1] if item else location)
         where = f"{source_name}:{line}" if line else source_name
-        lines.append(f"{where}: {field}: {error['msg']}")
+        field = ".".join(str(p) for p in location if p not in hidden) or "(top level)"
+        lines.append(f"{where}: {field}: {message}")
     return lines
 
 

@@ -10,9 +10,9 @@ import yaml
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from cctwin.config.base import Identifier, Strict
-from cctwin.config.loader import line_of
+from cctwin.config.loader import compose_yaml, error_lines, line_of
 from cctwin.config.safety import RiskBandConfig
-from cctwin.errors import CctwinError
+from cctwin.errors import CctwinError, ConfigError
 from cctwin.scenarios.flood import FloodScenario
 
 LonLat = tuple[float, float]
@@ -192,11 +192,9 @@ def where(path: Path | str, text: str, location: Sequence[int | str]) -> str:
 def parse_scenario(text: str, source_name: str = "<scenario>") -> CrowdScenario | FloodScenario:
     """Validate YAML text into a scenario; ScenarioError names the line and the field."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"{source_name}:{mark.line + 1}" if mark is not None else source_name
-        raise ScenarioError(f"{at}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        data, root = compose_yaml(text, source_name)
+    except ConfigError as exc:
+        raise ScenarioError(str(exc)) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{source_name}:1: a scenario is a mapping with `kind: crowd|flood`")
     if data.get("kind") not in ("crowd", "flood"):
@@ -205,13 +203,7 @@ def parse_scenario(text: str, source_name: str = "<scenario>") -> CrowdScenario 
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            location = [p for p in error["loc"] if isinstance(p, int | str)]
-            field = ".".join(str(p) for p in location if p not in ("crowd", "flood"))
-            lines.append(
-                f"{where(source_name, text, location)}: {field or 'scenario'}: {error['msg']}"
-            )
+        lines = error_lines(exc, root, source_name, hidden=("crowd", "flood"))
         raise ScenarioError("\n".join(lines)) from None
 
 
