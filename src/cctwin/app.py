@@ -84,7 +84,7 @@ class Services:
             settings_from(config.security, config.media.path.parent / "secret"), self.store
         )
         self.viewings = ViewingAuditor(self.store, config.security.view_audit_every_s)
-        self.originals = Originals(config.media.path)
+        self.originals = Originals(config.media.path, config.privacy.originals_key)
         self.alert_audit = AlertAuditor(self.store, self.bus)
         self.unmask = UnmaskService(
             self.store, config, lambda n: self.store.get_user(n) is not None

@@ -56,7 +56,11 @@ class BusSink:
         self._had_objects: dict[str, bool] = {}
         self.privacy = WorkerMasking(config)
         # Unmasked originals of masked media, for unmask grants (store/originals.py).
-        self.originals = Originals(config.media.path) if config.privacy.keep_originals else None
+        self.originals = (
+            Originals(config.media.path, config.privacy.originals_key)
+            if config.privacy.keep_originals
+            else None
+        )
         self._raw_clips: dict[tuple[str, str], bytes] = {}
 
     def on_step(self, runtime: CameraRuntime, step: StepResult) -> None:

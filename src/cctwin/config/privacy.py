@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -37,6 +38,12 @@ class PrivacyConfig(Strict):
         True,
         description="Keep each masked snapshot's and clip's original under `originals/` beside "
         "the media folder, so an unmask grant can show it; off: masked copies only.",
+    )
+    originals_key: Path | None = Field(
+        None,
+        description="AES-256 key file that encrypts the originals at rest (created, owner-only, "
+        "when missing); default `originals.key` beside the media folder. Keep it off the media "
+        "backups so a copied media folder shows no faces.",
     )
     unmask_max_minutes: int = Field(
         60, ge=1, le=60, description="The longest an unmask grant may last (an hour at most)."
