@@ -1,7 +1,7 @@
 // Flood what-ifs on the map: a run's flooded inlets over time (SWMM, docs/flood.md) on the
 // generated drainage network, and "model beside camera": each camera that watches a flooded
 // inlet shows the modelled depth next to its own latest flood observation.
-// Open a stored run with ?flood_run=<id> (GET /api/scenarios/{id}); consoles and tests can call
+// Open a stored run with ?flood_run=<id> (GET /api/scenarios/runs/{id}); consoles and tests can call
 // window.cctwin.showFloodRun(result) with a FloodResult.
 
 import { ApiError } from "./api.js";
@@ -244,7 +244,7 @@ export async function startFlood(loadedMap) {
   const id = new URLSearchParams(location.search).get("flood_run");
   if (!id) return;
   try {
-    const response = await fetch(`/api/scenarios/${encodeURIComponent(id)}`, {
+    const response = await fetch(`/api/scenarios/runs/${encodeURIComponent(id)}`, {
       credentials: "same-origin",
     });
     if (!response.ok) throw new ApiError(response.status, `${response.status}`);

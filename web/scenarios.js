@@ -90,6 +90,11 @@ function stopPlaying() {
 async function play(runId) {
   stopPlaying();
   const run = await getRun(runId);
+  if (run.kind === "flood") {
+    // Flooded inlets over time, and the cameras beside them: the flood view draws those.
+    if (window.cctwin && window.cctwin.showFloodRun) await window.cctwin.showFloodRun(run);
+    return;
+  }
   const result = run.result;
   const status = $("#scenario-status");
   if (!result || !result.frames || !result.frames.length) {
@@ -204,7 +209,7 @@ function renderRuns() {
         el("span", {}, t(`scenarios.status.${run.status}`)),
         " ",
         el("span", {}, run.status === "failed" ? run.error || "" : summaryText(run)),
-        run.kind === "crowd" && run.status === "done"
+        run.status === "done"
           ? el("button", { type: "button", onclick: () => play(run.id) }, t("scenarios.play"))
           : null,
       ),
