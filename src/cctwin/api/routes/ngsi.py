@@ -13,6 +13,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
 from cctwin.ngsi.broker import BatchResult, EntityQuery, UpdateResult
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import View, feature, render
@@ -79,7 +80,7 @@ class Ctx:
                     "features": [feature(b, geo_name) for b in body],
                 }
             if isinstance(context, str):
-                out["Link"] = link_header(context)
+                _add_link(out, link_header(context))
             return Response(orjson.dumps(body), status, out, media_type=GEO_JSON)
         if self.ld:
             if isinstance(body, dict):
@@ -87,9 +88,14 @@ class Ctx:
             elif isinstance(body, list):
                 body = [{**b, "@context": context} for b in body]
         elif isinstance(context, str):
-            out["Link"] = link_header(context)
+            _add_link(out, link_header(context))
         media = LD_JSON if self.ld else "application/json"
         return Response(orjson.dumps(body), status, out, media_type=media)
+
+
+def _add_link(headers: dict[str, str], link: str) -> None:
+    # One Link header may carry the @context and the pagination links together.
+    headers["Link"] = f"{link}, {headers['Link']}" if "Link" in headers else link
 
 
 async def read_body(request: Request) -> tuple[Any, LdContext]:
@@ -175,7 +181,7 @@ async def query_entities(request: Request) -> Response:
     query = _entity_query(ctx)
     limit, offset = page_of(params.get("limit"), params.get("offset"))
     found = await in_thread(ngsi_service(request).broker.query, query)
-    headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
+    headers = page_headers(request, len(found), limit, offset)
     view = _view(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
 
@@ -329,11 +335,7 @@ async def batch_query(request: Request) -> Response:
     )
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     found = await in_thread(ngsi_service(request).broker.query, query)
-    headers = (
-        {"NGSILD-Results-Count": str(len(found))}
-        if request.query_params.get("count") == "true"
-        else {}
-    )
+    headers = page_headers(request, len(found), limit, offset)
     view = _view(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
 
@@ -398,7 +400,7 @@ async def query_temporal(request: Request) -> Response:
         )
         for e in page
     ]
-    headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
+    headers = page_headers(request, len(found), limit, offset)
     return ctx.answer(bodies, 200, headers)
 
 
@@ -436,6 +438,7 @@ def install(app: FastAPI) -> None:
     # Imported here: that module builds on this one's helpers.
     from cctwin.api.routes import ngsi_discovery, ngsi_subscriptions
 
+    app.add_middleware(TenantEcho)
     app.include_router(router)
     app.include_router(ngsi_subscriptions.router)
     app.include_router(ngsi_discovery.router)

@@ -1,0 +1,69 @@
+"""ETSI GS CIM 009 V1.8.1 details a conformance suite checks: headers, merge, datasetId."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
+
+ERR = "https://uri.etsi.org/ngsi-ld/errors/"
+TENANT = {"NGSILD-Tenant": "district2"}
+
+
+def thing(n: int, **attrs: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "id": f"urn:ngsi-ld:Thing:{n}",
+        "type": "Thing",
+        "size": {"type": "Property", "value": n},
+    }
+    return body | attrs
+
+
+def test_tenant_is_echoed_on_every_answer(client: TestClient) -> None:
+    created = client.post("/ngsi-ld/v1/entities", json=thing(1), headers=TENANT)
+    got = client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1", headers=TENANT)
+    missing = client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:9", headers=TENANT)
+    default = client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1")
+    assert created.status_code == 201
+    assert created.headers["NGSILD-Tenant"] == "district2"
+    assert got.headers["NGSILD-Tenant"] == "district2"
+    assert missing.status_code == 404
+    assert missing.headers["NGSILD-Tenant"] == "district2"
+    assert default.status_code == 404
+    assert "NGSILD-Tenant" not in default.headers
+
+
+def test_count_and_pagination_links(client: TestClient) -> None:
+    for n in range(5):
+        assert client.post("/ngsi-ld/v1/entities", json=thing(n)).status_code == 201
+    params = {"type": "Thing", "count": "true", "limit": "2", "offset": "2"}
+    page = client.get("/ngsi-ld/v1/entities", params=params)
+    assert page.status_code == 200
+    assert page.headers["NGSILD-Results-Count"] == "5"
+    assert len(page.json()) == 2
+    link = page.headers["link"]
+    assert "<https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld>" in link
+    assert "offset=0" in link
+    assert 'rel="prev"' in link
+    assert "offset=4" in link
+    assert 'rel="next"' in link
+    last = client.get("/ngsi-ld/v1/entities", params=params | {"offset": "4"})
+    assert 'rel="next"' not in last.headers["link"]
+    only_count = client.get("/ngsi-ld/v1/entities", params=params | {"limit": "0"})
+    assert only_count.json() == []
+    assert only_count.headers["NGSILD-Results-Count"] == "5"
+
+
+def test_media_types(client: TestClient) -> None:
+    client.post("/ngsi-ld/v1/entities", json=thing(1))
+    url = "/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1"
+    ld = client.get(url, headers={"Accept": "application/ld+json"})
+    assert ld.headers["content-type"].startswith("application/ld+json")
+    assert "link" not in ld.headers
+    refused = client.get(url, headers={"Accept": "text/html"})
+    assert refused.status_code == 406
+    assert refused.json()["type"] == ERR + "NotAcceptable"
+    wrong = client.post(
+        "/ngsi-ld/v1/entities", content=b"{}", headers={"Content-Type": "text/plain"}
+    )
+    assert wrong.status_code == 415
+    assert wrong.json()["type"] == ERR + "UnsupportedMediaType"
