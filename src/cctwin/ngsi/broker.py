@@ -18,6 +18,7 @@ from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import (
     Entity,
     Json,
+    attribute_value,
     check_name,
     check_uri,
     now,
@@ -262,15 +263,25 @@ class Broker:
             self._commit([Change(entity, frozenset(fresh.attrs))])
 
     def merge(self, entity_id: str, body: Mapping[str, Any], terms: TermMap) -> None:
-        """PATCH /entities/{id}: attributes of the body are added or replaced."""
+        """PATCH /entities/{id} (CIM 009 5.6.17): attributes of the body are added or merged
+        into the stored ones; an attribute set to NGSI-LD Null is deleted."""
         with self._lock:
             entity = self.retrieve(entity_id)
             fresh = parse_entity({**_object(body), "id": entity_id}, terms, need_type=False)
-            for entity_type in fresh.types:
-                if entity_type not in entity.types:
-                    entity.types.append(entity_type)
-            entity.attrs.update(fresh.attrs)
+            merge_into(entity, fresh)
             self._commit([Change(entity, frozenset(fresh.attrs))])
+
+    def replace_attribute(
+        self, entity_id: str, name: str, fragment: Mapping[str, Any], terms: TermMap
+    ) -> None:
+        """PUT /entities/{id}/attrs/{attr} (5.6.19): the attribute becomes the body."""
+        expanded = terms.expand(name)
+        with self._lock:
+            entity = self.retrieve(entity_id)
+            if expanded not in entity.attrs:
+                raise not_found(f"entity {entity_id} has no attribute {name}")
+            entity.attrs[expanded] = parse_attribute(name, _object(fragment), terms)
+            self._commit([Change(entity, frozenset({expanded}))])
 
     # --- batch ----------------------------------------------------------------------------
 
@@ -284,7 +295,8 @@ class Broker:
         parsed: list[Entity] = []
         for body in bodies:
             try:
-                parsed.append(parse_entity(body, terms, need_type=operation != "update"))
+                need_type = operation not in ("update", "merge")
+                parsed.append(parse_entity(body, terms, need_type=need_type))
             except NgsiError as error:
                 result.errors.append((_id_of(body), error))
         with self._lock:
@@ -307,10 +319,13 @@ class Broker:
                 error = NgsiError(Problem.ALREADY_EXISTS, f"entity {entity.id} exists")
                 result.errors.append((entity.id, error))
                 continue
-            if operation == "update" and old is None:
+            if operation in ("update", "merge") and old is None:
                 result.errors.append((entity.id, not_found(f"no entity {entity.id}")))
                 continue
-            if old is not None and operation in ("upsert", "update"):
+            if old is not None and operation == "merge":
+                merge_into(old, entity)
+                entity = old
+            elif old is not None and operation in ("upsert", "update"):
                 # Upsert and update merge attributes into the stored entity (options=update
                 # is the default behaviour of both; replace is an option of upsert).
                 old.attrs.update(entity.attrs)
@@ -407,6 +422,31 @@ class Broker:
         summarised = self.repository.downsample_instances(raw_before.timestamp(), period_s)
         self.repository.prune_instances(keep_before.timestamp())
         return summarised
+
+
+NGSI_NULL = "urn:ngsi-ld:null"
+
+
+def merge_into(entity: Entity, fragment: Entity) -> None:
+    """Merge semantics (CIM 009 5.6.17): new types and attributes are added; an attribute of
+    both keeps the stored sub-attributes the fragment does not name; NGSI-LD Null deletes
+    the attribute (or the sub-attribute)."""
+    for entity_type in fragment.types:
+        if entity_type not in entity.types:
+            entity.types.append(entity_type)
+    for name, attr in fragment.attrs.items():
+        if attribute_value(attr) == NGSI_NULL:
+            entity.attrs.pop(name, None)
+            continue
+        old = entity.attrs.get(name)
+        merged = (
+            {**old, **attr} if old is not None and old.get("type") == attr.get("type") else attr
+        )
+        entity.attrs[name] = {
+            k: v
+            for k, v in merged.items()
+            if not (isinstance(v, Mapping) and "type" in v and attribute_value(v) == NGSI_NULL)
+        }
 
 
 def _copy(entity: Entity) -> Entity:

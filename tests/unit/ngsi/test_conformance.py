@@ -67,3 +67,58 @@ def test_media_types(client: TestClient) -> None:
     )
     assert wrong.status_code == 415
     assert wrong.json()["type"] == ERR + "UnsupportedMediaType"
+
+
+def test_merge_entity_keeps_sub_attributes_and_null_deletes(client: TestClient) -> None:
+    unit = {"type": "Property", "value": 3, "unitCode": "MTR", "accuracy": {"value": 0.1}}
+    client.post("/ngsi-ld/v1/entities", json=thing(1, size=unit, colour="red"))
+    merged = client.patch(
+        "/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1",
+        json={"size": {"type": "Property", "value": 4}, "colour": "urn:ngsi-ld:null", "age": 2},
+    )
+    assert merged.status_code == 204
+    body = client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1").json()
+    assert body["size"]["value"] == 4
+    assert body["size"]["unitCode"] == "MTR"
+    assert body["size"]["accuracy"]["value"] == 0.1
+    assert "colour" not in body
+    assert body["age"] == {"type": "Property", "value": 2}
+    missing = client.patch("/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:9", json={"age": 1})
+    assert missing.status_code == 404
+
+
+def test_replace_attribute(client: TestClient) -> None:
+    unit = {"type": "Property", "value": 3, "unitCode": "MTR"}
+    client.post("/ngsi-ld/v1/entities", json=thing(1, size=unit))
+    url = "/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1/attrs/size"
+    assert client.put(url, json={"type": "Property", "value": 7}).status_code == 204
+    assert client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1").json()["size"] == {
+        "type": "Property",
+        "value": 7,
+    }
+    other = client.put(url.replace("size", "weight"), json={"value": 1})
+    assert other.status_code == 404
+    assert other.json()["type"] == ERR + "ResourceNotFound"
+
+
+def test_batch_merge(client: TestClient) -> None:
+    client.post("/ngsi-ld/v1/entities", json=thing(1, colour="red"))
+    ok = client.post(
+        "/ngsi-ld/v1/entityOperations/merge",
+        json=[
+            {"id": "urn:ngsi-ld:Thing:1", "colour": "blue", "size": {"unitCode": "MTR", "value": 2}}
+        ],
+    )
+    assert ok.status_code == 204
+    body = client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1").json()
+    assert body["colour"]["value"] == "blue"
+    assert body["size"] == {"type": "Property", "value": 2, "unitCode": "MTR"}
+    partial = client.post(
+        "/ngsi-ld/v1/entityOperations/merge",
+        json=[{"id": "urn:ngsi-ld:Thing:1", "age": 3}, {"id": "urn:ngsi-ld:Thing:9", "age": 3}],
+    )
+    assert partial.status_code == 207
+    result = partial.json()
+    assert result["success"] == ["urn:ngsi-ld:Thing:1"]
+    assert result["errors"][0]["entityId"] == "urn:ngsi-ld:Thing:9"
+    assert result["errors"][0]["error"]["status"] == 404

@@ -279,6 +279,15 @@ async def update_attributes(entity_id: str, request: Request) -> Response:
     return _partial(await in_thread(broker.update, entity_id, body, ctx.terms), ctx)
 
 
+@router.put("/entities/{entity_id:path}/attrs/{attr}")
+async def replace_attribute(entity_id: str, attr: str, request: Request) -> Response:
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    broker = ngsi_service(request).broker
+    await in_thread(broker.replace_attribute, entity_id, attr, body, ctx.terms)
+    return Response(status_code=204)
+
+
 @router.put("/entities/{entity_id:path}")
 async def replace_entity(entity_id: str, request: Request) -> Response:
     body, context = await read_body(request)
@@ -354,7 +363,7 @@ def _geo_body(geo: object, ctx: Ctx) -> GeoQuery:
 
 @router.post("/entityOperations/{operation}")
 async def batch(operation: str, request: Request) -> Response:
-    if operation not in ("create", "upsert", "update", "delete"):
+    if operation not in ("create", "upsert", "update", "merge", "delete"):
         raise NgsiError(Problem.OPERATION_NOT_SUPPORTED, f"no batch operation {operation!r}")
     body, context = await read_body(request)
     ctx = Ctx(request, context)
