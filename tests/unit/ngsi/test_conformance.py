@@ -122,3 +122,45 @@ def test_batch_merge(client: TestClient) -> None:
     assert result["success"] == ["urn:ngsi-ld:Thing:1"]
     assert result["errors"][0]["entityId"] == "urn:ngsi-ld:Thing:9"
     assert result["errors"][0]["error"]["status"] == 404
+
+
+def test_dataset_ids_are_stored_and_returned(client: TestClient) -> None:
+    speeds = [
+        {"type": "Property", "value": 30},
+        {"type": "Property", "value": 31, "datasetId": "urn:ngsi-ld:Dataset:radar"},
+    ]
+    created = client.post("/ngsi-ld/v1/entities", json=thing(1, speed=speeds))
+    assert created.status_code == 201
+    url = "/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1"
+    assert client.get(url).json()["speed"] == speeds
+    appended = client.post(
+        url + "/attrs",
+        json={"speed": {"type": "Property", "value": 32, "datasetId": "urn:ngsi-ld:Dataset:gps"}},
+    )
+    assert appended.status_code == 204
+    assert [s["value"] for s in client.get(url).json()["speed"]] == [30, 31, 32]
+    updated = client.patch(
+        url + "/attrs",
+        json={"speed": {"value": 41, "datasetId": "urn:ngsi-ld:Dataset:radar"}},
+    )
+    assert updated.status_code == 204
+    not_there = client.patch(
+        url + "/attrs", json={"speed": {"value": 1, "datasetId": "urn:ngsi-ld:Dataset:none"}}
+    )
+    assert not_there.status_code == 207
+    assert client.get(url, params={"q": "speed==30"}).status_code == 200
+    gone = client.delete(url + "/attrs/speed", params={"datasetId": "urn:ngsi-ld:Dataset:gps"})
+    assert gone.status_code == 204
+    assert [s["value"] for s in client.get(url).json()["speed"]] == [30, 41]
+    assert client.delete(url + "/attrs/speed").status_code == 204
+    assert client.get(url).json()["speed"] == {
+        "type": "Property",
+        "value": 41,
+        "datasetId": "urn:ngsi-ld:Dataset:radar",
+    }
+    assert client.delete(url + "/attrs/speed", params={"deleteAll": "true"}).status_code == 204
+    assert "speed" not in client.get(url).json()
+    twice = thing(2, speed=[speeds[1], speeds[1]])
+    refused = client.post("/ngsi-ld/v1/entities", json=twice)
+    assert refused.status_code == 400
+    assert refused.json()["type"] == ERR + "BadRequestData"

@@ -14,9 +14,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
-from cctwin.ngsi.broker import BatchResult, EntityQuery, UpdateResult
+from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import View, feature, render
+from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
 from cctwin.ngsi.service import NgsiService
@@ -250,7 +251,10 @@ async def retrieve_entity(entity_id: str, request: Request) -> Response:
 @router.delete("/entities/{entity_id:path}/attrs/{attr}")
 async def delete_attribute(entity_id: str, attr: str, request: Request) -> Response:
     ctx = Ctx(request)
-    await in_thread(ngsi_service(request).broker.delete_attribute, entity_id, attr, ctx.terms)
+    dataset_id = request.query_params.get("datasetId")
+    every = request.query_params.get("deleteAll") == "true"
+    broker = ngsi_service(request).broker
+    await in_thread(broker.delete_attribute, entity_id, attr, ctx.terms, dataset_id, every)
     return Response(status_code=204)
 
 
