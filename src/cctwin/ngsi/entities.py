@@ -274,6 +274,10 @@ class View:
     key_values: bool = False
     sys_attrs: bool = False
     attrs: frozenset[str] | None = None  # expanded names to keep; None = all
+    concise: bool = False  # format=concise: attribute types implied, bare values
+    pick: frozenset[str] | None = None  # members of the answer to keep (id, type, names)
+    omit: frozenset[str] = frozenset()  # members of the answer to leave out
+    lang: str | None = None  # LanguageProperties answer as Properties in this language
 
 
 def render(entity: Entity, view: View) -> Json:
@@ -289,16 +293,32 @@ def render(entity: Entity, view: View) -> Json:
     for name in [*entity.attrs, *(n for n in entity.datasets if n not in entity.attrs)]:
         if view.attrs is not None and name not in view.attrs:
             continue
-        shown = [
-            simplified(a) if view.key_values else _compact_attr(a, view)
-            for a in entity.instances(name)
-        ]
+        instances = [_in_language(a, view.lang) for a in entity.instances(name)]
+        shown = [simplified(a) if view.key_values else _compact_attr(a, view) for a in instances]
         if shown:
             out[terms.compact(name)] = shown[0] if len(shown) == 1 else shown
+    if view.pick is not None or view.omit:
+        keep = view.pick
+        out = {k: v for k, v in out.items() if (keep is None or k in keep) and k not in view.omit}
     return out
 
 
-def _compact_attr(attr: Mapping[str, Any], view: View) -> Json:
+def _in_language(attr: Json, lang: str | None) -> Json:
+    """With `lang` (CIM 009 4.15), a LanguageProperty is a Property holding the string of
+    that language (else of @none, else the first one) and naming it in `lang`."""
+    languages = attr.get("languageMap")
+    if lang is None or attr.get("type") != "LanguageProperty" or not isinstance(languages, dict):
+        return attr
+    wanted = [t.split(";")[0].strip() for t in lang.split(",")]
+    fallback = "@none" if "@none" in languages else next(iter(languages), None)
+    chosen = next((t for t in wanted if t in languages), fallback)
+    rest = {k: v for k, v in attr.items() if k not in ("type", "languageMap")}
+    if chosen is None:
+        return {"type": "Property", **rest, "value": ""}
+    return {"type": "Property", **rest, "value": languages[chosen], "lang": chosen}
+
+
+def _compact_attr(attr: Mapping[str, Any], view: View) -> Any:
     out: Json = {}
     for key, value in attr.items():
         if key in CORE_MEMBERS:
@@ -307,6 +327,11 @@ def _compact_attr(attr: Mapping[str, Any], view: View) -> Json:
             out[key] = value
         else:
             out[view.terms.compact(key)] = _compact_attr(value, view)
+    if view.concise:
+        # CIM 009 4.5.1: the kind follows from the members; a lone value stands for itself.
+        out.pop("type", None)
+        if list(out) == ["value"] and not isinstance(out["value"], Mapping):
+            return out["value"]
     return out
 
 

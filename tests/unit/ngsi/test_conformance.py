@@ -164,3 +164,49 @@ def test_dataset_ids_are_stored_and_returned(client: TestClient) -> None:
     refused = client.post("/ngsi-ld/v1/entities", json=twice)
     assert refused.status_code == 400
     assert refused.json()["type"] == ERR + "BadRequestData"
+
+
+def test_query_language_details(client: TestClient) -> None:
+    seen = {"type": "Property", "value": "a b", "observedAt": "2026-12-06T10:00:00Z"}
+    client.post("/ngsi-ld/v1/entities", json=thing(1, name=seen, dims={"value": {"w": 2}}))
+    client.post("/ngsi-ld/v1/entities", json=thing(2, name="c", dims={"value": {"w": 5}}))
+    client.post("/ngsi-ld/v1/entities", json=thing(3, name="d"))
+
+    def ids(q: str) -> list[int]:
+        found = client.get("/ngsi-ld/v1/entities", params={"type": "Thing", "q": q})
+        assert found.status_code == 200, found.text
+        return sorted(int(e["id"].rsplit(":", 1)[1]) for e in found.json())
+
+    assert ids('name=="a b"') == [1]
+    assert ids('name=="a b","c"') == [1, 2]
+    assert ids("size==1..2") == [1, 2]
+    assert ids("size==1,3") == [1, 3]
+    assert ids("(size==1|size==3);name~=d") == [3]
+    assert ids("dims[w]>=3") == [2]
+    assert ids("name.observedAt>=2026-12-06T19:00:00+09:00") == [1]
+    assert ids("name.observedAt>2026-12-06T10:00:00.000Z") == []
+    assert ids("dims") == [1, 2]
+    bad = client.get("/ngsi-ld/v1/entities", params={"type": "Thing", "q": "size==(1"})
+    assert bad.status_code == 400
+    assert bad.json()["type"] == ERR + "BadRequestData"
+
+
+def test_pick_omit_format_and_lang(client: TestClient) -> None:
+    names = {"type": "LanguageProperty", "languageMap": {"ko": "공덕", "en": "Gongdeok"}}
+    client.post("/ngsi-ld/v1/entities", json=thing(1, label=names, colour="red"))
+    url = "/ngsi-ld/v1/entities/urn:ngsi-ld:Thing:1"
+    assert client.get(url, params={"pick": "id,colour"}).json() == {
+        "id": "urn:ngsi-ld:Thing:1",
+        "colour": {"type": "Property", "value": "red"},
+    }
+    assert set(client.get(url, params={"omit": "label,size"}).json()) == {"id", "type", "colour"}
+    simple = client.get(url, params={"format": "simplified"}).json()
+    assert simple["size"] == 1
+    assert client.get(url, params={"format": "concise"}).json()["colour"] == "red"
+    assert client.get(url, params={"format": "normalized", "options": "keyValues"}).json()[
+        "size"
+    ] == {"type": "Property", "value": 1}
+    assert client.get(url, params={"format": "tabular"}).status_code == 400
+    english = client.get(url, params={"lang": "en"}).json()["label"]
+    assert english == {"type": "Property", "value": "Gongdeok", "lang": "en"}
+    assert client.get(url, params={"lang": "fr", "format": "simplified"}).json()["label"] == "공덕"

@@ -128,18 +128,42 @@ def flag(request: Request, option: str) -> bool:
     return option in options.split(",")
 
 
+_FORMATS = ("normalized", "concise", "simplified", "keyValues")
+
+
 def _view(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
     request = ctx.request
+    shape = request.query_params.get("format")
+    if shape is not None and shape not in _FORMATS:
+        raise bad_data(f"format is one of {', '.join(_FORMATS)}, not {shape!r}")
+    simple = shape in ("simplified", "keyValues") or (
+        shape is None and (flag(request, "keyValues") or flag(request, "simplified"))
+    )
     return View(
         ctx.terms,
-        key_values=flag(request, "keyValues") or request.query_params.get("format") == "keyValues",
+        key_values=simple,
         sys_attrs=flag(request, "sysAttrs"),
         attrs=attrs,
+        concise=shape == "concise" or (shape is None and not simple and flag(request, "concise")),
+        pick=_members(ctx, "pick"),
+        omit=_members(ctx, "omit") or frozenset(),
+        lang=request.query_params.get("lang"),
     )
 
 
+def _members(ctx: Ctx, param: str) -> frozenset[str] | None:
+    """pick/omit (V1.8 4.21): names as the answer spells them (id, type, compacted names)."""
+    raw = ctx.request.query_params.get(param)
+    if raw is None:
+        return None
+    names = [n for n in raw.split(",") if n]
+    if not names:
+        raise bad_data(f"{param} needs at least one name")
+    return frozenset(names) | {ctx.terms.compact(ctx.terms.expand(n)) for n in names}
+
+
 def _attrs(ctx: Ctx) -> frozenset[str] | None:
-    raw = ctx.request.query_params.get("attrs") or ctx.request.query_params.get("pick")
+    raw = ctx.request.query_params.get("attrs")
     return frozenset(ctx.terms.expand(a) for a in raw.split(",") if a) if raw else None
 
 
