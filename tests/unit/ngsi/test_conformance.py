@@ -210,3 +210,12 @@ def test_pick_omit_format_and_lang(client: TestClient) -> None:
     english = client.get(url, params={"lang": "en"}).json()["label"]
     assert english == {"type": "Property", "value": "Gongdeok", "lang": "en"}
     assert client.get(url, params={"lang": "fr", "format": "simplified"}).json()["label"] == "공덕"
+
+
+def test_unknown_tenant_is_nonexistent_tenant(client: TestClient) -> None:
+    missing = client.get("/ngsi-ld/v1/entities", params={"type": "Thing"}, headers=TENANT)
+    assert missing.status_code == 404
+    assert missing.json()["type"] == ERR + "NonexistentTenant"
+    bad = client.get("/ngsi-ld/v1/entities", params={"type": "T"}, headers={"NGSILD-Tenant": "a/b"})
+    assert bad.status_code == 400
+    assert bad.json()["type"] == ERR + "BadRequestData"
