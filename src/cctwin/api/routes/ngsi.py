@@ -13,6 +13,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cctwin.api.methods import allowed_methods
 from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
 from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
@@ -467,14 +468,19 @@ async def _http_problem(request: Request, error: Exception) -> Response:
     problem = Problem.RESOURCE_NOT_FOUND if error.status_code == 404 else Problem.INVALID_REQUEST
     body = {"type": problem.uri, "title": problem.value, "status": error.status_code}
     body["detail"] = str(error.detail)
-    return JSONResponse(body, error.status_code, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # The document's methods for the path: routes with {id:path} each know only theirs.
+        headers["Allow"] = ", ".join(allowed_methods(request.scope)) or headers.get("Allow", "")
+    return JSONResponse(body, error.status_code, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
     # Imported here: that module builds on this one's helpers.
-    from cctwin.api.routes import ngsi_discovery, ngsi_subscriptions
+    from cctwin.api.routes import ngsi_discovery, ngsi_document, ngsi_subscriptions
 
+    ngsi_document.install_document(app)
     app.add_middleware(TenantEcho)
     app.include_router(router)
     app.include_router(ngsi_subscriptions.router)

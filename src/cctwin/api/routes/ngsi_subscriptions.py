@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cctwin.api.routes.ngsi import Ctx, in_thread, ngsi_service, page_of, read_body
+from cctwin.api.routes.ngsi_headers import page_headers
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 
@@ -26,7 +27,8 @@ async def list_subscriptions(request: Request) -> Response:
     ctx = Ctx(request)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     subs = sorted(ngsi_service(request).subscriptions.subscriptions.values(), key=lambda s: s.id)
-    return ctx.answer([s.view() for s in subs[offset : offset + limit]])
+    headers = page_headers(request, len(subs), limit, offset)
+    return ctx.answer([s.view() for s in subs[offset : offset + limit]], 200, headers)
 
 
 @router.get("/subscriptions/{sub_id:path}")
