@@ -22,7 +22,7 @@ from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
 from cctwin.ngsi.service import NgsiService
-from cctwin.ngsi.temporal_view import temporal_entity
+from cctwin.ngsi.temporal_view import check_params, temporal_entity
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
 from cctwin.ngsi.tenants import Tenants
 
@@ -428,6 +428,7 @@ async def query_temporal(request: Request) -> Response:
     ctx = Ctx(request)
     query = _entity_query(ctx)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
+    check_params(request.query_params)
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
     page = found[offset : offset + limit]

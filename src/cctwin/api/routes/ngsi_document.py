@@ -29,6 +29,45 @@ PROBLEM_SCHEMA = {
     "required": ["type", "title"],
 }
 OBJECT: dict[str, Any] = {"type": "object"}
+# What the broker checks first, so a request that fits the document is not refused for it.
+URI = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$"}
+NAME = {"type": "string", "pattern": r"^[^\s<>\"'=;()\[\]]+$"}
+ENTITY: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type"],
+    "properties": {
+        "id": URI,
+        "type": {"oneOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}]},
+    },
+}
+FRAGMENT: dict[str, Any] = {"type": "object", "properties": {"id": URI}}
+QUERY_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"type": {"const": "Query"}},
+}
+SUBSCRIPTION: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "notification"],
+    "properties": {
+        "id": URI,
+        "type": {"const": "Subscription"},
+        "notification": {
+            "type": "object",
+            "required": ["endpoint"],
+            "properties": {
+                "endpoint": {"type": "object", "required": ["uri"], "properties": {"uri": URI}}
+            },
+        },
+    },
+}
+BATCH: dict[str, Any] = {
+    "anyOf": [
+        {"type": "array", "items": ENTITY, "description": "create, upsert"},
+        {"type": "array", "items": FRAGMENT, "description": "update, merge"},
+        {"type": "array", "items": URI, "description": "delete: entity ids"},
+    ]
+}
 ARRAY: dict[str, Any] = {"type": "array", "items": OBJECT}
 ANY: dict[str, Any] = {}
 
@@ -53,14 +92,14 @@ _HEADERS = [
         "name": "NGSILD-Tenant",
         "in": "header",
         "required": False,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},
         "description": "the tenant (CIM 009 4.14); echoed in the answer",
     },
     {
         "name": "Link",
         "in": "header",
         "required": False,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": r"^<[^<>\s]+>"},
         "description": "the JSON-LD @context of an application/json request",
     },
 ]
@@ -98,7 +137,22 @@ _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "count": {"type": "boolean"},
     "format": {"type": "string", "enum": ["normalized", "concise", "simplified", "keyValues"]},
     "lastN": {"type": "integer", "minimum": 1},
+    "q": {"type": "string", "minLength": 1},
+    "datasetId": URI,
+    "deleteAll": {"type": "boolean"},
+    "georel": {
+        "type": "string",
+        "pattern": r"^(near;(max|min)Distance==\d+(\.\d+)?|within|contains|intersects|equals|disjoint|overlaps)$",
+    },
+    "geometry": {
+        "type": "string",
+        "enum": ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"],
+    },
+    "timerel": {"type": "string", "enum": ["before", "after", "between"]},
+    "timeAt": {"type": "string", "format": "date-time"},
+    "endTimeAt": {"type": "string", "format": "date-time"},
 }
+_PATH_PARAMS = {"entity_id": URI, "sub_id": URI}
 
 
 def _found(schema: dict[str, Any], geo: bool = True) -> dict[str, Any]:
@@ -120,7 +174,7 @@ _PARTIAL = {"description": "done in part", "content": {JSON: {"schema": OBJECT}}
 Operation = tuple[dict[str, Any], tuple[str, ...], list[str], dict[str, Any] | None]
 _OPS: dict[tuple[str, str], Operation] = {
     ("/entities", "get"): ({"200": _found(ARRAY)}, READ, _QUERY + _PAGE, None),
-    ("/entities", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], OBJECT),
+    ("/entities", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], ENTITY),
     ("/entities/{entity_id}", "get"): ({"200": _found(OBJECT)}, READ, _ONE, None),
     ("/entities/{entity_id}", "put"): ({"204": _NONE}, WRITE, [], OBJECT),
     ("/entities/{entity_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
@@ -144,7 +198,7 @@ _OPS: dict[tuple[str, str], Operation] = {
         {"200": _found(ARRAY, geo=False)},
         (*READ, "415"),
         _PAGE + _ONE,
-        OBJECT,
+        QUERY_BODY,
     ),
     ("/entityOperations/{operation}", "post"): (
         {
@@ -154,7 +208,7 @@ _OPS: dict[tuple[str, str], Operation] = {
         },
         (*WRITE, "422"),
         [],
-        ANY,
+        BATCH,
     ),
     ("/temporal/entities", "get"): (
         {"200": _found(ARRAY, geo=False)},
@@ -162,7 +216,7 @@ _OPS: dict[tuple[str, str], Operation] = {
         _QUERY + _PAGE + _TEMPORAL,
         None,
     ),
-    ("/temporal/entities", "post"): ({"201": _CREATED, "204": _NONE}, WRITE, [], OBJECT),
+    ("/temporal/entities", "post"): ({"201": _CREATED, "204": _NONE}, WRITE, [], ENTITY),
     ("/temporal/entities/{entity_id}", "get"): (
         {"200": _found(OBJECT, geo=False)},
         READ,
@@ -171,7 +225,7 @@ _OPS: dict[tuple[str, str], Operation] = {
     ),
     ("/temporal/entities/{entity_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
     ("/subscriptions", "get"): ({"200": _found(ARRAY, geo=False)}, READ, _PAGE, None),
-    ("/subscriptions", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], OBJECT),
+    ("/subscriptions", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], SUBSCRIPTION),
     ("/subscriptions/{sub_id}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
     ("/subscriptions/{sub_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
     ("/subscriptions/{sub_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
@@ -213,6 +267,8 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             responses[status] = {"description": _ERRORS[status], "content": {JSON: problem}}
         operation["responses"] = responses
         path_params = [p for p in operation.get("parameters", []) if p.get("in") == "path"]
+        for p in path_params:
+            p["schema"] = _PATH_PARAMS.get(p["name"], p.get("schema", {"type": "string"}))
         if path == "/entityOperations/{operation}":
             for p in path_params:
                 p["schema"] = {
@@ -222,6 +278,9 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
         query = [_param(n, path) for n in params]
         operation["parameters"] = path_params + query + _HEADERS
         if body is not None:
-            content = {JSON: {"schema": body}, LD: {"schema": body}}
+            # application/json carries no @context (a Link header may); ld+json must.
+            plain = {"allOf": [body, {"not": {"required": ["@context"]}}]}
+            linked = {"allOf": [body, {"required": ["@context"]}]}
+            content = {JSON: {"schema": plain}, LD: {"schema": linked}}
             operation["requestBody"] = {"required": True, "content": content}
     return document

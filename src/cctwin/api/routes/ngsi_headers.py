@@ -8,6 +8,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cctwin.ngsi.problems import bad_data
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
 
 PREFIX = "/ngsi-ld/"
@@ -42,6 +43,8 @@ def page_headers(request: Request, total: int, limit: int, offset: int) -> dict[
     around this one (CIM 009 5.5.9) when there are any."""
     params = request.query_params
     headers: dict[str, str] = {}
+    if params.get("count", "false") not in ("true", "false"):
+        raise bad_data("count is true or false")
     if params.get("count") == "true":
         headers["NGSILD-Results-Count"] = str(total)
     links: list[str] = []
