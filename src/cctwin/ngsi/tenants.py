@@ -21,6 +21,11 @@ HEADER = "NGSILD-Tenant"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
+def is_name(tenant: str) -> bool:
+    """Whether `tenant` is a name this broker accepts (and may echo in a header)."""
+    return _NAME.match(tenant) is not None
+
+
 class Tenants:
     """The default tenant's service and the others, opened on first use."""
 

@@ -219,3 +219,19 @@ def test_unknown_tenant_is_nonexistent_tenant(client: TestClient) -> None:
     bad = client.get("/ngsi-ld/v1/entities", params={"type": "T"}, headers={"NGSILD-Tenant": "a/b"})
     assert bad.status_code == 400
     assert bad.json()["type"] == ERR + "BadRequestData"
+
+
+def test_odd_input_is_a_4xx_never_a_5xx(client: TestClient) -> None:
+    ld = {"Content-Type": "application/ld+json"}
+    for context in (7.5, True, [1]):
+        body = {**thing(1), "@context": context}
+        answer = client.post("/ngsi-ld/v1/entities", json=body, headers=ld)
+        assert answer.status_code == 400, answer.text
+    odd = client.post("/ngsi-ld/v1/entities", json=thing(1) | {"id": "urn:x:\u00ea\u001b"})
+    assert odd.status_code == 201
+    assert odd.headers["location"] == "/ngsi-ld/v1/entities/urn:x:%C3%AA%1B"
+    refused = client.get(
+        "/ngsi-ld/v1/entities", params={"type": "T"}, headers={"NGSILD-Tenant": "a b"}
+    )
+    assert refused.status_code == 400
+    assert "NGSILD-Tenant" not in refused.headers

@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
@@ -93,6 +94,11 @@ class Ctx:
             _add_link(out, link_header(context))
         media = LD_JSON if self.ld else "application/json"
         return Response(orjson.dumps(body), status, out, media_type=media)
+
+
+def location_of(collection: str, resource_id: str) -> str:
+    # Ids are URIs, but may hold characters a header cannot carry: percent-encode those.
+    return f"{router.prefix}/{collection}/{quote(resource_id, safe=':/@!$&*+,;=~-._')}"
 
 
 def _add_link(headers: dict[str, str], link: str) -> None:
@@ -197,7 +203,7 @@ async def create_entity(request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
     entity = await in_thread(ngsi_service(request).broker.create, body, ctx.terms)
-    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity.id}"})
+    return Response(status_code=201, headers={"Location": location_of("entities", entity.id)})
 
 
 @router.get("/entities")
@@ -419,7 +425,7 @@ async def create_temporal(request: Request) -> Response:
     created = await in_thread(ngsi_service(request).broker.add_history, body, ctx.terms)
     if not created:
         return Response(status_code=204)
-    location = f"/ngsi-ld/v1/temporal/entities/{body['id']}"
+    location = location_of("temporal/entities", str(body["id"]))
     return Response(status_code=201, headers={"Location": location})
 
 

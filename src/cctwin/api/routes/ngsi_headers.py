@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cctwin.ngsi.problems import bad_data
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
+from cctwin.ngsi.tenants import is_name
 
 PREFIX = "/ngsi-ld/"
 
@@ -26,7 +27,7 @@ class TenantEcho:
             await self.app(scope, receive, send)
             return
         tenant = Headers(scope=scope).get(TENANT_HEADER)
-        if not tenant:
+        if not tenant or not is_name(tenant):  # a refused name is not repeated back
             await self.app(scope, receive, send)
             return
 

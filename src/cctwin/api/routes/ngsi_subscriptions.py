@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cctwin.api.routes.ngsi import Ctx, in_thread, ngsi_service, page_of, read_body
+from cctwin.api.routes.ngsi import Ctx, in_thread, location_of, ngsi_service, page_of, read_body
 from cctwin.api.routes.ngsi_headers import page_headers
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
@@ -18,7 +18,7 @@ async def create_subscription(request: Request) -> Response:
     body, context = await read_body(request)
     Ctx(request, context)
     sub = await in_thread(ngsi_service(request).subscriptions.create, body, context)
-    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
+    return Response(status_code=201, headers={"Location": location_of("subscriptions", sub.id)})
 
 
 @router.get("/subscriptions")
