@@ -92,14 +92,14 @@ _HEADERS = [
         "name": "NGSILD-Tenant",
         "in": "header",
         "required": False,
-        "schema": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},
+        "schema": {"type": "string", "pattern": r"^$|^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},
         "description": "the tenant (CIM 009 4.14); echoed in the answer",
     },
     {
         "name": "Link",
         "in": "header",
         "required": False,
-        "schema": {"type": "string", "pattern": r"^<[^<>\s]+>"},
+        "schema": {"type": "string"},
         "description": "the JSON-LD @context of an application/json request",
     },
 ]
