@@ -279,8 +279,11 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
         operation["parameters"] = path_params + query + _HEADERS
         if body is not None:
             # application/json carries no @context (a Link header may); ld+json must.
+            # (Said of objects only: generators cannot combine `not` with an array of them.)
             plain = {"allOf": [body, {"not": {"required": ["@context"]}}]}
             linked = {"allOf": [body, {"required": ["@context"]}]}
+            if body is BATCH:
+                plain = linked = body
             content = {JSON: {"schema": plain}, LD: {"schema": linked}}
             operation["requestBody"] = {"required": True, "content": content}
     return document
