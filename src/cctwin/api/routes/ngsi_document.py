@@ -202,7 +202,10 @@ _OPS: dict[tuple[str, str], Operation] = {
     ),
     ("/entityOperations/{operation}", "post"): (
         {
-            "201": {"description": "created: their ids", "content": {JSON: {"schema": ARRAY}}},
+            "201": {
+                "description": "created: their ids",
+                "content": {JSON: {"schema": {"type": "array", "items": {"type": "string"}}}},
+            },
             "204": _NONE,
             "207": _PARTIAL,
         },
