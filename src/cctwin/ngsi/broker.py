@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from cctwin.ngsi import fragments
 from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import (
     Entity,
@@ -25,6 +26,7 @@ from cctwin.ngsi.entities import (
     parse_attributes,
     parse_entity,
 )
+from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate
 from cctwin.ngsi.temporal import Bucket, Instance, instance_of
@@ -91,14 +93,6 @@ ChangeListener = Callable[[Sequence[Change]], None]
 
 
 @dataclass
-class UpdateResult:
-    """Which attributes an update wrote and which it did not, with why."""
-
-    updated: list[str] = field(default_factory=list)
-    not_updated: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
 class BatchResult:
     """Entity ids done, and per failed entity its problem (207 Multi-Status body)."""
 
@@ -121,7 +115,7 @@ class EntityQuery:
     def matches(self, entity: Entity) -> bool:
         if self.id_pattern is not None and not self.id_pattern.search(entity.id):
             return False
-        if self.attrs is not None and not (self.attrs & entity.attrs.keys()):
+        if self.attrs is not None and not (self.attrs & entity.names()):
             # attrs selects entities having at least one of them (clause 5.7.2).
             return False
         if self.q is not None and not self.q(entity):
@@ -176,7 +170,7 @@ class Broker:
         out: dict[str, set[str]] = {}
         for entity in self.repository.scan_entities(None, None):
             for entity_type in entity.types:
-                out.setdefault(entity_type, set()).update(entity.attrs)
+                out.setdefault(entity_type, set()).update(entity.names())
         return out
 
     # --- writing --------------------------------------------------------------------------
@@ -186,7 +180,7 @@ class Broker:
         with self._lock:
             if self._load([entity.id]):
                 raise NgsiError(Problem.ALREADY_EXISTS, f"entity {entity.id} exists")
-            self._commit([Change(entity, frozenset(entity.attrs))])
+            self._commit([Change(entity, frozenset(entity.names()))])
         return entity
 
     def delete(self, entity_id: str) -> None:
@@ -201,30 +195,18 @@ class Broker:
     ) -> UpdateResult:
         """POST /attrs: add attributes, replacing existing ones unless `overwrite` is off."""
         attrs = parse_attributes(_object(fragment), terms)
-        result = UpdateResult()
         with self._lock:
             entity = self.retrieve(entity_id)
-            for name, attr in attrs.items():
-                if name in entity.attrs and not overwrite:
-                    result.not_updated.append((name, "attribute exists (noOverwrite)"))
-                    continue
-                entity.attrs[name] = attr
-                result.updated.append(name)
+            result = fragments.append(entity, attrs, overwrite)
             self._commit([Change(entity, frozenset(result.updated))])
         return result
 
     def update(self, entity_id: str, fragment: Mapping[str, Any], terms: TermMap) -> UpdateResult:
         """PATCH /attrs: replace attributes the entity has; the others are not updated."""
         attrs = parse_attributes(_object(fragment), terms)
-        result = UpdateResult()
         with self._lock:
             entity = self.retrieve(entity_id)
-            for name, attr in attrs.items():
-                if name not in entity.attrs:
-                    result.not_updated.append((name, "attribute does not exist"))
-                    continue
-                entity.attrs[name] = attr
-                result.updated.append(name)
+            result = fragments.update(entity, attrs)
             if result.updated:
                 self._commit([Change(entity, frozenset(result.updated))])
         return result
@@ -234,22 +216,31 @@ class Broker:
     ) -> None:
         """PATCH /attrs/{attr}: merge the fragment into one existing attribute."""
         expanded = terms.expand(name)
+        body = _object(fragment)
         with self._lock:
             entity = self.retrieve(entity_id)
-            current = entity.attrs.get(expanded)
+            current = entity.instance(expanded, body.get("datasetId"))
             if current is None:
-                raise not_found(f"entity {entity_id} has no attribute {name}")
+                raise not_found(f"entity {entity_id} has no attribute {name} (that datasetId)")
             # Sub-attributes in the fragment are expanded again by parse_attribute; stored
             # ones are already IRIs and expand to themselves.
-            entity.attrs[expanded] = parse_attribute(name, {**current, **_object(fragment)}, terms)
+            entity.put(expanded, parse_attribute(name, {**current, **body}, terms))
             self._commit([Change(entity, frozenset({expanded}))])
 
-    def delete_attribute(self, entity_id: str, name: str, terms: TermMap) -> None:
+    def delete_attribute(
+        self,
+        entity_id: str,
+        name: str,
+        terms: TermMap,
+        dataset_id: str | None = None,
+        every: bool = False,
+    ) -> None:
+        """DELETE /attrs/{attr} (5.6.5): the default instance, the `dataset_id` one, or all."""
         expanded = terms.expand(name)
         with self._lock:
             entity = self.retrieve(entity_id)
-            if entity.attrs.pop(expanded, None) is None:
-                raise not_found(f"entity {entity_id} has no attribute {name}")
+            if not entity.drop(expanded, dataset_id, every):
+                raise not_found(f"entity {entity_id} has no attribute {name} (that datasetId)")
             self._commit([Change(entity, frozenset({expanded}))])
 
     def replace(self, entity_id: str, body: Mapping[str, Any], terms: TermMap) -> None:
@@ -259,18 +250,30 @@ class Broker:
             fresh = parse_entity({**_object(body), "id": entity_id}, terms, need_type=False)
             entity.types = fresh.types or entity.types
             entity.attrs = fresh.attrs
-            self._commit([Change(entity, frozenset(fresh.attrs))])
+            entity.datasets = fresh.datasets
+            self._commit([Change(entity, frozenset(fresh.names()))])
 
     def merge(self, entity_id: str, body: Mapping[str, Any], terms: TermMap) -> None:
-        """PATCH /entities/{id}: attributes of the body are added or replaced."""
+        """PATCH /entities/{id} (CIM 009 5.6.17): attributes of the body are added or merged
+        into the stored ones; an attribute set to NGSI-LD Null is deleted."""
         with self._lock:
             entity = self.retrieve(entity_id)
             fresh = parse_entity({**_object(body), "id": entity_id}, terms, need_type=False)
-            for entity_type in fresh.types:
-                if entity_type not in entity.types:
-                    entity.types.append(entity_type)
-            entity.attrs.update(fresh.attrs)
-            self._commit([Change(entity, frozenset(fresh.attrs))])
+            fragments.merge_into(entity, fresh)
+            self._commit([Change(entity, frozenset(fresh.names()))])
+
+    def replace_attribute(
+        self, entity_id: str, name: str, fragment: Mapping[str, Any], terms: TermMap
+    ) -> None:
+        """PUT /entities/{id}/attrs/{attr} (5.6.19): the attribute becomes the body."""
+        expanded = terms.expand(name)
+        with self._lock:
+            entity = self.retrieve(entity_id)
+            attr = parse_attribute(name, _object(fragment), terms)
+            if entity.instance(expanded, attr.get("datasetId")) is None:
+                raise not_found(f"entity {entity_id} has no attribute {name} (that datasetId)")
+            entity.put(expanded, attr)
+            self._commit([Change(entity, frozenset({expanded}))])
 
     # --- batch ----------------------------------------------------------------------------
 
@@ -284,7 +287,8 @@ class Broker:
         parsed: list[Entity] = []
         for body in bodies:
             try:
-                parsed.append(parse_entity(body, terms, need_type=operation != "update"))
+                need_type = operation not in ("update", "merge")
+                parsed.append(parse_entity(body, terms, need_type=need_type))
             except NgsiError as error:
                 result.errors.append((_id_of(body), error))
         with self._lock:
@@ -302,18 +306,24 @@ class Broker:
     ) -> Iterator[Change]:
         for entity in parsed:
             written = dict(entity.attrs)  # what this body sets: history, watchers
+            names = entity.names()
             old = existing.get(entity.id)
             if operation == "create" and old is not None:
                 error = NgsiError(Problem.ALREADY_EXISTS, f"entity {entity.id} exists")
                 result.errors.append((entity.id, error))
                 continue
-            if operation == "update" and old is None:
+            if operation in ("update", "merge") and old is None:
                 result.errors.append((entity.id, not_found(f"no entity {entity.id}")))
                 continue
-            if old is not None and operation in ("upsert", "update"):
+            if old is not None and operation == "merge":
+                fragments.merge_into(old, entity)
+                entity = old
+            elif old is not None and operation in ("upsert", "update"):
                 # Upsert and update merge attributes into the stored entity (options=update
                 # is the default behaviour of both; replace is an option of upsert).
-                old.attrs.update(entity.attrs)
+                for name in entity.names():
+                    for attr in entity.instances(name):
+                        old.put(name, attr)
                 for entity_type in entity.types:
                     if entity_type not in old.types:
                         old.types.append(entity_type)
@@ -322,7 +332,7 @@ class Broker:
                 result.created.append(entity.id)
             existing[entity.id] = entity
             result.success.append(entity.id)
-            yield Change(entity, frozenset(written), written=written)
+            yield Change(entity, frozenset(names), written=written)
 
     def add_history(self, body: object, terms: TermMap) -> bool:
         """POST /temporal/entities: attribute instances (lists) for an entity, created if
@@ -386,6 +396,9 @@ class Broker:
                 attr = values.get(name)
                 if attr is not None:
                     instances.append(instance_of(entity.id, name, attr, moment))
+                # Instances with a datasetId leave history too (their current values).
+                for extra in entity.datasets.get(name, {}).values():
+                    instances.append(instance_of(entity.id, name, extra, moment))
         # One row per entity, even when a batch names it twice (PostgreSQL's ON CONFLICT
         # refuses to touch a row twice in one statement).
         entities = list({c.entity.id: c.entity for c in changes}.values())
@@ -411,7 +424,12 @@ class Broker:
 
 def _copy(entity: Entity) -> Entity:
     # Attributes are replaced whole, never changed in place, so a shallow copy is enough.
-    return replace(entity, types=list(entity.types), attrs=dict(entity.attrs))
+    return replace(
+        entity,
+        types=list(entity.types),
+        attrs=dict(entity.attrs),
+        datasets={name: dict(d) for name, d in entity.datasets.items()},
+    )
 
 
 def _object(body: object) -> Mapping[str, Any]:

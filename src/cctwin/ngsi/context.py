@@ -121,8 +121,12 @@ class ContextStore:
         local: list[Any] = []
         if isinstance(context, (str, Mapping)):
             local.append(context)
-        elif context is not None:
+        elif isinstance(context, list):
             local.extend(context)
+        elif context is not None:
+            raise bad_data("@context is a URL, an object or a list of them")
+        if not all(isinstance(c, (str, Mapping)) for c in local):
+            raise bad_data("@context is a URL, an object or a list of them")
         # The core context is protected and always in force, so it goes last.
         local = [c for c in local if not (isinstance(c, str) and c in CORE_ALIASES)]
         local.append(CORE_CONTEXT)

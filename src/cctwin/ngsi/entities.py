@@ -106,9 +106,47 @@ class Entity:
     created_at: datetime = field(default_factory=now)
     modified_at: datetime = field(default_factory=now)
     scope: list[str] | None = None
+    # Multi-attribute instances (CIM 009 4.5.5): name -> datasetId -> instance. `attrs` holds
+    # each attribute's default instance (the one without a datasetId), which queries see.
+    datasets: dict[str, dict[str, Json]] = field(default_factory=dict)
 
     def has_type(self, types: Iterable[str]) -> bool:
         return any(t in self.types for t in types)
+
+    def names(self) -> set[str]:
+        return set(self.attrs) | {n for n, d in self.datasets.items() if d}
+
+    def instances(self, name: str) -> list[Json]:
+        default = self.attrs.get(name)
+        return ([default] if default is not None else []) + list(
+            self.datasets.get(name, {}).values()
+        )
+
+    def instance(self, name: str, dataset_id: str | None) -> Json | None:
+        if dataset_id is None:
+            return self.attrs.get(name)
+        return self.datasets.get(name, {}).get(dataset_id)
+
+    def put(self, name: str, attr: Json) -> None:
+        dataset_id = attr.get("datasetId")
+        if dataset_id is None:
+            self.attrs[name] = attr
+        else:
+            self.datasets.setdefault(name, {})[dataset_id] = attr
+
+    def drop(self, name: str, dataset_id: str | None = None, every: bool = False) -> bool:
+        """Delete one instance (the default one without `dataset_id`), or all; whether any was."""
+        if every:
+            found = name in self.attrs or bool(self.datasets.get(name))
+            self.attrs.pop(name, None)
+            self.datasets.pop(name, None)
+            return found
+        if dataset_id is None:
+            return self.attrs.pop(name, None) is not None
+        found = self.datasets.get(name, {}).pop(dataset_id, None) is not None
+        if not self.datasets.get(name, True):
+            del self.datasets[name]
+        return found
 
 
 def parse_entity(body: object, terms: TermMap, need_type: bool = True) -> Entity:
@@ -132,24 +170,40 @@ def parse_entity(body: object, terms: TermMap, need_type: bool = True) -> Entity
     if scope is not None and not isinstance(scope, (str, list)):
         raise bad_data("scope must be a string or a list of strings")
     entity = Entity(entity_id, types, scope=[scope] if isinstance(scope, str) else scope)
-    entity.attrs = parse_attributes(body, terms)
+    for name, instances in parse_attributes(body, terms).items():
+        for attr in instances:
+            entity.put(name, attr)
     return entity
 
 
-def parse_attributes(body: Mapping[str, Any], terms: TermMap) -> dict[str, Json]:
-    """The attributes of a body (an entity or an attrs fragment), keyed by expanded name."""
-    attrs: dict[str, Json] = {}
+def parse_attributes(body: Mapping[str, Any], terms: TermMap) -> dict[str, list[Json]]:
+    """The attributes of a body (an entity or an attrs fragment), keyed by expanded name:
+    each one's instances (several when the body gives an array with datasetIds)."""
+    attrs: dict[str, list[Json]] = {}
     for name, raw in body.items():
         if name in ("id", "@id", "type", "@type", "@context", "scope") or name in SYSTEM:
             continue
-        attrs[terms.expand(check_name(name))] = parse_attribute(name, raw, terms)
+        attrs[terms.expand(check_name(name))] = parse_instances(name, raw, terms)
     return attrs
+
+
+def parse_instances(name: str, raw: object, terms: TermMap) -> list[Json]:
+    """An attribute's instances: one object, or an array of them told apart by datasetId."""
+    if not isinstance(raw, list):
+        return [parse_attribute(name, raw, terms)]
+    if not raw:
+        raise bad_data(f"attribute {name!r} is an empty array of instances")
+    instances = [parse_attribute(name, item, terms) for item in raw]
+    ids = [a.get("datasetId") for a in instances]
+    if len(set(ids)) != len(ids):
+        raise bad_data(f"attribute {name!r}: two instances with the same datasetId")
+    return instances
 
 
 def parse_attribute(name: str, raw: object, terms: TermMap) -> Json:
     """One attribute, normalized: its kind explicit, sub-attributes expanded, values checked."""
     if isinstance(raw, list):
-        raise bad_data(f"attribute {name!r}: several instances (datasetId) are not supported")
+        raise bad_data(f"attribute {name!r}: an array of instances is not allowed here")
     attr: Json = dict(raw) if isinstance(raw, Mapping) else {"value": raw}
     if attr.get("type") in GEO_TYPES and "value" not in attr:
         # Concise GeoProperty: the bare GeoJSON geometry.
@@ -170,6 +224,8 @@ def parse_attribute(name: str, raw: object, terms: TermMap) -> Json:
         check_geometry(attr["value"], name)
     if kind == "LanguageProperty" and not isinstance(attr.get("languageMap"), Mapping):
         raise bad_data(f"LanguageProperty {name!r} needs a languageMap object")
+    if "datasetId" in attr:
+        check_uri(attr["datasetId"], f"{name}.datasetId")
     if "observedAt" in attr:
         attr["observedAt"] = iso(parse_time(attr["observedAt"], f"{name}.observedAt"))
     for member in SYSTEM:
@@ -218,6 +274,10 @@ class View:
     key_values: bool = False
     sys_attrs: bool = False
     attrs: frozenset[str] | None = None  # expanded names to keep; None = all
+    concise: bool = False  # format=concise: attribute types implied, bare values
+    pick: frozenset[str] | None = None  # members of the answer to keep (id, type, names)
+    omit: frozenset[str] = frozenset()  # members of the answer to leave out
+    lang: str | None = None  # LanguageProperties answer as Properties in this language
 
 
 def render(entity: Entity, view: View) -> Json:
@@ -230,15 +290,35 @@ def render(entity: Entity, view: View) -> Json:
     if view.sys_attrs:
         out["createdAt"] = iso(entity.created_at)
         out["modifiedAt"] = iso(entity.modified_at)
-    for name, attr in entity.attrs.items():
+    for name in [*entity.attrs, *(n for n in entity.datasets if n not in entity.attrs)]:
         if view.attrs is not None and name not in view.attrs:
             continue
-        short = terms.compact(name)
-        out[short] = simplified(attr) if view.key_values else _compact_attr(attr, view)
+        instances = [_in_language(a, view.lang) for a in entity.instances(name)]
+        shown = [simplified(a) if view.key_values else _compact_attr(a, view) for a in instances]
+        if shown:
+            out[terms.compact(name)] = shown[0] if len(shown) == 1 else shown
+    if view.pick is not None or view.omit:
+        keep = view.pick
+        out = {k: v for k, v in out.items() if (keep is None or k in keep) and k not in view.omit}
     return out
 
 
-def _compact_attr(attr: Mapping[str, Any], view: View) -> Json:
+def _in_language(attr: Json, lang: str | None) -> Json:
+    """With `lang` (CIM 009 4.15), a LanguageProperty is a Property holding the string of
+    that language (else of @none, else the first one) and naming it in `lang`."""
+    languages = attr.get("languageMap")
+    if lang is None or attr.get("type") != "LanguageProperty" or not isinstance(languages, dict):
+        return attr
+    wanted = [t.split(";")[0].strip() for t in lang.split(",")]
+    fallback = "@none" if "@none" in languages else next(iter(languages), None)
+    chosen = next((t for t in wanted if t in languages), fallback)
+    rest = {k: v for k, v in attr.items() if k not in ("type", "languageMap")}
+    if chosen is None:
+        return {"type": "Property", **rest, "value": ""}
+    return {"type": "Property", **rest, "value": languages[chosen], "lang": chosen}
+
+
+def _compact_attr(attr: Mapping[str, Any], view: View) -> Any:
     out: Json = {}
     for key, value in attr.items():
         if key in CORE_MEMBERS:
@@ -247,6 +327,11 @@ def _compact_attr(attr: Mapping[str, Any], view: View) -> Json:
             out[key] = value
         else:
             out[view.terms.compact(key)] = _compact_attr(value, view)
+    if view.concise:
+        # CIM 009 4.5.1: the kind follows from the members; a lone value stands for itself.
+        out.pop("type", None)
+        if list(out) == ["value"] and not isinstance(out["value"], Mapping):
+            return out["value"]
     return out
 
 

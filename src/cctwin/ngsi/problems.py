@@ -21,6 +21,8 @@ class Problem(StrEnum):
     LD_CONTEXT_NOT_AVAILABLE = "LdContextNotAvailable"
     NOT_ACCEPTABLE = "NotAcceptable"
     UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
+    NONEXISTENT_TENANT = "NonexistentTenant"
+    NO_MULTI_TENANT_SUPPORT = "NoMultiTenantSupport"
 
     @property
     def uri(self) -> str:
@@ -43,6 +45,8 @@ _STATUS = {
     Problem.LD_CONTEXT_NOT_AVAILABLE: 503,
     Problem.NOT_ACCEPTABLE: 406,
     Problem.UNSUPPORTED_MEDIA_TYPE: 415,
+    Problem.NONEXISTENT_TENANT: 404,
+    Problem.NO_MULTI_TENANT_SUPPORT: 501,
 }
 
 

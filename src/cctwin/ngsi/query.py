@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -107,6 +108,10 @@ class _Parser:
         value = self.take()
         if value.kind not in ("word", "string"):
             raise bad_data(f"q: expected a value after {op}")
+        following = self.peek()
+        if value.kind == "string" and following and following.text.startswith(","):
+            # A list that opens with a quoted string: "a","b" reads as a string then a word.
+            value = _Token("word", value.text + self.take().text)
         return _comparison(path, op, value)
 
 
@@ -165,6 +170,13 @@ def _literal(token: _Token) -> Any:
         return text
 
 
+_LIST_ITEM = re.compile(r'"(?:[^"\\]|\\.)*"|[^,]+')
+
+
+def _kind(item: str) -> str:
+    return "string" if item.startswith('"') else "word"
+
+
 def _comparison(path: _Path, op: str, token: _Token) -> Predicate:
     if op in ("~=", "=~", "!~=", "!~"):
         try:
@@ -183,7 +195,7 @@ def _comparison(path: _Path, op: str, token: _Token) -> Predicate:
         low, high = (_literal(_Token("word", t)) for t in text.split("..", 1))
         test: Callable[[Any], bool] = lambda v: _cmp(v, low) >= 0 and _cmp(v, high) <= 0  # noqa: E731
     elif token.kind == "word" and "," in text and op in ("==", "!="):
-        options = [_literal(_Token("word", t)) for t in text.split(",")]
+        options = [_literal(_Token(_kind(t), t)) for t in _LIST_ITEM.findall(text)]
         test = lambda v: any(_cmp(v, o) == 0 for o in options)  # noqa: E731
     else:
         literal = _literal(token)
@@ -216,8 +228,15 @@ def _cmp(value: Any, literal: Any) -> int:
     if isinstance(value, (int, float)) and isinstance(literal, (int, float)):
         return (value > literal) - (value < literal)
     left, right = str(value), str(literal)
+    if _DATETIME.match(left) and _DATETIME.match(right):
+        # Times compare as instants: 10:00:00Z equals 10:00:00.000Z and 19:00:00+09:00.
+        when, then = datetime.fromisoformat(left), datetime.fromisoformat(right)
+        if (when.tzinfo is None) == (then.tzinfo is None):
+            return (when > then) - (when < then)
     return (left > right) - (left < right)
 
+
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 _OP_TESTS: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
     "==": lambda lit: lambda v: _cmp(v, lit) == 0,

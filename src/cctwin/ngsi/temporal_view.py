@@ -56,6 +56,18 @@ def temporal_entity(
     return out
 
 
+def check_params(params: Mapping[str, str]) -> None:
+    """BadRequestData for a bad time window, lastN or aggregation, before any entity is read
+    (an empty answer must not hide a request the broker would refuse)."""
+    time_query(params.get("timerel"), params.get("timeAt"), params.get("endTimeAt"))
+    _last_n(params.get("lastN"))
+    if params.get("format") == "aggregatedValues" or "aggregatedValues" in params.get(
+        "options", ""
+    ):
+        parse_methods(params.get("aggrMethods"))
+        duration_s(params.get("aggrPeriodDuration", "PT0S"))
+
+
 def _last_n(text: str | None) -> int | None:
     if text is None:
         return None

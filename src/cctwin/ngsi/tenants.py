@@ -2,7 +2,7 @@
 
 ETSI GS CIM 009 V1.8.1 (clause 4.14): a request with the header works in that tenant only;
 no header means the default tenant. Creating an entity (or subscription) in an unknown
-tenant creates it; any other request naming an unknown tenant is a 404 ResourceNotFound.
+tenant creates it; any other request naming an unknown tenant is a 404 NonexistentTenant.
 """
 
 from __future__ import annotations
@@ -13,12 +13,17 @@ from collections.abc import Callable
 
 from cctwin.config.ngsi import NgsiConfig
 from cctwin.ngsi.broker import Repository
-from cctwin.ngsi.problems import NgsiError, Problem, not_found
+from cctwin.ngsi.problems import NgsiError, Problem
 from cctwin.ngsi.service import NgsiService
 
 HEADER = "NGSILD-Tenant"
 # Tenant names become file names: letters, digits, '-' and '_' only.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def is_name(tenant: str) -> bool:
+    """Whether `tenant` is a name this broker accepts (and may echo in a header)."""
+    return _NAME.match(tenant) is not None
 
 
 class Tenants:
@@ -46,7 +51,7 @@ class Tenants:
             return sorted(set(self._services) | set(self._existing()))
 
     def get(self, tenant: str | None, create: bool = False) -> NgsiService:
-        """The tenant's service; NgsiError 404 for an unknown tenant unless `create`."""
+        """The tenant's service; NonexistentTenant (404) for an unknown one unless `create`."""
         if not tenant:
             return self.default
         if not _NAME.match(tenant):
@@ -58,7 +63,7 @@ class Tenants:
             service = self._services.get(tenant)
             if service is None:
                 if not create and tenant not in self._existing():
-                    raise not_found(f"no tenant {tenant!r}")
+                    raise NgsiError(Problem.NONEXISTENT_TENANT, f"no tenant {tenant!r}")
                 service = NgsiService(self._open(tenant), self._config)
                 self._services[tenant] = service
                 if self.on_open is not None:

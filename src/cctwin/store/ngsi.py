@@ -250,7 +250,9 @@ class NgsiStore(HistoryTables):
 
 
 def _row(entity: Entity) -> dict[str, Any]:
-    body = {"types": entity.types, "attrs": entity.attrs, "scope": entity.scope}
+    body: dict[str, Any] = {"types": entity.types, "attrs": entity.attrs, "scope": entity.scope}
+    if entity.datasets:
+        body["datasets"] = entity.datasets
     return {
         "id": entity.id,
         "type": entity.types[0] if entity.types else "",
@@ -262,7 +264,15 @@ def _row(entity: Entity) -> dict[str, Any]:
 
 def _entity(entity_id: str, body: str, created: datetime, modified: datetime) -> Entity:
     data = orjson.loads(body)
-    return Entity(entity_id, data["types"], data["attrs"], created, modified, data.get("scope"))
+    return Entity(
+        entity_id,
+        data["types"],
+        data["attrs"],
+        created,
+        modified,
+        data.get("scope"),
+        data.get("datasets", {}),
+    )
 
 
 def _instance_row(instance: Instance) -> dict[str, Any]:

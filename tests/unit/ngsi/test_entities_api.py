@@ -211,7 +211,7 @@ def test_batch_operations(client: TestClient) -> None:
     assert update.status_code == 207
     deleted = client.post(f"{ops}/delete", json=[zone(1)["id"], "urn:ngsi-ld:X:none"])
     assert deleted.status_code == 207
-    assert client.post(f"{ops}/merge", json=[]).json()["type"] == ERR + "OperationNotSupported"
+    assert client.post(f"{ops}/frobnicate", json=[]).json()["type"] == ERR + "OperationNotSupported"
     assert client.post(f"{ops}/create", json={"id": "x"}).status_code == 400
 
 

@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
@@ -13,13 +14,16 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cctwin.ngsi.broker import BatchResult, EntityQuery, UpdateResult
+from cctwin.api.methods import allowed_methods
+from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
+from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import View, feature, render
+from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
 from cctwin.ngsi.service import NgsiService
-from cctwin.ngsi.temporal_view import temporal_entity
+from cctwin.ngsi.temporal_view import check_params, temporal_entity
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
 from cctwin.ngsi.tenants import Tenants
 
@@ -79,7 +83,7 @@ class Ctx:
                     "features": [feature(b, geo_name) for b in body],
                 }
             if isinstance(context, str):
-                out["Link"] = link_header(context)
+                _add_link(out, link_header(context))
             return Response(orjson.dumps(body), status, out, media_type=GEO_JSON)
         if self.ld:
             if isinstance(body, dict):
@@ -87,9 +91,19 @@ class Ctx:
             elif isinstance(body, list):
                 body = [{**b, "@context": context} for b in body]
         elif isinstance(context, str):
-            out["Link"] = link_header(context)
+            _add_link(out, link_header(context))
         media = LD_JSON if self.ld else "application/json"
         return Response(orjson.dumps(body), status, out, media_type=media)
+
+
+def location_of(collection: str, resource_id: str) -> str:
+    # Ids are URIs, but may hold characters a header cannot carry: percent-encode those.
+    return f"{router.prefix}/{collection}/{quote(resource_id, safe=':/@!$&*+,;=~-._')}"
+
+
+def _add_link(headers: dict[str, str], link: str) -> None:
+    # One Link header may carry the @context and the pagination links together.
+    headers["Link"] = f"{link}, {headers['Link']}" if "Link" in headers else link
 
 
 async def read_body(request: Request) -> tuple[Any, LdContext]:
@@ -121,18 +135,42 @@ def flag(request: Request, option: str) -> bool:
     return option in options.split(",")
 
 
+_FORMATS = ("normalized", "concise", "simplified", "keyValues")
+
+
 def _view(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
     request = ctx.request
+    shape = request.query_params.get("format")
+    if shape is not None and shape not in _FORMATS:
+        raise bad_data(f"format is one of {', '.join(_FORMATS)}, not {shape!r}")
+    simple = shape in ("simplified", "keyValues") or (
+        shape is None and (flag(request, "keyValues") or flag(request, "simplified"))
+    )
     return View(
         ctx.terms,
-        key_values=flag(request, "keyValues") or request.query_params.get("format") == "keyValues",
+        key_values=simple,
         sys_attrs=flag(request, "sysAttrs"),
         attrs=attrs,
+        concise=shape == "concise" or (shape is None and not simple and flag(request, "concise")),
+        pick=_members(ctx, "pick"),
+        omit=_members(ctx, "omit") or frozenset(),
+        lang=request.query_params.get("lang"),
     )
 
 
+def _members(ctx: Ctx, param: str) -> frozenset[str] | None:
+    """pick/omit (V1.8 4.21): names as the answer spells them (id, type, compacted names)."""
+    raw = ctx.request.query_params.get(param)
+    if raw is None:
+        return None
+    names = [n for n in raw.split(",") if n]
+    if not names:
+        raise bad_data(f"{param} needs at least one name")
+    return frozenset(names) | {ctx.terms.compact(ctx.terms.expand(n)) for n in names}
+
+
 def _attrs(ctx: Ctx) -> frozenset[str] | None:
-    raw = ctx.request.query_params.get("attrs") or ctx.request.query_params.get("pick")
+    raw = ctx.request.query_params.get("attrs")
     return frozenset(ctx.terms.expand(a) for a in raw.split(",") if a) if raw else None
 
 
@@ -165,7 +203,7 @@ async def create_entity(request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
     entity = await in_thread(ngsi_service(request).broker.create, body, ctx.terms)
-    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity.id}"})
+    return Response(status_code=201, headers={"Location": location_of("entities", entity.id)})
 
 
 @router.get("/entities")
@@ -175,7 +213,7 @@ async def query_entities(request: Request) -> Response:
     query = _entity_query(ctx)
     limit, offset = page_of(params.get("limit"), params.get("offset"))
     found = await in_thread(ngsi_service(request).broker.query, query)
-    headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
+    headers = page_headers(request, len(found), limit, offset)
     view = _view(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
 
@@ -244,7 +282,10 @@ async def retrieve_entity(entity_id: str, request: Request) -> Response:
 @router.delete("/entities/{entity_id:path}/attrs/{attr}")
 async def delete_attribute(entity_id: str, attr: str, request: Request) -> Response:
     ctx = Ctx(request)
-    await in_thread(ngsi_service(request).broker.delete_attribute, entity_id, attr, ctx.terms)
+    dataset_id = request.query_params.get("datasetId")
+    every = request.query_params.get("deleteAll") == "true"
+    broker = ngsi_service(request).broker
+    await in_thread(broker.delete_attribute, entity_id, attr, ctx.terms, dataset_id, every)
     return Response(status_code=204)
 
 
@@ -271,6 +312,15 @@ async def update_attributes(entity_id: str, request: Request) -> Response:
     ctx = Ctx(request, context)
     broker = ngsi_service(request).broker
     return _partial(await in_thread(broker.update, entity_id, body, ctx.terms), ctx)
+
+
+@router.put("/entities/{entity_id:path}/attrs/{attr}")
+async def replace_attribute(entity_id: str, attr: str, request: Request) -> Response:
+    body, context = await read_body(request)
+    ctx = Ctx(request, context)
+    broker = ngsi_service(request).broker
+    await in_thread(broker.replace_attribute, entity_id, attr, body, ctx.terms)
+    return Response(status_code=204)
 
 
 @router.put("/entities/{entity_id:path}")
@@ -329,11 +379,7 @@ async def batch_query(request: Request) -> Response:
     )
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     found = await in_thread(ngsi_service(request).broker.query, query)
-    headers = (
-        {"NGSILD-Results-Count": str(len(found))}
-        if request.query_params.get("count") == "true"
-        else {}
-    )
+    headers = page_headers(request, len(found), limit, offset)
     view = _view(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
 
@@ -352,7 +398,7 @@ def _geo_body(geo: object, ctx: Ctx) -> GeoQuery:
 
 @router.post("/entityOperations/{operation}")
 async def batch(operation: str, request: Request) -> Response:
-    if operation not in ("create", "upsert", "update", "delete"):
+    if operation not in ("create", "upsert", "update", "merge", "delete"):
         raise NgsiError(Problem.OPERATION_NOT_SUPPORTED, f"no batch operation {operation!r}")
     body, context = await read_body(request)
     ctx = Ctx(request, context)
@@ -379,7 +425,7 @@ async def create_temporal(request: Request) -> Response:
     created = await in_thread(ngsi_service(request).broker.add_history, body, ctx.terms)
     if not created:
         return Response(status_code=204)
-    location = f"/ngsi-ld/v1/temporal/entities/{body['id']}"
+    location = location_of("temporal/entities", str(body["id"]))
     return Response(status_code=201, headers={"Location": location})
 
 
@@ -388,6 +434,7 @@ async def query_temporal(request: Request) -> Response:
     ctx = Ctx(request)
     query = _entity_query(ctx)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
+    check_params(request.query_params)
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
     page = found[offset : offset + limit]
@@ -398,7 +445,7 @@ async def query_temporal(request: Request) -> Response:
         )
         for e in page
     ]
-    headers = {"NGSILD-Results-Count": str(len(found))} if params.get("count") == "true" else {}
+    headers = page_headers(request, len(found), limit, offset)
     return ctx.answer(bodies, 200, headers)
 
 
@@ -428,14 +475,20 @@ async def _http_problem(request: Request, error: Exception) -> Response:
     problem = Problem.RESOURCE_NOT_FOUND if error.status_code == 404 else Problem.INVALID_REQUEST
     body = {"type": problem.uri, "title": problem.value, "status": error.status_code}
     body["detail"] = str(error.detail)
-    return JSONResponse(body, error.status_code, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # The document's methods for the path: routes with {id:path} each know only theirs.
+        headers["Allow"] = ", ".join(allowed_methods(request.scope)) or headers.get("Allow", "")
+    return JSONResponse(body, error.status_code, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
     # Imported here: that module builds on this one's helpers.
-    from cctwin.api.routes import ngsi_discovery, ngsi_subscriptions
+    from cctwin.api.routes import ngsi_discovery, ngsi_document, ngsi_subscriptions
 
+    ngsi_document.install_document(app)
+    app.add_middleware(TenantEcho)
     app.include_router(router)
     app.include_router(ngsi_subscriptions.router)
     app.include_router(ngsi_discovery.router)

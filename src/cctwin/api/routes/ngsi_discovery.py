@@ -47,7 +47,7 @@ async def entity_type(type_name: str, request: Request) -> Response:
             "id": name,
             "type": "Attribute",
             "attributeName": ctx.terms.compact(name),
-            "attributeTypes": sorted({e.attrs[name]["type"] for e in entities if name in e.attrs}),
+            "attributeTypes": sorted({a["type"] for e in entities for a in e.instances(name)}),
         }
         for name in sorted(found[iri])
     ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cctwin.api.routes.ngsi import Ctx, in_thread, ngsi_service, page_of, read_body
+from cctwin.api.routes.ngsi import Ctx, in_thread, location_of, ngsi_service, page_of, read_body
+from cctwin.api.routes.ngsi_headers import page_headers
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 
@@ -17,7 +18,7 @@ async def create_subscription(request: Request) -> Response:
     body, context = await read_body(request)
     Ctx(request, context)
     sub = await in_thread(ngsi_service(request).subscriptions.create, body, context)
-    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub.id}"})
+    return Response(status_code=201, headers={"Location": location_of("subscriptions", sub.id)})
 
 
 @router.get("/subscriptions")
@@ -26,7 +27,8 @@ async def list_subscriptions(request: Request) -> Response:
     ctx = Ctx(request)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     subs = sorted(ngsi_service(request).subscriptions.subscriptions.values(), key=lambda s: s.id)
-    return ctx.answer([s.view() for s in subs[offset : offset + limit]])
+    headers = page_headers(request, len(subs), limit, offset)
+    return ctx.answer([s.view() for s in subs[offset : offset + limit]], 200, headers)
 
 
 @router.get("/subscriptions/{sub_id:path}")

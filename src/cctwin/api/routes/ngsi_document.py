@@ -1,0 +1,292 @@
+"""The NGSI-LD part of the OpenAPI document, told as the routes answer (CIM 009 clause 6).
+
+The routes read their bodies and parameters themselves (JSON-LD is open JSON), so FastAPI
+cannot see what they take or give; this table states it: statuses, media types, problem
+details, the query parameters and headers each operation reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+PREFIX = "/ngsi-ld/v1"
+JSON = "application/json"
+LD = "application/ld+json"
+GEO = "application/geo+json"
+PROBLEM_REF = {"$ref": "#/components/schemas/NgsiProblem"}
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 7807 problem details with an NGSI-LD error type (CIM 009 5.5.2)",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+    "required": ["type", "title"],
+}
+OBJECT: dict[str, Any] = {"type": "object"}
+# What the broker checks first, so a request that fits the document is not refused for it.
+URI = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$"}
+NAME = {"type": "string", "pattern": r"^[^\s<>\"'=;()\[\]]+$"}
+ENTITY: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type"],
+    "properties": {
+        "id": URI,
+        "type": {"oneOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}]},
+    },
+}
+FRAGMENT: dict[str, Any] = {"type": "object", "properties": {"id": URI}}
+QUERY_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"type": {"const": "Query"}},
+}
+SUBSCRIPTION: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "notification"],
+    "properties": {
+        "id": URI,
+        "type": {"const": "Subscription"},
+        "notification": {
+            "type": "object",
+            "required": ["endpoint"],
+            "properties": {
+                "endpoint": {"type": "object", "required": ["uri"], "properties": {"uri": URI}}
+            },
+        },
+    },
+}
+BATCH: dict[str, Any] = {
+    "anyOf": [
+        {"type": "array", "items": ENTITY, "description": "create, upsert"},
+        {"type": "array", "items": FRAGMENT, "description": "update, merge"},
+        {"type": "array", "items": URI, "description": "delete: entity ids"},
+    ]
+}
+ARRAY: dict[str, Any] = {"type": "array", "items": OBJECT}
+ANY: dict[str, Any] = {}
+
+_ERRORS = {
+    "400": "BadRequestData or InvalidRequest (bad body, parameter, query or tenant name)",
+    "401": "no credentials",
+    "403": "not allowed for this user, or TooManyResults / TooComplexQuery",
+    "404": "ResourceNotFound, or NonexistentTenant for an unknown NGSILD-Tenant",
+    "405": "method not allowed here (Allow lists those that are)",
+    "406": "NotAcceptable: Accept names no type this operation answers in",
+    "409": "AlreadyExists",
+    "415": "UnsupportedMediaType: the body is not application/json or application/ld+json",
+    "422": "OperationNotSupported",
+    "503": "LdContextNotAvailable: the @context named in the Link header cannot be loaded",
+}
+READ = ("400", "401", "403", "404", "405", "406", "503")
+WRITE = ("400", "401", "403", "404", "405", "415", "503")
+DELETE = ("400", "401", "403", "404", "405")
+
+_HEADERS = [
+    {
+        "name": "NGSILD-Tenant",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "pattern": r"^$|^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},
+        "description": "the tenant (CIM 009 4.14); echoed in the answer",
+    },
+    {
+        "name": "Link",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "the JSON-LD @context of an application/json request",
+    },
+]
+_PAGE = ["limit", "offset", "count"]
+_QUERY = [
+    "id",
+    "type",
+    "idPattern",
+    "attrs",
+    "q",
+    "georel",
+    "geometry",
+    "coordinates",
+    "geoproperty",
+    "geometryProperty",
+    "pick",
+    "omit",
+    "options",
+    "format",
+    "lang",
+]
+_ONE = ["attrs", "pick", "omit", "options", "format", "lang", "geometryProperty"]
+_TEMPORAL = [
+    "timerel",
+    "timeAt",
+    "endTimeAt",
+    "timeproperty",
+    "lastN",
+    "aggrMethods",
+    "aggrPeriodDuration",
+]
+_PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 0},
+    "offset": {"type": "integer", "minimum": 0},
+    "count": {"type": "boolean"},
+    "format": {"type": "string", "enum": ["normalized", "concise", "simplified", "keyValues"]},
+    "lastN": {"type": "integer", "minimum": 1},
+    "q": {"type": "string", "minLength": 1},
+    "datasetId": URI,
+    "deleteAll": {"type": "boolean"},
+    "georel": {
+        "type": "string",
+        "pattern": r"^(near;(max|min)Distance==\d+(\.\d+)?|within|contains|intersects|equals|disjoint|overlaps)$",
+    },
+    "geometry": {
+        "type": "string",
+        "enum": ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"],
+    },
+    "timerel": {"type": "string", "enum": ["before", "after", "between"]},
+    "timeAt": {"type": "string", "format": "date-time"},
+    "endTimeAt": {"type": "string", "format": "date-time"},
+}
+_PATH_PARAMS = {"entity_id": URI, "sub_id": URI}
+
+
+def _found(schema: dict[str, Any], geo: bool = True) -> dict[str, Any]:
+    content = {JSON: {"schema": schema}, LD: {"schema": schema}}
+    if geo:
+        content[GEO] = {"schema": OBJECT}
+    return {
+        "description": "found (the @context in a Link header unless ld+json)",
+        "content": content,
+    }
+
+
+_NONE = {"description": "done"}
+_CREATED = {"description": "created (Location names it)"}
+_PARTIAL = {"description": "done in part", "content": {JSON: {"schema": OBJECT}}}
+
+
+# (path, method) -> success responses, error statuses, query parameters, body schema.
+Operation = tuple[dict[str, Any], tuple[str, ...], list[str], dict[str, Any] | None]
+_OPS: dict[tuple[str, str], Operation] = {
+    ("/entities", "get"): ({"200": _found(ARRAY)}, READ, _QUERY + _PAGE, None),
+    ("/entities", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], ENTITY),
+    ("/entities/{entity_id}", "get"): ({"200": _found(OBJECT)}, READ, _ONE, None),
+    ("/entities/{entity_id}", "put"): ({"204": _NONE}, WRITE, [], OBJECT),
+    ("/entities/{entity_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
+    ("/entities/{entity_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
+    ("/entities/{entity_id}/attrs", "post"): (
+        {"204": _NONE, "207": _PARTIAL},
+        WRITE,
+        ["options"],
+        OBJECT,
+    ),
+    ("/entities/{entity_id}/attrs", "patch"): ({"204": _NONE, "207": _PARTIAL}, WRITE, [], OBJECT),
+    ("/entities/{entity_id}/attrs/{attr}", "put"): ({"204": _NONE}, WRITE, [], OBJECT),
+    ("/entities/{entity_id}/attrs/{attr}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
+    ("/entities/{entity_id}/attrs/{attr}", "delete"): (
+        {"204": _NONE},
+        DELETE,
+        ["datasetId", "deleteAll"],
+        None,
+    ),
+    ("/entityOperations/query", "post"): (
+        {"200": _found(ARRAY, geo=False)},
+        (*READ, "415"),
+        _PAGE + _ONE,
+        QUERY_BODY,
+    ),
+    ("/entityOperations/{operation}", "post"): (
+        {
+            "201": {
+                "description": "created: their ids",
+                "content": {JSON: {"schema": {"type": "array", "items": {"type": "string"}}}},
+            },
+            "204": _NONE,
+            "207": _PARTIAL,
+        },
+        (*WRITE, "422"),
+        [],
+        BATCH,
+    ),
+    ("/temporal/entities", "get"): (
+        {"200": _found(ARRAY, geo=False)},
+        READ,
+        _QUERY + _PAGE + _TEMPORAL,
+        None,
+    ),
+    ("/temporal/entities", "post"): ({"201": _CREATED, "204": _NONE}, WRITE, [], ENTITY),
+    ("/temporal/entities/{entity_id}", "get"): (
+        {"200": _found(OBJECT, geo=False)},
+        READ,
+        _ONE + _TEMPORAL,
+        None,
+    ),
+    ("/temporal/entities/{entity_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
+    ("/subscriptions", "get"): ({"200": _found(ARRAY, geo=False)}, READ, _PAGE, None),
+    ("/subscriptions", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], SUBSCRIPTION),
+    ("/subscriptions/{sub_id}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
+    ("/subscriptions/{sub_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
+    ("/subscriptions/{sub_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
+    ("/types", "get"): ({"200": _found(ANY, geo=False)}, READ, ["details"], None),
+    ("/types/{type_name}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
+    ("/attributes", "get"): ({"200": _found(ANY, geo=False)}, READ, ["details"], None),
+    ("/attributes/{attr}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
+}
+
+
+def _param(name: str, path: str) -> dict[str, Any]:
+    schema = _PARAM_SCHEMAS.get(name, {"type": "string"})
+    if name == "format" and path.startswith("/temporal/"):
+        shapes = ["normalized", "temporalValues", "aggregatedValues"]
+        schema = {"type": "string", "enum": shapes}
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+def install_document(app: FastAPI) -> None:
+    """Complete the NGSI-LD operations of the app's OpenAPI document when it is built."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def document() -> dict[str, Any]:
+        return complete(build())  # idempotent: the cached document is completed in place
+
+    app.openapi = document  # type: ignore[method-assign]
+
+
+def complete(document: dict[str, Any]) -> dict[str, Any]:
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    components["NgsiProblem"] = PROBLEM_SCHEMA
+    for (path, method), (successes, errors, params, body) in _OPS.items():
+        operation = document.get("paths", {}).get(PREFIX + path, {}).get(method)
+        if operation is None:
+            continue
+        responses: dict[str, Any] = dict(successes)
+        for status in errors:
+            problem = {"schema": PROBLEM_REF if status not in ("401", "403") else OBJECT}
+            responses[status] = {"description": _ERRORS[status], "content": {JSON: problem}}
+        operation["responses"] = responses
+        path_params = [p for p in operation.get("parameters", []) if p.get("in") == "path"]
+        for p in path_params:
+            p["schema"] = _PATH_PARAMS.get(p["name"], p.get("schema", {"type": "string"}))
+        if path == "/entityOperations/{operation}":
+            for p in path_params:
+                p["schema"] = {
+                    "type": "string",
+                    "enum": ["create", "upsert", "update", "merge", "delete"],
+                }
+        query = [_param(n, path) for n in params]
+        operation["parameters"] = path_params + query + _HEADERS
+        if body is not None:
+            # application/json carries no @context (a Link header may); ld+json must.
+            # (Said of objects only: generators cannot combine `not` with an array of them.)
+            plain = {"allOf": [body, {"not": {"required": ["@context"]}}]}
+            linked = {"allOf": [body, {"required": ["@context"]}]}
+            if body is BATCH:
+                plain = linked = body
+            content = {JSON: {"schema": plain}, LD: {"schema": linked}}
+            operation["requestBody"] = {"required": True, "content": content}
+    return document
