@@ -5,6 +5,7 @@ import * as maplibregl from "./vendor/maplibre-gl.mjs";
 import { getNgsiEntities, getNgsiTypes } from "./api.js";
 import { el } from "./dom.js";
 import { formatValue } from "./i18n.js";
+import { data } from "./state.js";
 
 const OWN_TYPES = new Set(["Building", "Camera", "Device", "CrowdFlowObserved", "FloodMonitoring", "Alert"]);
 // The attribute that best says what a sensor measures, in order; else the first number.
@@ -37,6 +38,7 @@ function point(entity) {
 }
 
 async function refresh(map) {
+  if (data.replayAt) return; // replay shows these sensors as they were (showOthersAt)
   let entities = [];
   try {
     const types = (await getNgsiTypes()).typeList || [];
@@ -66,6 +68,24 @@ async function refresh(map) {
       markers.delete(id);
     }
   }
+}
+
+/** Replay: each known sensor's values at the replayed moment ("–" where it had none then). */
+export function showOthersAt(others) {
+  const then = new Map(others.map((o) => [o.entity_id, o]));
+  for (const [id, entry] of markers) {
+    const other = then.get(id);
+    entry.element.classList.add("replayed");
+    entry.element.textContent = other
+      ? mainValue({ id, type: other.type, ...other.values })
+      : `${shortType(entry.element.dataset.type)} · –`;
+  }
+}
+
+/** Back to live: markers show the broker's current values again. */
+export function showOthersLive(map) {
+  for (const entry of markers.values()) entry.element.classList.remove("replayed");
+  if (map) refresh(map);
 }
 
 export function addForeignLayer(map) {

@@ -4,6 +4,7 @@
 
 import { getAlert, getTwinAt } from "./api.js";
 import { $, el, fill } from "./dom.js";
+import { showOthersAt, showOthersLive } from "./foreign.js";
 import { toast } from "./header.js";
 import { formatTime, getLanguage, kindLabel, t, tOr } from "./i18n.js";
 import { refreshCamerasGeojson } from "./map.js";
@@ -197,6 +198,7 @@ function backToLive() {
   shownStates = "";
   refreshCamerasGeojson();
   refreshLive();
+  showOthersLive(map);
   liveTimer = setInterval(refreshLive, LIVE_REFRESH_MS);
 }
 
@@ -206,6 +208,7 @@ function applyState(state) {
     showZones(map, state);
     showCameraStates(state.cameras);
   }
+  showOthersAt(state.others || []);
   renderPanel(state);
 }
 
