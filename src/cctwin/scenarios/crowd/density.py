@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pedpy
 import shapely  # type: ignore[import-untyped]
 
 # A Voronoi cell is cut to a circle of this radius (pedpy's Cutoff): a lone walker counts as
@@ -18,6 +18,23 @@ CUTOFF_M = 1.0
 # Cells reaching into a zone belong to people within CUTOFF_M of it; their neighbours that
 # shape the cell stand within another 2 x CUTOFF_M. Everyone farther is left out (exact).
 _MARGIN_M = 3 * CUTOFF_M
+
+
+def _pedpy() -> Any:
+    """pedpy, imported on first use without the root-logger set-up it does on import.
+
+    pedpy calls logging.basicConfig(level=INFO) when imported, which would take over the
+    logging of the service (and print alembic's start-up chatter on every `cctwin up`).
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    import pedpy
+
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    return pedpy
+
+
 # The interior ministry's danger level (persons/m2); Itaewon reached 9-11.
 DANGER_P_M2 = 6.0
 
@@ -75,6 +92,7 @@ def _cells(table: pd.DataFrame, rate: float, area: Any) -> pd.DataFrame | None:
     table = table[counts >= 4]
     if table.empty or area.geom_type != "Polygon":
         return None
+    pedpy = _pedpy()
     trajectory = pedpy.TrajectoryData(data=table.reset_index(drop=True), frame_rate=rate)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pedpy warns about people outside the area's hull
@@ -92,6 +110,7 @@ def _cells(table: pd.DataFrame, rate: float, area: Any) -> pd.DataFrame | None:
 
 
 def _voronoi(trajectory: Any, area: Any) -> pd.DataFrame:
+    pedpy = _pedpy()
     cells: pd.DataFrame = pedpy.compute_individual_voronoi_polygons(
         traj_data=trajectory,
         walkable_area=pedpy.WalkableArea(area),
