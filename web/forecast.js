@@ -69,7 +69,7 @@ function zoneRow(zone) {
 }
 
 function ledgerLine(score) {
-  if (!score || !score.scored) return el("p", { className: "message" }, t("forecast.none"));
+  if (!score || !score.scored) return el("p", { className: "placeholder" }, t("forecast.unscored"));
   return el(
     "p",
     { className: "forecast-ledger" },
@@ -89,7 +89,7 @@ function render() {
     el("h3", {}, t("forecast.title"), " ", el("em", {}, `(${t("forecast.marker")})`)),
     latest.forecasts.length
       ? el("ol", { className: "forecast-zones" }, ...latest.forecasts.map(zoneRow))
-      : el("p", { className: "message" }, t("forecast.none")),
+      : el("p", { className: "placeholder" }, t("forecast.none")),
     ledgerLine(overall),
   );
 }
