@@ -58,7 +58,7 @@ def _deviation(totals: pd.Series) -> pd.Series:
     full = totals.asfreq("D")
     out = pd.Series(np.nan, index=full.index)
     for weekday in range(7):
-        same = full[pd.DatetimeIndex(full.index).weekday == weekday]
+        same = full[pd.DatetimeIndex(full.index).day_of_week == weekday]
         window = 2 * WEEKS_AROUND + 1
         around = same.rolling(window, center=True, min_periods=WEEKS_AROUND).median()
         # The centred median includes the day itself; with 8+ neighbours that barely moves it.

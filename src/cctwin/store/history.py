@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import ColumnElement, Integer, and_, cast, delete, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, cast, delete, func, select
 
 from cctwin.store.database import Database
 from cctwin.store.tables import NgsiEntityRow, NgsiInstanceRow
@@ -71,22 +71,8 @@ class HistoryTables(Database):
             I.observed_ts + I.resolution_s <= at_ts,
             I.attr.in_(attrs),
         )
-        newest = (
-            select(I.entity_id, I.attr, func.max(I.observed_ts).label("ts"))
-            .where(window)
-            .group_by(I.entity_id, I.attr)
-            .subquery()
-        )
-        query = select(I.entity_id, I.attr, I.observed_ts, I.body, I.last, I.resolution_s).join(
-            newest,
-            and_(
-                I.entity_id == newest.c.entity_id,
-                I.attr == newest.c.attr,
-                I.observed_ts == newest.c.ts,
-            ),
-        )
         with self._engine.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(_newest_in(window)).all()
         return [_value_at(r) for r in rows]
 
     def others_at(self, at_ts: float, lookback_s: float, own_types: Sequence[str]) -> list[ValueAt]:
@@ -108,22 +94,8 @@ class HistoryTables(Database):
             I.observed_ts > at_ts - lookback_s,
             I.observed_ts + I.resolution_s <= at_ts,
         )
-        newest = (
-            select(I.entity_id, I.attr, func.max(I.observed_ts).label("ts"))
-            .where(window)
-            .group_by(I.entity_id, I.attr)
-            .subquery()
-        )
-        query = select(I.entity_id, I.attr, I.observed_ts, I.body, I.last, I.resolution_s).join(
-            newest,
-            and_(
-                I.entity_id == newest.c.entity_id,
-                I.attr == newest.c.attr,
-                I.observed_ts == newest.c.ts,
-            ),
-        )
         with self._engine.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(_newest_in(window)).all()
         return [dataclasses.replace(_value_at(r), entity_type=types[r.entity_id]) for r in rows]
 
     def series(
@@ -304,3 +276,23 @@ def _rollup_row(minute: _Minute, period_s: float) -> dict[str, Any]:
             "body": orjson.dumps({"type": "Property", "value": mean}).decode(),
         }
     return row
+
+
+def _newest_in(
+    window: ColumnElement[bool],
+) -> Select[str, str, float, str, float | None, float]:
+    """The newest instance per (entity, attribute) among the rows `window` selects."""
+    newest = (
+        select(I.entity_id, I.attr, func.max(I.observed_ts).label("ts"))
+        .where(window)
+        .group_by(I.entity_id, I.attr)
+        .subquery()
+    )
+    return select(I.entity_id, I.attr, I.observed_ts, I.body, I.last, I.resolution_s).join(
+        newest,
+        and_(
+            I.entity_id == newest.c.entity_id,
+            I.attr == newest.c.attr,
+            I.observed_ts == newest.c.ts,
+        ),
+    )

@@ -82,28 +82,15 @@ def lay_out(
     scenario: CrowdScenario, walkable: WalkableArea, site_zones: dict[str, Any]
 ) -> CrowdSetup:
     """Cut every place to the walkable area; PlaceError names the first one that is off it."""
-    sources = {}
-    for i, source in enumerate(scenario.sources):
-        area = inside(walkable, source, MIN_PLACE_M2)
-        if area is None:
-            raise PlaceError(["sources", i], f"source {source.id!r} is outside the walkable area")
-        sources[source.id] = area
-    initial = {}
-    for i, crowd in enumerate(scenario.initial):
-        area = inside(walkable, crowd, MIN_PLACE_M2)
-        if area is None:
-            raise PlaceError(["initial", i], f"crowd {crowd.id!r} is outside the walkable area")
-        initial[crowd.id] = area
-    exits = {}
-    for i, destination in enumerate(scenario.destinations):
-        area = inside(walkable, destination, MIN_PLACE_M2)
-        if area is None:
-            raise PlaceError(
-                ["destinations", i],
-                f"destination {destination.id!r} is outside the walkable area",
-            )
-        # JuPedSim wants a convex exit; a circle cut by kerbs is not always one.
-        exits[destination.id] = area.convex_hull
+    sources = _cut(walkable, scenario.sources, "sources", "source")
+    initial = _cut(walkable, scenario.initial, "initial", "crowd")
+    # JuPedSim wants a convex exit; a circle cut by kerbs is not always one.
+    exits = {
+        place_id: area.convex_hull
+        for place_id, area in _cut(
+            walkable, scenario.destinations, "destinations", "destination"
+        ).items()
+    }
     zones = {}
     for zone_id, polygon in site_zones.items():
         cut = polygon.intersection(walkable.polygon)
@@ -119,6 +106,17 @@ def lay_out(
     for crowd_id, area in initial.items():
         zones.setdefault(crowd_id, area)
     return CrowdSetup(walkable, sources, initial, exits, zones)
+
+
+def _cut(walkable: WalkableArea, places: Sequence[Any], field: str, noun: str) -> dict[str, Any]:
+    """Each place cut to the walkable area, by id; PlaceError at the first one off it."""
+    cut = {}
+    for i, place in enumerate(places):
+        area = inside(walkable, place, MIN_PLACE_M2)
+        if area is None:
+            raise PlaceError([field, i], f"{noun} {place.id!r} is outside the walkable area")
+        cut[place.id] = area
+    return cut
 
 
 def _journeys(
