@@ -159,7 +159,7 @@ class LagFeatures:
         cols = [
             np.broadcast_to(k, t.shape).ravel(),
             (idx.hour.to_numpy() * 60 + idx.minute.to_numpy()) / 60.0,
-            idx.weekday.to_numpy(),
+            idx.day_of_week.to_numpy(),
             origin_hour.ravel(),
             (y[lag_d] / lv).ravel(),
             (y[lag_w] / lv).ravel(),

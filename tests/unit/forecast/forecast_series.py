@@ -10,7 +10,7 @@ def seasonal_frame(series: int = 6, weeks: int = 12, seed: int = 0) -> pd.DataFr
     """Hourly counts: a daily profile scaled per weekday; half the series halve 8 days from the end."""
     rng = np.random.default_rng(seed)
     hours = pd.date_range("2024-01-01", periods=weeks * 168, freq="h")
-    hour, weekday = hours.hour.to_numpy(), hours.weekday.to_numpy()
+    hour, weekday = hours.hour.to_numpy(), hours.day_of_week.to_numpy()
     profile = 1.0 + np.sin((hour - 6) / 24 * 2 * np.pi).clip(0) * 4.0
     week_factor = np.where(weekday >= 5, 0.6, 1.0)
     parts = []

@@ -16,7 +16,7 @@ def _series(calendar: str, seed: int, days: int = 3 * 365) -> Series:
     index = pd.date_range("2012-01-02", periods=days * 24, freq="h")
     hour = index.hour.to_numpy()
     level = 200 + 800 * np.exp(-(((hour - 13) / 4.0) ** 2))
-    weekend = index.weekday.to_numpy() >= 5
+    weekend = index.day_of_week.to_numpy() >= 5
     level = np.where(weekend, level * 0.6, level)
     if calendar:
         country, _, subdiv = calendar.partition("-")
