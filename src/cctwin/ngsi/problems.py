@@ -23,6 +23,8 @@ class Problem(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
     NONEXISTENT_TENANT = "NonexistentTenant"
     NO_MULTI_TENANT_SUPPORT = "NoMultiTenantSupport"
+    # A registration that would overlap an exclusive or redirect one, or local data (5.9.2.4).
+    CONFLICT = "Conflict"
 
     @property
     def uri(self) -> str:
@@ -47,6 +49,7 @@ _STATUS = {
     Problem.UNSUPPORTED_MEDIA_TYPE: 415,
     Problem.NONEXISTENT_TENANT: 404,
     Problem.NO_MULTI_TENANT_SUPPORT: 501,
+    Problem.CONFLICT: 409,
 }
 
 

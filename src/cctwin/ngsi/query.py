@@ -328,3 +328,17 @@ def _metres(a: BaseGeometry, b: BaseGeometry) -> float:
 
 def check_time(text: str, what: str) -> None:
     parse_time(text, what)
+
+
+def q_names(text: str, terms: TermMap) -> frozenset[str]:
+    """The (expanded) attribute names a `q` expression tests, e.g. to know which attributes
+    a context source must supply (discovery, 5.10.2); BadRequestData if it is malformed."""
+    parse_q(text, terms)
+    names: set[str] = set()
+    previous: _Token | None = None
+    for token in _tokens(text):
+        # An attribute path opens the expression or follows '(', ';' or '|'.
+        if token.kind == "word" and (previous is None or previous.kind == "punct"):
+            names.add(_path(token.text, terms).attr)
+        previous = token
+    return frozenset(names)

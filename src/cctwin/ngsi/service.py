@@ -1,4 +1,4 @@
-"""The NGSI-LD service: broker, @context store and subscriptions, plus history retention."""
+"""The NGSI-LD service: broker, @context store, subscriptions, registry, history retention."""
 
 from __future__ import annotations
 
@@ -6,28 +6,43 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from typing import Protocol
 
 from cctwin.config.ngsi import NgsiConfig
 from cctwin.ngsi.broker import Broker, Repository
 from cctwin.ngsi.context import ContextStore
 from cctwin.ngsi.entities import now
+from cctwin.ngsi.registration_subscriptions import CSourceSubscriptions
+from cctwin.ngsi.registry import RegistrationRepository, Registry
 from cctwin.ngsi.subscriptions import SubscriptionManager
 
 log = logging.getLogger(__name__)
 
 
+class NgsiRepository(Repository, RegistrationRepository, Protocol):
+    """Everything the service keeps: entities, history, subscriptions, registrations."""
+
+
 class NgsiService:
     """Everything /ngsi-ld/v1 needs; `run` sends notifications and prunes old history."""
 
-    def __init__(self, repository: Repository, config: NgsiConfig) -> None:
+    def __init__(self, repository: NgsiRepository, config: NgsiConfig) -> None:
         self.config = config
         self.contexts = ContextStore({c.url: c.path for c in config.contexts})
         self.broker = Broker(repository)
         self.subscriptions = SubscriptionManager(repository, self.contexts)
         self.broker.listeners.append(self.subscriptions.on_changes)
+        self.registry = Registry(repository, self.contexts, self.broker)
+        self.csource_subscriptions = CSourceSubscriptions(
+            repository, self.contexts, self.registry, self.subscriptions
+        )
 
     async def run(self, stopping: asyncio.Event) -> None:
-        await asyncio.gather(self.subscriptions.run(stopping), self._retain(stopping))
+        await asyncio.gather(
+            self.subscriptions.run(stopping),
+            self.csource_subscriptions.run(stopping),
+            self._retain(stopping),
+        )
 
     async def _retain(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():

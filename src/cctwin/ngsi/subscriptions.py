@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -212,11 +212,23 @@ def _selector(raw: object, terms: TermMap) -> tuple[str, str | None, re.Pattern[
     return terms.expand(raw["type"]), entity_id, compiled
 
 
+class SubscriptionOwner(Protocol):
+    """Where a subscription lives: the entity subscriptions here, or the context source
+    registration subscriptions (ngsi/registration_subscriptions.py), which share this notifier."""
+
+    def current(self, sub_id: str) -> Subscription | None: ...
+
+    def save(self, sub: Subscription) -> None: ...
+
+
 @dataclass(frozen=True)
 class Delivery:
     subscription_id: str
     entities: list[Entity]
     released: bool = False  # held back by throttling and now due: not throttled again
+    # A notification body prepared by another owner, sent as is (not throttled).
+    payload: Json | None = None
+    owner: SubscriptionOwner | None = None
 
 
 class SubscriptionManager:
@@ -274,6 +286,19 @@ class SubscriptionManager:
         self.subscriptions[sub.id] = sub
         self.repository.save_subscription(sub.id, {**sub.view(), "@context": sub.context})
 
+    def current(self, sub_id: str) -> Subscription | None:
+        return self.subscriptions.get(sub_id)
+
+    def save(self, sub: Subscription) -> None:
+        self._save(sub)
+
+    def send(self, sub_id: str, payload: Json, owner: SubscriptionOwner) -> None:
+        """Queue a prepared notification of another owner's subscription (any thread)."""
+        if self.loop is None or self.queue is None:
+            return
+        delivery = Delivery(sub_id, [], payload=payload, owner=owner)
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, delivery)
+
     # --- notifications --------------------------------------------------------------------
 
     def on_changes(self, changes: Sequence[Change]) -> None:
@@ -306,14 +331,17 @@ class SubscriptionManager:
                     delivery = await asyncio.wait_for(self.queue.get(), 0.5)
                 except TimeoutError:
                     continue
-                sub = self.subscriptions.get(delivery.subscription_id)
+                owner = delivery.owner or self
+                sub = owner.current(delivery.subscription_id)
                 if sub is None or not sub.active:
                     continue
                 wait = sub.last_sent + sub.throttling - self.loop.time()
-                if sub.throttling and sub.last_sent and wait > 0 and not delivery.released:
+                held = delivery.payload is None and not delivery.released
+                if sub.throttling and sub.last_sent and wait > 0 and held:
                     self._hold(sub.id, delivery.entities, wait)
                     continue
-                await self._send(client, sub, delivery.entities, stopping)
+                body = delivery.payload or self.body(sub, delivery.entities)
+                await self._send(client, sub, body, owner, stopping)
 
     def _hold(self, sub_id: str, entities: Sequence[Entity], wait_s: float) -> None:
         # Throttled: keep the newest state of each entity and send them all when the
@@ -333,12 +361,12 @@ class SubscriptionManager:
         self,
         client: httpx.AsyncClient,
         sub: Subscription,
-        entities: Sequence[Entity],
+        body: Json,
+        owner: SubscriptionOwner,
         stopping: asyncio.Event,
     ) -> None:
-        body = self.body(sub, entities)
         delay = 0.5
-        while not stopping.is_set() and sub.id in self.subscriptions:
+        while not stopping.is_set() and owner.current(sub.id) is not None:
             try:
                 response = await client.post(sub.endpoint, json=body)
                 response.raise_for_status()
@@ -357,7 +385,7 @@ class SubscriptionManager:
                 lastSuccess=stamp,
                 timesSent=int(sub.runtime.get("timesSent", 0)) + 1,
             )
-            await asyncio.to_thread(self._save, sub)
+            await asyncio.to_thread(owner.save, sub)
             return
 
     def _failed(self, sub: Subscription, reason: str) -> None:

@@ -12,9 +12,8 @@ import threading
 from collections.abc import Callable
 
 from cctwin.config.ngsi import NgsiConfig
-from cctwin.ngsi.broker import Repository
 from cctwin.ngsi.problems import NgsiError, Problem
-from cctwin.ngsi.service import NgsiService
+from cctwin.ngsi.service import NgsiRepository, NgsiService
 
 HEADER = "NGSILD-Tenant"
 # Tenant names become file names: letters, digits, '-' and '_' only.
@@ -33,7 +32,7 @@ class Tenants:
         self,
         default: NgsiService,
         config: NgsiConfig,
-        open_repository: Callable[[str], Repository],
+        open_repository: Callable[[str], NgsiRepository],
         existing: Callable[[], list[str]],
     ) -> None:
         self.default = default

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from cctwin.ngsi.entities import Entity, Json
 from cctwin.ngsi.temporal import Bucket, Instance
 from cctwin.store.history import HistoryTables
+from cctwin.store.ngsi_registrations import RegistrationTables
 from cctwin.store.tables import (
     NgsiEntityRow,
     NgsiExtraTypeRow,
@@ -32,7 +33,7 @@ from cctwin.store.tables import (
 _CHUNK = 500  # ids per IN (...) clause: under SQLite's bound-parameter limit
 
 
-class NgsiStore(HistoryTables):
+class NgsiStore(RegistrationTables, HistoryTables):
     """The broker's repository on the SQL store (SQLite or PostgreSQL)."""
 
     def get_entities(self, ids: Sequence[str]) -> dict[str, Entity]:

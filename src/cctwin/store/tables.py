@@ -333,6 +333,24 @@ class NgsiSubscriptionRow(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
+class NgsiRegistrationRow(Base):
+    """An NGSI-LD context source registration as JSON, names expanded (ngsi/registrations.py)."""
+
+    __tablename__ = "ngsi_csource_registrations"
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class NgsiCSourceSubscriptionRow(Base):
+    """An NGSI-LD context source registration subscription as JSON, with its @context."""
+
+    __tablename__ = "ngsi_csource_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
 class UnmaskGrantRow(Base):
     """An unmask grant (privacy.unmask.UnmaskGrant): who sees which cameras unmasked, until."""
 

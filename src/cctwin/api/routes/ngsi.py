@@ -485,12 +485,18 @@ async def _http_problem(request: Request, error: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
     # Imported here: that module builds on this one's helpers.
-    from cctwin.api.routes import ngsi_discovery, ngsi_document, ngsi_subscriptions
+    from cctwin.api.routes import (
+        ngsi_discovery,
+        ngsi_document,
+        ngsi_registrations,
+        ngsi_subscriptions,
+    )
 
     ngsi_document.install_document(app)
     app.add_middleware(TenantEcho)
     app.include_router(router)
     app.include_router(ngsi_subscriptions.router)
     app.include_router(ngsi_discovery.router)
+    app.include_router(ngsi_registrations.router)
     app.add_exception_handler(NgsiError, _problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)

@@ -1,0 +1,99 @@
+"""Discovery (CIM 009 5.10.2): which context source registrations could supply what is asked.
+
+A registration matches when one of its RegistrationInfo could provide entities of the asked
+types / ids and at least one asked attribute (names in `attrs` and in `q`); a RegistrationInfo
+without entities serves any entity, one without attribute names any attribute. `csf` and the
+geo-query test the registration's own properties and geometries. Expired ones never match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cctwin.ngsi.context import TermMap
+from cctwin.ngsi.problems import bad_data
+from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo, parse_q, q_names
+from cctwin.ngsi.registrations import Info, Registration, Selector
+
+
+@dataclass(frozen=True)
+class RegistrationQuery:
+    """What a discovery request (or a registration subscription) asks for, names expanded."""
+
+    types: frozenset[str] | None = None
+    ids: frozenset[str] | None = None
+    id_pattern: re.Pattern[str] | None = None
+    attrs: frozenset[str] | None = None
+    csf: Predicate | None = None
+    geo: GeoQuery | None = None
+
+    def matches(self, reg: Registration) -> bool:
+        if reg.expired:
+            return False
+        if self.csf is not None and not self.csf(reg.props):
+            return False
+        if self.geo is not None and not self.geo(reg.props):
+            return False
+        return any(self._supplies(info) for info in reg.infos)
+
+    def _supplies(self, info: Info) -> bool:
+        if self.attrs is not None and info.attrs is not None and not (self.attrs & info.attrs):
+            return False
+        if info.entities is None:
+            return True
+        return any(self._selects(s) for s in info.entities)
+
+    def _selects(self, selector: Selector) -> bool:
+        if self.types is not None and selector.type not in self.types:
+            return False
+        if self.ids is not None:
+            if selector.id is not None:
+                return selector.id in self.ids
+            pattern = selector.pattern
+            return pattern is None or any(pattern.search(i) for i in self.ids)
+        if self.id_pattern is not None and selector.id is not None:
+            return self.id_pattern.search(selector.id) is not None
+        # Two id patterns may describe overlapping ids: the source may have some.
+        return True
+
+
+def parse_registration_query(params: Mapping[str, str], terms: TermMap) -> RegistrationQuery:
+    """A discovery query from the request parameters (BadRequestData if malformed)."""
+    types = params.get("type")
+    ids = params.get("id")
+    pattern = params.get("idPattern")
+    attrs = params.get("attrs")
+    q = params.get("q")
+    csf = params.get("csf")
+    geo = _geo(params, terms)
+    if not any((types, ids, pattern, attrs, q, csf, geo)):
+        raise bad_data("a discovery query needs type, attrs, id, idPattern, q, csf or a geo-query")
+    try:
+        compiled = re.compile(pattern) if pattern else None
+    except re.error as error:
+        raise bad_data(f"bad idPattern: {error}") from error
+    names = {terms.expand(a) for a in attrs.split(",") if a} if attrs else set()
+    if q is not None:
+        names |= q_names(q, terms)
+    return RegistrationQuery(
+        types=frozenset(terms.expand(t) for t in re.split(r"[,|]", types) if t) if types else None,
+        ids=frozenset(i for i in ids.split(",") if i) if ids else None,
+        id_pattern=compiled,
+        attrs=frozenset(names) if names else None,
+        csf=parse_q(csf, terms) if csf is not None else None,
+        geo=geo,
+    )
+
+
+def _geo(params: Mapping[str, str], terms: TermMap) -> GeoQuery | None:
+    georel = params.get("georel")
+    geometry = params.get("geometry")
+    coordinates = params.get("coordinates")
+    if not (georel or geometry or coordinates):
+        return None
+    if not (georel and geometry and coordinates):
+        raise bad_data("a geo-query needs georel, geometry and coordinates")
+    prop = params.get("geoproperty") or "location"
+    return parse_geo(georel, geometry, coordinates, prop, terms)
