@@ -69,7 +69,10 @@ class TermMap:
         if found is not None:
             return found
         if iri.startswith(self.vocab) and ":" not in iri[len(self.vocab) :]:
-            return iri[len(self.vocab) :]
+            term = iri[len(self.vocab) :]
+            # Not when the @context defines that term as another IRI: it would read back wrong.
+            if self.forward.get(term, iri) == iri:
+                return term
         for prefix, namespace in self.prefixes.items():
             if iri.startswith(namespace) and len(iri) > len(namespace):
                 return f"{prefix}:{iri[len(namespace) :]}"

@@ -2,8 +2,10 @@
 
 A registration matches when one of its RegistrationInfo could provide entities of the asked
 types / ids and at least one asked attribute (names in `attrs` and in `q`); a RegistrationInfo
-without entities serves any entity, one without attribute names any attribute. `csf` and the
-geo-query test the registration's own properties and geometries. Expired ones never match.
+without entities serves any entity, one without attribute names any attribute. Asked ids
+match a registered entity id or id pattern (a type alone does not promise an id), or the
+registration's own id. `csf` and the geo-query test the registration's own properties and
+geometries. Expired ones never match.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class RegistrationQuery:
             return False
         if self.geo is not None and not self.geo(reg.props):
             return False
+        if self.ids is not None and reg.id in self.ids:
+            return True  # asked for by its own id
         return any(self._supplies(info) for info in reg.infos)
 
     def _supplies(self, info: Info) -> bool:
@@ -49,10 +53,11 @@ class RegistrationQuery:
         if self.types is not None and selector.type not in self.types:
             return False
         if self.ids is not None:
+            # Only a registered id or id pattern says the source holds an entity of that id.
             if selector.id is not None:
                 return selector.id in self.ids
             pattern = selector.pattern
-            return pattern is None or any(pattern.search(i) for i in self.ids)
+            return pattern is not None and any(pattern.search(i) for i in self.ids)
         if self.id_pattern is not None and selector.id is not None:
             return self.id_pattern.search(selector.id) is not None
         # Two id patterns may describe overlapping ids: the source may have some.

@@ -142,6 +142,7 @@ def compile_registration(body: object, terms: TermMap, stored: bool = False) -> 
     created = _stored_time(body, "createdAt") if stored else None
     modified = _stored_time(body, "modifiedAt") if stored else None
     stamp = now()
+    stamp = stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)  # as stored: ms
     return Registration(
         id=reg_id,
         body=clean,
