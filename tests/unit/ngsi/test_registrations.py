@@ -422,11 +422,13 @@ def test_037_11_paging_and_count(client: TestClient) -> None:
     )
     assert [r["id"] for r in page.json()] == [building(2)["id"]]
     assert page.headers["NGSILD-Results-Count"] == "3"
-    assert 'rel="prev"' in page.headers["link"] and 'rel="next"' in page.headers["link"]
+    assert 'rel="prev"' in page.headers["link"]
+    assert 'rel="next"' in page.headers["link"]
     last = client.get(
         REGS, params={"type": "Building", "limit": 2, "offset": 2}, headers={"Link": LINK}
     )
-    assert len(last.json()) == 1 and 'rel="next"' not in last.headers["link"]
+    assert len(last.json()) == 1
+    assert 'rel="next"' not in last.headers["link"]
     assert (
         len(
             client.get(
@@ -456,7 +458,8 @@ def test_registrations_persist_and_tenants_are_separate(
     assert post(client, registration(2), **{"NGSILD-Tenant": "lab"}).status_code == 201
     assert client.get(f"{REGS}/{registration(2)['id']}").status_code == 404
     in_lab = client.get(f"{REGS}/{registration(2)['id']}", headers={"NGSILD-Tenant": "lab"})
-    assert in_lab.status_code == 200 and in_lab.headers["NGSILD-Tenant"] == "lab"
+    assert in_lab.status_code == 200
+    assert in_lab.headers["NGSILD-Tenant"] == "lab"
     missing = client.get(REGS, params={"type": "Vehicle"}, headers={"NGSILD-Tenant": "nobody"})
     problem(missing, 404, "NonexistentTenant")
     # A restart reads them back from the store, names and times intact.
