@@ -4,8 +4,9 @@ A subscription (the Subscription data type, validated as entity subscriptions ar
 entities, watched attributes, csf and geoQ; a registration matches it as discovery would
 (ngsi/registration_query.py). Without `timeInterval` it is notified on creation of every
 registration matching then (newlyMatching) and on each registration change (newlyMatching,
-updated, noLongerMatching); with one, every `timeInterval` seconds. Delivery, failure
-status and backoff are the entity subscriptions' notifier (ngsi/subscriptions.py).
+updated, noLongerMatching); with one, every `timeInterval` seconds with all that match
+then (newlyMatching, possibly none). Delivery, failure status and backoff are the entity
+subscriptions' notifier (ngsi/subscriptions.py).
 """
 
 from __future__ import annotations
@@ -198,8 +199,8 @@ class CSourceSubscriptions:
                 )
                 if due and found.sub.active:
                     found.last_periodic = clock
+                    # Sent even when nothing matches: the receiver learns the set is empty.
                     regs = [r for r in self.registry.query(RegistrationQuery()) if found.matches(r)]
-                    if regs:
-                        self._notify(found, regs, "newlyMatching")
+                    self._notify(found, regs, "newlyMatching")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), 0.5)
