@@ -482,3 +482,28 @@ def test_local_true_is_accepted(client: TestClient) -> None:
         == 1
     )
     problem(client.get(REGS, params={"type": "Building", "local": "maybe"}), 400, "BadRequestData")
+
+
+def test_document_declares_the_registration_operations(client: TestClient) -> None:
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    create = paths[REGS]["post"]
+    assert set(create["responses"]) >= {"201", "400", "409", "415"}
+    assert set(create["requestBody"]["content"]) == {"application/json", "application/ld+json"}
+    discovery = paths[REGS]["get"]
+    assert set(discovery["responses"]["200"]["content"]) == {
+        "application/json",
+        "application/ld+json",
+    }
+    names = {p["name"] for p in discovery["parameters"]}
+    assert {"type", "attrs", "q", "csf", "georel", "local", "count", "NGSILD-Tenant"} <= names
+    one = paths[REGS + "/{reg_id}"]
+    assert set(one) >= {"get", "patch", "delete"}
+    assert set(one["patch"]["responses"]) >= {"204", "400", "404", "409"}
+    subs = "/ngsi-ld/v1/csourceSubscriptions"
+    assert set(paths[subs]["post"]["responses"]) >= {"201", "400", "409"}
+    assert set(paths[subs + "/{sub_id}"]) >= {"get", "patch", "delete"}
+    geo = client.get(REGS, params={"type": "Building"}, headers={"Accept": "application/geo+json"})
+    problem(geo, 406, "NotAcceptable")
+    refused = client.post(f"{REGS}/urn:ngsi-ld:ContextSourceRegistration:1")
+    assert refused.status_code == 405
+    assert set(refused.headers["allow"].split(", ")) >= {"GET", "PATCH", "DELETE"}

@@ -61,6 +61,19 @@ SUBSCRIPTION: dict[str, Any] = {
         },
     },
 }
+REGISTRATION: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "information", "endpoint"],
+    "properties": {
+        "id": URI,
+        "type": {"const": "ContextSourceRegistration"},
+        "endpoint": URI,
+        "information": {"type": "array", "items": OBJECT, "minItems": 1},
+        "mode": {"enum": ["inclusive", "exclusive", "redirect", "auxiliary"]},
+        "operations": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "expiresAt": {"type": "string", "format": "date-time"},
+    },
+}
 BATCH: dict[str, Any] = {
     "anyOf": [
         {"type": "array", "items": ENTITY, "description": "create, upsert"},
@@ -78,7 +91,7 @@ _ERRORS = {
     "404": "ResourceNotFound, or NonexistentTenant for an unknown NGSILD-Tenant",
     "405": "method not allowed here (Allow lists those that are)",
     "406": "NotAcceptable: Accept names no type this operation answers in",
-    "409": "AlreadyExists",
+    "409": "AlreadyExists, or Conflict: a registration over an exclusive one or local data",
     "415": "UnsupportedMediaType: the body is not application/json or application/ld+json",
     "422": "OperationNotSupported",
     "503": "LdContextNotAvailable: the @context named in the Link header cannot be loaded",
@@ -135,6 +148,7 @@ _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 0},
     "offset": {"type": "integer", "minimum": 0},
     "count": {"type": "boolean"},
+    "local": {"type": "boolean"},
     "format": {"type": "string", "enum": ["normalized", "concise", "simplified", "keyValues"]},
     "lastN": {"type": "integer", "minimum": 1},
     "q": {"type": "string", "minLength": 1},
@@ -152,7 +166,22 @@ _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "timeAt": {"type": "string", "format": "date-time"},
     "endTimeAt": {"type": "string", "format": "date-time"},
 }
-_PATH_PARAMS = {"entity_id": URI, "sub_id": URI}
+_PATH_PARAMS = {"entity_id": URI, "sub_id": URI, "reg_id": URI}
+# Discovery (5.10.2): what the registered sources could supply; csf on their own properties.
+_DISCOVERY = [
+    "id",
+    "type",
+    "idPattern",
+    "attrs",
+    "q",
+    "csf",
+    "georel",
+    "geometry",
+    "coordinates",
+    "geoproperty",
+    "options",
+    "local",
+]
 
 
 def _found(schema: dict[str, Any], geo: bool = True) -> dict[str, Any]:
@@ -232,6 +261,31 @@ _OPS: dict[tuple[str, str], Operation] = {
     ("/subscriptions/{sub_id}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
     ("/subscriptions/{sub_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
     ("/subscriptions/{sub_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
+    ("/csourceRegistrations", "get"): (
+        {"200": _found(ARRAY, geo=False)},
+        READ,
+        _DISCOVERY + _PAGE,
+        None,
+    ),
+    ("/csourceRegistrations", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], REGISTRATION),
+    ("/csourceRegistrations/{reg_id}", "get"): (
+        {"200": _found(OBJECT, geo=False)},
+        READ,
+        ["options"],
+        None,
+    ),
+    ("/csourceRegistrations/{reg_id}", "patch"): ({"204": _NONE}, (*WRITE, "409"), [], OBJECT),
+    ("/csourceRegistrations/{reg_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
+    ("/csourceSubscriptions", "get"): ({"200": _found(ARRAY, geo=False)}, READ, _PAGE, None),
+    ("/csourceSubscriptions", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], SUBSCRIPTION),
+    ("/csourceSubscriptions/{sub_id}", "get"): (
+        {"200": _found(OBJECT, geo=False)},
+        READ,
+        [],
+        None,
+    ),
+    ("/csourceSubscriptions/{sub_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
+    ("/csourceSubscriptions/{sub_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
     ("/types", "get"): ({"200": _found(ANY, geo=False)}, READ, ["details"], None),
     ("/types/{type_name}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
     ("/attributes", "get"): ({"200": _found(ANY, geo=False)}, READ, ["details"], None),

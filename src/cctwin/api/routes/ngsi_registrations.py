@@ -15,7 +15,7 @@ from cctwin.api.routes.ngsi import (
     read_body,
 )
 from cctwin.api.routes.ngsi_headers import page_headers
-from cctwin.ngsi.problems import bad_data
+from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.registration_query import parse_registration_query
 from cctwin.ngsi.registrations import render_registration
 
@@ -27,6 +27,13 @@ SUBS = "csourceSubscriptions"
 def _no_id() -> Response:
     # PATCH/DELETE on the collection itself (an empty id): the collection has GET and POST.
     return Response(status_code=405, headers={"Allow": "GET, POST"})
+
+
+def _ctx(request: Request) -> Ctx:
+    ctx = Ctx(request)
+    if ctx.geo:  # registrations are not features: their location is one member among many
+        raise NgsiError(Problem.NOT_ACCEPTABLE, "registrations are answered as JSON or JSON-LD")
+    return ctx
 
 
 def _local_only(request: Request) -> None:
@@ -53,7 +60,7 @@ async def create_registration(request: Request) -> Response:
 @router.get(f"/{REGS}/", include_in_schema=False)
 async def query_registrations(request: Request) -> Response:
     """Discovery (5.10.2): the registrations that could supply the asked entities/attrs."""
-    ctx = Ctx(request)
+    ctx = _ctx(request)
     _local_only(request)
     query = parse_registration_query(request.query_params, ctx.terms)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
@@ -66,7 +73,7 @@ async def query_registrations(request: Request) -> Response:
 
 @router.get(f"/{REGS}/{{reg_id:path}}")
 async def retrieve_registration(reg_id: str, request: Request) -> Response:
-    ctx = Ctx(request)
+    ctx = _ctx(request)
     reg = ngsi_service(request).registry.get(reg_id)
     return ctx.answer(render_registration(reg, ctx.terms, flag(request, "sysAttrs")))
 
@@ -107,7 +114,7 @@ async def create_csource_subscription(request: Request) -> Response:
 @router.get(f"/{SUBS}")
 @router.get(f"/{SUBS}/", include_in_schema=False)
 async def list_csource_subscriptions(request: Request) -> Response:
-    ctx = Ctx(request)
+    ctx = _ctx(request)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     subs = ngsi_service(request).csource_subscriptions.subscriptions.values()
     ordered = sorted((s.sub for s in subs), key=lambda s: s.id)
@@ -117,7 +124,7 @@ async def list_csource_subscriptions(request: Request) -> Response:
 
 @router.get(f"/{SUBS}/{{sub_id:path}}")
 async def retrieve_csource_subscription(sub_id: str, request: Request) -> Response:
-    ctx = Ctx(request)
+    ctx = _ctx(request)
     return ctx.answer(ngsi_service(request).csource_subscriptions.get(sub_id).sub.view())
 
 
