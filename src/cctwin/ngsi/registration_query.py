@@ -5,7 +5,9 @@ types / ids and at least one asked attribute (names in `attrs` and in `q`); a Re
 without entities serves any entity, one without attribute names any attribute. Asked ids
 match a registered entity id or id pattern (a type alone does not promise an id), or the
 registration's own id. `csf` and the geo-query test the registration's own properties and
-geometries. Expired ones never match.
+geometries, `scopeQ` its scope, a temporal query (`timerel`, `timeAt`, `endTimeAt`) its
+`observationInterval` (`timeproperty` observedAt, the default) or `managementInterval`
+(createdAt, modifiedAt). Expired ones never match.
 """
 
 from __future__ import annotations
@@ -13,11 +15,61 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from cctwin.ngsi.context import TermMap
+from cctwin.ngsi.entities import parse_time
 from cctwin.ngsi.problems import bad_data
 from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo, parse_q, q_names
 from cctwin.ngsi.registrations import Info, Registration, Selector
+from cctwin.ngsi.scopes import ScopePredicate, parse_scope_q
+
+_INTERVALS = {
+    "observedAt": "observationInterval",
+    "createdAt": "managementInterval",
+    "modifiedAt": "managementInterval",
+}
+
+
+@dataclass(frozen=True)
+class TemporalFilter:
+    """A temporal query over one of a registration's TimeIntervals."""
+
+    interval: str  # observationInterval or managementInterval
+    rel: str
+    at: datetime
+    end: datetime | None = None
+
+    def __call__(self, reg: Registration) -> bool:
+        interval = reg.body.get(self.interval)
+        if not isinstance(interval, Mapping):
+            return False  # says nothing about that time: not a match
+        start = parse_time(interval["startAt"], "startAt")
+        stop = parse_time(interval["endAt"], "endAt") if "endAt" in interval else None
+        if self.rel == "before":
+            return start < self.at
+        if self.rel == "after":
+            return stop is None or stop > self.at
+        assert self.end is not None
+        return start < self.end and (stop is None or stop > self.at)
+
+
+def parse_temporal(params: Mapping[str, Any]) -> TemporalFilter | None:
+    """timerel, timeAt, endTimeAt and timeproperty of a request or a temporalQ object."""
+    rel = params.get("timerel")
+    if rel is None and params.get("timeAt") is None:
+        return None
+    if rel not in ("before", "after", "between"):
+        raise bad_data("timerel is before, after or between")
+    at = parse_time(params.get("timeAt"), "timeAt")
+    end = parse_time(params.get("endTimeAt"), "endTimeAt") if rel == "between" else None
+    if end is not None and end <= at:
+        raise bad_data("endTimeAt must be after timeAt")
+    prop = params.get("timeproperty") or "observedAt"
+    if prop not in _INTERVALS:
+        raise bad_data(f"timeproperty is one of {', '.join(_INTERVALS)}")
+    return TemporalFilter(_INTERVALS[prop], rel, at, end)
 
 
 @dataclass(frozen=True)
@@ -30,11 +82,17 @@ class RegistrationQuery:
     attrs: frozenset[str] | None = None
     csf: Predicate | None = None
     geo: GeoQuery | None = None
+    scope: ScopePredicate | None = None
+    temporal: TemporalFilter | None = None
 
     def matches(self, reg: Registration) -> bool:
         if reg.expired:
             return False
         if self.csf is not None and not self.csf(reg.props):
+            return False
+        if self.scope is not None and not self.scope(reg.scopes):
+            return False
+        if self.temporal is not None and not self.temporal(reg):
             return False
         if self.geo is not None and not self.geo(reg.props):
             return False
@@ -73,8 +131,10 @@ def parse_registration_query(params: Mapping[str, str], terms: TermMap) -> Regis
     q = params.get("q")
     csf = params.get("csf")
     geo = _geo(params, terms)
-    if not any((types, ids, pattern, attrs, q, csf, geo)):
-        raise bad_data("a discovery query needs type, attrs, id, idPattern, q, csf or a geo-query")
+    scope = params.get("scopeQ")
+    temporal = parse_temporal(params)
+    if not any((types, ids, pattern, attrs, q, csf, geo, scope, temporal)):
+        raise bad_data("discovery needs type, attrs, id, idPattern, q, csf, scopeQ or geo/time")
     try:
         compiled = re.compile(pattern) if pattern else None
     except re.error as error:
@@ -89,6 +149,8 @@ def parse_registration_query(params: Mapping[str, str], terms: TermMap) -> Regis
         attrs=frozenset(names) if names else None,
         csf=parse_q(csf, terms) if csf is not None else None,
         geo=geo,
+        scope=parse_scope_q(scope) if scope is not None else None,
+        temporal=temporal,
     )
 
 

@@ -1,7 +1,7 @@
 """Context source registration subscriptions (CIM 009 5.11): ContextSourceNotifications.
 
 A subscription (the Subscription data type, validated as entity subscriptions are) names
-entities, watched attributes, csf and geoQ; a registration matches it as discovery would
+entities, watched attributes, q, csf, geoQ, scopeQ and temporalQ; a registration matches it as discovery would
 (ngsi/registration_query.py). Without `timeInterval` it is notified on creation of every
 registration matching then (newlyMatching) and on each registration change (newlyMatching,
 updated, noLongerMatching); with one, every `timeInterval` seconds with all that match
@@ -24,9 +24,10 @@ from cctwin.ngsi.context import ContextStore
 from cctwin.ngsi.entities import Json, check_uri, iso, now
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import parse_q, q_names
-from cctwin.ngsi.registration_query import RegistrationQuery
+from cctwin.ngsi.registration_query import RegistrationQuery, parse_temporal
 from cctwin.ngsi.registrations import Registration, render_registration
 from cctwin.ngsi.registry import RegistrationChange, RegistrationRepository, Registry
+from cctwin.ngsi.scopes import parse_scope_q
 from cctwin.ngsi.subscriptions import Subscription, SubscriptionManager, compile_subscription
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,18 @@ def compile_csource_subscription(
     csf = body.get("csf")
     if csf is not None and not isinstance(csf, str):
         raise bad_data("csf must be a string")
+    scope = body.get("scopeQ")
+    if scope is not None and not isinstance(scope, str):
+        raise bad_data("scopeQ must be a string")
+    temporal = body.get("temporalQ")
+    if temporal is not None and not isinstance(temporal, Mapping):
+        raise bad_data("temporalQ must be an object")
     common = {
         "attrs": frozenset(names) if names else None,
         "csf": parse_q(csf, terms) if csf is not None else None,
         "geo": sub.geo,
+        "scope": parse_scope_q(scope) if scope is not None else None,
+        "temporal": parse_temporal(temporal) if temporal is not None else None,
     }
     queries = [
         RegistrationQuery(

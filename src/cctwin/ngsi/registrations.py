@@ -94,6 +94,11 @@ class Registration:
         return str(self.body.get("mode", "inclusive"))
 
     @property
+    def scopes(self) -> list[str]:
+        scope = self.body.get("scope")
+        return [] if scope is None else [scope] if isinstance(scope, str) else list(scope)
+
+    @property
     def expired(self) -> bool:
         return self.expires is not None and self.expires <= now()
 

@@ -235,3 +235,37 @@ def test_subscriptions_are_per_tenant_and_persist(client: TestClient, receiver: 
     services = client.app.state.services  # type: ignore[attr-defined]
     store = services.ngsi_tenants.get("lab").registry.repository
     assert SUB_ID in store.load_csource_subscriptions()
+
+
+def test_scope_and_temporal_queries_of_a_subscription(
+    client: TestClient, receiver: Receiver
+) -> None:
+    scoped = subscription(
+        receiver.url,
+        scopeQ="/Madrid/#",
+        temporalQ={"timerel": "after", "timeAt": "2026-01-01T00:00:00Z"},
+    )
+    assert client.post(SUBS, json=scoped).status_code == 201
+    later = {"startAt": "2026-06-01T00:00:00Z"}
+    assert (
+        client.post(
+            REGS, json=registration(1, scope="/Berlin", observationInterval=later)
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(REGS, json=registration(2, scope="/Madrid/Sol")).status_code == 201
+    )  # no interval
+    assert (
+        client.post(
+            REGS, json=registration(3, scope="/Madrid/Sol", observationInterval=later)
+        ).status_code
+        == 201
+    )
+    (body,) = receiver.wait_for(1)
+    assert body["data"][0]["id"] == registration(3)["id"]
+    problem(
+        client.post(SUBS, json=subscription(receiver.url, id="urn:x:1", scopeQ="Madrid")),
+        400,
+        "BadRequestData",
+    )

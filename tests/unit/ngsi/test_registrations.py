@@ -507,3 +507,55 @@ def test_document_declares_the_registration_operations(client: TestClient) -> No
     refused = client.post(f"{REGS}/urn:ngsi-ld:ContextSourceRegistration:1")
     assert refused.status_code == 405
     assert set(refused.headers["allow"].split(", ")) >= {"GET", "PATCH", "DELETE"}
+
+
+def test_51024_01_scope_query_on_the_registration_scope(client: TestClient) -> None:
+    assert post(client, building(1, scope="/Madrid/Centro")).status_code == 201
+    assert post(client, building(2, scope=["/Berlin", "/Madrid/Sol/Plaza"])).status_code == 201
+    assert post(client, building(3)).status_code == 201  # no scope: no scopeQ matches it
+
+    def ids(scope_q: str) -> list[str]:
+        answer = client.get(
+            REGS, params={"type": "Building", "scopeQ": scope_q}, headers={"Link": LINK}
+        )
+        assert answer.status_code == 200, answer.text
+        return [r["id"].rsplit(":", 1)[1] for r in answer.json()]
+
+    assert ids("/Madrid/#") == ["b1", "b2"]
+    assert ids("/Madrid/Centro") == ["b1"]
+    assert ids("/Madrid/+") == ["b1"]
+    assert ids("/Madrid/+/Plaza") == ["b2"]
+    assert ids("/Berlin;/Madrid/#") == ["b2"]
+    assert ids("/Paris,/Berlin") == ["b2"]
+    assert ids("/#") == ["b1", "b2"]
+    problem(
+        client.get(REGS, params={"type": "Building", "scopeQ": "Madrid"}), 400, "BadRequestData"
+    )
+
+
+def test_037_09_temporal_query_on_the_intervals(client: TestClient) -> None:
+    interval = {"startAt": "2020-08-01T22:07:00Z", "endAt": "2021-08-01T21:07:00Z"}
+    assert post(client, building(1, observationInterval=interval)).status_code == 201
+    assert post(client, building(2, managementInterval=interval)).status_code == 201
+    assert post(client, building(3)).status_code == 201
+
+    def ids(**params: str) -> list[str]:
+        answer = client.get(REGS, params={"type": "Building", **params}, headers={"Link": LINK})
+        assert answer.status_code == 200, answer.text
+        return [r["id"].rsplit(":", 1)[1] for r in answer.json()]
+
+    before = {"timerel": "before", "timeAt": "2021-08-01T22:00:00Z"}
+    assert ids(**before) == ["b1"]  # 037_09_02: observedAt by default
+    assert ids(**before, timeproperty="observedAt") == ["b1"]  # 037_09_01
+    assert ids(**before, timeproperty="createdAt") == ["b2"]  # 037_09_03
+    assert ids(**before, timeproperty="modifiedAt") == ["b2"]  # 037_09_04
+    assert ids(timerel="before", timeAt="2020-01-01T00:00:00Z") == []
+    assert ids(timerel="after", timeAt="2021-08-01T22:00:00Z") == []
+    assert ids(timerel="after", timeAt="2021-01-01T00:00:00Z") == ["b1"]
+    between = {"timerel": "between", "timeAt": "2019-01-01T00:00:00Z"}
+    assert ids(**between, endTimeAt="2020-09-01T00:00:00Z") == ["b1"]
+    assert ids(**between, endTimeAt="2020-01-01T00:00:00Z") == []
+    bad = client.get(
+        REGS, params={"type": "Building", "timerel": "during", "timeAt": "2021-01-01T00:00:00Z"}
+    )
+    problem(bad, 400, "BadRequestData")

@@ -179,6 +179,11 @@ _DISCOVERY = [
     "geometry",
     "coordinates",
     "geoproperty",
+    "scopeQ",
+    "timerel",
+    "timeAt",
+    "endTimeAt",
+    "timeproperty",
     "options",
     "local",
 ]
