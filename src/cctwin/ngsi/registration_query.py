@@ -84,6 +84,9 @@ class RegistrationQuery:
     geo: GeoQuery | None = None
     scope: ScopePredicate | None = None
     temporal: TemporalFilter | None = None
+    # Whether a registration of a whole type may hold any asked id: true when asking sources
+    # for an entity (federation), false in discovery, which lists promises of those ids.
+    open_ids: bool = False
 
     def matches(self, reg: Registration) -> bool:
         if reg.expired:
@@ -115,7 +118,9 @@ class RegistrationQuery:
             if selector.id is not None:
                 return selector.id in self.ids
             pattern = selector.pattern
-            return pattern is not None and any(pattern.search(i) for i in self.ids)
+            if pattern is None:
+                return self.open_ids
+            return any(pattern.search(i) for i in self.ids)
         if self.id_pattern is not None and selector.id is not None:
             return self.id_pattern.search(selector.id) is not None
         # Two id patterns may describe overlapping ids: the source may have some.

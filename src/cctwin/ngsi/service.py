@@ -12,6 +12,7 @@ from cctwin.config.ngsi import NgsiConfig
 from cctwin.ngsi.broker import Broker, Repository
 from cctwin.ngsi.context import ContextStore
 from cctwin.ngsi.entities import now
+from cctwin.ngsi.federation import Federation
 from cctwin.ngsi.registration_subscriptions import CSourceSubscriptions
 from cctwin.ngsi.registry import RegistrationRepository, Registry
 from cctwin.ngsi.subscriptions import SubscriptionManager
@@ -36,6 +37,7 @@ class NgsiService:
         self.csource_subscriptions = CSourceSubscriptions(
             repository, self.contexts, self.registry, self.subscriptions
         )
+        self.federation = Federation(self.registry)
 
     async def run(self, stopping: asyncio.Event) -> None:
         await asyncio.gather(

@@ -19,6 +19,7 @@ from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
 from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import View, feature, render
+from cctwin.ngsi.federation import merge, retrieve_merged, wants_sources
 from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
@@ -212,7 +213,13 @@ async def query_entities(request: Request) -> Response:
     params = request.query_params
     query = _entity_query(ctx)
     limit, offset = page_of(params.get("limit"), params.get("offset"))
-    found = await in_thread(ngsi_service(request).broker.query, query)
+    service = ngsi_service(request)
+    found = await in_thread(service.broker.query, query)
+    if wants_sources(params.get("local"), service.federation):
+        link = request.headers.get("link")
+        found = merge(
+            found, await in_thread(service.federation.query, query, params, link, ctx.terms)
+        )
     headers = page_headers(request, len(found), limit, offset)
     view = _view(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
@@ -271,7 +278,12 @@ async def not_allowed_attrs() -> Response:
 @router.get("/entities/{entity_id:path}")
 async def retrieve_entity(entity_id: str, request: Request) -> Response:
     ctx = Ctx(request)
-    broker = ngsi_service(request).broker
+    service = ngsi_service(request)
+    broker = service.broker
+    if wants_sources(request.query_params.get("local"), service.federation):
+        params, link = request.query_params, request.headers.get("link")
+        args = (broker, service.federation, entity_id, params, link, ctx.terms)
+        return ctx.answer(render(await in_thread(retrieve_merged, *args), _view(ctx, _attrs(ctx))))
     # The live twin is in memory: answering from it on the loop saves a thread hop.
     entity = broker.cached(entity_id)
     if entity is None:

@@ -207,9 +207,9 @@ _PARTIAL = {"description": "done in part", "content": {JSON: {"schema": OBJECT}}
 # (path, method) -> success responses, error statuses, query parameters, body schema.
 Operation = tuple[dict[str, Any], tuple[str, ...], list[str], dict[str, Any] | None]
 _OPS: dict[tuple[str, str], Operation] = {
-    ("/entities", "get"): ({"200": _found(ARRAY)}, READ, _QUERY + _PAGE, None),
+    ("/entities", "get"): ({"200": _found(ARRAY)}, READ, [*_QUERY, *_PAGE, "local"], None),
     ("/entities", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], ENTITY),
-    ("/entities/{entity_id}", "get"): ({"200": _found(OBJECT)}, READ, _ONE, None),
+    ("/entities/{entity_id}", "get"): ({"200": _found(OBJECT)}, READ, [*_ONE, "local"], None),
     ("/entities/{entity_id}", "put"): ({"204": _NONE}, WRITE, [], OBJECT),
     ("/entities/{entity_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
     ("/entities/{entity_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
