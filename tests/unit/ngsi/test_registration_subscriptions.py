@@ -269,3 +269,29 @@ def test_scope_and_temporal_queries_of_a_subscription(
         400,
         "BadRequestData",
     )
+
+
+def test_047_10_047_14_temporal_and_geo_subscriptions(
+    client: TestClient, receiver: Receiver
+) -> None:
+    temporal = {"timerel": "after", "timeAt": "2020-06-01T22:07:00Z", "timeproperty": "observedAt"}
+    geo = {"georel": "near;maxDistance==2000", "geometry": "Point", "coordinates": [-8.52, 41.2]}
+    assert client.post(SUBS, json=subscription(receiver.url, temporalQ=temporal)).status_code == 201
+    near = subscription(
+        receiver.url, id="urn:ngsi-ld:Subscription:geo", geoQ={**geo, "geoproperty": "location"}
+    )
+    assert client.post(SUBS, json=near).status_code == 201
+    interval = {"startAt": "2020-08-01T22:07:00Z", "endAt": "2021-08-01T21:07:00Z"}
+    assert client.post(REGS, json=registration(1, observationInterval=interval)).status_code == 201
+    where = {"type": "Point", "coordinates": [-8.521, 41.2]}
+    assert client.post(REGS, json=registration(2, location=where)).status_code == 201
+    far = {"type": "Point", "coordinates": [10.0, 50.0]}
+    assert client.post(REGS, json=registration(3, location=far)).status_code == 201
+    bodies = receiver.wait_for(2)
+    time.sleep(0.3)
+    got = sorted((b["subscriptionId"], b["data"][0]["id"]) for b in receiver.bodies)
+    assert got == [
+        ("urn:ngsi-ld:Subscription:csr", registration(1)["id"]),
+        ("urn:ngsi-ld:Subscription:geo", registration(2)["id"]),
+    ]
+    assert all(b["triggerReason"] == "newlyMatching" for b in bodies)
