@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cctwin.ngsi.context import ContextStore
+from cctwin.ngsi.context import CORE_CONTEXT, ContextStore
 from cctwin.ngsi.entities import Json, check_uri, iso, now
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import parse_q, q_names
@@ -184,14 +184,21 @@ class CSourceSubscriptions:
 
     def body(self, found: CSourceSubscription, regs: Sequence[Registration], reason: str) -> Json:
         terms = self.contexts.terms(found.sub.context)
-        return {
+        notification = found.sub.body["notification"]
+        sys_attrs = notification.get("sysAttrs") is True
+        body: Json = {
             "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
             "type": NOTIFICATION,
             "subscriptionId": found.sub.id,
             "notifiedAt": iso(now()),
             "triggerReason": reason,
-            "data": [render_registration(r, terms) for r in regs],
+            "data": [render_registration(r, terms, sys_attrs) for r in regs],
         }
+        endpoint = notification.get("endpoint", {})
+        if endpoint.get("accept") == "application/ld+json":
+            # JSON-LD receivers read the names against the subscription's @context (5.3.2).
+            body["@context"] = found.sub.context if found.sub.context is not None else CORE_CONTEXT
+        return body
 
     def _notify(
         self, found: CSourceSubscription, regs: Sequence[Registration], reason: str

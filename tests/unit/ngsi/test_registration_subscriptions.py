@@ -295,3 +295,21 @@ def test_047_10_047_14_temporal_and_geo_subscriptions(
         ("urn:ngsi-ld:Subscription:geo", registration(2)["id"]),
     ]
     assert all(b["triggerReason"] == "newlyMatching" for b in bodies)
+
+
+def test_ld_json_receivers_get_the_context_and_sys_attrs(
+    client: TestClient, receiver: Receiver
+) -> None:
+    notification = {
+        "endpoint": {"uri": receiver.url, "accept": "application/ld+json"},
+        "sysAttrs": True,
+    }
+    assert (
+        client.post(SUBS, json=subscription(receiver.url, notification=notification)).status_code
+        == 201
+    )
+    assert client.post(REGS, json=registration(1)).status_code == 201
+    (body,) = receiver.wait_for(1)
+    assert body["@context"] == "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
+    assert "createdAt" in body["data"][0]
+    assert "modifiedAt" in body["data"][0]
