@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cctwin.ngsi.context import CORE_CONTEXT, ContextStore
@@ -108,6 +108,7 @@ class CSourceSubscriptions:
         self.registry = registry
         self.notifier = notifier
         self.subscriptions: dict[str, CSourceSubscription] = {}
+        self._expired: set[str] = set()  # registrations already told as expired
         for sub_id, body in repository.load_csource_subscriptions().items():
             context = body.pop("@context", None)
             try:
@@ -205,9 +206,21 @@ class CSourceSubscriptions:
     ) -> None:
         self.notifier.send(found.sub.id, self.body(found, regs, reason), self)
 
+    def _expire(self) -> None:
+        """A registration reaching its expiresAt stops matching: noLongerMatching, once."""
+        for reg in list(self.registry.registrations.values()):
+            if reg.expired and reg.id not in self._expired:
+                self._expired.add(reg.id)
+                self.on_change(RegistrationChange(replace(reg, expires=None), reg))
+            elif not reg.expired:
+                self._expired.discard(reg.id)
+
     async def run(self, stopping: asyncio.Event) -> None:
-        """Periodic notifications of subscriptions with a timeInterval, until `stopping`."""
+        """Periodic notifications of subscriptions with a timeInterval and of registrations
+        that expire, until `stopping`."""
+        self._expired = {r.id for r in self.registry.registrations.values() if r.expired}
         while not stopping.is_set():
+            self._expire()
             clock = time.monotonic()
             for found in list(self.subscriptions.values()):
                 due = (

@@ -313,3 +313,17 @@ def test_ld_json_receivers_get_the_context_and_sys_attrs(
     assert body["@context"] == "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
     assert "createdAt" in body["data"][0]
     assert "modifiedAt" in body["data"][0]
+
+
+def test_an_expiring_registration_is_no_longer_matching(
+    client: TestClient, receiver: Receiver
+) -> None:
+    assert client.post(SUBS, json=subscription(receiver.url)).status_code == 201
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+    assert client.post(REGS, json=registration(1, expiresAt=soon)).status_code == 201
+    first, second = receiver.wait_for(2, timeout_s=10)
+    assert first["triggerReason"] == "newlyMatching"
+    assert second["triggerReason"] == "noLongerMatching"
+    assert second["data"][0]["id"] == registration(1)["id"]
+    time.sleep(0.7)
+    assert len(receiver.bodies) == 2  # told once
