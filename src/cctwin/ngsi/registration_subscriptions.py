@@ -167,7 +167,12 @@ class CSourceSubscriptions:
         return found.sub if found is not None else None
 
     def save(self, sub: Subscription) -> None:
-        self.repository.save_csource_subscription(sub.id, {**sub.view(), "@context": sub.context})
+        # The notifier may hold the version before a PATCH (which shares its delivery state):
+        # keep the current one, never write the old one back.
+        current = self.current(sub.id)
+        if current is not None:
+            body = {**current.view(), "@context": current.context}
+            self.repository.save_csource_subscription(current.id, body)
 
     # --- notifications --------------------------------------------------------------------
 
