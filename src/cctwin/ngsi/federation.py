@@ -4,7 +4,8 @@ A query or retrieval that is not `local=true` is also asked of every non-expired
 that could supply it (discovery's matching) and serves the operation; each source gets the
 same parameters with `local=true` (so two brokers registered with each other do not loop),
 answers in normalized form and is merged by entity id: attributes this broker holds win,
-the source's others are added. A source that fails or times out is logged and left out.
+the source's others are added. A source that fails or times out is logged and left out;
+each registration shows how its requests went (status, timesSent, timesFailed...).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import httpx
 
 from cctwin.ngsi.broker import Broker, EntityQuery
 from cctwin.ngsi.context import TermMap
-from cctwin.ngsi.entities import Entity, parse_entity
+from cctwin.ngsi.entities import Entity, iso, now, parse_entity
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.registration_query import RegistrationQuery
 from cctwin.ngsi.registrations import Registration
@@ -99,18 +100,18 @@ class Federation:
         try:
             response = httpx.get(url, params=sent, headers=headers, timeout=self._timeout(reg))
         except httpx.HTTPError as error:
-            log.warning("context source %s (%s) failed: %s", reg.id, url, error)
-            return None
+            return _failed(reg, f"{url}: {error or type(error).__name__}")
         if response.status_code == 404:
+            _succeeded(reg)  # an answer: it does not hold that
             return None
         if response.status_code != 200:
-            log.warning("context source %s answered %s", reg.id, response.status_code)
-            return None
+            return _failed(reg, f"{url} answered {response.status_code}")
         try:
-            return response.json()
+            answer = response.json()
         except ValueError:
-            log.warning("context source %s answered no JSON", reg.id)
-            return None
+            return _failed(reg, f"{url} answered no JSON")
+        _succeeded(reg)
+        return answer
 
     def _timeout(self, reg: Registration) -> float:
         management = reg.body.get("management")
@@ -127,6 +128,21 @@ class Federation:
             except NgsiError as error:
                 log.warning("context source %s sent an invalid entity: %s", reg.id, error)
         return out
+
+
+def _succeeded(reg: Registration) -> None:
+    # The CSourceRegistration's request statistics (5.2.9), as subscriptions keep theirs.
+    stamp = iso(now())
+    sent = int(reg.runtime.get("timesSent", 0)) + 1
+    reg.runtime.update(status="ok", timesSent=sent, lastSuccess=stamp)
+
+
+def _failed(reg: Registration, reason: str) -> None:
+    log.warning("context source %s failed: %s", reg.id, reason)
+    stamp = iso(now())
+    sent = int(reg.runtime.get("timesSent", 0)) + 1
+    failed = int(reg.runtime.get("timesFailed", 0)) + 1
+    reg.runtime.update(status="failed", timesSent=sent, timesFailed=failed, lastFailure=stamp)
 
 
 def merge(local: Sequence[Entity], remote: Sequence[Entity]) -> list[Entity]:

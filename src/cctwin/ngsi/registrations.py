@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +88,9 @@ class Registration:
     created_at: datetime
     modified_at: datetime
     props: Entity  # its own properties and geometries, as an entity for q/geo predicates
+    # How forwarded requests went (status, timesSent, timesFailed, lastSuccess, lastFailure;
+    # ngsi/federation.py), kept in memory only.
+    runtime: Json = field(default_factory=dict)
 
     @property
     def mode(self) -> str:
@@ -339,6 +342,7 @@ def render_registration(reg: Registration, terms: TermMap, sys_attrs: bool = Fal
             out[key] = value
         else:
             out[terms.compact(key)] = value
+    out.update(reg.runtime)
     if sys_attrs:
         out["createdAt"] = iso(reg.created_at)
         out["modifiedAt"] = iso(reg.modified_at)

@@ -105,7 +105,7 @@ class Registry:
         with self._lock:
             current = self.get(reg_id)
             reg = compile_registration(merge_patch(current, patch, terms), terms)
-            reg.created_at = current.created_at
+            reg.created_at, reg.runtime = current.created_at, current.runtime
             self._check_conflicts(reg)
             self._save(reg)
         self._emit(RegistrationChange(current, reg))

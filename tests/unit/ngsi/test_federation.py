@@ -92,6 +92,10 @@ def test_query_merges_registered_sources(client: TestClient, source: Source) -> 
     local_only = client.get(ENTITIES, params={"type": "RainGauge", "local": "true"})
     assert local_only.json() == []
     assert len(source.requests) == 1
+    reg = client.get(f"{REGS}/urn:ngsi-ld:ContextSourceRegistration:RainGauge").json()
+    assert reg["status"] == "ok"
+    assert reg["timesSent"] == 1
+    assert "lastSuccess" in reg
 
 
 def test_local_attributes_win_and_source_adds_the_rest(client: TestClient, source: Source) -> None:
@@ -110,6 +114,10 @@ def test_local_attributes_win_and_source_adds_the_rest(client: TestClient, sourc
 def test_sources_that_do_not_serve_or_answer_are_left_out(client: TestClient) -> None:
     register(client, "http://127.0.0.1:9", "RainGauge")  # nobody listens there
     assert client.get(ENTITIES, params={"type": "RainGauge"}).json() == []
+    reg = client.get(f"{REGS}/urn:ngsi-ld:ContextSourceRegistration:RainGauge").json()
+    assert reg["status"] == "failed"
+    assert reg["timesFailed"] == 1
+    assert "lastFailure" in reg
     register(client, "http://127.0.0.1:9", "Camera", operations=["createEntity"])
     assert client.get(ENTITIES, params={"type": "Camera"}).json() == []
     bad = client.get(ENTITIES, params={"type": "Camera", "local": "maybe"})
