@@ -74,22 +74,23 @@ def compile_csource_subscription(
     temporal = body.get("temporalQ")
     if temporal is not None and not isinstance(temporal, Mapping):
         raise bad_data("temporalQ must be an object")
-    common = {
-        "attrs": frozenset(names) if names else None,
-        "csf": parse_q(csf, terms) if csf is not None else None,
-        "geo": sub.geo,
-        "scope": parse_scope_q(scope) if scope is not None else None,
-        "temporal": parse_temporal(temporal) if temporal is not None else None,
-    }
+    base = RegistrationQuery(
+        attrs=frozenset(names) if names else None,
+        csf=parse_q(csf, terms) if csf is not None else None,
+        geo=sub.geo,
+        scope=parse_scope_q(scope) if scope is not None else None,
+        temporal=parse_temporal(temporal) if temporal is not None else None,
+    )
+    # One query per EntityInfo: a registration matches when it could supply any of them.
     queries = [
-        RegistrationQuery(
+        replace(
+            base,
             types=frozenset({entity_type}),
             ids=frozenset({entity_id}) if entity_id else None,
             id_pattern=pattern,
-            **common,  # type: ignore[arg-type]
         )
         for entity_type, entity_id, pattern in sub.types
-    ] or [RegistrationQuery(**common)]  # type: ignore[arg-type]
+    ] or [base]
     return CSourceSubscription(sub, queries, float(interval) if interval else None)
 
 
