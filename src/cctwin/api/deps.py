@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator
 
 from cctwin.app import Services
 from cctwin.security.roles import Permission, Principal
+from cctwin.security.zone_scope import ZoneScopes
 
 # Where the guard middleware leaves the authenticated caller in the ASGI scope.
 PRINCIPAL_KEY = "cctwin.principal"
@@ -57,6 +58,19 @@ def check_camera(principal: Principal, camera_id: str) -> None:
 def check_zone(principal: Principal, zone_id: str | None) -> None:
     if not principal.sees_zone(zone_id):
         raise HTTPException(403, f"zone {zone_id!r} is outside your scope")
+
+
+def get_zone_scopes(services: ServicesDep) -> ZoneScopes:
+    return ZoneScopes(services.config.cameras)
+
+
+ZoneScopesDep = Annotated[ZoneScopes, Depends(get_zone_scopes)]
+
+
+def check_rule(principal: Principal, scopes: ZoneScopes, camera_id: str, rule_id: str) -> None:
+    """403 unless the zone scope covers the camera's zone, line, ROI or rule `rule_id`."""
+    if not scopes.covers(principal, camera_id, rule_id):
+        raise HTTPException(403, f"zone {rule_id!r} of camera {camera_id!r} is outside your scope")
 
 
 def scoped_zones(principal: Principal, requested: tuple[str, ...]) -> tuple[str, ...]:
@@ -124,5 +138,5 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No, expired or wrong credentials (the detail says which)."},
-    403: {"description": "The caller's role or camera scope does not allow it."},
+    403: {"description": "The caller's role, camera or zone scope does not allow it."},
 }

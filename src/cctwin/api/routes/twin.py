@@ -8,9 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require
-from cctwin.security.roles import Permission
-from cctwin.twin.replay import ZONE_ATTRS, twin_at, zone_series
+from cctwin.api.deps import (
+    PrincipalDep,
+    ServicesDep,
+    ZoneScopesDep,
+    check_camera,
+    check_rule,
+    require,
+)
+from cctwin.security.roles import Permission, Principal
+from cctwin.security.zone_scope import ZoneScopes
+from cctwin.twin.replay import ZONE_ATTRS, TwinAt, twin_at, zone_series
 
 # The same right as the timeline and the events it replays.
 router = APIRouter(
@@ -32,6 +40,7 @@ def _aware(value: datetime | None, name: str, default: datetime) -> datetime:
 async def state_at(
     services: ServicesDep,
     principal: PrincipalDep,
+    scopes: ZoneScopesDep,
     time: datetime | None = None,
     window_s: Annotated[float, Query(gt=0, le=3600)] = 60.0,
 ) -> Response:
@@ -50,13 +59,28 @@ async def state_at(
         terms.expand,
         terms.compact,
     )
+    state = _in_zones(state, principal, scopes)
     return Response(state.model_dump_json(), media_type="application/json")
+
+
+def _in_zones(state: TwinAt, principal: Principal, scopes: ZoneScopes) -> TwinAt:
+    """The state as a zone-scoped caller may see it: its zones, their alerts and events."""
+    if principal.zones is None:
+        return state
+    return state.model_copy(
+        update={
+            "zones": [z for z in state.zones if scopes.covers(principal, z.camera_id, z.zone_id)],
+            "alerts": [a for a in state.alerts if principal.sees_zone(a.zone_id)],
+            "events": [e for e in state.events if principal.sees_zone(e.zone_id)],
+        }
+    )
 
 
 @router.get("/history", responses={422: {"description": "Bad zone, attribute or range."}})
 async def history(
     services: ServicesDep,
     principal: PrincipalDep,
+    scopes: ZoneScopesDep,
     zone: str,
     attr: str = "density",
     start: Annotated[datetime | None, Query(alias="from")] = None,
@@ -70,6 +94,7 @@ async def history(
     if len(parts) < 5:
         raise HTTPException(422, f"zone {zone!r} is not camera:zone or a zone entity id")
     check_camera(principal, parts[3])
+    check_rule(principal, scopes, parts[3], ":".join(parts[4:]))
     if attr not in ZONE_ATTRS:
         raise HTTPException(422, f"unknown attr {attr!r}; use one of {list(ZONE_ATTRS)}")
     until = _aware(end, "to", datetime.now(UTC))
