@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator
 from cctwin.app import Services
 from cctwin.security.roles import Permission, Principal
 from cctwin.security.zone_scope import ZoneScopes
+from cctwin.store.rows import CURSOR_PATTERN
 
 # Where the guard middleware leaves the authenticated caller in the ASGI scope.
 PRINCIPAL_KEY = "cctwin.principal"
@@ -117,10 +118,13 @@ QueryTime = Annotated[datetime | None, BeforeValidator(_date_time_text), Query()
 Cursor = Annotated[
     str | None,
     Query(
-        min_length=1,
-        max_length=512,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="`next_cursor` of the previous page, as it came.",
+        min_length=2,
+        max_length=1024,
+        pattern=CURSOR_PATTERN,
+        description="`next_cursor` of the previous page, as it came: the position after the "
+        "page's last row, its time in microseconds since 1970 (UTC), a dot, and its id's UTF-8 "
+        "bytes in lowercase hex (`1764982800000000.6576742d31`). Any value of this form is "
+        "valid: the page starts after that position.",
     ),
 ]
 
