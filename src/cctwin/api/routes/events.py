@@ -20,6 +20,7 @@ from cctwin.api.deps import (
     scoped,
     scoped_zones,
 )
+from cctwin.api.posted_event import PostedEvent, as_event
 from cctwin.api.schemas import EventPageRead
 from cctwin.security.roles import Permission
 from cctwin.store.sql import EventFilter
@@ -96,14 +97,18 @@ async def get_event(event_id: str, services: ServicesDep, principal: PrincipalDe
 @router.post(
     "", response_model=Event, status_code=201, dependencies=[require(Permission.INJECT_EVENTS)]
 )
-async def create_event(event: Event, services: ServicesDep, principal: PrincipalDep) -> Event:
+async def create_event(
+    posted: PostedEvent, services: ServicesDep, principal: PrincipalDep
+) -> Event:
     """Publish an event as if a camera had produced it (integrations, drills, tests).
 
-    The body is the Event wire model (`id` is derived when left out). It travels on the bus
+    The body is the Event wire model (`id` is derived when left out), one shape per `kind`:
+    the document gives each kind's payload (`oneOf`, discriminated by `kind`). It travels on the bus
     like any camera's event; the answer (201) comes once the store has committed it, so an
     event reported as created survives a crash. The camera's current live frame, if there is
     one, becomes its snapshot.
     """
+    event = as_event(posted)
     if not services.config.service.allow_event_injection:
         raise HTTPException(403, "event injection is disabled (service.allow_event_injection)")
     if event.camera_id not in services.live.statuses:
