@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from cctwin.api.main import create_app
 from cctwin.api.routes.stream import scoped_message, visible
-from cctwin.api.routes.twin import _in_zones
+from cctwin.api.routes.twin import _as_seen_by
 from cctwin.app import Services
 from cctwin.config.loader import parse_config
 from cctwin.forecast.ledger import LatestForecast, Quantity, RunningScore
@@ -301,7 +301,7 @@ def test_the_twin_at_a_moment_and_its_history_hold_only_the_zones(world: World) 
     ]
     moment = TwinAt(time=T0, lookback_s=60, window_s=60, zones=zones, cameras=[], alerts=[],
                     events=[])  # fmt: skip
-    cut = _in_zones(moment, LAWN, ZoneScopes(world.services.config.cameras))
+    cut = _as_seen_by(moment, LAWN, ZoneScopes(world.services.config.cameras))
     assert [z.zone_id for z in cut.zones] == ["lawn-crowd"]
     history = "/api/twin/history"
     refused = world.client.get(history, params={"zone": "cam-a:plaza-crowd"}, headers=world.lawn)

@@ -20,7 +20,7 @@ from cctwin.security.roles import Permission, Principal
 from cctwin.security.zone_scope import ZoneScopes
 from cctwin.twin.replay import ZONE_ATTRS, TwinAt, twin_at, zone_series
 
-# The same right as the timeline and the events it replays.
+# The same right as the timeline and the events it replays; alerts need their own.
 router = APIRouter(
     prefix="/api/twin", tags=["twin"], dependencies=[require(Permission.VIEW_EVENTS)]
 )
@@ -59,12 +59,15 @@ async def state_at(
         terms.expand,
         terms.compact,
     )
-    state = _in_zones(state, principal, scopes)
+    state = _as_seen_by(state, principal, scopes)
     return Response(state.model_dump_json(), media_type="application/json")
 
 
-def _in_zones(state: TwinAt, principal: Principal, scopes: ZoneScopes) -> TwinAt:
-    """The state as a zone-scoped caller may see it: its zones, their alerts and events."""
+def _as_seen_by(state: TwinAt, principal: Principal, scopes: ZoneScopes) -> TwinAt:
+    """The state as the caller may see it: alerts only with the right to them (a researcher
+    replays events, not alerts), and of a zone-scoped caller only its zones' records."""
+    if not principal.can(Permission.VIEW_ALERTS):
+        state = state.model_copy(update={"alerts": []})
     if principal.zones is None:
         return state
     return state.model_copy(
