@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, StringConstraints
 
 from cctwin.app import Services
 from cctwin.security.roles import Permission, Principal
@@ -114,7 +115,8 @@ def _date_time_text(value: object) -> object:
     return value
 
 
-QueryTime = Annotated[datetime | None, BeforeValidator(_date_time_text), Query()]
+RFC3339 = BeforeValidator(_date_time_text)
+QueryTime = Annotated[datetime | None, RFC3339, Query()]
 Cursor = Annotated[
     str | None,
     Query(
@@ -127,6 +129,13 @@ Cursor = Annotated[
         "valid: the page starts after that position.",
     ),
 ]
+
+
+def listed(values: Iterable[str]) -> Any:
+    """A query value that is one of `values`, several joined by commas, or empty (the document's
+    pattern says which, so an unknown one is refused by the document, not only by us)."""
+    names = "|".join(re.escape(v) for v in sorted(values))
+    return StringConstraints(pattern=f"^(?:(?:{names})(?:,(?:{names}))*)?$")
 
 
 def content(media_type: str) -> dict[int | str, dict[str, Any]]:

@@ -16,6 +16,7 @@ from cctwin.api.deps import (
     ServicesDep,
     check_camera,
     check_zone,
+    listed,
     require,
     scoped,
     scoped_zones,
@@ -48,7 +49,9 @@ async def list_events(
     until: QueryTime = None,
     camera: Annotated[list[str] | None, Query()] = None,
     zone: Annotated[list[str] | None, Query()] = None,
-    kind: Annotated[list[str] | None, Query()] = None,
+    kind: Annotated[
+        list[Annotated[str, listed(k.value for k in EventKind)]] | None, Query()
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Cursor = None,
 ) -> Response:
@@ -95,7 +98,14 @@ async def get_event(event_id: str, services: ServicesDep, principal: PrincipalDe
 
 
 @router.post(
-    "", response_model=Event, status_code=201, dependencies=[require(Permission.INJECT_EVENTS)]
+    "",
+    response_model=Event,
+    status_code=201,
+    dependencies=[require(Permission.INJECT_EVENTS)],
+    responses={
+        **NOT_FOUND,
+        503: {"description": "The store did not confirm the event in time; post it again."},
+    },
 )
 async def create_event(
     posted: PostedEvent, services: ServicesDep, principal: PrincipalDep

@@ -9,7 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from cctwin.api.deps import (
+    BAD_INPUT,
+    RFC3339,
     PrincipalDep,
+    QueryTime,
     ServicesDep,
     ZoneScopesDep,
     check_camera,
@@ -36,12 +39,12 @@ def _aware(value: datetime | None, name: str, default: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-@router.get("/at", responses={422: {"description": "A time without a timezone."}})
+@router.get("/at", responses=BAD_INPUT)
 async def state_at(
     services: ServicesDep,
     principal: PrincipalDep,
     scopes: ZoneScopesDep,
-    time: datetime | None = None,
+    time: QueryTime = None,
     window_s: Annotated[float, Query(gt=0, le=3600)] = 60.0,
 ) -> Response:
     """The twin at `time` (default now): every zone's values, camera states, alerts open then,
@@ -79,15 +82,22 @@ def _as_seen_by(state: TwinAt, principal: Principal, scopes: ZoneScopes) -> Twin
     )
 
 
-@router.get("/history", responses={422: {"description": "Bad zone, attribute or range."}})
+@router.get("/history", responses=BAD_INPUT)
 async def history(
     services: ServicesDep,
     principal: PrincipalDep,
     scopes: ZoneScopesDep,
-    zone: str,
+    zone: Annotated[
+        str,
+        Query(
+            max_length=512,
+            pattern=r"^[^:]+:.+$",
+            description="`camera:zone`, or a CrowdFlowObserved or FloodMonitoring entity id.",
+        ),
+    ],
     attr: str = "density",
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[datetime | None, RFC3339, Query(alias="from")] = None,
+    end: Annotated[datetime | None, RFC3339, Query(alias="to")] = None,
     step: Annotated[float, Query(gt=0, le=86400, description="Seconds per point.")] = 60.0,
 ) -> Response:
     """A zone's attribute (`zone`: the CrowdFlowObserved or FloodMonitoring entity id, or
