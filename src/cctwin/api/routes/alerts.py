@@ -40,8 +40,8 @@ async def list_alerts(
     services: ServicesDep,
     principal: PrincipalDep,
     status: Annotated[
-        list[Annotated[str, listed(s.value for s in AlertStatus)]] | None, Query()
-    ] = None,
+        list[Annotated[str, listed(s.value for s in AlertStatus)]], Query(default_factory=list)
+    ],
     camera: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Cursor = None,

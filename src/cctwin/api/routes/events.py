@@ -45,13 +45,15 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 async def list_events(
     services: ServicesDep,
     principal: PrincipalDep,
+    # Lists without a null alternative: a query string has no null, and `anyOf [array, null]`
+    # made schemathesis read `zone=true` as a boolean the document refuses.
+    camera: Annotated[list[str], Query(default_factory=list)],
+    zone: Annotated[list[str], Query(default_factory=list)],
+    kind: Annotated[
+        list[Annotated[str, listed(k.value for k in EventKind)]], Query(default_factory=list)
+    ],
     since: QueryTime = None,
     until: QueryTime = None,
-    camera: Annotated[list[str] | None, Query()] = None,
-    zone: Annotated[list[str] | None, Query()] = None,
-    kind: Annotated[
-        list[Annotated[str, listed(k.value for k in EventKind)]] | None, Query()
-    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Cursor = None,
 ) -> Response:
