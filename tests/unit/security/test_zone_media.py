@@ -106,6 +106,7 @@ class World:
             "lawn": media.save_snapshot("cam-a", _white_jpeg(), T0, lawn_event.id),
             "plaza": media.save_snapshot("cam-a", _white_jpeg(), T0, plaza_event.id),
             "none": media.save_snapshot("cam-a", _white_jpeg(), T0, None),
+            "broken": media.save_snapshot("cam-a", b"\xff\xd8not a jpeg", T0, lawn_event.id),
         }
         self.clips = {
             "lawn": media.save_clip("cam-a", _white_clip(), T0, lawn_event.id),
@@ -198,6 +199,10 @@ def test_snapshots_of_other_zones_are_refused_and_own_ones_masked(world: World) 
     lawn, plaza = _halves(_decoded(own.content))
     assert lawn > 240
     assert plaza < 10
+    # A stored file that does not decode cannot be masked, so it is not served.
+    broken = client.get(f"/api/snapshots/{shots['broken'].id}.jpg", headers=world.lawn)
+    assert broken.status_code == 500
+    assert broken.json()["detail"] == "the image could not be masked to your zones"
     whole = client.get(f"/api/snapshots/{shots['plaza'].id}.jpg", headers=world.everyone)
     assert whole.status_code == 200
     assert min(_halves(_decoded(whole.content))) > 240

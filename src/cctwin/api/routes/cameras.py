@@ -167,7 +167,12 @@ async def clip(
     if region is not None:
         data = unmasked[0] if unmasked else await asyncio.to_thread(_read, services, record)
         headers = _headers(unmasked[1] if unmasked else None, principal, region)
-        blacked = await asyncio.to_thread(clip_outside_blacked, data, region)
+        try:
+            blacked = await asyncio.to_thread(clip_outside_blacked, data, region)
+        except (ValueError, OSError):  # PyAV's decode errors are both; never served unmasked
+            raise HTTPException(
+                500, f"clip {media_id!r} could not be masked to your zones"
+            ) from None
         return Response(blacked, media_type="video/mp4", headers=headers)
     if unmasked is not None:
         return Response(unmasked[0], media_type="video/mp4", headers=unmask_headers(unmasked[1]))
@@ -235,7 +240,10 @@ async def _media_region(
 async def _blacked(image: bytes, region: list[ImagePolygon] | None) -> bytes:
     if region is None:
         return image
-    return await asyncio.to_thread(jpeg_outside_blacked, image, region)
+    try:
+        return await asyncio.to_thread(jpeg_outside_blacked, image, region)
+    except ValueError:  # an image that does not decode is never served unmasked
+        raise HTTPException(500, "the image could not be masked to your zones") from None
 
 
 def _read(services: Services, record: MediaReady) -> bytes:
