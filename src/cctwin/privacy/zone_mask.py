@@ -24,8 +24,7 @@ def black_outside(image: Image, region: Sequence[ImagePolygon]) -> Image:
     polygons = [np.round(np.asarray(p, np.float64) * scale).astype(np.int32) for p in region]
     if polygons:
         cv2.fillPoly(keep, polygons, 255)
-    out = np.zeros_like(image)
-    out[keep > 0] = image[keep > 0]
+    out: Image = np.asarray(cv2.bitwise_and(image, image, mask=keep), np.uint8)
     return out
 
 
