@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, StringConstraints
 
 from cctwin.app import Services
 from cctwin.security.roles import Permission, Principal
+from cctwin.security.zone_scope import ZoneScopes
+from cctwin.store.rows import CURSOR_PATTERN
 
 # Where the guard middleware leaves the authenticated caller in the ASGI scope.
 PRINCIPAL_KEY = "cctwin.principal"
@@ -59,6 +62,19 @@ def check_zone(principal: Principal, zone_id: str | None) -> None:
         raise HTTPException(403, f"zone {zone_id!r} is outside your scope")
 
 
+def get_zone_scopes(services: ServicesDep) -> ZoneScopes:
+    return ZoneScopes(services.config.cameras)
+
+
+ZoneScopesDep = Annotated[ZoneScopes, Depends(get_zone_scopes)]
+
+
+def check_rule(principal: Principal, scopes: ZoneScopes, camera_id: str, rule_id: str) -> None:
+    """403 unless the zone scope covers the camera's zone, line, ROI or rule `rule_id`."""
+    if not scopes.covers(principal, camera_id, rule_id):
+        raise HTTPException(403, f"zone {rule_id!r} of camera {camera_id!r} is outside your scope")
+
+
 def scoped_zones(principal: Principal, requested: tuple[str, ...]) -> tuple[str, ...]:
     """The zones a query may cover, like `scoped` for cameras."""
     for zone_id in requested:
@@ -99,16 +115,27 @@ def _date_time_text(value: object) -> object:
     return value
 
 
-QueryTime = Annotated[datetime | None, BeforeValidator(_date_time_text), Query()]
+RFC3339 = BeforeValidator(_date_time_text)
+QueryTime = Annotated[datetime | None, RFC3339, Query()]
 Cursor = Annotated[
     str | None,
     Query(
-        min_length=1,
-        max_length=512,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="`next_cursor` of the previous page, as it came.",
+        min_length=2,
+        max_length=1024,
+        pattern=CURSOR_PATTERN,
+        description="`next_cursor` of the previous page, as it came: the position after the "
+        "page's last row, its time in microseconds since 1970 (UTC), a dot, and its id's UTF-8 "
+        "bytes in lowercase hex (`1764982800000000.6576742d31`). Any value of this form is "
+        "valid: the page starts after that position.",
     ),
 ]
+
+
+def listed(values: Iterable[str]) -> Any:
+    """A query value that is one of `values`, several joined by commas, or empty (the document's
+    pattern says which, so an unknown one is refused by the document, not only by us)."""
+    names = "|".join(re.escape(v) for v in sorted(values))
+    return StringConstraints(pattern=f"^(?:(?:{names})(?:,(?:{names}))*)?$")
 
 
 def content(media_type: str) -> dict[int | str, dict[str, Any]]:
@@ -124,5 +151,5 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No, expired or wrong credentials (the detail says which)."},
-    403: {"description": "The caller's role or camera scope does not allow it."},
+    403: {"description": "The caller's role, camera or zone scope does not allow it."},
 }

@@ -162,7 +162,7 @@ class AlertTables(Database):
         if camera_id is not None:
             statement = statement.where(ALERTS.c.camera_id == camera_id)
         if cursor is not None:
-            after_at, after_id = decode_cursor(cursor, "alerts")
+            after_at, after_id = decode_cursor(cursor)
             statement = statement.where(tuple_(opened_at, alert_id) < (after_at, after_id))
         with self._engine.connect() as connection:
             rows = connection.execute(statement).all()
@@ -170,7 +170,7 @@ class AlertTables(Database):
             items = self._assemble_alerts(connection, rows[:limit])
         next_cursor = None
         if more:
-            next_cursor = encode_cursor("alerts", items[-1].opened_at, items[-1].id)
+            next_cursor = encode_cursor(items[-1].opened_at, items[-1].id)
         return AlertPage(items=items, next_cursor=next_cursor)
 
     def open_alerts(self) -> list[Alert]:

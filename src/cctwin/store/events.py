@@ -68,7 +68,7 @@ class EventTables(Database):
         occurred_at, event_id = EVENTS.c.occurred_at, EVENTS.c.id
         after: ColumnElement[bool] | None = None
         if cursor is not None:
-            after_at, after_id = decode_cursor(cursor, "events")
+            after_at, after_id = decode_cursor(cursor)
             after = tuple_(occurred_at, event_id) < (after_at, after_id)
             if filter.until is not None and after_at < filter.until:
                 # The cursor implies `until`. Left in, the database may range-scan from `until`
@@ -87,7 +87,7 @@ class EventTables(Database):
         next_cursor = None
         if len(items) > limit:
             del items[limit:]
-            next_cursor = encode_cursor("events", items[-1].occurred_at, items[-1].id)
+            next_cursor = encode_cursor(items[-1].occurred_at, items[-1].id)
         return EventPage(items=items, next_cursor=next_cursor)
 
     def count_events(self, filter: EventFilter) -> int:

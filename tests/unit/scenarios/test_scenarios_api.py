@@ -72,7 +72,10 @@ def test_run_list_fetch_and_compare(client: TestClient, services: Services) -> N
     bad = client.post("/api/scenarios/runs", json={"file": "broken.yaml"})
     assert bad.status_code == 400
     assert "broken.yaml:3: sources" in bad.json()["detail"]
-    assert client.post("/api/scenarios/runs", json={"file": "../x.yaml"}).status_code == 400
+    # A path or a NUL is not a file name of the folder (the document's pattern says so).
+    for outside in ("../x.yaml", "a\x00.yaml"):
+        assert client.post("/api/scenarios/runs", json={"file": outside}).status_code == 422
+    assert client.post("/api/scenarios/runs", json={"file": "none.yaml"}).status_code == 404
     ids = []
     for _ in range(2):
         started = client.post("/api/scenarios/runs", json={"file": "small.yaml"})

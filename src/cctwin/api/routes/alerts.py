@@ -19,6 +19,7 @@ from cctwin.api.deps import (
     ServicesDep,
     check_camera,
     check_zone,
+    listed,
     require,
 )
 from cctwin.api.schemas import AlertDetailRead, AlertPageRead, NoteCreate, TransitionCreate
@@ -38,7 +39,9 @@ HANDLE = [require(Permission.VIEW_ALERTS), require(Permission.HANDLE_ALERTS)]
 async def list_alerts(
     services: ServicesDep,
     principal: PrincipalDep,
-    status: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[
+        list[Annotated[str, listed(s.value for s in AlertStatus)]], Query(default_factory=list)
+    ],
     camera: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Cursor = None,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from cctwin.api.deps import PrincipalDep, ServicesDep
@@ -56,10 +55,22 @@ async def _login(services: Services, request: Request, name: str, password: str)
 
 @router.post("/token", response_model=TokenRead, responses=REFUSED)
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, services: ServicesDep
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=1024)],
+    request: Request,
+    services: ServicesDep,
+    grant_type: Annotated[
+        Literal["password"] | None, Form(description="RFC 6749 4.3: `password` if sent.")
+    ] = None,
+    scope: Annotated[str, Form(max_length=1024, description="Ignored: roles decide.")] = "",
 ) -> TokenRead:
-    """OAuth2 password flow: form fields `username`, `password` -> a short-lived bearer token."""
-    principal = await _login(services, request, form.username, form.password)
+    """OAuth2 password flow: form fields `username`, `password` -> a short-lived bearer token.
+
+    The form is declared field by field (not FastAPI's OAuth2PasswordRequestForm) so the
+    document states what is refused: empty names or passwords, a `grant_type` other than
+    `password`. `client_id` and `client_secret` are not used and may be left out.
+    """
+    principal = await _login(services, request, username, password)
     ttl = services.config.security.token_ttl_s
     return TokenRead(access_token=services.auth.access_token(principal), expires_in=int(ttl))
 

@@ -16,10 +16,12 @@ from cctwin.api.deps import (
     ServicesDep,
     check_camera,
     check_zone,
+    listed,
     require,
     scoped,
     scoped_zones,
 )
+from cctwin.api.posted_event import PostedEvent, as_event
 from cctwin.api.schemas import EventPageRead
 from cctwin.security.roles import Permission
 from cctwin.store.sql import EventFilter
@@ -43,11 +45,15 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 async def list_events(
     services: ServicesDep,
     principal: PrincipalDep,
+    # Lists without a null alternative: a query string has no null, and `anyOf [array, null]`
+    # made schemathesis read `zone=true` as a boolean the document refuses.
+    camera: Annotated[list[str], Query(default_factory=list)],
+    zone: Annotated[list[str], Query(default_factory=list)],
+    kind: Annotated[
+        list[Annotated[str, listed(k.value for k in EventKind)]], Query(default_factory=list)
+    ],
     since: QueryTime = None,
     until: QueryTime = None,
-    camera: Annotated[list[str] | None, Query()] = None,
-    zone: Annotated[list[str] | None, Query()] = None,
-    kind: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Cursor = None,
 ) -> Response:
@@ -94,16 +100,27 @@ async def get_event(event_id: str, services: ServicesDep, principal: PrincipalDe
 
 
 @router.post(
-    "", response_model=Event, status_code=201, dependencies=[require(Permission.INJECT_EVENTS)]
+    "",
+    response_model=Event,
+    status_code=201,
+    dependencies=[require(Permission.INJECT_EVENTS)],
+    responses={
+        **NOT_FOUND,
+        503: {"description": "The store did not confirm the event in time; post it again."},
+    },
 )
-async def create_event(event: Event, services: ServicesDep, principal: PrincipalDep) -> Event:
+async def create_event(
+    posted: PostedEvent, services: ServicesDep, principal: PrincipalDep
+) -> Event:
     """Publish an event as if a camera had produced it (integrations, drills, tests).
 
-    The body is the Event wire model (`id` is derived when left out). It travels on the bus
+    The body is the Event wire model (`id` is derived when left out), one shape per `kind`:
+    the document gives each kind's payload (`oneOf`, discriminated by `kind`). It travels on the bus
     like any camera's event; the answer (201) comes once the store has committed it, so an
     event reported as created survives a crash. The camera's current live frame, if there is
     one, becomes its snapshot.
     """
+    event = as_event(posted)
     if not services.config.service.allow_event_injection:
         raise HTTPException(403, "event injection is disabled (service.allow_event_injection)")
     if event.camera_id not in services.live.statuses:

@@ -8,7 +8,14 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from cctwin.analytics.flood.monitor import FloodReading, Status, to_flood_monitoring
-from cctwin.api.deps import NOT_FOUND, PrincipalDep, ServicesDep, check_camera, require
+from cctwin.api.deps import (
+    NOT_FOUND,
+    PrincipalDep,
+    ServicesDep,
+    ZoneScopesDep,
+    check_camera,
+    require,
+)
 from cctwin.api.schemas import ObservationRead
 from cctwin.config import CameraConfig, FloodConfig
 from cctwin.security.roles import Permission
@@ -21,7 +28,10 @@ router = APIRouter(
 
 @router.get("/observations", response_model=list[ObservationRead], responses=NOT_FOUND)
 async def latest_observations(
-    services: ServicesDep, principal: PrincipalDep, camera_id: str | None = None
+    services: ServicesDep,
+    principal: PrincipalDep,
+    scopes: ZoneScopesDep,
+    camera_id: str | None = None,
 ) -> list[ObservationRead]:
     """The newest value of each (camera, rule, kind); `camera_id` narrows it to one camera."""
     if camera_id is not None and camera_id not in services.live.statuses:
@@ -29,7 +39,11 @@ async def latest_observations(
     if camera_id is not None:
         check_camera(principal, camera_id)
     latest = await asyncio.to_thread(services.store.latest_observations, camera_id)
-    return [o for o in latest if principal.sees(o.camera_id) and principal.sees_zone(o.rule_id)]
+    return [
+        o
+        for o in latest
+        if principal.sees(o.camera_id) and scopes.covers(principal, o.camera_id, o.rule_id)
+    ]
 
 
 @router.get("/flood-monitoring")

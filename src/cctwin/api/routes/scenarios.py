@@ -6,10 +6,10 @@ import asyncio
 import logging
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field, ValidationError
 
 from cctwin.api.deps import NOT_FOUND, ServicesDep, require
 from cctwin.app import Services
@@ -37,7 +37,12 @@ _running: set[asyncio.Task[None]] = set()
 class RunRequest(BaseModel):
     """Run a scenario file of the configured folder (by file name)."""
 
-    file: str
+    file: str = Field(
+        min_length=6,
+        max_length=255,
+        pattern=r"^[^/\\\x00]+\.yaml$",
+        description="A file name of the scenario folder (GET /api/scenarios/files), e.g. `rush.yaml`.",
+    )
 
 
 def _run_or_404(services: Services, run_id: str) -> ScenarioRun:
@@ -63,10 +68,10 @@ async def list_files(services: ServicesDep) -> list[dict[str, str]]:
 
 
 @router.get("/runs", dependencies=VIEW)
-async def list_runs(services: ServicesDep, limit: int = 50) -> list[ScenarioRun]:
+async def list_runs(
+    services: ServicesDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[ScenarioRun]:
     """Stored runs, newest first."""
-    if not 1 <= limit <= 500:
-        raise HTTPException(400, "limit must be between 1 and 500")
     return await asyncio.to_thread(services.store.scenario_runs, limit)
 
 
@@ -86,13 +91,13 @@ async def compare_runs(services: ServicesDep, a: str, b: str) -> dict[str, objec
     return compare(first, second)
 
 
-@router.post("/runs", dependencies=RUN, status_code=202, responses=BAD_REQUEST)
+@router.post("/runs", dependencies=RUN, status_code=202, responses={**BAD_REQUEST, **NOT_FOUND})
 async def start_run(services: ServicesDep, request: RunRequest) -> dict[str, str]:
     """Run a file of the scenario folder in the background; poll GET /runs/{id}."""
     folder = Path(services.config.scenarios.folder).resolve()
     path = (folder / request.file).resolve()
     if path.parent != folder or path.suffix != ".yaml" or not path.is_file():
-        raise HTTPException(400, f"no scenario file {request.file!r} in {folder}")
+        raise HTTPException(404, f"no scenario file {request.file!r} in {folder}")
     try:
         scenario = await asyncio.to_thread(load_scenario, path)
     except CctwinError as exc:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from cctwin.api.deps import PrincipalDep, ServicesDep, require
+from cctwin.api.deps import PrincipalDep, ServicesDep, ZoneScopesDep, require
 from cctwin.api.schemas import camera_read
 from cctwin.app import Services
 from cctwin.messages import (
@@ -20,6 +20,7 @@ from cctwin.messages import (
     Observation,
 )
 from cctwin.security.roles import Permission, Principal
+from cctwin.security.zone_scope import ZoneScopes
 
 router = APIRouter(tags=["stream"])
 HEARTBEAT_S = 15.0
@@ -57,8 +58,9 @@ def _camera_of(message: BusMessage) -> str | None:
     return None
 
 
-def visible(message: BusMessage, principal: Principal) -> bool:
-    """Whether the caller's camera scope covers the message (and planners get no alerts)."""
+def visible(message: BusMessage, principal: Principal, scopes: ZoneScopes | None = None) -> bool:
+    """Whether the caller's camera and zone scopes cover the message (and planners get no
+    alerts). With `scopes`, a rule drawn on a zone in scope (a crowd rule) counts as it."""
     if isinstance(message, AlertChanged) and not principal.can(Permission.VIEW_ALERTS):
         return False
     if isinstance(message, Event) and not principal.can(Permission.VIEW_EVENTS):
@@ -70,14 +72,23 @@ def visible(message: BusMessage, principal: Principal) -> bool:
         return principal.sees_zone(message.zone_id)
     if isinstance(message, AlertChanged):
         return principal.sees_zone(message.alert.zone_id)
-    if isinstance(message, Observation):
-        return principal.sees_zone(message.rule_id)  # an observation's rule is its zone
+    if isinstance(message, Observation):  # an observation's rule is its zone, or sits on one
+        if scopes is not None:
+            return scopes.covers(principal, message.camera_id, message.rule_id)
+        return principal.sees_zone(message.rule_id)
     return True
+
+
+def scoped_message(message: BusMessage, principal: Principal, scopes: ZoneScopes) -> BusMessage:
+    """The message as the caller may see it: positions only of objects in its zones."""
+    if isinstance(message, ObjectPositions):
+        return scopes.positions(principal, message)
+    return message
 
 
 @router.get("/api/stream", dependencies=[require(Permission.VIEW_STREAM)])
 async def stream(
-    request: Request, services: ServicesDep, principal: PrincipalDep
+    request: Request, services: ServicesDep, principal: PrincipalDep, scopes: ZoneScopesDep
 ) -> StreamingResponse:
     async def frames() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
@@ -93,7 +104,9 @@ async def stream(
                     continue
                 if message is None:
                     return  # the service is shutting down
-                frame = sse_frame(message, services) if visible(message, principal) else ""
+                frame = ""
+                if visible(message, principal, scopes):
+                    frame = sse_frame(scoped_message(message, principal, scopes), services)
                 if frame:
                     yield frame
         finally:

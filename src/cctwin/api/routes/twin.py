@@ -8,11 +8,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from cctwin.api.deps import PrincipalDep, ServicesDep, check_camera, require
-from cctwin.security.roles import Permission
-from cctwin.twin.replay import ZONE_ATTRS, twin_at, zone_series
+from cctwin.api.deps import (
+    BAD_INPUT,
+    RFC3339,
+    PrincipalDep,
+    QueryTime,
+    ServicesDep,
+    ZoneScopesDep,
+    check_camera,
+    check_rule,
+    require,
+)
+from cctwin.security.roles import Permission, Principal
+from cctwin.security.zone_scope import ZoneScopes
+from cctwin.twin.replay import ZONE_ATTRS, TwinAt, twin_at, zone_series
 
-# The same right as the timeline and the events it replays.
+# The same right as the timeline and the events it replays; alerts need their own.
 router = APIRouter(
     prefix="/api/twin", tags=["twin"], dependencies=[require(Permission.VIEW_EVENTS)]
 )
@@ -28,11 +39,12 @@ def _aware(value: datetime | None, name: str, default: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-@router.get("/at", responses={422: {"description": "A time without a timezone."}})
+@router.get("/at", responses=BAD_INPUT)
 async def state_at(
     services: ServicesDep,
     principal: PrincipalDep,
-    time: datetime | None = None,
+    scopes: ZoneScopesDep,
+    time: QueryTime = None,
     window_s: Annotated[float, Query(gt=0, le=3600)] = 60.0,
 ) -> Response:
     """The twin at `time` (default now): every zone's values, camera states, alerts open then,
@@ -50,17 +62,42 @@ async def state_at(
         terms.expand,
         terms.compact,
     )
+    state = _as_seen_by(state, principal, scopes)
     return Response(state.model_dump_json(), media_type="application/json")
 
 
-@router.get("/history", responses={422: {"description": "Bad zone, attribute or range."}})
+def _as_seen_by(state: TwinAt, principal: Principal, scopes: ZoneScopes) -> TwinAt:
+    """The state as the caller may see it: alerts only with the right to them (a researcher
+    replays events, not alerts), and of a zone-scoped caller only its zones' records."""
+    if not principal.can(Permission.VIEW_ALERTS):
+        state = state.model_copy(update={"alerts": []})
+    if principal.zones is None:
+        return state
+    return state.model_copy(
+        update={
+            "zones": [z for z in state.zones if scopes.covers(principal, z.camera_id, z.zone_id)],
+            "alerts": [a for a in state.alerts if principal.sees_zone(a.zone_id)],
+            "events": [e for e in state.events if principal.sees_zone(e.zone_id)],
+        }
+    )
+
+
+@router.get("/history", responses=BAD_INPUT)
 async def history(
     services: ServicesDep,
     principal: PrincipalDep,
-    zone: str,
+    scopes: ZoneScopesDep,
+    zone: Annotated[
+        str,
+        Query(
+            max_length=512,
+            pattern=r"^[^:]+:.+$",
+            description="`camera:zone`, or a CrowdFlowObserved or FloodMonitoring entity id.",
+        ),
+    ],
     attr: str = "density",
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[datetime | None, RFC3339, Query(alias="from")] = None,
+    end: Annotated[datetime | None, RFC3339, Query(alias="to")] = None,
     step: Annotated[float, Query(gt=0, le=86400, description="Seconds per point.")] = 60.0,
 ) -> Response:
     """A zone's attribute (`zone`: the CrowdFlowObserved or FloodMonitoring entity id, or
@@ -70,6 +107,7 @@ async def history(
     if len(parts) < 5:
         raise HTTPException(422, f"zone {zone!r} is not camera:zone or a zone entity id")
     check_camera(principal, parts[3])
+    check_rule(principal, scopes, parts[3], ":".join(parts[4:]))
     if attr not in ZONE_ATTRS:
         raise HTTPException(422, f"unknown attr {attr!r}; use one of {list(ZONE_ATTRS)}")
     until = _aware(end, "to", datetime.now(UTC))
