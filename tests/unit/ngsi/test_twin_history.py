@@ -144,7 +144,9 @@ def test_zone_history_for_charts(client: TestClient, services: Services) -> None
     assert client.get("/api/twin/history", params={**params, "step": 0.001}).status_code == 422
 
 
-def test_replay_needs_the_right_to_see_events(client: TestClient, services: Services) -> None:
-    client.headers.update(grant(services.store, "planner", "planner"))
+def test_replay_needs_the_right_to_see_statistics(client: TestClient, services: Services) -> None:
+    client.headers.update(grant(services.store, "agency", "agency"))
     refused = client.get("/api/twin/at")
     assert refused.status_code == 403
+    assert "view_statistics" in refused.json()["detail"]
+    assert client.get("/api/twin/history", params={"zone": "cam-1:plaza"}).status_code == 403

@@ -268,6 +268,25 @@ def test_a_researcher_replays_events_not_alerts(world: tuple[TestClient, Service
     assert replayed["alerts"] == []
     assert [e["id"] for e in replayed["events"]] == [e["id"] for e in everything["events"]]
     assert replayed["events"]
+    assert replayed["cameras"] == []  # no live map for de-identified research
+
+
+def test_a_planner_replays_the_twin_without_events_or_alerts(
+    world: tuple[TestClient, Services],
+) -> None:
+    client, services = world
+    params = {"time": "2026-12-06T01:00:30+00:00"}
+    everything = client.get("/api/twin/at", params=params).json()
+    assert everything["events"]
+    planner = grant(services.store, "replay-planner", "planner")
+    replayed = client.get("/api/twin/at", params=params, headers=planner)
+    assert replayed.status_code == 200, replayed.text
+    body = replayed.json()
+    assert (body["events"], body["alerts"]) == ([], [])
+    assert body["cameras"] == everything["cameras"]
+    assert body["zones"] == everything["zones"]
+    agency = grant(services.store, "replay-agency", "agency")
+    assert client.get("/api/twin/at", params=params, headers=agency).status_code == 403
 
 
 def test_password_login_gives_a_token_and_wrong_ones_are_limited(

@@ -23,9 +23,10 @@ from cctwin.security.roles import Permission, Principal
 from cctwin.security.zone_scope import ZoneScopes
 from cctwin.twin.replay import ZONE_ATTRS, TwinAt, twin_at, zone_series
 
-# The same right as the timeline and the events it replays; alerts need their own.
+# Zone values over time are statistics (a planner's and a researcher's view); the parts of a
+# moment that need more (events, alerts, camera states) are left out without their right.
 router = APIRouter(
-    prefix="/api/twin", tags=["twin"], dependencies=[require(Permission.VIEW_EVENTS)]
+    prefix="/api/twin", tags=["twin"], dependencies=[require(Permission.VIEW_STATISTICS)]
 )
 MAX_POINTS = 50_000
 _ZONE_PREFIXES = ("urn:ngsi-ld:CrowdFlowObserved:", "urn:ngsi-ld:FloodMonitoring:")
@@ -67,10 +68,17 @@ async def state_at(
 
 
 def _as_seen_by(state: TwinAt, principal: Principal, scopes: ZoneScopes) -> TwinAt:
-    """The state as the caller may see it: alerts only with the right to them (a researcher
-    replays events, not alerts), and of a zone-scoped caller only its zones' records."""
-    if not principal.can(Permission.VIEW_ALERTS):
-        state = state.model_copy(update={"alerts": []})
+    """The state as the caller may see it: events, alerts and camera states only with the
+    right to each (a planner replays zone values and cameras, a researcher zone values and
+    events), and of a zone-scoped caller only its zones' records."""
+    withheld = {
+        "events": Permission.VIEW_EVENTS,
+        "alerts": Permission.VIEW_ALERTS,
+        "cameras": Permission.VIEW_TWIN,
+    }
+    empty = {part: [] for part, right in withheld.items() if not principal.can(right)}
+    if empty:
+        state = state.model_copy(update=empty)
     if principal.zones is None:
         return state
     return state.model_copy(
