@@ -76,7 +76,9 @@ def _as_seen_by(state: TwinAt, principal: Principal, scopes: ZoneScopes) -> Twin
         "alerts": Permission.VIEW_ALERTS,
         "cameras": Permission.VIEW_TWIN,
     }
-    empty = {part: [] for part, right in withheld.items() if not principal.can(right)}
+    empty: dict[str, list[object]] = {
+        part: [] for part, right in withheld.items() if not principal.can(right)
+    }
     if empty:
         state = state.model_copy(update=empty)
     if principal.zones is None:
