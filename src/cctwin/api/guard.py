@@ -27,6 +27,8 @@ PUBLIC = frozenset(
 )
 ALWAYS_GUARDED = ("/api/", "/ngsi-ld/", "/metrics", "/docs", "/redoc", "/openapi.json")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# NGSI-LD queries that take their filter as a POST body (CIM 009 5.7.2, 5.7.5): reads.
+QUERY_OPERATIONS = ("/entityOperations/query",)
 SESSION_COOKIE = "cctwin_session"
 CSRF_COOKIE = "cctwin_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -84,9 +86,13 @@ class Guard:
 def _ngsi_permission(scope: Scope) -> Permission | None:
     """The NGSI-LD API reads the twin with VIEW_TWIN and changes it with WRITE_TWIN (other
     systems pushing their sensors); its router is the broker's own, so it is checked here."""
-    if not scope["path"].startswith("/ngsi-ld/"):
+    path: str = scope["path"]
+    if not path.startswith("/ngsi-ld/"):
         return None
-    return Permission.VIEW_TWIN if scope["method"] in SAFE_METHODS else Permission.WRITE_TWIN
+    reading = scope["method"] in SAFE_METHODS or (
+        scope["method"] == "POST" and path.rstrip("/").endswith(QUERY_OPERATIONS)
+    )
+    return Permission.VIEW_TWIN if reading else Permission.WRITE_TWIN
 
 
 def _cookie(header: str, name: str) -> str | None:

@@ -20,6 +20,7 @@ from cctwin.api.document import install_document
 from cctwin.api.guard import Guard
 from cctwin.api.methods import MethodCheck
 from cctwin.api.metrics import exposition, metrics_registry
+from cctwin.api.ngsi_scope import NgsiScope
 from cctwin.api.routes import (
     alerts,
     audit,
@@ -39,7 +40,9 @@ from cctwin.api.routes import (
     twin,
 )
 from cctwin.app import Services
+from cctwin.security.entity_scope import EntityScope
 from cctwin.security.roles import Permission
+from cctwin.security.zone_scope import ZoneScopes
 from cctwin.types import CameraState
 
 WEB_DIR = Path(__file__).resolve().parents[3] / "web"
@@ -69,6 +72,7 @@ def create_app(services: Services, web_dir: Path | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_middleware(NgsiScope, entities=EntityScope(ZoneScopes(services.config.cameras)))
     app.add_middleware(MethodCheck)  # inside the guard: only callers with credentials learn
     # Every route, and any router included later, needs credentials unless listed as public.
     app.add_middleware(Guard, auth=services.auth)
