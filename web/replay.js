@@ -147,8 +147,11 @@ async function show(at) {
   try {
     const state = cached(iso) || remember(iso, at, await getTwinAt(iso));
     if (mine !== sequence || !data.replayAt) return; // a newer moment was asked for meanwhile
+    const fetched = performance.now();
     applyState(state);
     ui.bar.dataset.shownTime = iso;
+    // Where a move's time goes: the round trip, then drawing it (read by the browser test).
+    ui.bar.dataset.fetchMs = String(Math.round(fetched - started));
     ui.bar.dataset.latencyMs = String(Math.round(performance.now() - started));
   } catch (error) {
     toast(error.message);
