@@ -25,7 +25,12 @@ class PrivacyConfig(Strict):
     heads: bool = Field(True, description="Mask the head band of every tracked person.")
     plates: bool = Field(True, description="Mask plate-like regions of tracked vehicles.")
     style: Literal["pixelate", "fill"] = "pixelate"
-    face_confidence: UnitFloat = Field(0.3, description="CenterFace score for a face.")
+    face_confidence: UnitFloat = Field(
+        0.1,
+        description="CenterFace score for a face. Low on purpose: a missed face is a privacy "
+        "failure, a false one a few pixelated pixels (crowd-street: 0.1 covers 0.995 of heads "
+        "for 0.281 of the image masked, 0.3 covers 0.982 for 0.275).",
+    )
     purpose: str = Field(DEFAULT_PURPOSE, min_length=1, description="Why footage is kept.")
     retention_days: int = Field(30, ge=1, le=3650, description="Days facts and media are kept.")
     purge_interval_s: float = Field(
