@@ -134,6 +134,7 @@ def _settings(settings: MaskSettings) -> dict[str, object]:
         "face_confidence": settings.face_confidence,
         "face_pad": settings.face_pad,
         "head": asdict(settings.head),
+        "crowd": asdict(settings.crowd),
         "people": str(settings.people),
     }
 

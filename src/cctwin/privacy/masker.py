@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -11,9 +12,17 @@ import numpy as np
 import numpy.typing as npt
 
 from cctwin.privacy.plates import PlateSearch, plate_boxes
-from cctwin.privacy.regions import HeadRegion, clip_boxes, head_boxes, pad_boxes
+from cctwin.privacy.regions import (
+    CrowdArea,
+    HeadRegion,
+    clip_boxes,
+    dense_rects,
+    head_boxes,
+    pad_boxes,
+)
 
 if TYPE_CHECKING:
+    from cctwin.analytics.crowd.density import DensityCounter
     from cctwin.analytics.crowd.faces import FaceDetector
     from cctwin.analytics.crowd.people import PersonCounter
     from cctwin.config import PrivacyConfig
@@ -55,6 +64,7 @@ class MaskSettings:
     face_confidence: float = 0.1
     face_pad: float = 0.25
     head: HeadRegion = field(default_factory=HeadRegion)
+    crowd: CrowdArea = field(default_factory=CrowdArea)
     plate: PlateSearch = field(default_factory=PlateSearch)
     style: MaskStyle = MaskStyle.PIXELATE
     # Pixel blocks across a region's short side: 4 leaves a face four blocks tall.
@@ -92,15 +102,20 @@ class Masker:
         self._threads = threads
         self._faces: FaceDetector | None = None
         self._people: PersonCounter | None = None
+        self._density: DensityCounter | None = None
+        # camera -> (when, image size, dense rectangles) of its last density run
+        self._dense_cache: dict[str, tuple[float, tuple[int, int], Rects]] = {}
 
     def regions(
         self,
         image: npt.NDArray[np.uint8],
         people: FloatArray | None = None,
         vehicles: FloatArray | None = None,
+        crowd_key: str | None = None,
     ) -> Rects:
         """Rectangles to hide. `people` / `vehicles`: boxes already found (a worker's tracks);
-        people are detected here when None and heads are masked."""
+        people are detected here when None and heads are masked. `crowd_key` (a camera):
+        its dense-crowd cells are reused for `settings.crowd.reuse_s`."""
         settings = self.settings
         height, width = image.shape[:2]
         found: list[FloatArray] = []
@@ -113,18 +128,20 @@ class Masker:
             found.append(head_boxes(people, settings.head))
         if settings.plates and vehicles is not None and len(vehicles):
             found.append(plate_boxes(image, vehicles, settings.plate))
+        dense = self._dense(image, people, crowd_key)
         if not found:
-            return np.zeros((0, 4), np.int32)
-        return clip_boxes(np.concatenate(found), width, height)
+            return dense
+        return np.concatenate([clip_boxes(np.concatenate(found), width, height), dense])
 
     def mask(
         self,
         image: npt.NDArray[np.uint8],
         people: FloatArray | None = None,
         vehicles: FloatArray | None = None,
+        crowd_key: str | None = None,
     ) -> npt.NDArray[np.uint8]:
         """A masked copy of the image."""
-        rects = self.regions(image, people, vehicles)
+        rects = self.regions(image, people, vehicles, crowd_key)
         return draw_masks(image, rects, self.settings.style, self.settings.blocks)
 
     def _face_detector(self) -> FaceDetector:
@@ -133,6 +150,31 @@ class Masker:
 
             self._faces = FaceDetector(threads=self._threads)
         return self._faces
+
+    def _dense(
+        self, image: npt.NDArray[np.uint8], people: FloatArray | None, key: str | None
+    ) -> Rects:
+        """The cells of a packed crowd, when the image has enough people for one."""
+        crowd = self.settings.crowd
+        height, width = image.shape[:2]
+        if not crowd.enabled or people is None or len(people) < crowd.min_people:
+            return np.zeros((0, 4), np.int32)
+        now = time.monotonic()
+        kept = self._dense_cache.get(key) if key is not None else None
+        if kept is not None and now - kept[0] < crowd.reuse_s and kept[1] == (width, height):
+            return kept[2]
+        density = self._density_counter().count(image, max_side=crowd.max_side).density_map
+        rects = dense_rects(density, width, height, crowd.cell_density)
+        if key is not None:
+            self._dense_cache[key] = (now, (width, height), rects)
+        return rects
+
+    def _density_counter(self) -> DensityCounter:
+        if self._density is None:
+            from cctwin.analytics.crowd.density import DensityCounter
+
+            self._density = DensityCounter(threads=self._threads)
+        return self._density
 
     def _person_counter(self) -> PersonCounter:
         if self._people is None:
@@ -157,6 +199,7 @@ def settings_from_config(privacy: PrivacyConfig) -> MaskSettings:
         heads=privacy.heads,
         plates=privacy.plates,
         face_confidence=privacy.face_confidence,
+        crowd=CrowdArea(enabled=privacy.crowd_density),
         style=MaskStyle(privacy.style),
         people=PeopleSource.LIVE,
     )

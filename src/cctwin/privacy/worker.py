@@ -54,7 +54,7 @@ class WorkerMasking:
         try:
             if self._masker is None:
                 self._masker = Masker(self._settings)
-            return self._masker.mask(image, people, vehicles)
+            return self._masker.mask(image, people, vehicles, crowd_key=camera_id)
         except Exception:
             # Fail closed: a camera that must mask never shows an unmasked frame.
             log.exception("masking failed on camera %s; frame blanked", camera_id)
