@@ -27,6 +27,7 @@ from cctwin.ngsi.entities import (
     parse_entity,
 )
 from cctwin.ngsi.fragments import UpdateResult
+from cctwin.ngsi.hosting import HostedContext
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate
 from cctwin.ngsi.temporal import Bucket, Instance, instance_of
@@ -75,6 +76,13 @@ class Repository(Protocol):
     def load_subscriptions(self) -> dict[str, Json]: ...
 
     def delete_subscription(self, subscription_id: str) -> None: ...
+
+    # Hosted @contexts (ngsi/hosting.py ContextRepository).
+    def save_context(self, context: HostedContext) -> None: ...
+
+    def load_contexts(self) -> list[HostedContext]: ...
+
+    def delete_context(self, local_id: str) -> None: ...
 
 
 @dataclass(frozen=True)

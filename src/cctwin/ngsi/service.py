@@ -1,4 +1,5 @@
-"""The NGSI-LD service: broker, @context store and subscriptions, plus history retention."""
+"""The NGSI-LD service: broker, @contexts (cached and hosted) and subscriptions, plus history
+retention."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cctwin.config.ngsi import NgsiConfig
 from cctwin.ngsi.broker import Broker, Repository
 from cctwin.ngsi.context import ContextStore
 from cctwin.ngsi.entities import now
+from cctwin.ngsi.hosting import ContextHosting
 from cctwin.ngsi.subscriptions import SubscriptionManager
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ class NgsiService:
     def __init__(self, repository: Repository, config: NgsiConfig) -> None:
         self.config = config
         self.contexts = ContextStore({c.url: c.path for c in config.contexts})
+        self.hosting = ContextHosting(self.contexts, repository)
         self.broker = Broker(repository)
         self.subscriptions = SubscriptionManager(repository, self.contexts)
         self.broker.listeners.append(self.subscriptions.on_changes)

@@ -106,16 +106,22 @@ def _add_link(headers: dict[str, str], link: str) -> None:
     headers["Link"] = f"{link}, {headers['Link']}" if "Link" in headers else link
 
 
-async def read_body(request: Request) -> tuple[Any, LdContext]:
-    """The JSON body and its @context, checking Content-Type against where @context is."""
+async def read_json(request: Request) -> Any:
+    """The JSON body of a request whose Content-Type is JSON (or JSON-LD)."""
     media = request.headers.get("content-type", "").split(";")[0].strip()
     if media not in ("application/json", LD_JSON):
         raise NgsiError(Problem.UNSUPPORTED_MEDIA_TYPE, f"Content-Type {media!r} is not JSON")
     raw = await request.body()
     try:
-        body = orjson.loads(raw)
+        return orjson.loads(raw)
     except ValueError as error:
         raise NgsiError(Problem.INVALID_REQUEST, f"the body is not JSON: {error}") from error
+
+
+async def read_body(request: Request) -> tuple[Any, LdContext]:
+    """The JSON body and its @context, checking Content-Type against where @context is."""
+    media = request.headers.get("content-type", "").split(";")[0].strip()
+    body = await read_json(request)
     has_link = link_context(request.headers.get("link")) is not None
     items = body if isinstance(body, list) else [body]
     contexts = [b.get("@context") for b in items if isinstance(b, dict)]
@@ -485,12 +491,18 @@ async def _http_problem(request: Request, error: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
     # Imported here: that module builds on this one's helpers.
-    from cctwin.api.routes import ngsi_discovery, ngsi_document, ngsi_subscriptions
+    from cctwin.api.routes import (
+        ngsi_contexts,
+        ngsi_discovery,
+        ngsi_document,
+        ngsi_subscriptions,
+    )
 
     ngsi_document.install_document(app)
     app.add_middleware(TenantEcho)
     app.include_router(router)
     app.include_router(ngsi_subscriptions.router)
     app.include_router(ngsi_discovery.router)
+    app.include_router(ngsi_contexts.router)
     app.add_exception_handler(NgsiError, _problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)

@@ -1,0 +1,139 @@
+"""CIM 009 V1.8.1 behaviour the ETSI suite checks beyond the basics: /jsonldContexts (5.13),
+scopeQ, subscription notifications, datasetId in q and temporal queries."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cctwin.ngsi.context import CORE_CONTEXT
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
+
+ERR = "https://uri.etsi.org/ngsi-ld/errors/"
+CTX = "/ngsi-ld/v1/jsonldContexts"
+MINIMAL = {"@context": {"A1": "urn:ngsi-ld:attributes:A1", "A2": "urn:ngsi-ld:attributes:A2"}}
+
+
+def add(client: TestClient, body: object) -> str:
+    created = client.post(CTX, json=body)
+    assert created.status_code == 201, created.text
+    location = created.headers["Location"]
+    assert location.startswith(CTX + "/")
+    return location
+
+
+def test_hosted_context_is_added_served_listed_and_deleted(client: TestClient) -> None:
+    location = add(client, MINIMAL)
+    local_id = location.rsplit("/", 1)[1]
+    served = client.get(location)
+    assert served.status_code == 200
+    assert served.json() == MINIMAL
+    details = client.get(location, params={"details": "true"}).json()
+    assert details["kind"] == "Hosted"
+    assert details["localId"] == local_id
+    assert details["URL"].endswith(location)
+    assert details["numberOfHits"] == 0
+    assert set(details) <= {"URL", "localId", "kind", "createdAt", "lastUsage", "numberOfHits"}
+    urls = client.get(CTX).json()
+    assert any(u.endswith(location) for u in urls)
+    assert CORE_CONTEXT in urls
+    hosted = client.get(CTX, params={"details": "true", "kind": "Hosted"}).json()
+    assert [h["localId"] for h in hosted] == [local_id]
+    cached = client.get(CTX, params={"details": "true", "kind": "Cached"}).json()
+    assert [c["URL"] for c in cached] == [CORE_CONTEXT]
+    assert client.get(CTX, params={"kind": "ImplicitlyCreated"}).json() == []
+    assert client.delete(location).status_code == 204
+    assert client.get(location).status_code == 404
+
+
+def test_a_hosted_context_url_expands_names(client: TestClient) -> None:
+    location = add(client, MINIMAL)
+    url = f"http://testserver{location}"
+    link = f'<{url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+    entity = {"id": "urn:ngsi-ld:T:1", "type": "T", "A1": {"type": "Property", "value": 3}}
+    assert (
+        client.post("/ngsi-ld/v1/entities", json=entity, headers={"Link": link}).status_code == 201
+    )
+    plain = client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:T:1").json()
+    assert plain["urn:ngsi-ld:attributes:A1"]["value"] == 3
+    used = client.get(location, params={"details": "true"}).json()
+    assert used["numberOfHits"] >= 1
+    assert "lastUsage" in used
+
+
+def test_context_errors(client: TestClient) -> None:
+    location = add(client, MINIMAL)
+
+    def problem(response: object, status: int, kind: str) -> None:
+        assert response.status_code == status  # type: ignore[attr-defined]
+        assert response.json()["type"] == ERR + kind  # type: ignore[attr-defined]
+
+    problem(
+        client.get(f"{CTX}/wrong_id_context", params={"details": "true"}), 404, "ResourceNotFound"
+    )
+    problem(client.delete(f"{CTX}/wrong_id_context"), 404, "ResourceNotFound")
+    problem(
+        client.delete(f"{CTX}/wrong_id_context", params={"reload": "true"}), 400, "BadRequestData"
+    )
+    problem(
+        client.delete(f"{CTX}/wrong_id_context", params={"reload": "xxx"}), 400, "BadRequestData"
+    )
+    problem(client.delete(location, params={"reload": "true"}), 400, "BadRequestData")
+    core = f"{CTX}/{quote(CORE_CONTEXT, safe='')}"
+    problem(client.delete(core), 400, "BadRequestData")
+    problem(client.get(CTX, params={"kind": "Other"}), 400, "BadRequestData")
+    problem(
+        client.post(CTX, json={"@context": ["https://example.org/ctx.jsonld", 7]}),
+        400,
+        "BadRequestData",
+    )
+    problem(client.post(CTX, json={"@context": True}), 400, "BadRequestData")
+    problem(client.post(CTX, json={"other": 1}), 400, "BadRequestData")
+    assert client.get(core, params={"details": "true"}).json()["kind"] == "Cached"
+    assert "@context" in client.get(core).json()
+
+
+def test_cached_context_is_listed_deleted_and_reloaded(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cctwin.ngsi.context import ContextStore
+    from cctwin.ngsi.problems import NgsiError, Problem
+
+    remote = "http://contexts.example/one.jsonld"
+    documents = {remote: {"@context": {"B1": "urn:ngsi-ld:attributes:B1"}}}
+
+    def fetch(self: ContextStore, url: str) -> object:
+        if url not in documents:
+            raise NgsiError(Problem.LD_CONTEXT_NOT_AVAILABLE, f"cannot load @context {url}")
+        return documents[url]
+
+    monkeypatch.setattr(ContextStore, "fetch", fetch)
+    add(client, {"@context": [remote]})
+    one = f"{CTX}/{quote(remote, safe='')}"
+    info = client.get(one, params={"details": "true"}).json()
+    assert info["kind"] == "Cached"
+    assert info["URL"] == remote
+    assert client.get(one).json() == documents[remote]
+    assert client.delete(one, params={"reload": "true"}).status_code == 204
+    del documents[remote]
+    reload = client.delete(one, params={"reload": "true"})
+    assert reload.status_code == 503
+    assert reload.json()["type"] == ERR + "LdContextNotAvailable"
+    assert client.delete(one).status_code == 204
+    assert client.get(one).status_code == 404
+
+
+def test_hosted_contexts_survive_a_restart(services: object, tmp_path: object) -> None:
+    from cctwin.app import Services
+    from cctwin.ngsi.service import NgsiService
+
+    assert isinstance(services, Services)
+    hosted = services.ngsi.hosting.add(MINIMAL)
+    again = NgsiService(services.ngsi_store, services.config.ngsi_ld)
+    assert again.hosting.serve("http://x", hosted.local_id, details=False) == MINIMAL
+    assert again.contexts.terms(f"http://x{CTX}/{hosted.local_id}").expand("A2") == (
+        "urn:ngsi-ld:attributes:A2"
+    )
