@@ -119,8 +119,11 @@ class EntityQuery:
     attrs: frozenset[str] | None = None
     q: Predicate | None = None
     geo: GeoQuery | None = None
+    scope: Predicate | None = None  # scopeQ (ngsi/scopes.py)
 
     def matches(self, entity: Entity) -> bool:
+        if self.scope is not None and not self.scope(entity):
+            return False
         if self.id_pattern is not None and not self.id_pattern.search(entity.id):
             return False
         if self.attrs is not None and not (self.attrs & entity.names()):
@@ -168,6 +171,7 @@ class Broker:
 
     def query(self, query: EntityQuery) -> list[Entity]:
         filters = (query.types, query.attrs, query.q, query.geo, query.ids, query.id_pattern)
+        filters += (query.scope,)
         if all(f is None for f in filters):
             raise bad_data("a query needs type, attrs, q, geometry, id or idPattern")
         scan = self.repository.scan_entities(query.types, query.ids)

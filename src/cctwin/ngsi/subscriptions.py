@@ -25,6 +25,7 @@ from cctwin.ngsi.context import ContextStore, TermMap
 from cctwin.ngsi.entities import Entity, Json, View, check_uri, iso, now, parse_time, render
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo, parse_q
+from cctwin.ngsi.scopes import parse_scope_q
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Subscription:
     key_values: bool
     throttling: float
     expires: datetime | None
+    scope: Predicate | None = None  # scopeQ
     last_sent: float = 0.0
     failures: int = 0
     runtime: Json = field(default_factory=dict)
@@ -86,6 +88,8 @@ class Subscription:
         if self.watched is not None and not (self.watched & change.attrs):
             return False
         if self.q is not None and not self.q(entity):
+            return False
+        if self.scope is not None and not self.scope(entity):
             return False
         return self.geo is None or self.geo(entity)
 
@@ -137,6 +141,9 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
     if body.get("isActive") not in (None, True, False):
         raise bad_data("isActive must be a boolean")
     q = body.get("q")
+    scope_q = body.get("scopeQ")
+    if scope_q is not None and not isinstance(scope_q, str):
+        raise bad_data("scopeQ must be a string")
     clean = {k: v for k, v in body.items() if k not in ("status", "@context")}
     clean["id"] = sub_id
     clean["notification"] = {k: v for k, v in notification.items() if k not in _RUNTIME}
@@ -155,6 +162,7 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
         throttling=float(throttling),
         expires=expires,
         failures=1 if notification.get("status") == "failed" else 0,
+        scope=parse_scope_q(scope_q) if scope_q is not None else None,
         runtime=runtime,
     )
 

@@ -137,3 +137,64 @@ def test_hosted_contexts_survive_a_restart(services: object, tmp_path: object) -
     assert again.contexts.terms(f"http://x{CTX}/{hosted.local_id}").expand("A2") == (
         "urn:ngsi-ld:attributes:A2"
     )
+
+
+def test_query_with_a_trailing_slash(client: TestClient) -> None:
+    entity = {"id": "urn:ngsi-ld:T:1", "type": "T", "n": {"type": "Property", "value": 1}}
+    client.post("/ngsi-ld/v1/entities", json=entity)
+    found = client.get("/ngsi-ld/v1/entities/", params={"type": "T"})
+    assert found.status_code == 200, found.text
+    assert [e["id"] for e in found.json()] == ["urn:ngsi-ld:T:1"]
+
+
+SCOPES = {
+    1: "/Madrid",
+    2: "/Madrid/Gardens",
+    3: "/Madrid/Gardens/ParqueNorte",
+    4: "/Madrid/District/Latina",
+    5: "/Seoul/Gongdeok",
+}
+
+
+def scoped(client: TestClient) -> None:
+    for n, scope in SCOPES.items():
+        entity = {"id": f"urn:ngsi-ld:S:{n}", "type": "S", "scope": scope}
+        assert client.post("/ngsi-ld/v1/entities", json=entity).status_code == 201
+    plain = {"id": "urn:ngsi-ld:S:0", "type": "S", "n": {"type": "Property", "value": 0}}
+    assert client.post("/ngsi-ld/v1/entities", json=plain).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("scope_q", "expected"),
+    [
+        ("/Madrid", [1]),
+        ("/Madrid/#", [1, 2, 3, 4]),
+        ("/Madrid/+", [2]),
+        ("/Madrid/+/Latina", [4]),
+        ("/#", [1, 2, 3, 4, 5]),
+        ("/Madrid/Gardens;/Madrid/Gardens/#", [2]),
+        ("/Madrid|/Seoul/#", [1, 5]),
+        ("/Madrid,/Seoul/Gongdeok", [1, 5]),
+        ("(/Madrid/+|/Seoul/#);/Seoul/Gongdeok", [5]),
+    ],
+)
+def test_scope_q(client: TestClient, scope_q: str, expected: list[int]) -> None:
+    scoped(client)
+    found = client.get("/ngsi-ld/v1/entities", params={"type": "S", "scopeQ": scope_q})
+    assert found.status_code == 200, found.text
+    assert sorted(int(e["id"].rsplit(":", 1)[1]) for e in found.json()) == expected
+    only = client.get("/ngsi-ld/v1/entities", params={"scopeQ": scope_q})
+    assert len(only.json()) == len(expected)
+
+
+def test_scope_q_errors_and_temporal(client: TestClient) -> None:
+    scoped(client)
+    for bad in ("Madrid", "/Madrid/#/x", "(/Madrid", "/Madrid;", "/Ma drid"):
+        answer = client.get("/ngsi-ld/v1/entities", params={"type": "S", "scopeQ": bad})
+        assert answer.status_code == 400, bad
+        assert answer.json()["type"] == ERR + "BadRequestData"
+    temporal = client.get(
+        "/ngsi-ld/v1/temporal/entities", params={"type": "S", "scopeQ": "/Seoul/#"}
+    )
+    assert temporal.status_code == 200, temporal.text
+    assert [e["id"] for e in temporal.json()] == ["urn:ngsi-ld:S:5"]

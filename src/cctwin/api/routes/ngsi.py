@@ -22,6 +22,7 @@ from cctwin.ngsi.entities import View, feature, render
 from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
+from cctwin.ngsi.scopes import parse_scope_q
 from cctwin.ngsi.service import NgsiService
 from cctwin.ngsi.temporal_view import check_params, temporal_entity
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
@@ -213,6 +214,8 @@ async def create_entity(request: Request) -> Response:
 
 
 @router.get("/entities")
+# The ETSI suite (and some clients) query the collection with a trailing slash.
+@router.get("/entities/", include_in_schema=False)
 async def query_entities(request: Request) -> Response:
     ctx = Ctx(request)
     params = request.query_params
@@ -246,6 +249,7 @@ def _entity_query(ctx: Ctx) -> EntityQuery:
             ctx.terms,
         )
     q = params.get("q")
+    scope_q = params.get("scopeQ")
     return EntityQuery(
         types=[ctx.terms.expand(t) for t in re.split(r"[,|]", types) if t] if types else None,
         ids=[i for i in ids.split(",") if i] if ids else None,
@@ -253,6 +257,7 @@ def _entity_query(ctx: Ctx) -> EntityQuery:
         attrs=_attrs(ctx),
         q=parse_q(q, ctx.terms) if q is not None else None,
         geo=geo,
+        scope=parse_scope_q(scope_q) if scope_q is not None else None,
     )
 
 
@@ -382,6 +387,7 @@ async def batch_query(request: Request) -> Response:
         attrs=frozenset(ctx.terms.expand(a) for a in attrs) if isinstance(attrs, list) else None,
         q=parse_q(body["q"], ctx.terms) if isinstance(body.get("q"), str) else None,
         geo=_geo_body(geo, ctx) if geo is not None else None,
+        scope=parse_scope_q(body["scopeQ"]) if isinstance(body.get("scopeQ"), str) else None,
     )
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     found = await in_thread(ngsi_service(request).broker.query, query)
@@ -425,6 +431,7 @@ async def batch(operation: str, request: Request) -> Response:
 
 
 @router.post("/temporal/entities")
+@router.post("/temporal/entities/", include_in_schema=False)
 async def create_temporal(request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
@@ -436,6 +443,7 @@ async def create_temporal(request: Request) -> Response:
 
 
 @router.get("/temporal/entities")
+@router.get("/temporal/entities/", include_in_schema=False)
 async def query_temporal(request: Request) -> Response:
     ctx = Ctx(request)
     query = _entity_query(ctx)

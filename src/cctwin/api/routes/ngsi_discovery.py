@@ -13,6 +13,8 @@ router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 
 
 @router.get("/types")
+# The ETSI suite lists types with a trailing slash.
+@router.get("/types/", include_in_schema=False)
 async def entity_types(request: Request) -> Response:
     ctx = Ctx(request)
     found = await in_thread(ngsi_service(request).broker.types)
@@ -61,6 +63,17 @@ async def entity_type(type_name: str, request: Request) -> Response:
     return ctx.answer(body)
 
 
+@router.get("/attributes")
+@router.get("/attributes/", include_in_schema=False)
+async def attributes(request: Request) -> Response:
+    ctx = Ctx(request)
+    found = await in_thread(ngsi_service(request).broker.types)
+    names = sorted({ctx.terms.compact(a) for attrs in found.values() for a in attrs})
+    return ctx.answer(
+        {"id": "urn:ngsi-ld:AttributeList:cctwin", "type": "AttributeList", "attributeList": names}
+    )
+
+
 @router.get("/attributes/{attr:path}")
 async def attribute(attr: str, request: Request) -> Response:
     ctx = Ctx(request)
@@ -76,13 +89,3 @@ async def attribute(attr: str, request: Request) -> Response:
         "typeNames": [ctx.terms.compact(t) for t in types],
     }
     return ctx.answer(body)
-
-
-@router.get("/attributes")
-async def attributes(request: Request) -> Response:
-    ctx = Ctx(request)
-    found = await in_thread(ngsi_service(request).broker.types)
-    names = sorted({ctx.terms.compact(a) for attrs in found.values() for a in attrs})
-    return ctx.answer(
-        {"id": "urn:ngsi-ld:AttributeList:cctwin", "type": "AttributeList", "attributeList": names}
-    )
