@@ -171,8 +171,7 @@ class Broker:
 
     def query(self, query: EntityQuery) -> list[Entity]:
         filters = (query.types, query.attrs, query.q, query.geo, query.ids, query.id_pattern)
-        filters += (query.scope,)
-        if all(f is None for f in filters):
+        if all(f is None for f in filters) and query.scope is None:
             raise bad_data("a query needs type, attrs, q, geometry, id or idPattern")
         scan = self.repository.scan_entities(query.types, query.ids)
         return [e for e in scan if query.matches(e)]
