@@ -95,6 +95,9 @@ class Change:
     # The attribute values this write set, when the entity may change again before the
     # commit (a batch naming one entity twice): each write keeps its own history instance.
     written: Mapping[str, Json] | None = None
+    # The attribute names the entity had before this write; None when the write created it
+    # (subscriptions tell attributeCreated, attributeUpdated and attributeDeleted apart).
+    previous: frozenset[str] | None = None
 
 
 ChangeListener = Callable[[Sequence[Change]], None]
@@ -414,6 +417,9 @@ class Broker:
         # refuses to touch a row twice in one statement).
         entities = list({c.entity.id: c.entity for c in changes}.values())
         self.repository.put_entities(entities, instances)
+        # The cache still holds each entity as it was before: what the write changed.
+        before = {c.entity.id: self._cache.get(c.entity.id) for c in changes}
+        changes = [replace(c, previous=_names(before[c.entity.id])) for c in changes]
         self._cache.update((c.entity.id, c.entity) for c in changes)
         self._notify(changes)
 
@@ -431,6 +437,10 @@ class Broker:
         summarised = self.repository.downsample_instances(raw_before.timestamp(), period_s)
         self.repository.prune_instances(keep_before.timestamp())
         return summarised
+
+
+def _names(entity: Entity | None) -> frozenset[str] | None:
+    return frozenset(entity.names()) if entity is not None else None
 
 
 def _copy(entity: Entity) -> Entity:

@@ -19,10 +19,22 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from cctwin.ngsi.broker import Change, Repository
 from cctwin.ngsi.context import ContextStore, TermMap
-from cctwin.ngsi.entities import Entity, Json, View, check_uri, iso, now, parse_time, render
+from cctwin.ngsi.entities import Entity, Json, check_uri, iso, now, parse_time
+from cctwin.ngsi.notifications import (
+    DEFAULT_TRIGGERS,
+    Notified,
+    Shape,
+    check_triggers,
+    fired,
+    headers,
+    notification_body,
+    notified,
+    parse_shape,
+)
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo, parse_q
 from cctwin.ngsi.scopes import parse_scope_q
@@ -56,13 +68,14 @@ class Subscription:
     watched: frozenset[str] | None
     q: Predicate | None
     geo: GeoQuery | None
-    attrs: frozenset[str] | None
-    endpoint: str
-    key_values: bool
+    shape: Shape
     throttling: float
     expires: datetime | None
     scope: Predicate | None = None  # scopeQ
+    triggers: frozenset[str] = DEFAULT_TRIGGERS
+    interval: float | None = None  # timeInterval: periodic notifications, not on change
     last_sent: float = 0.0
+    last_periodic: float = float("-inf")
     failures: int = 0
     runtime: Json = field(default_factory=dict)
 
@@ -79,13 +92,20 @@ class Subscription:
             return "expired"
         return "failed" if self.failures else "active"
 
+    @property
+    def endpoint(self) -> str:
+        return self.shape.endpoint
+
     def matches(self, change: Change) -> bool:
-        entity = change.entity
-        if not self.active or change.deleted:
+        if not self.active or self.interval is not None:
             return False
+        if not fired(change, self.watched) & self.triggers:
+            return False
+        return self.selects(change.entity)
+
+    def selects(self, entity: Entity) -> bool:
+        """Whether the entity is one this subscription is about (entities, q, geoQ, scopeQ)."""
         if self.types and not any(_selects(s, entity) for s in self.types):
-            return False
-        if self.watched is not None and not (self.watched & change.attrs):
             return False
         if self.q is not None and not self.q(entity):
             return False
@@ -128,12 +148,12 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
     selectors = [_selector(s, terms) for s in _list(entities, "entities")]
     if watched is not None and (not isinstance(watched, list) or not watched):
         raise bad_data("watchedAttributes must be a non-empty list")
-    notification = body.get("notification")
-    uri, fmt, attrs = _notification(notification)
-    assert isinstance(notification, Mapping)
+    shape = parse_shape(body, terms, context)
+    notification = body["notification"]
     throttling = body.get("throttling", 0)
     if not isinstance(throttling, (int, float)) or throttling < 0:
         raise bad_data("throttling must be a non-negative number of seconds")
+    interval = _interval(body)
     expires_text = body.get("expiresAt", body.get("expires"))
     expires = parse_time(expires_text, "expiresAt") if expires_text is not None else None
     if expires is not None and expires <= now():
@@ -156,32 +176,30 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
         watched=frozenset(terms.expand(a) for a in watched) if watched else None,
         q=parse_q(q, terms) if isinstance(q, str) else None,
         geo=_geo(body.get("geoQ"), terms),
-        attrs=frozenset(terms.expand(a) for a in attrs) if attrs else None,
-        endpoint=uri,
-        key_values=fmt == "keyValues",
+        shape=shape,
         throttling=float(throttling),
         expires=expires,
         failures=1 if notification.get("status") == "failed" else 0,
         scope=parse_scope_q(scope_q) if scope_q is not None else None,
+        triggers=check_triggers(body.get("notificationTrigger")),
+        interval=interval,
         runtime=runtime,
     )
 
 
-def _notification(notification: object) -> tuple[str, str, Any]:
-    """The endpoint URI, format and attribute list of a notification object."""
-    if not isinstance(notification, Mapping):
-        raise bad_data("a subscription needs a notification object")
-    endpoint = notification.get("endpoint")
-    uri = endpoint.get("uri") if isinstance(endpoint, Mapping) else None
-    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
-        raise bad_data("notification.endpoint.uri must be an http(s) URL")
-    fmt = notification.get("format", "normalized")
-    if fmt not in ("normalized", "keyValues", "concise"):
-        raise bad_data(f"unknown notification format {fmt!r}")
-    attrs = notification.get("attributes")
-    if attrs is not None and not isinstance(attrs, list):
-        raise bad_data("notification.attributes must be a list")
-    return uri, fmt, attrs
+def _interval(body: Mapping[str, Any]) -> float | None:
+    """timeInterval (seconds): periodic notifications; it excludes watchedAttributes and
+    throttling (CIM 009 5.2.12)."""
+    interval = body.get("timeInterval")
+    if interval is None:
+        return None
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
+        raise bad_data("timeInterval must be a positive number of seconds")
+    if body.get("watchedAttributes") is not None:
+        raise bad_data("timeInterval and watchedAttributes cannot be used together")
+    if body.get("throttling"):
+        raise bad_data("timeInterval and throttling cannot be used together")
+    return float(interval)
 
 
 def _geo(geo_body: object, terms: TermMap) -> GeoQuery | None:
@@ -223,7 +241,7 @@ def _selector(raw: object, terms: TermMap) -> tuple[str, str | None, re.Pattern[
 @dataclass(frozen=True)
 class Delivery:
     subscription_id: str
-    entities: list[Entity]
+    items: list[Notified]
     released: bool = False  # held back by throttling and now due: not throttled again
 
 
@@ -237,7 +255,11 @@ class SubscriptionManager:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.queue: asyncio.Queue[Delivery] | None = None
         self.max_backoff_s = 60.0
-        self._held: dict[str, dict[str, Entity]] = {}
+        self._held: dict[str, dict[str, Notified]] = {}
+        # One delivery at a time per subscription (in order); subscriptions do not wait on
+        # each other, so an endpoint that is away delays only its own notifications.
+        self._sending: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         for sub_id, body in repository.load_subscriptions().items():
             context = body.pop("@context", None)
             try:
@@ -289,29 +311,38 @@ class SubscriptionManager:
         if self.loop is None or self.queue is None:
             return
         for sub in list(self.subscriptions.values()):
-            hits = [c.entity for c in changes if sub.matches(c)]
+            hits = [notified(c) for c in changes if sub.matches(c)]
             if hits:
                 delivery = Delivery(sub.id, hits)
                 self.loop.call_soon_threadsafe(self.queue.put_nowait, delivery)
 
-    def body(self, sub: Subscription, entities: Sequence[Entity]) -> Json:
-        view = View(self.contexts.terms(sub.context), key_values=sub.key_values, attrs=sub.attrs)
-        return {
-            "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
-            "type": "Notification",
-            "subscriptionId": sub.id,
-            "notifiedAt": iso(now()),
-            "data": [render(e, view) for e in entities],
-        }
+    def body(self, sub: Subscription, items: Sequence[Notified]) -> Json:
+        terms = self.contexts.terms(sub.shape.context)
+        return notification_body(sub.id, sub.shape, terms, items)
+
+    def due(self, moment: float) -> list[Subscription]:
+        """timeInterval subscriptions whose period is over at loop time `moment`."""
+        return [
+            s
+            for s in self.subscriptions.values()
+            if s.interval is not None and s.active and moment >= s.last_periodic + s.interval
+        ]
+
+    def current(self, sub: Subscription) -> list[Notified]:
+        """The entities a periodic notification reports: all those the subscription selects."""
+        types = sorted({t for t, _, _ in sub.types}) or None
+        found = self.repository.scan_entities(types, None)
+        return [Notified(e) for e in found if sub.selects(e)]
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Send queued notifications until `stopping`; one client, one delivery at a time."""
+        """Send queued (and periodic) notifications until `stopping`."""
         self.loop = asyncio.get_running_loop()
         self.queue = asyncio.Queue()
         async with httpx.AsyncClient(timeout=5.0) as client:
             while not stopping.is_set():
+                await self._periodic(client, stopping)
                 try:
-                    delivery = await asyncio.wait_for(self.queue.get(), 0.5)
+                    delivery = await asyncio.wait_for(self.queue.get(), 0.2)
                 except TimeoutError:
                     continue
                 sub = self.subscriptions.get(delivery.subscription_id)
@@ -319,16 +350,42 @@ class SubscriptionManager:
                     continue
                 wait = sub.last_sent + sub.throttling - self.loop.time()
                 if sub.throttling and sub.last_sent and wait > 0 and not delivery.released:
-                    self._hold(sub.id, delivery.entities, wait)
+                    self._hold(sub.id, delivery.items, wait)
                     continue
-                await self._send(client, sub, delivery.entities, stopping)
+                self._dispatch(client, sub, delivery.items, stopping)
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _hold(self, sub_id: str, entities: Sequence[Entity], wait_s: float) -> None:
+    async def _periodic(self, client: httpx.AsyncClient, stopping: asyncio.Event) -> None:
+        moment = asyncio.get_running_loop().time()
+        for sub in self.due(moment):
+            sub.last_periodic = moment
+            items = await asyncio.to_thread(self.current, sub)
+            if items:
+                self._dispatch(client, sub, items, stopping)
+
+    def _dispatch(
+        self,
+        client: httpx.AsyncClient,
+        sub: Subscription,
+        items: Sequence[Notified],
+        stopping: asyncio.Event,
+    ) -> None:
+        lock = self._sending.setdefault(sub.id, asyncio.Lock())
+
+        async def send() -> None:
+            async with lock:
+                await self._send(client, sub, items, stopping)
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _hold(self, sub_id: str, items: Sequence[Notified], wait_s: float) -> None:
         # Throttled: keep the newest state of each entity and send them all when the
         # throttling period is over, so no change is lost, only merged.
         held = self._held.setdefault(sub_id, {})
         first = not held
-        held.update((e.id, e) for e in entities)
+        held.update((i.entity.id, i) for i in items)
         if first and self.loop is not None:
             self.loop.call_later(wait_s, self._release, sub_id)
 
@@ -341,14 +398,17 @@ class SubscriptionManager:
         self,
         client: httpx.AsyncClient,
         sub: Subscription,
-        entities: Sequence[Entity],
+        items: Sequence[Notified],
         stopping: asyncio.Event,
     ) -> None:
-        body = self.body(sub, entities)
+        content = orjson.dumps(self.body(sub, items))
         delay = 0.5
-        while not stopping.is_set() and sub.id in self.subscriptions:
+        while not stopping.is_set() and self.subscriptions.get(sub.id) is not None:
+            sub = self.subscriptions[sub.id]  # an update since keeps its counters current
             try:
-                response = await client.post(sub.endpoint, json=body)
+                response = await client.post(
+                    sub.endpoint, content=content, headers=headers(sub.shape)
+                )
                 response.raise_for_status()
             except httpx.HTTPError as error:
                 self._failed(sub, str(error) or type(error).__name__)

@@ -3,10 +3,13 @@ scopeQ, subscription notifications, datasetId in q and temporal queries."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from notify_server import Receiver
 
 from cctwin.ngsi.context import CORE_CONTEXT
 
@@ -198,3 +201,199 @@ def test_scope_q_errors_and_temporal(client: TestClient) -> None:
     )
     assert temporal.status_code == 200, temporal.text
     assert [e["id"] for e in temporal.json()] == ["urn:ngsi-ld:S:5"]
+
+
+# --- subscriptions and notifications ---------------------------------------------------------
+
+SUBS = "/ngsi-ld/v1/subscriptions"
+ENTITIES = "/ngsi-ld/v1/entities"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def building(n: int = 1, **extra: object) -> dict[str, object]:
+    return {
+        "id": f"urn:ngsi-ld:Building:{n}",
+        "type": "Building",
+        "name": {"type": "Property", "value": "Gongdeok"},
+        "airQualityLevel": {"type": "Property", "value": 4, "unitCode": "C62"},
+        "description": {"type": "LanguageProperty", "languageMap": {"en": "tower", "ko": "탑"}},
+        "scope": "/Seoul/Mapo",
+        **extra,
+    }
+
+
+def watch(
+    uri: str, sub_id: str = "urn:ngsi-ld:Subscription:b", **extra: object
+) -> dict[str, object]:
+    notification = extra.pop("notification", {})
+    assert isinstance(notification, dict)
+    endpoint = {"uri": uri, **notification.pop("endpoint", {})}
+    return {
+        "id": sub_id,
+        "type": "Subscription",
+        "entities": [{"type": "Building"}],
+        "notification": {"endpoint": endpoint, **notification},
+        **extra,
+    }
+
+
+def change_quality(client: TestClient, value: int = 5) -> None:
+    fragment = {"airQualityLevel": {"type": "Property", "value": value}}
+    answer = client.patch(f"{ENTITIES}/urn:ngsi-ld:Building:1/attrs", json=fragment)
+    assert answer.status_code == 204, answer.text
+
+
+def test_notification_body_headers_and_no_initial_notification(
+    client: TestClient, receiver: Receiver
+) -> None:
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    receiver_info = [{"key": "X-Auth", "value": "token-1"}]
+    sub = watch(receiver.url, notification={"endpoint": {"receiverInfo": receiver_info}})
+    assert client.post(SUBS, json=sub).status_code == 201
+    change_quality(client)
+    (body,) = receiver.wait_for(1)
+    # Only the change is notified: the entity existing before the subscription is not.
+    assert body["data"][0]["airQualityLevel"]["value"] == 5
+    assert set(body) == {"id", "type", "subscriptionId", "notifiedAt", "data"}
+    assert body["type"] == "Notification"
+    assert body["id"].startswith("urn:ngsi-ld:Notification:")
+    assert "@context" not in body["data"][0]
+    headers = {k.lower(): v for k, v in receiver.headers[0].items()}
+    assert headers["content-type"] == "application/json"
+    assert f"<{CORE_CONTEXT}>" in headers["link"]
+    assert headers["x-auth"] == "token-1"
+
+
+@pytest.mark.parametrize(
+    ("notification", "expected"),
+    [
+        ({"format": "keyValues"}, 5),
+        ({"format": "concise"}, {"value": 5, "unitCode": "C62"}),
+        ({"format": "normalized"}, {"type": "Property", "value": 5, "unitCode": "C62"}),
+    ],
+)
+def test_notification_formats(
+    client: TestClient, receiver: Receiver, notification: dict[str, object], expected: object
+) -> None:
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    assert client.post(SUBS, json=watch(receiver.url, notification=notification)).status_code == 201
+    fragment = {"airQualityLevel": {"type": "Property", "value": 5, "unitCode": "C62"}}
+    client.patch(f"{ENTITIES}/urn:ngsi-ld:Building:1/attrs", json=fragment)
+    (body,) = receiver.wait_for(1)
+    assert body["data"][0]["airQualityLevel"] == expected
+
+
+def test_notification_attributes_sys_attrs_lang_and_ld_json(
+    client: TestClient, receiver: Receiver
+) -> None:
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    notification = {
+        "attributes": ["airQualityLevel", "description"],
+        "sysAttrs": True,
+        "endpoint": {"accept": "application/ld+json"},
+    }
+    sub = watch(receiver.url, notification=notification, lang="ko")
+    assert client.post(SUBS, json=sub).status_code == 201
+    change_quality(client)
+    (body,) = receiver.wait_for(1)
+    entity = body["data"][0]
+    assert set(entity) == {
+        "id",
+        "type",
+        "scope",
+        "createdAt",
+        "modifiedAt",
+        "airQualityLevel",
+        "description",
+    }
+    assert entity["description"]["value"] == "탑"
+    assert entity["description"]["lang"] == "ko"
+    assert body["@context"] == CORE_CONTEXT
+    assert receiver.headers[0]["Content-Type"] == "application/ld+json"
+
+
+def test_notification_triggers(client: TestClient, receiver: Receiver) -> None:
+    triggers = ["attributeDeleted", "entityDeleted"]
+    sub = watch(receiver.url, notificationTrigger=triggers, notification={"format": "keyValues"})
+    assert client.post(SUBS, json=sub).status_code == 201
+    assert client.post(ENTITIES, json=building()).status_code == 201  # attributeCreated: no
+    change_quality(client)  # attributeUpdated: no
+    assert client.delete(f"{ENTITIES}/urn:ngsi-ld:Building:1/attrs/name").status_code == 204
+    (deleted_attr,) = receiver.wait_for(1)
+    data = deleted_attr["data"][0]
+    assert data["name"] == "urn:ngsi-ld:null"
+    assert data["airQualityLevel"] == 5
+    assert client.delete(f"{ENTITIES}/urn:ngsi-ld:Building:1").status_code == 204
+    bodies = receiver.wait_for(2)
+    gone = bodies[1]["data"][0]
+    assert gone["id"] == "urn:ngsi-ld:Building:1"
+    assert "deletedAt" in gone
+    assert gone["airQualityLevel"] == "urn:ngsi-ld:null"
+    assert len(bodies) == 2
+
+
+def test_entity_created_trigger_and_scope_q(client: TestClient, receiver: Receiver) -> None:
+    sub = watch(receiver.url, notificationTrigger=["entityCreated"], scopeQ="/Seoul/#")
+    assert client.post(SUBS, json=sub).status_code == 201
+    assert client.post(ENTITIES, json=building(2, scope="/Busan")).status_code == 201
+    assert client.post(ENTITIES, json=building(1)).status_code == 201
+    change_quality(client)  # entityUpdated is not asked for
+    (body,) = receiver.wait_for(1)
+    assert body["data"][0]["id"] == "urn:ngsi-ld:Building:1"
+    time.sleep(0.5)
+    assert len(receiver.bodies) == 1
+
+
+def test_time_interval_notifies_periodically(client: TestClient, receiver: Receiver) -> None:
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    assert client.post(SUBS, json=watch(receiver.url, timeInterval=1)).status_code == 201
+    bodies = receiver.wait_for(2, timeout_s=10)
+    assert len(bodies) >= 2
+    assert all(b["data"][0]["id"] == "urn:ngsi-ld:Building:1" for b in bodies)
+
+
+def test_subscription_validation(client: TestClient, receiver: Receiver) -> None:
+    bad = [
+        watch(receiver.url, timeInterval=0),
+        watch(receiver.url, timeInterval=5, watchedAttributes=["name"]),
+        watch(receiver.url, notificationTrigger=["sometimes"]),
+        watch(receiver.url, notification={"format": "table"}),
+        watch(receiver.url, notification={"endpoint": {"accept": "text/plain"}}),
+        watch(receiver.url, notification={"endpoint": {"receiverInfo": [{"key": 1}]}}),
+        watch(receiver.url, notification={"sysAttrs": "yes"}),
+        watch(receiver.url, scopeQ="Seoul"),
+    ]
+    for body in bad:
+        answer = client.post(SUBS, json=body)
+        assert answer.status_code == 400, body
+        assert answer.json()["type"] == ERR + "BadRequestData"
+
+
+def test_inline_context_becomes_an_implicit_context(client: TestClient, receiver: Receiver) -> None:
+    sub = watch(receiver.url) | {"@context": [{"Building": "urn:test:Building"}, CORE_CONTEXT]}
+    created = client.post(SUBS, json=sub, headers={"Content-Type": "application/ld+json"})
+    assert created.status_code == 201, created.text
+    retrieved = client.get(f"{SUBS}/urn:ngsi-ld:Subscription:b").json()
+    implicit_id = retrieved["jsonldContext"].rsplit("/", 1)[1]
+    served = client.get(f"{CTX}/{implicit_id}")
+    assert served.status_code == 200
+    assert served.json()["@context"][0] == {"Building": "urn:test:Building"}
+    listed = client.get(CTX, params={"kind": "ImplicitlyCreated", "details": "true"}).json()
+    assert [i["localId"] for i in listed] == [implicit_id]
+    assert listed[0]["numberOfHits"] >= 1
+    entity = {
+        "id": "urn:ngsi-ld:B:1",
+        "type": "urn:test:Building",
+        "n": {"type": "Property", "value": 1},
+    }
+    assert client.post(ENTITIES, json=entity).status_code == 201
+    (body,) = receiver.wait_for(1)
+    assert body["data"][0]["type"] == "Building"
+    assert implicit_id in receiver.headers[0]["Link"]
+    assert client.delete(f"{CTX}/{implicit_id}").status_code == 204
