@@ -397,3 +397,57 @@ def test_inline_context_becomes_an_implicit_context(client: TestClient, receiver
     assert body["data"][0]["type"] == "Building"
     assert implicit_id in receiver.headers[0]["Link"]
     assert client.delete(f"{CTX}/{implicit_id}").status_code == 204
+
+
+# --- multi-attributes (datasetId) -------------------------------------------------------------
+
+
+def vehicle() -> dict[str, object]:
+    return {
+        "id": "urn:ngsi-ld:Vehicle:1",
+        "type": "Vehicle",
+        "speed": [
+            {"type": "Property", "value": 10},
+            {"type": "Property", "value": 99, "datasetId": "urn:ngsi-ld:Dataset:gps"},
+        ],
+    }
+
+
+def test_q_sees_every_instance_and_its_dataset_id(client: TestClient) -> None:
+    assert client.post(ENTITIES, json=vehicle()).status_code == 201
+
+    def ids(q: str) -> list[str]:
+        found = client.get(ENTITIES, params={"type": "Vehicle", "q": q})
+        assert found.status_code == 200, found.text
+        return [e["id"] for e in found.json()]
+
+    assert ids("speed>50") == ["urn:ngsi-ld:Vehicle:1"]
+    assert ids("speed==10") == ["urn:ngsi-ld:Vehicle:1"]
+    assert ids("speed>100") == []
+    assert ids('speed.datasetId=="urn:ngsi-ld:Dataset:gps"') == ["urn:ngsi-ld:Vehicle:1"]
+    assert ids('speed.datasetId=="urn:ngsi-ld:Dataset:other"') == []
+
+
+def test_dataset_id_parameter_on_retrieve_query_and_temporal(client: TestClient) -> None:
+    assert client.post(ENTITIES, json=vehicle()).status_code == 201
+    url = f"{ENTITIES}/urn:ngsi-ld:Vehicle:1"
+    gps = client.get(url, params={"datasetId": "urn:ngsi-ld:Dataset:gps"}).json()
+    assert gps["speed"]["value"] == 99
+    default = client.get(url, params={"datasetId": "@none"}).json()
+    assert default["speed"] == {"type": "Property", "value": 10}
+    both = client.get(url).json()
+    assert len(both["speed"]) == 2
+    listed = client.get(ENTITIES, params={"type": "Vehicle", "datasetId": "@none"}).json()
+    assert listed[0]["speed"]["value"] == 10
+    fragment = {"speed": {"type": "Property", "value": 98, "datasetId": "urn:ngsi-ld:Dataset:gps"}}
+    assert client.post(f"{url}/attrs", json=fragment).status_code == 204
+    temporal = client.get(
+        "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Vehicle:1",
+        params={"datasetId": "urn:ngsi-ld:Dataset:gps"},
+    )
+    assert temporal.status_code == 200, temporal.text
+    values = sorted(i["value"] for i in temporal.json()["speed"])
+    assert values == [98, 99]
+    assert all(i["datasetId"] == "urn:ngsi-ld:Dataset:gps" for i in temporal.json()["speed"])
+    bad = client.get(url, params={"datasetId": ","})
+    assert bad.status_code == 400

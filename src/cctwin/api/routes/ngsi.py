@@ -162,7 +162,18 @@ def _view(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
         pick=_members(ctx, "pick"),
         omit=_members(ctx, "omit") or frozenset(),
         lang=request.query_params.get("lang"),
+        datasets=dataset_ids(request.query_params.get("datasetId")),
     )
+
+
+def dataset_ids(raw: str | None) -> frozenset[str] | None:
+    """The datasetId parameter: the attribute instances to show ("@none": the default)."""
+    if raw is None:
+        return None
+    ids = frozenset(i for i in raw.split(",") if i)
+    if not ids:
+        raise bad_data("datasetId needs at least one id (or @none)")
+    return ids
 
 
 def _members(ctx: Ctx, param: str) -> frozenset[str] | None:
