@@ -3,6 +3,7 @@ scopeQ, subscription notifications, datasetId in q and temporal queries."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -451,3 +452,80 @@ def test_dataset_id_parameter_on_retrieve_query_and_temporal(client: TestClient)
     assert all(i["datasetId"] == "urn:ngsi-ld:Dataset:gps" for i in temporal.json()["speed"])
     bad = client.get(url, params={"datasetId": ","})
     assert bad.status_code == 400
+
+
+# --- common behaviours (6.3.4, 6.3.20) ---------------------------------------------------------
+
+
+def test_a_body_without_content_length_is_a_bare_411(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"id": "urn:ngsi-ld:Building:411", "type": "Building"}'
+
+    headers = {"Content-Type": "application/json", "NGSILD-Tenant": "nosuchtenant"}
+    for method in ("POST", "PUT", "PATCH"):
+        answer = client.request(method, ENTITIES, content=chunks(), headers=headers)
+        assert answer.status_code == 411, method
+        assert answer.text == ""
+    assert client.get(ENTITIES, params={"type": "Building"}).status_code == 200
+
+
+def test_unknown_query_parameters_are_invalid_requests(client: TestClient) -> None:
+    for method, path in [
+        ("GET", ENTITIES),
+        ("POST", ENTITIES),
+        ("GET", "/ngsi-ld/v1/temporal/entities"),
+        ("GET", "/ngsi-ld/v1/types"),
+        ("GET", SUBS),
+        ("POST", SUBS),
+    ]:
+        answer = client.request(
+            method,
+            path,
+            params={"invalidParams": "invalidValue", "type": "Building"},
+            content=b'"a string body"',
+            headers={"Content-Type": "application/ld+json"},
+        )
+        assert answer.status_code == 400, (method, path)
+        assert answer.json()["type"] == ERR + "InvalidRequest"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/ld+json, application/json", "application/json"),
+        ("application/geo+json, application/json", "application/json"),
+        ("application/json;q=0.1, application/ld+json;q=0.9", "application/ld+json"),
+        ("application/json;q=0, application/ld+json", "application/ld+json"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/geo+json", "application/geo+json"),
+    ],
+)
+def test_accept_precedence(client: TestClient, accept: str | None, expected: str) -> None:
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    headers = {"Accept": accept} if accept is not None else {}
+    answer = client.get(f"{ENTITIES}/urn:ngsi-ld:Building:1", headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith(expected)
+
+
+def test_geojson_only_where_offered_and_merge_patch(client: TestClient, receiver: Receiver) -> None:
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    assert client.post(SUBS, json=watch(receiver.url)).status_code == 201
+    url = f"{SUBS}/urn:ngsi-ld:Subscription:b"
+    refused = client.get(url, headers={"Accept": "application/geo+json"})
+    assert refused.status_code == 406
+    assert refused.json()["type"] == ERR + "NotAcceptable"
+    mixed = client.get(
+        url, headers={"Accept": "application/geo+json;q=0.9, application/ld+json;q=0.1"}
+    )
+    assert mixed.headers["content-type"].startswith("application/ld+json")
+    fragment = {"type": "Property", "value": "Mapo"}
+    patched = client.patch(
+        f"{ENTITIES}/urn:ngsi-ld:Building:1/attrs/name",
+        content=json.dumps(fragment),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 204, patched.text
+    assert client.get(f"{ENTITIES}/urn:ngsi-ld:Building:1").json()["name"]["value"] == "Mapo"

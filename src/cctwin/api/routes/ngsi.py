@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cctwin.api.methods import allowed_methods
 from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
+from cctwin.api.routes.ngsi_preconditions import Preconditions, negotiate
 from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import View, feature, render
@@ -31,6 +32,7 @@ from cctwin.ngsi.tenants import Tenants
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 LD_JSON = "application/ld+json"
 GEO_JSON = "application/geo+json"
+MERGE_PATCH = "application/merge-patch+json"
 T = TypeVar("T")
 
 
@@ -57,16 +59,14 @@ async def in_thread(fn: Callable[..., T], *args: Any) -> T:
 class Ctx:
     """The @context of one request and how its answer is shaped."""
 
-    def __init__(self, request: Request, body_context: LdContext = None) -> None:
+    def __init__(self, request: Request, body_context: LdContext = None, geo: bool = False) -> None:
         self.request = request
         link = link_context(request.headers.get("link"))
         self.context: LdContext = body_context if body_context is not None else link
-        accept = request.headers.get("accept", "application/json")
-        self.ld = LD_JSON in accept and "application/json" not in accept.split(",")[0]
-        self.geo = accept.split(",")[0].strip().startswith(GEO_JSON)
-        known = ("application/json", LD_JSON, GEO_JSON, "*/*", "application/*")
-        if not any(t in accept for t in known):
-            raise NgsiError(Problem.NOT_ACCEPTABLE, f"cannot answer in {accept}")
+        # Only retrieving and querying entities offer GeoJSON (CIM 009 6.3.15).
+        chosen = negotiate(request.headers.get("accept"), geo)
+        self.ld = chosen == LD_JSON
+        self.geo = chosen == GEO_JSON
         self.terms: TermMap = ngsi_service(request).contexts.terms(self.context)
 
     def answer(
@@ -108,8 +108,9 @@ def _add_link(headers: dict[str, str], link: str) -> None:
 
 
 async def read_json(request: Request) -> Any:
-    """The JSON body of a request whose Content-Type is JSON (or JSON-LD)."""
-    media = request.headers.get("content-type", "").split(";")[0].strip()
+    """The JSON body of a request whose Content-Type is JSON (or JSON-LD; a PATCH may say
+    application/merge-patch+json, CIM 009 6.3.4)."""
+    media = _media(request)
     if media not in ("application/json", LD_JSON):
         raise NgsiError(Problem.UNSUPPORTED_MEDIA_TYPE, f"Content-Type {media!r} is not JSON")
     raw = await request.body()
@@ -119,9 +120,16 @@ async def read_json(request: Request) -> Any:
         raise NgsiError(Problem.INVALID_REQUEST, f"the body is not JSON: {error}") from error
 
 
+def _media(request: Request) -> str:
+    media = request.headers.get("content-type", "").split(";")[0].strip()
+    if media == MERGE_PATCH and request.method == "PATCH":
+        return "application/json"  # a merge patch is JSON, its @context in a Link header
+    return media
+
+
 async def read_body(request: Request) -> tuple[Any, LdContext]:
     """The JSON body and its @context, checking Content-Type against where @context is."""
-    media = request.headers.get("content-type", "").split(";")[0].strip()
+    media = _media(request)
     body = await read_json(request)
     has_link = link_context(request.headers.get("link")) is not None
     items = body if isinstance(body, list) else [body]
@@ -228,7 +236,7 @@ async def create_entity(request: Request) -> Response:
 # The ETSI suite (and some clients) query the collection with a trailing slash.
 @router.get("/entities/", include_in_schema=False)
 async def query_entities(request: Request) -> Response:
-    ctx = Ctx(request)
+    ctx = Ctx(request, geo=True)
     params = request.query_params
     query = _entity_query(ctx)
     limit, offset = page_of(params.get("limit"), params.get("offset"))
@@ -292,7 +300,7 @@ async def not_allowed_attrs() -> Response:
 
 @router.get("/entities/{entity_id:path}")
 async def retrieve_entity(entity_id: str, request: Request) -> Response:
-    ctx = Ctx(request)
+    ctx = Ctx(request, geo=True)
     broker = ngsi_service(request).broker
     # The live twin is in memory: answering from it on the loop saves a thread hop.
     entity = broker.cached(entity_id)
@@ -376,7 +384,7 @@ async def delete_entity(entity_id: str, request: Request) -> Response:
 async def batch_query(request: Request) -> Response:
     """POST query (clause 5.7.2 as a body): entities, attrs, q, geoQ of a `Query`."""
     body, context = await read_body(request)
-    ctx = Ctx(request, context)
+    ctx = Ctx(request, context, geo=True)
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise bad_data("the body must be a Query object")
     selectors = body.get("entities") or []
@@ -519,6 +527,7 @@ def install(app: FastAPI) -> None:
 
     ngsi_document.install_document(app)
     app.add_middleware(TenantEcho)
+    app.add_middleware(Preconditions)
     app.include_router(router)
     app.include_router(ngsi_subscriptions.router)
     app.include_router(ngsi_discovery.router)
