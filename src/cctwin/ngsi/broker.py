@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from cctwin.ngsi import fragments
-from cctwin.ngsi.context import TermMap
+from cctwin.ngsi.context import NGSI_LD, TermMap
 from cctwin.ngsi.entities import (
     Entity,
     Json,
@@ -176,6 +176,10 @@ class Broker:
         filters = (query.types, query.attrs, query.q, query.geo, query.ids, query.id_pattern)
         if all(f is None for f in filters) and query.scope is None:
             raise bad_data("a query needs type, attrs, q, geometry, id or idPattern")
+        others = (query.types, query.q, query.geo, query.ids, query.id_pattern, query.scope)
+        if all(o is None for o in others) and query.attrs and query.attrs <= SYSTEM_IRIS:
+            # 5.7.2.4: attrs qualifies a query only with at least one non-system attribute.
+            raise bad_data("attrs naming only system attributes does not narrow a query")
         scan = self.repository.scan_entities(query.types, query.ids)
         return [e for e in scan if query.matches(e)]
 
@@ -437,6 +441,9 @@ class Broker:
         summarised = self.repository.downsample_instances(raw_before.timestamp(), period_s)
         self.repository.prune_instances(keep_before.timestamp())
         return summarised
+
+
+SYSTEM_IRIS = frozenset(f"{NGSI_LD}{n}" for n in ("createdAt", "modifiedAt", "deletedAt"))
 
 
 def _names(entity: Entity | None) -> frozenset[str] | None:

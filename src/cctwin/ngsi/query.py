@@ -132,6 +132,9 @@ def _path(text: str, terms: TermMap) -> _Path:
         if not rest.endswith("]"):
             raise bad_data(f"q: unbalanced '[' in {text!r}")
         keys = tuple(rest[:-1].split("."))
+    if "{" in head or "}" in head:
+        # 4.9 linked-entity paths (a{b}) need join, which this broker does not offer.
+        raise bad_data(f"q: {text!r} queries a linked entity; join is not supported")
     # A full IRI contains dots and colons; only a plain name splits on '.'.
     names = [head] if "://" in head else head.split(".")
     if not all(names):

@@ -529,3 +529,32 @@ def test_geojson_only_where_offered_and_merge_patch(client: TestClient, receiver
     )
     assert patched.status_code == 204, patched.text
     assert client.get(f"{ENTITIES}/urn:ngsi-ld:Building:1").json()["name"]["value"] == "Mapo"
+
+
+def test_query_validation_edges(client: TestClient) -> None:
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    for params in [
+        {"attrs": "createdAt"},
+        {"type": "Building", "q": 'owner{name}=="x"'},
+        {"type": "Building", "csf": "))bad(("},
+    ]:
+        answer = client.get(ENTITIES, params=params)
+        assert answer.status_code == 400, params
+        assert answer.json()["type"] == ERR + "BadRequestData"
+    ordered = client.get(ENTITIES, params={"type": "Building", "orderBy": "name"})
+    assert ordered.json()["type"] == ERR + "InvalidRequest"  # V1.9, not offered
+    fine = client.get(ENTITIES, params={"type": "Building", "csf": "endpoint==x"})
+    assert fine.status_code == 200
+
+
+def test_attribute_details(client: TestClient) -> None:
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    details = client.get("/ngsi-ld/v1/attributes", params={"details": "true"}).json()
+    by_name = {d["attributeName"]: d for d in details}
+    assert by_name["airQualityLevel"] == {
+        "id": "https://uri.etsi.org/ngsi-ld/default-context/airQualityLevel",
+        "type": "Attribute",
+        "attributeName": "airQualityLevel",
+        "typeNames": ["Building"],
+    }
+    assert client.get("/ngsi-ld/v1/attributes/").json()["type"] == "AttributeList"

@@ -269,6 +269,10 @@ def _entity_query(ctx: Ctx) -> EntityQuery:
         )
     q = params.get("q")
     scope_q = params.get("scopeQ")
+    csf = params.get("csf")
+    if csf is not None:
+        # csf filters context sources (none here answer queries) but must still be valid.
+        parse_q(csf, ctx.terms)
     return EntityQuery(
         types=[ctx.terms.expand(t) for t in re.split(r"[,|]", types) if t] if types else None,
         ids=[i for i in ids.split(",") if i] if ids else None,

@@ -68,6 +68,10 @@ async def entity_type(type_name: str, request: Request) -> Response:
 async def attributes(request: Request) -> Response:
     ctx = Ctx(request)
     found = await in_thread(ngsi_service(request).broker.types)
+    if request.query_params.get("details") == "true":
+        # 5.7.9: one Attribute object per attribute, with the types that have it.
+        iris = sorted({a for attrs in found.values() for a in attrs})
+        return ctx.answer([_attribute(ctx, iri, found) for iri in iris])
     names = sorted({ctx.terms.compact(a) for attrs in found.values() for a in attrs})
     return ctx.answer(
         {"id": "urn:ngsi-ld:AttributeList:cctwin", "type": "AttributeList", "attributeList": names}
@@ -79,13 +83,16 @@ async def attribute(attr: str, request: Request) -> Response:
     ctx = Ctx(request)
     iri = ctx.terms.expand(attr)
     found = await in_thread(ngsi_service(request).broker.types)
-    types = sorted(t for t, names in found.items() if iri in names)
-    if not types:
+    if not any(iri in names for names in found.values()):
         raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entity has attribute {attr}")
-    body = {
+    return ctx.answer(_attribute(ctx, iri, found))
+
+
+def _attribute(ctx: Ctx, iri: str, found: dict[str, set[str]]) -> dict[str, object]:
+    types = sorted(t for t, names in found.items() if iri in names)
+    return {
         "id": iri,
         "type": "Attribute",
         "attributeName": ctx.terms.compact(iri),
         "typeNames": [ctx.terms.compact(t) for t in types],
     }
-    return ctx.answer(body)

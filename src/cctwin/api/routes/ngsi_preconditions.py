@@ -22,7 +22,7 @@ PARAMETERS = frozenset(
         "endTimeAt", "lastN", "aggrMethods", "aggrPeriodDuration", "options", "format",
         "limit", "offset", "count", "lang", "pick", "omit", "details", "kind", "reload",
         "datasetId", "deleteAll", "local", "join", "joinLevel", "containedBy", "entityMap",
-        "splitEntities", "orderBy", "collect", "expandValues", "jsonKeys", "observedAt", "via",
+        "splitEntities", "collect", "expandValues", "jsonKeys", "observedAt", "via",
         "contextSourceInfo", "doNotCompact", "noOverwrite",
     }
 )  # fmt: skip
