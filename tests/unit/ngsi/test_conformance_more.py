@@ -558,3 +558,18 @@ def test_attribute_details(client: TestClient) -> None:
         "typeNames": ["Building"],
     }
     assert client.get("/ngsi-ld/v1/attributes/").json()["type"] == "AttributeList"
+
+
+def test_openapi_states_the_new_operations(client: TestClient) -> None:
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    add = paths["/ngsi-ld/v1/jsonldContexts"]["post"]
+    assert "201" in add["responses"]
+    assert "application/json" in add["requestBody"]["content"]
+    delete = paths["/ngsi-ld/v1/jsonldContexts/{context_id}"]["delete"]
+    assert {p["name"] for p in delete["parameters"]} >= {"reload"}
+    assert {"404", "503"} <= set(delete["responses"])
+    listing = paths["/ngsi-ld/v1/jsonldContexts"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"details", "kind"}
+    query = paths["/ngsi-ld/v1/entities"]["get"]
+    assert {p["name"] for p in query["parameters"]} >= {"scopeQ", "datasetId", "csf"}
+    assert "411" in paths["/ngsi-ld/v1/entities"]["post"]["responses"]
