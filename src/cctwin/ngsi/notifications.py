@@ -58,6 +58,7 @@ class Shape:
     receiver: Mapping[str, str] = field(default_factory=dict)
     context: Any = None  # the @context data is compacted with (request or jsonldContext)
     context_url: str | None = None  # the dereferenceable URL of that @context, if any
+    datasets: frozenset[str] | None = None  # datasetId member: the instances to show
 
 
 def fired(change: Change, watched: frozenset[str] | None) -> set[str]:
@@ -119,6 +120,7 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
     if jsonld is not None and not (isinstance(jsonld, str) and "://" in jsonld):
         raise bad_data("jsonldContext must be a URL")
     return Shape(
+        datasets=_datasets(body.get("datasetId")),
         endpoint=uri,
         format="keyValues" if fmt == "simplified" else fmt,
         attrs=frozenset(terms.expand(a) for a in attrs) if attrs else None,
@@ -129,6 +131,15 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
         context=jsonld if jsonld is not None else context,
         context_url=jsonld if jsonld is not None else context_url(context),
     )
+
+
+def _datasets(raw: object) -> frozenset[str] | None:
+    if raw is None:
+        return None
+    ids = [raw] if isinstance(raw, str) else raw
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        raise bad_data("datasetId is a datasetId (URI or @none) or a list of them")
+    return frozenset(ids)
 
 
 def _key_values(raw: object, what: str) -> dict[str, str]:
@@ -170,10 +181,15 @@ def notification_body(
         sys_attrs=shape.sys_attrs,
         attrs=shape.attrs,
         lang=shape.lang,
+        datasets=shape.datasets,
     )
     data = [_render(item, view, shape) for item in items]
     if shape.accept == "application/geo+json":
         data = [feature(d) for d in data]
+    context = shape.context if shape.context is not None else CORE_CONTEXT
+    if shape.accept == "application/ld+json":
+        # Each entity is a JSON-LD document, as in a query answer.
+        data = [{**d, "@context": context} for d in data]
     body: Json = {
         "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
         "type": "Notification",
@@ -182,7 +198,7 @@ def notification_body(
         "data": data,
     }
     if shape.accept == "application/ld+json":
-        body["@context"] = shape.context if shape.context is not None else CORE_CONTEXT
+        body["@context"] = context
     return body
 
 

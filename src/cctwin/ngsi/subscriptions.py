@@ -46,7 +46,7 @@ _FIELDS = frozenset(
         "id", "type", "subscriptionName", "description", "entities", "watchedAttributes",
         "notificationTrigger", "q", "geoQ", "csf", "isActive", "notification", "expiresAt",
         "expires", "throttling", "timeInterval", "lang", "scopeQ", "@context", "jsonldContext",
-        "status", "temporalQ",
+        "status", "temporalQ", "datasetId",
     }
 )  # fmt: skip
 # Members of `notification` the broker maintains (CIM 009 NotificationParams); a client

@@ -312,10 +312,12 @@ def test_notification_attributes_sys_attrs_lang_and_ld_json(
         "modifiedAt",
         "airQualityLevel",
         "description",
+        "@context",
     }
     assert entity["description"]["value"] == "탑"
     assert entity["description"]["lang"] == "ko"
     assert body["@context"] == CORE_CONTEXT
+    assert entity["@context"] == CORE_CONTEXT
     assert receiver.headers[0]["Content-Type"] == "application/ld+json"
 
 
@@ -573,3 +575,23 @@ def test_openapi_states_the_new_operations(client: TestClient) -> None:
     query = paths["/ngsi-ld/v1/entities"]["get"]
     assert {p["name"] for p in query["parameters"]} >= {"scopeQ", "datasetId", "csf"}
     assert "411" in paths["/ngsi-ld/v1/entities"]["post"]["responses"]
+
+
+def test_subscription_dataset_id_and_jsonld_context(client: TestClient, receiver: Receiver) -> None:
+    assert client.post(ENTITIES, json=vehicle()).status_code == 201
+    sub = {
+        "id": "urn:ngsi-ld:Subscription:v",
+        "type": "Subscription",
+        "entities": [{"type": "Vehicle"}],
+        "datasetId": ["urn:ngsi-ld:Dataset:gps"],
+        "jsonldContext": CORE_CONTEXT,
+        "notification": {"endpoint": {"uri": receiver.url}},
+    }
+    assert client.post(SUBS, json=sub).status_code == 201
+    fragment = {"speed": {"type": "Property", "value": 11}}
+    assert client.post(f"{ENTITIES}/urn:ngsi-ld:Vehicle:1/attrs", json=fragment).status_code == 204
+    (body,) = receiver.wait_for(1)
+    speed = body["data"][0]["speed"]
+    assert speed == {"type": "Property", "value": 99, "datasetId": "urn:ngsi-ld:Dataset:gps"}
+    bad = sub | {"id": "urn:ngsi-ld:Subscription:w", "datasetId": [3]}
+    assert client.post(SUBS, json=bad).status_code == 400
