@@ -290,6 +290,8 @@ class SubscriptionManager:
             raise bad_data("the body must be a JSON object")
         context = patch.get("@context", current.context)
         body = {**current.body, **{k: v for k, v in patch.items() if k != "@context"}}
+        # 5.8.2: a member patched to null is removed (BadRequestData if it is mandatory).
+        body = {k: v for k, v in body.items() if v is not None}
         body["id"] = sub_id
         sub = compile_subscription(body, self.contexts.terms(context), context)
         sub.runtime, sub.failures = current.runtime, current.failures

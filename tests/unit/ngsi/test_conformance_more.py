@@ -595,3 +595,12 @@ def test_subscription_dataset_id_and_jsonld_context(client: TestClient, receiver
     assert speed == {"type": "Property", "value": 99, "datasetId": "urn:ngsi-ld:Dataset:gps"}
     bad = sub | {"id": "urn:ngsi-ld:Subscription:w", "datasetId": [3]}
     assert client.post(SUBS, json=bad).status_code == 400
+
+
+def test_subscription_patch_null_removes_a_member(client: TestClient, receiver: Receiver) -> None:
+    assert client.post(SUBS, json=watch(receiver.url, q="airQualityLevel>3")).status_code == 201
+    url = f"{SUBS}/urn:ngsi-ld:Subscription:b"
+    assert client.patch(url, json={"q": None}).status_code == 204
+    assert "q" not in client.get(url).json()
+    broken = client.patch(url, json={"notification": {"format": "keyValues", "endpoint": None}})
+    assert broken.status_code == 400
