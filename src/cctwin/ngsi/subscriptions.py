@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,7 +76,8 @@ class Subscription:
     triggers: frozenset[str] = DEFAULT_TRIGGERS
     interval: float | None = None  # timeInterval: periodic notifications, not on change
     last_sent: float = 0.0
-    last_periodic: float = float("-inf")
+    # timeInterval: the first notification is one interval after creation (monotonic s).
+    last_periodic: float = field(default_factory=time.monotonic)
     failures: int = 0
     runtime: Json = field(default_factory=dict)
 
@@ -300,6 +302,7 @@ class SubscriptionManager:
     def delete(self, sub_id: str) -> None:
         self.get(sub_id)
         del self.subscriptions[sub_id]
+        self._sending.pop(sub_id, None)
         self.repository.delete_subscription(sub_id)
 
     def _save(self, sub: Subscription) -> None:
@@ -323,10 +326,10 @@ class SubscriptionManager:
         return notification_body(sub.id, sub.shape, terms, items)
 
     def due(self, moment: float) -> list[Subscription]:
-        """timeInterval subscriptions whose period is over at loop time `moment`."""
+        """timeInterval subscriptions whose period is over at `moment` (time.monotonic)."""
         return [
             s
-            for s in self.subscriptions.values()
+            for s in list(self.subscriptions.values())  # other threads add and remove
             if s.interval is not None and s.active and moment >= s.last_periodic + s.interval
         ]
 
@@ -358,7 +361,7 @@ class SubscriptionManager:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _periodic(self, client: httpx.AsyncClient, stopping: asyncio.Event) -> None:
-        moment = asyncio.get_running_loop().time()
+        moment = time.monotonic()
         for sub in self.due(moment):
             sub.last_periodic = moment
             items = await asyncio.to_thread(self.current, sub)
