@@ -107,8 +107,6 @@ class ContextStore:
             found = self.hosted.get(local_id) if local_id else None
             if found is None:
                 found = self._documents.get(url)
-            if found is not None:
-                self._count(local_id or (CORE_CONTEXT if url in CORE_ALIASES else url))
         if found is not None:
             return found
         if not url.startswith(("http://", "https://")):
@@ -116,7 +114,7 @@ class ContextStore:
         document = self.fetch(url)
         with self._lock:
             self._documents[url] = document
-            self.usage[url] = Usage(datetime.now(UTC), hits=1, last=datetime.now(UTC))
+            self.usage[url] = Usage(datetime.now(UTC))
         return document
 
     def fetch(self, url: str) -> Any:
@@ -129,11 +127,19 @@ class ContextStore:
                 Problem.LD_CONTEXT_NOT_AVAILABLE, f"cannot load @context {url}: {error}"
             ) from error
 
-    def _count(self, key: str) -> None:
-        usage = self.usage.get(key)
-        if usage is not None:
-            usage.hits += 1
-            usage.last = datetime.now(UTC)
+    def _count(self, context: LdContext) -> None:
+        """One more use of each @context URL a request names (numberOfHits, lastUsage)."""
+        urls = context if isinstance(context, list) else [context]
+        moment = datetime.now(UTC)
+        with self._lock:
+            for url in urls:
+                if not isinstance(url, str):
+                    continue
+                key = hosted_id(url) or (CORE_CONTEXT if url in CORE_ALIASES else url)
+                usage = self.usage.get(key)
+                if usage is not None:
+                    usage.hits += 1
+                    usage.last = moment
 
     def cached(self, url: str) -> Any:
         """The cached document of a URL (None if it is not cached)."""
@@ -166,6 +172,7 @@ class ContextStore:
         with self._lock:
             found = self._maps.get(key)
         if found is not None:
+            self._count(context)
             return found
         local: list[Any] = []
         if isinstance(context, (str, Mapping)):
@@ -195,6 +202,7 @@ class ContextStore:
         term_map = _term_map(active)
         with self._lock:
             self._maps[key] = term_map
+        self._count(context)
         return term_map
 
 
