@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from cctwin.api.routes.ngsi import in_thread, location_of, ngsi_service, read_json
+from cctwin.api.routes.ngsi import in_thread, location_of, ngsi_service
+from cctwin.api.routes.ngsi_bodies import read_json
 from cctwin.ngsi.problems import bad_data
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
