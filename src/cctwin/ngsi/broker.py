@@ -95,9 +95,14 @@ class Change:
     # The attribute values this write set, when the entity may change again before the
     # commit (a batch naming one entity twice): each write keeps its own history instance.
     written: Mapping[str, Json] | None = None
-    # The attribute names the entity had before this write; None when the write created it
-    # (subscriptions tell attributeCreated, attributeUpdated and attributeDeleted apart).
-    previous: frozenset[str] | None = None
+    # The entity before this write; None when the write created it (subscriptions tell
+    # attributeCreated, attributeUpdated and attributeDeleted apart, and show old values).
+    prior: Entity | None = None
+
+    @property
+    def previous(self) -> frozenset[str] | None:
+        """The attribute names the entity had before this write (None: it is new)."""
+        return frozenset(self.prior.names()) if self.prior is not None else None
 
 
 ChangeListener = Callable[[Sequence[Change]], None]
@@ -266,10 +271,11 @@ class Broker:
         with self._lock:
             entity = self.retrieve(entity_id)
             fresh = parse_entity({**_object(body), "id": entity_id}, terms, need_type=False)
+            dropped = entity.names() - fresh.names()  # written too: attributeDeleted
             entity.types = fresh.types or entity.types
             entity.attrs = fresh.attrs
             entity.datasets = fresh.datasets
-            self._commit([Change(entity, frozenset(fresh.names()))])
+            self._commit([Change(entity, frozenset(fresh.names() | dropped))])
 
     def merge(self, entity_id: str, body: Mapping[str, Any], terms: TermMap) -> None:
         """PATCH /entities/{id} (CIM 009 5.6.17): attributes of the body are added or merged
@@ -421,9 +427,10 @@ class Broker:
         # refuses to touch a row twice in one statement).
         entities = list({c.entity.id: c.entity for c in changes}.values())
         self.repository.put_entities(entities, instances)
-        # The cache still holds each entity as it was before: what the write changed.
+        # The cache still holds each entity as it was before (cached entities are replaced,
+        # never changed in place): what the write changed.
         before = {c.entity.id: self._cache.get(c.entity.id) for c in changes}
-        changes = [replace(c, previous=_names(before[c.entity.id])) for c in changes]
+        changes = [replace(c, prior=before[c.entity.id]) for c in changes]
         self._cache.update((c.entity.id, c.entity) for c in changes)
         self._notify(changes)
 
@@ -444,10 +451,6 @@ class Broker:
 
 
 SYSTEM_IRIS = frozenset(f"{NGSI_LD}{n}" for n in ("createdAt", "modifiedAt", "deletedAt"))
-
-
-def _names(entity: Entity | None) -> frozenset[str] | None:
-    return frozenset(entity.names()) if entity is not None else None
 
 
 def _copy(entity: Entity) -> Entity:

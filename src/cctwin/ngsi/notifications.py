@@ -43,6 +43,8 @@ class Notified:
     entity: Entity
     nulled: frozenset[str] = frozenset()  # deleted attributes (expanded names)
     deleted_at: datetime | None = None  # the whole entity was deleted
+    # The values changed attributes had before (default instances), for showChanges.
+    previous: Mapping[str, Json] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Shape:
     lang: str | None = None
     accept: str = "application/json"
     receiver: Mapping[str, str] = field(default_factory=dict)
+    show_changes: bool = False  # previousValue (previousObject...) of changed attributes
     context: Any = None  # the @context data is compacted with (request or jsonldContext)
     context_url: str | None = None  # the dereferenceable URL of that @context, if any
     datasets: frozenset[str] | None = None  # datasetId member: the instances to show
@@ -85,7 +88,30 @@ def notified(change: Change) -> Notified:
         return Notified(change.entity, frozenset(change.entity.names()), now())
     previous = change.previous or frozenset()
     gone = frozenset(n for n in change.attrs if n in previous and n not in change.entity.names())
-    return Notified(change.entity, gone)
+    prior = change.prior
+    old: dict[str, Json] = {}
+    if prior is not None:
+        for name in change.attrs:
+            before, after = prior.attrs.get(name), change.entity.attrs.get(name)
+            if before is not None and after is not None and _shown(before) != _shown(after):
+                old[name] = before
+    return Notified(change.entity, gone, previous=old)
+
+
+# The member holding an attribute's value, per kind, and its showChanges counterpart.
+_PREVIOUS = {
+    "Relationship": ("object", "previousObject"),
+    "LanguageProperty": ("languageMap", "previousLanguageMap"),
+    "JsonProperty": ("json", "previousJson"),
+    "VocabProperty": ("vocab", "previousVocab"),
+    "ListProperty": ("valueList", "previousValueList"),
+    "ListRelationship": ("objectList", "previousObjectList"),
+}
+
+
+def _shown(attr: Mapping[str, Any]) -> Any:
+    member = _PREVIOUS.get(str(attr.get("type")), ("value", ""))[0]
+    return attr.get(member)
 
 
 def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
@@ -111,8 +137,9 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
     ):
         raise bad_data("notification.attributes must be a list of names")
     sys_attrs = notification.get("sysAttrs", False)
-    if not isinstance(sys_attrs, bool):
-        raise bad_data("notification.sysAttrs must be a boolean")
+    show_changes = notification.get("showChanges", False)
+    if not isinstance(sys_attrs, bool) or not isinstance(show_changes, bool):
+        raise bad_data("notification.sysAttrs and showChanges must be booleans")
     lang = body.get("lang")
     if lang is not None and not isinstance(lang, str):
         raise bad_data("lang must be a string")
@@ -125,6 +152,7 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
         format="keyValues" if fmt == "simplified" else fmt,
         attrs=frozenset(terms.expand(a) for a in attrs) if attrs else None,
         sys_attrs=sys_attrs,
+        show_changes=show_changes,
         lang=lang,
         accept=accept,
         receiver=_key_values(endpoint.get("receiverInfo"), "receiverInfo"),
@@ -212,6 +240,12 @@ def _render(item: Notified, view: View, shape: Shape) -> Json:
     for name in sorted(item.nulled):
         if shape.attrs is None or name in shape.attrs:
             out[view.terms.compact(name)] = _null(view, item.deleted_at)
+    if shape.show_changes:
+        for name, old in item.previous.items():
+            shown = out.get(view.terms.compact(name))
+            if isinstance(shown, dict):
+                member, previous = _PREVIOUS.get(str(old.get("type")), ("value", "previousValue"))
+                shown[previous] = old.get(member)
     return out
 
 

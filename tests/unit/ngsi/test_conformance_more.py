@@ -610,3 +610,38 @@ def test_subscription_patch_null_removes_a_member(client: TestClient, receiver: 
     assert "q" not in client.get(url).json()
     broken = client.patch(url, json={"notification": {"format": "keyValues", "endpoint": None}})
     assert broken.status_code == 400
+
+
+def test_show_changes_gives_previous_values(client: TestClient, receiver: Receiver) -> None:
+    located = {"locatedAt": {"type": "Relationship", "object": "urn:ngsi-ld:City:Seoul"}}
+    assert client.post(ENTITIES, json=building(**located)).status_code == 201
+    sub = watch(receiver.url, notification={"showChanges": True})
+    assert client.post(SUBS, json=sub).status_code == 201
+    fragment = {
+        "name": {"type": "Property", "value": "Mapo"},
+        "locatedAt": {"type": "Relationship", "object": "urn:ngsi-ld:City:Busan"},
+        "airQualityLevel": {"type": "Property", "value": 4, "unitCode": "C62"},
+    }
+    assert (
+        client.patch(f"{ENTITIES}/urn:ngsi-ld:Building:1/attrs", json=fragment).status_code == 204
+    )
+    (body,) = receiver.wait_for(1)
+    data = body["data"][0]
+    assert data["name"]["previousValue"] == "Gongdeok"
+    assert data["locatedAt"]["previousObject"] == "urn:ngsi-ld:City:Seoul"
+    assert "previousValue" not in data["airQualityLevel"]  # the same value: no change
+    assert "previousValue" not in data["description"]
+
+
+def test_replacing_an_entity_notifies_the_attributes_it_drops(
+    client: TestClient, receiver: Receiver
+) -> None:
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    sub = watch(receiver.url, notificationTrigger=["attributeDeleted"])
+    assert client.post(SUBS, json=sub).status_code == 201
+    body = {"type": "Building", "name": {"type": "Property", "value": "Mapo"}}
+    assert client.put(f"{ENTITIES}/urn:ngsi-ld:Building:1", json=body).status_code == 204
+    (notification,) = receiver.wait_for(1)
+    data = notification["data"][0]
+    assert data["airQualityLevel"]["value"] == "urn:ngsi-ld:null"
+    assert data["name"]["value"] == "Mapo"
