@@ -281,6 +281,7 @@ class SubscriptionManager:
         return sub
 
     def get(self, sub_id: str) -> Subscription:
+        check_uri(sub_id, "subscription id")  # 5.8.3: not a URI is BadRequestData
         found = self.subscriptions.get(sub_id)
         if found is None:
             raise not_found(f"no subscription {sub_id}")

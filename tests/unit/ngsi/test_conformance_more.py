@@ -645,3 +645,11 @@ def test_replacing_an_entity_notifies_the_attributes_it_drops(
     data = notification["data"][0]
     assert data["airQualityLevel"]["value"] == "urn:ngsi-ld:null"
     assert data["name"]["value"] == "Mapo"
+
+
+def test_subscription_id_that_is_not_a_uri(client: TestClient) -> None:
+    for method in ("GET", "DELETE"):
+        answer = client.request(method, f"{SUBS}/InvalidUri")
+        assert answer.status_code == 400
+        assert answer.json()["type"] == ERR + "BadRequestData"
+    assert client.get(f"{SUBS}/urn:ngsi-ld:Subscription:none").status_code == 404
