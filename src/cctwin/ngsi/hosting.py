@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from cctwin.ngsi.context import CORE_ALIASES, HOSTED_PATH, ContextStore, Usage
 from cctwin.ngsi.entities import Json, iso
-from cctwin.ngsi.problems import bad_data, not_found
+from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 
 
 class Kind(StrEnum):
@@ -67,7 +67,10 @@ class ContextHosting:
         """POST /jsonldContexts: a body `{"@context": ...}` becomes a Hosted @context. Remote
         documents it names are fetched (and so cached) now, so a broken one is refused."""
         if not isinstance(body, Mapping) or set(body) != {"@context"}:
-            raise bad_data('the body must be an object with one member, "@context"')
+            # 5.13.2: a payload that is not a @context document is an invalid request.
+            raise NgsiError(
+                Problem.INVALID_REQUEST, 'the body must be an object with one member, "@context"'
+            )
         context = body["@context"]
         check_context(context)
         self.store.terms(context)  # a @context pyld cannot process is BadRequestData

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 
 ERR = "https://uri.etsi.org/ngsi-ld/errors/"
 CTX = "/ngsi-ld/v1/jsonldContexts"
+JSON_TYPE = {"Content-Type": "application/json"}
 MINIMAL = {"@context": {"A1": "urn:ngsi-ld:attributes:A1", "A2": "urn:ngsi-ld:attributes:A2"}}
 
 
@@ -98,7 +99,8 @@ def test_context_errors(client: TestClient) -> None:
         "BadRequestData",
     )
     problem(client.post(CTX, json={"@context": True}), 400, "BadRequestData")
-    problem(client.post(CTX, json={"other": 1}), 400, "BadRequestData")
+    problem(client.post(CTX, json={"A1": "urn:ngsi-ld:attributes:A1"}), 400, "InvalidRequest")
+    problem(client.post(CTX, content=b"{", headers=JSON_TYPE), 400, "InvalidRequest")
     assert client.get(core, params={"details": "true"}).json()["kind"] == "Cached"
     assert "@context" in client.get(core).json()
 
