@@ -158,6 +158,7 @@ class ContextStore:
             self._maps.clear()
 
     def unhost(self, local_id: str) -> None:
+        """Stop serving a hosted @context; term maps built on it are dropped."""
         with self._lock:
             self.hosted.pop(local_id, None)
             self.usage.pop(local_id, None)

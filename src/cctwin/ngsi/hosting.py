@@ -109,6 +109,7 @@ class ContextHosting:
     def delete(self, context_id: str, reload: bool) -> None:
         """DELETE /jsonldContexts/{id}: forget a hosted or cached @context; `reload` fetches
         a cached one again (LdContextNotAvailable if it cannot be)."""
+        context_id = self._cached_url(context_id) or context_id
         if context_id in CORE_ALIASES:
             raise bad_data("the NGSI-LD core @context cannot be deleted or reloaded")
         local_id = context_id.rpartition(HOSTED_PATH)[2] if HOSTED_PATH in context_id else None
@@ -136,10 +137,20 @@ class ContextHosting:
                 url = f"{base.rstrip('/')}{HOSTED_PATH}{local_id}"
                 infos.append(_info(url, local_id, entry.kind, usage))
             elif local_id not in self.store.hosted:
-                # A cached URL: its local id is a stable name of the URL.
-                cached_id = f"urn:ngsi-ld:cached:{uuid.uuid5(uuid.NAMESPACE_URL, local_id).hex}"
-                infos.append(_info(local_id, cached_id, Kind.CACHED, usage))
+                infos.append(_info(local_id, _cached_id(local_id), Kind.CACHED, usage))
         return infos
+
+    def _cached_url(self, context_id: str) -> str | None:
+        """The URL of a cached @context named by its local id."""
+        for url in list(self.store.usage):
+            if _cached_id(url) == context_id:
+                return url
+        return None
+
+
+def _cached_id(url: str) -> str:
+    # A cached URL's local id: a stable name derived from the URL.
+    return f"urn:ngsi-ld:cached:{uuid.uuid5(uuid.NAMESPACE_URL, url).hex}"
 
 
 def _info(url: str, local_id: str, kind: Kind, usage: Usage) -> Json:
