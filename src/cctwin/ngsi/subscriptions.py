@@ -14,6 +14,7 @@ import logging
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -258,10 +259,12 @@ class SubscriptionManager:
         self.queue: asyncio.Queue[Delivery] | None = None
         self.max_backoff_s = 60.0
         self._held: dict[str, dict[str, Notified]] = {}
-        # One delivery at a time per subscription (in order); subscriptions do not wait on
-        # each other, so an endpoint that is away delays only its own notifications.
-        self._sending: dict[str, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        # One delivery at a time per subscription, in order, by one task per subscription
+        # with something to send; subscriptions do not wait on each other, so an endpoint
+        # that is away delays only its own notifications (the oldest dropped past a bound).
+        self._pending: dict[str, deque[list[Notified]]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.max_pending = 1000
         for sub_id, body in repository.load_subscriptions().items():
             context = body.pop("@context", None)
             try:
@@ -303,7 +306,6 @@ class SubscriptionManager:
     def delete(self, sub_id: str) -> None:
         self.get(sub_id)
         del self.subscriptions[sub_id]
-        self._sending.pop(sub_id, None)
         self.repository.delete_subscription(sub_id)
 
     def _save(self, sub: Subscription) -> None:
@@ -359,12 +361,14 @@ class SubscriptionManager:
                     self._hold(sub.id, delivery.items, wait)
                     continue
                 self._dispatch(client, sub, delivery.items, stopping)
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def _periodic(self, client: httpx.AsyncClient, stopping: asyncio.Event) -> None:
         moment = time.monotonic()
         for sub in self.due(moment):
             sub.last_periodic = moment
+            if sub.id in self._tasks:
+                continue  # the last period's notification is still on its way: skip one
             items = await asyncio.to_thread(self.current, sub)
             if items:
                 self._dispatch(client, sub, items, stopping)
@@ -376,15 +380,28 @@ class SubscriptionManager:
         items: Sequence[Notified],
         stopping: asyncio.Event,
     ) -> None:
-        lock = self._sending.setdefault(sub.id, asyncio.Lock())
+        pending = self._pending.setdefault(sub.id, deque())
+        if len(pending) >= self.max_pending:
+            pending.popleft()
+            log.warning("notifications of %s pile up; the oldest was dropped", sub.id)
+        pending.append(list(items))
+        if sub.id not in self._tasks:
+            task = asyncio.get_running_loop().create_task(self._drain(client, sub.id, stopping))
+            self._tasks[sub.id] = task
 
-        async def send() -> None:
-            async with lock:
+    async def _drain(self, client: httpx.AsyncClient, sub_id: str, stopping: asyncio.Event) -> None:
+        """Send a subscription's pending notifications in order (runs on the event loop)."""
+        try:
+            pending = self._pending.get(sub_id)
+            while pending and not stopping.is_set():
+                items = pending.popleft()
+                sub = self.subscriptions.get(sub_id)
+                if sub is None:
+                    break
                 await self._send(client, sub, items, stopping)
-
-        task = asyncio.get_running_loop().create_task(send())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        finally:
+            self._pending.pop(sub_id, None)
+            self._tasks.pop(sub_id, None)
 
     def _hold(self, sub_id: str, items: Sequence[Notified], wait_s: float) -> None:
         # Throttled: keep the newest state of each entity and send them all when the

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from notify_server import Receiver
+from notify_server import Receiver, closed_port_url
 
 from cctwin.ngsi.context import CORE_CONTEXT
 
@@ -657,3 +657,17 @@ def test_subscription_id_that_is_not_a_uri(client: TestClient) -> None:
         assert answer.status_code == 400
         assert answer.json()["type"] == ERR + "BadRequestData"
     assert client.get(f"{SUBS}/urn:ngsi-ld:Subscription:none").status_code == 404
+
+
+def test_an_unreachable_endpoint_delays_only_its_own_subscription(
+    client: TestClient, receiver: Receiver
+) -> None:
+    away = watch(closed_port_url(), sub_id="urn:ngsi-ld:Subscription:away")
+    assert client.post(SUBS, json=away).status_code == 201
+    assert client.post(SUBS, json=watch(receiver.url)).status_code == 201
+    assert client.post(ENTITIES, json=building()).status_code == 201
+    for value in (5, 6, 7):
+        change_quality(client, value)
+    bodies = receiver.wait_for(4, timeout_s=10)
+    values = [b["data"][0]["airQualityLevel"]["value"] for b in bodies]
+    assert values == [4, 5, 6, 7]  # every change, in order, while the other one fails
