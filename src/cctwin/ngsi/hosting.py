@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from cctwin.ngsi.context import CORE_ALIASES, HOSTED_PATH, ContextStore, Usage
+from cctwin.ngsi.context import CORE_ALIASES, CORE_CONTEXT, HOSTED_PATH, ContextStore, Usage
 from cctwin.ngsi.entities import Json, iso
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 
@@ -94,6 +94,8 @@ class ContextHosting:
 
     def serve(self, base: str, context_id: str, details: bool) -> Json:
         """GET /jsonldContexts/{id}: the document, or its ContextInfo with `details`."""
+        if context_id in CORE_ALIASES:
+            context_id = CORE_CONTEXT  # every published name of the core context is one
         for info in self._infos(base):
             if context_id in (info["localId"], info["URL"]):
                 if details:

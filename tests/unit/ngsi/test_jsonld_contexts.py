@@ -104,6 +104,10 @@ def test_context_errors(client: TestClient) -> None:
     problem(client.post(CTX, content=b"{", headers=JSON_TYPE), 400, "InvalidRequest")
     assert client.get(core, params={"details": "true"}).json()["kind"] == "Cached"
     assert "@context" in client.get(core).json()
+    older = CORE_CONTEXT.replace("v1.8", "v1.6")
+    assert (
+        client.get(f"{CTX}/{quote(older, safe='')}", params={"details": "true"}).status_code == 200
+    )
 
 
 def test_cached_context_is_listed_deleted_and_reloaded(
