@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from cctwin.ngsi import fragments
-from cctwin.ngsi.context import TermMap
+from cctwin.ngsi.context import NGSI_LD, TermMap
 from cctwin.ngsi.entities import (
     Entity,
     Json,
@@ -27,6 +27,7 @@ from cctwin.ngsi.entities import (
     parse_entity,
 )
 from cctwin.ngsi.fragments import UpdateResult
+from cctwin.ngsi.hosting import HostedContext
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate
 from cctwin.ngsi.temporal import Bucket, Instance, instance_of
@@ -76,6 +77,13 @@ class Repository(Protocol):
 
     def delete_subscription(self, subscription_id: str) -> None: ...
 
+    # Hosted @contexts (ngsi/hosting.py ContextRepository).
+    def save_context(self, context: HostedContext) -> None: ...
+
+    def load_contexts(self) -> list[HostedContext]: ...
+
+    def delete_context(self, local_id: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class Change:
@@ -87,6 +95,14 @@ class Change:
     # The attribute values this write set, when the entity may change again before the
     # commit (a batch naming one entity twice): each write keeps its own history instance.
     written: Mapping[str, Json] | None = None
+    # The entity before this write; None when the write created it (subscriptions tell
+    # attributeCreated, attributeUpdated and attributeDeleted apart, and show old values).
+    prior: Entity | None = None
+
+    @property
+    def previous(self) -> frozenset[str] | None:
+        """The attribute names the entity had before this write (None: it is new)."""
+        return frozenset(self.prior.names()) if self.prior is not None else None
 
 
 ChangeListener = Callable[[Sequence[Change]], None]
@@ -111,8 +127,11 @@ class EntityQuery:
     attrs: frozenset[str] | None = None
     q: Predicate | None = None
     geo: GeoQuery | None = None
+    scope: Predicate | None = None  # scopeQ (ngsi/scopes.py)
 
     def matches(self, entity: Entity) -> bool:
+        if self.scope is not None and not self.scope(entity):
+            return False
         if self.id_pattern is not None and not self.id_pattern.search(entity.id):
             return False
         if self.attrs is not None and not (self.attrs & entity.names()):
@@ -160,8 +179,12 @@ class Broker:
 
     def query(self, query: EntityQuery) -> list[Entity]:
         filters = (query.types, query.attrs, query.q, query.geo, query.ids, query.id_pattern)
-        if all(f is None for f in filters):
+        if all(f is None for f in filters) and query.scope is None:
             raise bad_data("a query needs type, attrs, q, geometry, id or idPattern")
+        others = (query.types, query.q, query.geo, query.ids, query.id_pattern, query.scope)
+        if all(o is None for o in others) and query.attrs and query.attrs <= SYSTEM_IRIS:
+            # 5.7.2.4: attrs qualifies a query only with at least one non-system attribute.
+            raise bad_data("attrs naming only system attributes does not narrow a query")
         scan = self.repository.scan_entities(query.types, query.ids)
         return [e for e in scan if query.matches(e)]
 
@@ -248,10 +271,11 @@ class Broker:
         with self._lock:
             entity = self.retrieve(entity_id)
             fresh = parse_entity({**_object(body), "id": entity_id}, terms, need_type=False)
+            dropped = entity.names() - fresh.names()  # written too: attributeDeleted
             entity.types = fresh.types or entity.types
             entity.attrs = fresh.attrs
             entity.datasets = fresh.datasets
-            self._commit([Change(entity, frozenset(fresh.names()))])
+            self._commit([Change(entity, frozenset(fresh.names() | dropped))])
 
     def merge(self, entity_id: str, body: Mapping[str, Any], terms: TermMap) -> None:
         """PATCH /entities/{id} (CIM 009 5.6.17): attributes of the body are added or merged
@@ -403,6 +427,10 @@ class Broker:
         # refuses to touch a row twice in one statement).
         entities = list({c.entity.id: c.entity for c in changes}.values())
         self.repository.put_entities(entities, instances)
+        # The cache still holds each entity as it was before (cached entities are replaced,
+        # never changed in place): what the write changed.
+        before = {c.entity.id: self._cache.get(c.entity.id) for c in changes}
+        changes = [replace(c, prior=before[c.entity.id]) for c in changes]
         self._cache.update((c.entity.id, c.entity) for c in changes)
         self._notify(changes)
 
@@ -420,6 +448,9 @@ class Broker:
         summarised = self.repository.downsample_instances(raw_before.timestamp(), period_s)
         self.repository.prune_instances(keep_before.timestamp())
         return summarised
+
+
+SYSTEM_IRIS = frozenset(f"{NGSI_LD}{n}" for n in ("createdAt", "modifiedAt", "deletedAt"))
 
 
 def _copy(entity: Entity) -> Entity:

@@ -14,6 +14,7 @@ import threading
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,9 @@ CORE_ALIASES = frozenset(
     }
 )
 CORE_FILE = Path(__file__).with_name("core-context.jsonld")
+# Where this broker serves the @contexts it hosts (CIM 009 clause 5.13); a @context URL with
+# this path is answered from the hosted ones, whatever host name the client used.
+HOSTED_PATH = "/ngsi-ld/v1/jsonldContexts/"
 DEFAULT_VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"
 NGSI_LD = "https://uri.etsi.org/ngsi-ld/"
 LINK_REL = "http://www.w3.org/ns/json-ld#context"
@@ -91,25 +95,77 @@ class ContextStore:
         self._lock = threading.Lock()
         self._maps: dict[str, TermMap] = {}
         self._processor = jsonld.JsonLdProcessor()
+        started = datetime.now(UTC)
+        # Cached documents (CIM 009 5.13: kind Cached): the core context under its current
+        # name, the configured ones and every remote one fetched, with their usage.
+        self.usage: dict[str, Usage] = {CORE_CONTEXT: Usage(started)}
+        self.usage.update((url, Usage(started)) for url in preload or {})
+        # Hosted and implicitly created documents by local id (ngsi/hosting.py fills it).
+        self.hosted: dict[str, Any] = {}
 
     def document(self, url: str) -> Any:
         """The JSON of a context document, fetching it once if it is neither bundled nor set."""
+        local_id = hosted_id(url)
         with self._lock:
-            found = self._documents.get(url)
+            found = self.hosted.get(local_id) if local_id else None
+            if found is None:
+                found = self._documents.get(url)
         if found is not None:
             return found
         if not url.startswith(("http://", "https://")):
             raise bad_data(f"@context {url!r} is not an http(s) URL")
+        document = self.fetch(url)
+        with self._lock:
+            self._documents[url] = document
+            self.usage[url] = Usage(datetime.now(UTC))
+        return document
+
+    def fetch(self, url: str) -> Any:
+        """A remote @context document (LdContextNotAvailable if it cannot be had)."""
         try:
             with urllib.request.urlopen(url, timeout=self._timeout) as response:
-                document = json.loads(response.read())
+                return json.loads(response.read())
         except (OSError, ValueError) as error:
             raise NgsiError(
                 Problem.LD_CONTEXT_NOT_AVAILABLE, f"cannot load @context {url}: {error}"
             ) from error
+
+    def _count(self, context: LdContext) -> None:
+        """One more use of each @context URL a request names (numberOfHits, lastUsage)."""
+        urls = context if isinstance(context, list) else [context]
+        moment = datetime.now(UTC)
         with self._lock:
-            self._documents[url] = document
-        return document
+            for url in urls:
+                if not isinstance(url, str):
+                    continue
+                key = hosted_id(url) or (CORE_CONTEXT if url in CORE_ALIASES else url)
+                usage = self.usage.get(key)
+                if usage is not None:
+                    usage.hits += 1
+                    usage.last = moment
+
+    def cached(self, url: str) -> Any:
+        """The cached document of a URL (None if it is not cached)."""
+        with self._lock:
+            return self._documents.get(url) if url in self.usage else None
+
+    def forget(self, url: str, document: Any = None) -> None:
+        """Drop a cached document (or replace it by `document`, a reload); term maps built
+        on it are dropped too, so the next request processes its @context again."""
+        with self._lock:
+            self._documents.pop(url, None)
+            self.usage.pop(url, None)
+            if document is not None:
+                self._documents[url] = document
+                self.usage[url] = Usage(datetime.now(UTC))
+            self._maps.clear()
+
+    def unhost(self, local_id: str) -> None:
+        """Stop serving a hosted @context; term maps built on it are dropped."""
+        with self._lock:
+            self.hosted.pop(local_id, None)
+            self.usage.pop(local_id, None)
+            self._maps.clear()
 
     def _load(self, url: str, options: Any = None) -> dict[str, Any]:
         return {"contextUrl": None, "documentUrl": url, "document": self.document(url)}
@@ -120,6 +176,7 @@ class ContextStore:
         with self._lock:
             found = self._maps.get(key)
         if found is not None:
+            self._count(context)
             return found
         local: list[Any] = []
         if isinstance(context, (str, Mapping)):
@@ -149,7 +206,23 @@ class ContextStore:
         term_map = _term_map(active)
         with self._lock:
             self._maps[key] = term_map
+        self._count(context)
         return term_map
+
+
+@dataclass
+class Usage:
+    """When a @context was stored and how often requests used it since."""
+
+    created: datetime
+    hits: int = 0
+    last: datetime | None = None
+
+
+def hosted_id(url: str) -> str | None:
+    """The local id of a URL this broker hosts (`.../ngsi-ld/v1/jsonldContexts/{id}`)."""
+    _, found, rest = url.partition(HOSTED_PATH)
+    return rest if found and rest and "/" not in rest else None
 
 
 def _ngsi_cause(error: BaseException) -> NgsiError | None:

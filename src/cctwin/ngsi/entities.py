@@ -278,6 +278,8 @@ class View:
     pick: frozenset[str] | None = None  # members of the answer to keep (id, type, names)
     omit: frozenset[str] = frozenset()  # members of the answer to leave out
     lang: str | None = None  # LanguageProperties answer as Properties in this language
+    # datasetId parameter: the instances to show ("@none" is the default instance).
+    datasets: frozenset[str] | None = None
 
 
 def render(entity: Entity, view: View) -> Json:
@@ -293,7 +295,11 @@ def render(entity: Entity, view: View) -> Json:
     for name in [*entity.attrs, *(n for n in entity.datasets if n not in entity.attrs)]:
         if view.attrs is not None and name not in view.attrs:
             continue
-        instances = [_in_language(a, view.lang) for a in entity.instances(name)]
+        instances = [
+            _in_language(a, view.lang)
+            for a in entity.instances(name)
+            if view.datasets is None or a.get("datasetId", "@none") in view.datasets
+        ]
         shown = [simplified(a) if view.key_values else _compact_attr(a, view) for a in instances]
         if shown:
             out[terms.compact(name)] = shown[0] if len(shown) == 1 else shown

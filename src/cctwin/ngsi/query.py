@@ -21,7 +21,7 @@ from shapely.geometry import shape  # type: ignore[import-untyped]
 from shapely.geometry.base import BaseGeometry  # type: ignore[import-untyped]
 
 from cctwin.ngsi.context import TermMap
-from cctwin.ngsi.entities import Entity, attribute_value, check_geometry, parse_time
+from cctwin.ngsi.entities import Entity, Json, attribute_value, check_geometry, parse_time
 from cctwin.ngsi.problems import bad_data
 
 Predicate = Callable[[Entity], bool]
@@ -103,7 +103,7 @@ class _Parser:
         path = _path(token.text, self.terms)
         following = self.peek()
         if following is None or following.kind != "op":
-            return lambda e: _resolve(e, path) is not _MISSING
+            return lambda e: any(v is not _MISSING for v in _resolve_all(e, path))
         op = self.take().text
         value = self.take()
         if value.kind not in ("word", "string"):
@@ -132,6 +132,9 @@ def _path(text: str, terms: TermMap) -> _Path:
         if not rest.endswith("]"):
             raise bad_data(f"q: unbalanced '[' in {text!r}")
         keys = tuple(rest[:-1].split("."))
+    if "{" in head or "}" in head:
+        # 4.9 linked-entity paths (a{b}) need join, which this broker does not offer.
+        raise bad_data(f"q: {text!r} queries a linked entity; join is not supported")
     # A full IRI contains dots and colons; only a plain name splits on '.'.
     names = [head] if "://" in head else head.split(".")
     if not all(names):
@@ -143,8 +146,14 @@ def _path(text: str, terms: TermMap) -> _Path:
 _MISSING = object()
 
 
-def _resolve(entity: Entity, path: _Path) -> Any:
-    current: Any = entity.attrs.get(path.attr, _MISSING)
+def _resolve_all(entity: Entity, path: _Path) -> list[Any]:
+    """The value at `path` in each instance of the attribute (CIM 009 4.5.5: a multi-
+    attribute matches when one of its instances, default or with a datasetId, does)."""
+    return [_resolve(attr, path) for attr in entity.instances(path.attr)] or [_MISSING]
+
+
+def _resolve(attr: Json, path: _Path) -> Any:
+    current: Any = attr
     for name in path.sub:
         if not isinstance(current, Mapping) or name not in current:
             return _MISSING
@@ -186,8 +195,10 @@ def _comparison(path: _Path, op: str, token: _Token) -> Predicate:
         negate = op.startswith("!")
 
         def matches(entity: Entity) -> bool:
-            value = _resolve(entity, path)
-            return value is not _MISSING and (pattern.search(str(value)) is not None) != negate
+            return any(
+                value is not _MISSING and (pattern.search(str(value)) is not None) != negate
+                for value in _resolve_all(entity, path)
+            )
 
         return matches
     text = token.text
@@ -203,7 +214,9 @@ def _comparison(path: _Path, op: str, token: _Token) -> Predicate:
     negate = op == "!="
 
     def compare(entity: Entity) -> bool:
-        value = _resolve(entity, path)
+        return any(_one(value) for value in _resolve_all(entity, path))
+
+    def _one(value: Any) -> bool:
         if value is _MISSING:
             return False
         values = value if isinstance(value, list) else [value]

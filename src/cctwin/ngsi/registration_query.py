@@ -23,7 +23,7 @@ from cctwin.ngsi.entities import parse_time
 from cctwin.ngsi.problems import bad_data
 from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo, parse_q, q_names
 from cctwin.ngsi.registrations import Info, Registration, Selector
-from cctwin.ngsi.scopes import ScopePredicate, parse_scope_q
+from cctwin.ngsi.scopes import ScopePredicate, parse_scopes
 
 _INTERVALS = {
     "observedAt": "observationInterval",
@@ -154,7 +154,7 @@ def parse_registration_query(params: Mapping[str, str], terms: TermMap) -> Regis
         attrs=frozenset(names) if names else None,
         csf=parse_q(csf, terms) if csf is not None else None,
         geo=geo,
-        scope=parse_scope_q(scope) if scope is not None else None,
+        scope=parse_scopes(scope) if scope is not None else None,
         temporal=temporal,
     )
 

@@ -27,7 +27,7 @@ from cctwin.ngsi.query import parse_q, q_names
 from cctwin.ngsi.registration_query import RegistrationQuery, parse_temporal
 from cctwin.ngsi.registrations import Registration, render_registration
 from cctwin.ngsi.registry import RegistrationChange, RegistrationRepository, Registry
-from cctwin.ngsi.scopes import parse_scope_q
+from cctwin.ngsi.scopes import parse_scopes
 from cctwin.ngsi.subscriptions import Subscription, SubscriptionManager, compile_subscription
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def compile_csource_subscription(
         attrs=frozenset(names) if names else None,
         csf=parse_q(csf, terms) if csf is not None else None,
         geo=sub.geo,
-        scope=parse_scope_q(scope) if scope is not None else None,
+        scope=parse_scopes(scope) if scope is not None else None,
         temporal=parse_temporal(temporal) if temporal is not None else None,
     )
     # One query per EntityInfo: a registration matches when it could supply any of them.

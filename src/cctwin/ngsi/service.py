@@ -1,4 +1,5 @@
-"""The NGSI-LD service: broker, @context store, subscriptions, registry, history retention."""
+"""The NGSI-LD service: broker, @contexts (cached and hosted), subscriptions, registry, history
+retention."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from cctwin.ngsi.broker import Broker, Repository
 from cctwin.ngsi.context import ContextStore
 from cctwin.ngsi.entities import now
 from cctwin.ngsi.federation import Federation
+from cctwin.ngsi.hosting import ContextHosting
 from cctwin.ngsi.registration_subscriptions import CSourceSubscriptions
 from cctwin.ngsi.registry import RegistrationRepository, Registry
 from cctwin.ngsi.subscriptions import SubscriptionManager
@@ -30,6 +32,7 @@ class NgsiService:
     def __init__(self, repository: NgsiRepository, config: NgsiConfig) -> None:
         self.config = config
         self.contexts = ContextStore({c.url: c.path for c in config.contexts})
+        self.hosting = ContextHosting(self.contexts, repository)
         self.broker = Broker(repository)
         self.subscriptions = SubscriptionManager(repository, self.contexts)
         self.broker.listeners.append(self.subscriptions.on_changes)

@@ -12,19 +12,34 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 import uuid
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
+import orjson
 
 from cctwin.ngsi.broker import Change, Repository
 from cctwin.ngsi.context import ContextStore, TermMap
-from cctwin.ngsi.entities import Entity, Json, View, check_uri, iso, now, parse_time, render
+from cctwin.ngsi.entities import Entity, Json, check_uri, iso, now, parse_time
+from cctwin.ngsi.notifications import (
+    DEFAULT_TRIGGERS,
+    Notified,
+    Shape,
+    check_triggers,
+    fired,
+    headers,
+    notification_body,
+    notified,
+    parse_shape,
+)
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo, parse_q
+from cctwin.ngsi.scopes import parse_scope_q
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +48,7 @@ _FIELDS = frozenset(
         "id", "type", "subscriptionName", "description", "entities", "watchedAttributes",
         "notificationTrigger", "q", "geoQ", "csf", "isActive", "notification", "expiresAt",
         "expires", "throttling", "timeInterval", "lang", "scopeQ", "@context", "jsonldContext",
-        "status", "temporalQ",
+        "status", "temporalQ", "datasetId",
     }
 )  # fmt: skip
 # Members of `notification` the broker maintains (CIM 009 NotificationParams); a client
@@ -55,12 +70,15 @@ class Subscription:
     watched: frozenset[str] | None
     q: Predicate | None
     geo: GeoQuery | None
-    attrs: frozenset[str] | None
-    endpoint: str
-    key_values: bool
+    shape: Shape
     throttling: float
     expires: datetime | None
+    scope: Predicate | None = None  # scopeQ
+    triggers: frozenset[str] = DEFAULT_TRIGGERS
+    interval: float | None = None  # timeInterval: periodic notifications, not on change
     last_sent: float = 0.0
+    # timeInterval: the first notification is one interval after creation (monotonic s).
+    last_periodic: float = field(default_factory=time.monotonic)
     failures: int = 0
     runtime: Json = field(default_factory=dict)
 
@@ -77,15 +95,24 @@ class Subscription:
             return "expired"
         return "failed" if self.failures else "active"
 
+    @property
+    def endpoint(self) -> str:
+        return self.shape.endpoint
+
     def matches(self, change: Change) -> bool:
-        entity = change.entity
-        if not self.active or change.deleted:
+        if not self.active or self.interval is not None:
             return False
+        if not fired(change, self.watched) & self.triggers:
+            return False
+        return self.selects(change.entity)
+
+    def selects(self, entity: Entity) -> bool:
+        """Whether the entity is one this subscription is about (entities, q, geoQ, scopeQ)."""
         if self.types and not any(_selects(s, entity) for s in self.types):
             return False
-        if self.watched is not None and not (self.watched & change.attrs):
-            return False
         if self.q is not None and not self.q(entity):
+            return False
+        if self.scope is not None and not self.scope(entity):
             return False
         return self.geo is None or self.geo(entity)
 
@@ -124,12 +151,12 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
     selectors = [_selector(s, terms) for s in _list(entities, "entities")]
     if watched is not None and (not isinstance(watched, list) or not watched):
         raise bad_data("watchedAttributes must be a non-empty list")
-    notification = body.get("notification")
-    uri, fmt, attrs = _notification(notification)
-    assert isinstance(notification, Mapping)
+    shape = parse_shape(body, terms, context)
+    notification = body["notification"]
     throttling = body.get("throttling", 0)
     if not isinstance(throttling, (int, float)) or throttling < 0:
         raise bad_data("throttling must be a non-negative number of seconds")
+    interval = _interval(body)
     expires_text = body.get("expiresAt", body.get("expires"))
     expires = parse_time(expires_text, "expiresAt") if expires_text is not None else None
     if expires is not None and expires <= now():
@@ -137,6 +164,9 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
     if body.get("isActive") not in (None, True, False):
         raise bad_data("isActive must be a boolean")
     q = body.get("q")
+    scope_q = body.get("scopeQ")
+    if scope_q is not None and not isinstance(scope_q, str):
+        raise bad_data("scopeQ must be a string")
     clean = {k: v for k, v in body.items() if k not in ("status", "@context")}
     clean["id"] = sub_id
     clean["notification"] = {k: v for k, v in notification.items() if k not in _RUNTIME}
@@ -149,31 +179,30 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
         watched=frozenset(terms.expand(a) for a in watched) if watched else None,
         q=parse_q(q, terms) if isinstance(q, str) else None,
         geo=_geo(body.get("geoQ"), terms),
-        attrs=frozenset(terms.expand(a) for a in attrs) if attrs else None,
-        endpoint=uri,
-        key_values=fmt == "keyValues",
+        shape=shape,
         throttling=float(throttling),
         expires=expires,
         failures=1 if notification.get("status") == "failed" else 0,
+        scope=parse_scope_q(scope_q) if scope_q is not None else None,
+        triggers=check_triggers(body.get("notificationTrigger")),
+        interval=interval,
         runtime=runtime,
     )
 
 
-def _notification(notification: object) -> tuple[str, str, Any]:
-    """The endpoint URI, format and attribute list of a notification object."""
-    if not isinstance(notification, Mapping):
-        raise bad_data("a subscription needs a notification object")
-    endpoint = notification.get("endpoint")
-    uri = endpoint.get("uri") if isinstance(endpoint, Mapping) else None
-    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
-        raise bad_data("notification.endpoint.uri must be an http(s) URL")
-    fmt = notification.get("format", "normalized")
-    if fmt not in ("normalized", "keyValues", "concise"):
-        raise bad_data(f"unknown notification format {fmt!r}")
-    attrs = notification.get("attributes")
-    if attrs is not None and not isinstance(attrs, list):
-        raise bad_data("notification.attributes must be a list")
-    return uri, fmt, attrs
+def _interval(body: Mapping[str, Any]) -> float | None:
+    """timeInterval (seconds): periodic notifications; it excludes watchedAttributes and
+    throttling (CIM 009 5.2.12)."""
+    interval = body.get("timeInterval")
+    if interval is None:
+        return None
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
+        raise bad_data("timeInterval must be a positive number of seconds")
+    if body.get("watchedAttributes") is not None:
+        raise bad_data("timeInterval and watchedAttributes cannot be used together")
+    if body.get("throttling"):
+        raise bad_data("timeInterval and throttling cannot be used together")
+    return float(interval)
 
 
 def _geo(geo_body: object, terms: TermMap) -> GeoQuery | None:
@@ -224,11 +253,21 @@ class SubscriptionOwner(Protocol):
 @dataclass(frozen=True)
 class Delivery:
     subscription_id: str
-    entities: list[Entity]
+    items: list[Notified]
     released: bool = False  # held back by throttling and now due: not throttled again
     # A notification body prepared by another owner, sent as is (not throttled).
     payload: Json | None = None
     owner: SubscriptionOwner | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One notification waiting its turn: the entities to report, or a body another owner
+    prepared, and the owner whose subscription it is."""
+
+    items: list[Notified]
+    payload: Json | None
+    owner: SubscriptionOwner
 
 
 class SubscriptionManager:
@@ -241,7 +280,13 @@ class SubscriptionManager:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.queue: asyncio.Queue[Delivery] | None = None
         self.max_backoff_s = 60.0
-        self._held: dict[str, dict[str, Entity]] = {}
+        self._held: dict[str, dict[str, Notified]] = {}
+        # One delivery at a time per subscription, in order, by one task per subscription
+        # with something to send; subscriptions do not wait on each other, so an endpoint
+        # that is away delays only its own notifications (the oldest dropped past a bound).
+        self._pending: dict[str, deque[Outgoing]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.max_pending = 1000
         for sub_id, body in repository.load_subscriptions().items():
             context = body.pop("@context", None)
             try:
@@ -261,6 +306,7 @@ class SubscriptionManager:
         return sub
 
     def get(self, sub_id: str) -> Subscription:
+        check_uri(sub_id, "subscription id")  # 5.8.3: not a URI is BadRequestData
         found = self.subscriptions.get(sub_id)
         if found is None:
             raise not_found(f"no subscription {sub_id}")
@@ -272,6 +318,8 @@ class SubscriptionManager:
             raise bad_data("the body must be a JSON object")
         context = patch.get("@context", current.context)
         body = {**current.body, **{k: v for k, v in patch.items() if k != "@context"}}
+        # 5.8.2: a member patched to null is removed (BadRequestData if it is mandatory).
+        body = {k: v for k, v in body.items() if v is not None}
         body["id"] = sub_id
         sub = compile_subscription(body, self.contexts.terms(context), context)
         sub.runtime, sub.failures = current.runtime, current.failures
@@ -306,29 +354,38 @@ class SubscriptionManager:
         if self.loop is None or self.queue is None:
             return
         for sub in list(self.subscriptions.values()):
-            hits = [c.entity for c in changes if sub.matches(c)]
+            hits = [notified(c) for c in changes if sub.matches(c)]
             if hits:
                 delivery = Delivery(sub.id, hits)
                 self.loop.call_soon_threadsafe(self.queue.put_nowait, delivery)
 
-    def body(self, sub: Subscription, entities: Sequence[Entity]) -> Json:
-        view = View(self.contexts.terms(sub.context), key_values=sub.key_values, attrs=sub.attrs)
-        return {
-            "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
-            "type": "Notification",
-            "subscriptionId": sub.id,
-            "notifiedAt": iso(now()),
-            "data": [render(e, view) for e in entities],
-        }
+    def body(self, sub: Subscription, items: Sequence[Notified]) -> Json:
+        terms = self.contexts.terms(sub.shape.context)
+        return notification_body(sub.id, sub.shape, terms, items)
+
+    def due(self, moment: float) -> list[Subscription]:
+        """timeInterval subscriptions whose period is over at `moment` (time.monotonic)."""
+        return [
+            s
+            for s in list(self.subscriptions.values())  # other threads add and remove
+            if s.interval is not None and s.active and moment >= s.last_periodic + s.interval
+        ]
+
+    def selected(self, sub: Subscription) -> list[Notified]:
+        """The entities a periodic notification reports: all those the subscription selects."""
+        types = sorted({t for t, _, _ in sub.types}) or None
+        found = self.repository.scan_entities(types, None)
+        return [Notified(e) for e in found if sub.selects(e)]
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Send queued notifications until `stopping`; one client, one delivery at a time."""
+        """Send queued (and periodic) notifications until `stopping`."""
         self.loop = asyncio.get_running_loop()
         self.queue = asyncio.Queue()
         async with httpx.AsyncClient(timeout=5.0) as client:
             while not stopping.is_set():
+                await self._periodic(client, stopping)
                 try:
-                    delivery = await asyncio.wait_for(self.queue.get(), 0.5)
+                    delivery = await asyncio.wait_for(self.queue.get(), 0.2)
                 except TimeoutError:
                     continue
                 owner = delivery.owner or self
@@ -338,17 +395,58 @@ class SubscriptionManager:
                 wait = sub.last_sent + sub.throttling - self.loop.time()
                 held = delivery.payload is None and not delivery.released
                 if sub.throttling and sub.last_sent and wait > 0 and held:
-                    self._hold(sub.id, delivery.entities, wait)
+                    self._hold(sub.id, delivery.items, wait)
                     continue
-                body = delivery.payload or self.body(sub, delivery.entities)
-                await self._send(client, sub, body, owner, stopping)
+                outgoing = Outgoing(delivery.items, delivery.payload, owner)
+                self._dispatch(client, sub, outgoing, stopping)
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
-    def _hold(self, sub_id: str, entities: Sequence[Entity], wait_s: float) -> None:
+    async def _periodic(self, client: httpx.AsyncClient, stopping: asyncio.Event) -> None:
+        moment = time.monotonic()
+        for sub in self.due(moment):
+            sub.last_periodic = moment
+            if sub.id in self._tasks:
+                continue  # the last period's notification is still on its way: skip one
+            items = await asyncio.to_thread(self.selected, sub)
+            if items:
+                self._dispatch(client, sub, Outgoing(items, None, self), stopping)
+
+    def _dispatch(
+        self,
+        client: httpx.AsyncClient,
+        sub: Subscription,
+        outgoing: Outgoing,
+        stopping: asyncio.Event,
+    ) -> None:
+        pending = self._pending.setdefault(sub.id, deque())
+        if len(pending) >= self.max_pending:
+            pending.popleft()
+            log.warning("notifications of %s pile up; the oldest was dropped", sub.id)
+        pending.append(outgoing)
+        if sub.id not in self._tasks:
+            task = asyncio.get_running_loop().create_task(self._drain(client, sub.id, stopping))
+            self._tasks[sub.id] = task
+
+    async def _drain(self, client: httpx.AsyncClient, sub_id: str, stopping: asyncio.Event) -> None:
+        """Send a subscription's pending notifications in order (runs on the event loop)."""
+        try:
+            pending = self._pending.get(sub_id)
+            while pending and not stopping.is_set():
+                outgoing = pending.popleft()
+                sub = outgoing.owner.current(sub_id)
+                if sub is None:
+                    break
+                await self._send(client, sub, outgoing, stopping)
+        finally:
+            self._pending.pop(sub_id, None)
+            self._tasks.pop(sub_id, None)
+
+    def _hold(self, sub_id: str, items: Sequence[Notified], wait_s: float) -> None:
         # Throttled: keep the newest state of each entity and send them all when the
         # throttling period is over, so no change is lost, only merged.
         held = self._held.setdefault(sub_id, {})
         first = not held
-        held.update((e.id, e) for e in entities)
+        held.update((i.entity.id, i) for i in items)
         if first and self.loop is not None:
             self.loop.call_later(wait_s, self._release, sub_id)
 
@@ -361,14 +459,22 @@ class SubscriptionManager:
         self,
         client: httpx.AsyncClient,
         sub: Subscription,
-        body: Json,
-        owner: SubscriptionOwner,
+        outgoing: Outgoing,
         stopping: asyncio.Event,
     ) -> None:
+        owner = outgoing.owner
+        body = outgoing.payload if outgoing.payload is not None else self.body(sub, outgoing.items)
+        content = orjson.dumps(body)
         delay = 0.5
-        while not stopping.is_set() and owner.current(sub.id) is not None:
+        while not stopping.is_set():
+            current = owner.current(sub.id)
+            if current is None:
+                break
+            sub = current  # an update since keeps its counters current
             try:
-                response = await client.post(sub.endpoint, json=body)
+                response = await client.post(
+                    sub.endpoint, content=content, headers=headers(sub.shape)
+                )
                 response.raise_for_status()
             except httpx.HTTPError as error:
                 self._failed(sub, str(error) or type(error).__name__)

@@ -49,6 +49,11 @@ def temporal_entity(
         return out
     last_n = _last_n(params.get("lastN"))
     history = repository.instances(entity.id, wanted, window.start_ts, window.end_ts, last_n)
+    datasets = params.get("datasetId")
+    if datasets is not None:
+        # Multi-attribute instances (4.5.5): only those of the datasetIds asked for.
+        keep = {d for d in datasets.split(",") if d}
+        history = [i for i in history if i.attr_json.get("datasetId", "@none") in keep]
     if "temporalValues" in options or params.get("format") == "temporalValues":
         out.update(simplified(history, terms.compact))
     else:

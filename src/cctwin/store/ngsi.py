@@ -20,10 +20,12 @@ from sqlalchemy import (
 )
 
 from cctwin.ngsi.entities import Entity, Json
+from cctwin.ngsi.hosting import HostedContext, Kind
 from cctwin.ngsi.temporal import Bucket, Instance
 from cctwin.store.history import HistoryTables
 from cctwin.store.ngsi_registrations import RegistrationTables
 from cctwin.store.tables import (
+    NgsiContextRow,
     NgsiEntityRow,
     NgsiExtraTypeRow,
     NgsiInstanceRow,
@@ -248,6 +250,25 @@ class NgsiStore(RegistrationTables, HistoryTables):
             connection.execute(
                 delete(NgsiSubscriptionRow).where(NgsiSubscriptionRow.id == subscription_id)
             )
+
+    def save_context(self, context: HostedContext) -> None:
+        row = {
+            "id": context.local_id,
+            "kind": context.kind.value,
+            "body": orjson.dumps(context.document).decode(),
+            "created_at": context.created,
+        }
+        with self._write() as connection:
+            connection.execute(NgsiContextRow.__table__.insert(), [row])  # type: ignore[attr-defined]
+
+    def load_contexts(self) -> list[HostedContext]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(NgsiContextRow)).all()
+        return [HostedContext(r.id, Kind(r.kind), orjson.loads(r.body), r.created_at) for r in rows]
+
+    def delete_context(self, local_id: str) -> None:
+        with self._write() as connection:
+            connection.execute(delete(NgsiContextRow).where(NgsiContextRow.id == local_id))
 
 
 def _row(entity: Entity) -> dict[str, Any]:

@@ -351,6 +351,17 @@ class NgsiCSourceSubscriptionRow(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
+class NgsiContextRow(Base):
+    """A hosted or implicitly created JSON-LD @context document (ngsi/hosting.py)."""
+
+    __tablename__ = "ngsi_contexts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class UnmaskGrantRow(Base):
     """An unmask grant (privacy.unmask.UnmaskGrant): who sees which cameras unmasked, until."""
 

@@ -12,6 +12,7 @@ from typing import Any
 class Receiver:
     def __init__(self) -> None:
         self.bodies: list[Any] = []
+        self.headers: list[dict[str, str]] = []  # the request headers of each body
         self.arrived = threading.Condition()
         receiver = self
 
@@ -20,6 +21,7 @@ class Receiver:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length))
                 with receiver.arrived:
+                    receiver.headers.append(dict(self.headers.items()))
                     receiver.bodies.append(body)
                     receiver.arrived.notify_all()
                 self.send_response(204)
@@ -30,7 +32,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/notify"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def wait_for(self, count: int, timeout_s: float = 20.0) -> list[Any]:

@@ -127,7 +127,7 @@ def test_open_creates_the_file_tables_and_wal(store: SqlStore, db_path: Path) ->
         "ix_events_zone_id_occurred_at",
     } <= tables
     assert mode == "wal"
-    assert revision == "0011"
+    assert revision == "0012"
     assert store.dialect == "sqlite"
 
 

@@ -15,7 +15,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cctwin.api.methods import allowed_methods
+from cctwin.api.routes.ngsi_bodies import LD_JSON
+from cctwin.api.routes.ngsi_bodies import read_body as read_body  # for the other route modules
 from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
+from cctwin.api.routes.ngsi_preconditions import Preconditions, negotiate
 from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import View, feature, render
@@ -23,13 +26,13 @@ from cctwin.ngsi.federation import merge, retrieve_merged, wants_sources
 from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
+from cctwin.ngsi.scopes import parse_scope_q
 from cctwin.ngsi.service import NgsiService
 from cctwin.ngsi.temporal_view import check_params, temporal_entity
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
 from cctwin.ngsi.tenants import Tenants
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
-LD_JSON = "application/ld+json"
 GEO_JSON = "application/geo+json"
 T = TypeVar("T")
 
@@ -57,16 +60,14 @@ async def in_thread(fn: Callable[..., T], *args: Any) -> T:
 class Ctx:
     """The @context of one request and how its answer is shaped."""
 
-    def __init__(self, request: Request, body_context: LdContext = None) -> None:
+    def __init__(self, request: Request, body_context: LdContext = None, geo: bool = False) -> None:
         self.request = request
         link = link_context(request.headers.get("link"))
         self.context: LdContext = body_context if body_context is not None else link
-        accept = request.headers.get("accept", "application/json")
-        self.ld = LD_JSON in accept and "application/json" not in accept.split(",")[0]
-        self.geo = accept.split(",")[0].strip().startswith(GEO_JSON)
-        known = ("application/json", LD_JSON, GEO_JSON, "*/*", "application/*")
-        if not any(t in accept for t in known):
-            raise NgsiError(Problem.NOT_ACCEPTABLE, f"cannot answer in {accept}")
+        # Only retrieving and querying entities offer GeoJSON (CIM 009 6.3.15).
+        chosen = negotiate(request.headers.get("accept"), geo)
+        self.ld = chosen == LD_JSON
+        self.geo = chosen == GEO_JSON
         self.terms: TermMap = ngsi_service(request).contexts.terms(self.context)
 
     def answer(
@@ -107,30 +108,6 @@ def _add_link(headers: dict[str, str], link: str) -> None:
     headers["Link"] = f"{link}, {headers['Link']}" if "Link" in headers else link
 
 
-async def read_body(request: Request) -> tuple[Any, LdContext]:
-    """The JSON body and its @context, checking Content-Type against where @context is."""
-    media = request.headers.get("content-type", "").split(";")[0].strip()
-    if media not in ("application/json", LD_JSON):
-        raise NgsiError(Problem.UNSUPPORTED_MEDIA_TYPE, f"Content-Type {media!r} is not JSON")
-    raw = await request.body()
-    try:
-        body = orjson.loads(raw)
-    except ValueError as error:
-        raise NgsiError(Problem.INVALID_REQUEST, f"the body is not JSON: {error}") from error
-    has_link = link_context(request.headers.get("link")) is not None
-    items = body if isinstance(body, list) else [body]
-    contexts = [b.get("@context") for b in items if isinstance(b, dict)]
-    if media == LD_JSON:
-        if has_link:
-            raise bad_data("application/ld+json carries its @context in the body, not a Link")
-        if not contexts or any(c is None for c in contexts):
-            raise bad_data("an application/ld+json body needs an @context member")
-        return body, contexts[0]
-    if any(c is not None for c in contexts):
-        raise bad_data("an application/json body cannot have @context (use a Link header)")
-    return body, None
-
-
 def flag(request: Request, option: str) -> bool:
     options = request.query_params.get("options", "")
     return option in options.split(",")
@@ -156,7 +133,18 @@ def _view(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
         pick=_members(ctx, "pick"),
         omit=_members(ctx, "omit") or frozenset(),
         lang=request.query_params.get("lang"),
+        datasets=dataset_ids(request.query_params.get("datasetId")),
     )
+
+
+def dataset_ids(raw: str | None) -> frozenset[str] | None:
+    """The datasetId parameter: the attribute instances to show ("@none": the default)."""
+    if raw is None:
+        return None
+    ids = frozenset(i for i in raw.split(",") if i)
+    if not ids:
+        raise bad_data("datasetId needs at least one id (or @none)")
+    return ids
 
 
 def _members(ctx: Ctx, param: str) -> frozenset[str] | None:
@@ -208,8 +196,10 @@ async def create_entity(request: Request) -> Response:
 
 
 @router.get("/entities")
+# The ETSI suite (and some clients) query the collection with a trailing slash.
+@router.get("/entities/", include_in_schema=False)
 async def query_entities(request: Request) -> Response:
-    ctx = Ctx(request)
+    ctx = Ctx(request, geo=True)
     params = request.query_params
     query = _entity_query(ctx)
     limit, offset = page_of(params.get("limit"), params.get("offset"))
@@ -247,6 +237,11 @@ def _entity_query(ctx: Ctx) -> EntityQuery:
             ctx.terms,
         )
     q = params.get("q")
+    scope_q = params.get("scopeQ")
+    csf = params.get("csf")
+    if csf is not None:
+        # csf filters context sources (none here answer queries) but must still be valid.
+        parse_q(csf, ctx.terms)
     return EntityQuery(
         types=[ctx.terms.expand(t) for t in re.split(r"[,|]", types) if t] if types else None,
         ids=[i for i in ids.split(",") if i] if ids else None,
@@ -254,6 +249,7 @@ def _entity_query(ctx: Ctx) -> EntityQuery:
         attrs=_attrs(ctx),
         q=parse_q(q, ctx.terms) if q is not None else None,
         geo=geo,
+        scope=parse_scope_q(scope_q) if scope_q is not None else None,
     )
 
 
@@ -277,7 +273,7 @@ async def not_allowed_attrs() -> Response:
 
 @router.get("/entities/{entity_id:path}")
 async def retrieve_entity(entity_id: str, request: Request) -> Response:
-    ctx = Ctx(request)
+    ctx = Ctx(request, geo=True)
     service = ngsi_service(request)
     broker = service.broker
     if wants_sources(request.query_params.get("local"), service.federation):
@@ -366,7 +362,7 @@ async def delete_entity(entity_id: str, request: Request) -> Response:
 async def batch_query(request: Request) -> Response:
     """POST query (clause 5.7.2 as a body): entities, attrs, q, geoQ of a `Query`."""
     body, context = await read_body(request)
-    ctx = Ctx(request, context)
+    ctx = Ctx(request, context, geo=True)
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise bad_data("the body must be a Query object")
     selectors = body.get("entities") or []
@@ -388,6 +384,7 @@ async def batch_query(request: Request) -> Response:
         attrs=frozenset(ctx.terms.expand(a) for a in attrs) if isinstance(attrs, list) else None,
         q=parse_q(body["q"], ctx.terms) if isinstance(body.get("q"), str) else None,
         geo=_geo_body(geo, ctx) if geo is not None else None,
+        scope=parse_scope_q(body["scopeQ"]) if isinstance(body.get("scopeQ"), str) else None,
     )
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     found = await in_thread(ngsi_service(request).broker.query, query)
@@ -431,6 +428,7 @@ async def batch(operation: str, request: Request) -> Response:
 
 
 @router.post("/temporal/entities")
+@router.post("/temporal/entities/", include_in_schema=False)
 async def create_temporal(request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
@@ -442,6 +440,7 @@ async def create_temporal(request: Request) -> Response:
 
 
 @router.get("/temporal/entities")
+@router.get("/temporal/entities/", include_in_schema=False)
 async def query_temporal(request: Request) -> Response:
     ctx = Ctx(request)
     query = _entity_query(ctx)
@@ -498,6 +497,7 @@ def install(app: FastAPI) -> None:
     """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
     # Imported here: that module builds on this one's helpers.
     from cctwin.api.routes import (
+        ngsi_contexts,
         ngsi_discovery,
         ngsi_document,
         ngsi_registrations,
@@ -506,9 +506,11 @@ def install(app: FastAPI) -> None:
 
     ngsi_document.install_document(app)
     app.add_middleware(TenantEcho)
+    app.add_middleware(Preconditions)
     app.include_router(router)
     app.include_router(ngsi_subscriptions.router)
     app.include_router(ngsi_discovery.router)
     app.include_router(ngsi_registrations.router)
+    app.include_router(ngsi_contexts.router)
     app.add_exception_handler(NgsiError, _problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)

@@ -13,6 +13,8 @@ router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 
 
 @router.get("/types")
+# The ETSI suite lists types with a trailing slash.
+@router.get("/types/", include_in_schema=False)
 async def entity_types(request: Request) -> Response:
     ctx = Ctx(request)
     found = await in_thread(ngsi_service(request).broker.types)
@@ -61,28 +63,36 @@ async def entity_type(type_name: str, request: Request) -> Response:
     return ctx.answer(body)
 
 
+@router.get("/attributes")
+@router.get("/attributes/", include_in_schema=False)
+async def attributes(request: Request) -> Response:
+    ctx = Ctx(request)
+    found = await in_thread(ngsi_service(request).broker.types)
+    if request.query_params.get("details") == "true":
+        # 5.7.9: one Attribute object per attribute, with the types that have it.
+        iris = sorted({a for attrs in found.values() for a in attrs})
+        return ctx.answer([_attribute(ctx, iri, found) for iri in iris])
+    names = sorted({ctx.terms.compact(a) for attrs in found.values() for a in attrs})
+    return ctx.answer(
+        {"id": "urn:ngsi-ld:AttributeList:cctwin", "type": "AttributeList", "attributeList": names}
+    )
+
+
 @router.get("/attributes/{attr:path}")
 async def attribute(attr: str, request: Request) -> Response:
     ctx = Ctx(request)
     iri = ctx.terms.expand(attr)
     found = await in_thread(ngsi_service(request).broker.types)
-    types = sorted(t for t, names in found.items() if iri in names)
-    if not types:
+    if not any(iri in names for names in found.values()):
         raise NgsiError(Problem.RESOURCE_NOT_FOUND, f"no entity has attribute {attr}")
-    body = {
+    return ctx.answer(_attribute(ctx, iri, found))
+
+
+def _attribute(ctx: Ctx, iri: str, found: dict[str, set[str]]) -> dict[str, object]:
+    types = sorted(t for t, names in found.items() if iri in names)
+    return {
         "id": iri,
         "type": "Attribute",
         "attributeName": ctx.terms.compact(iri),
         "typeNames": [ctx.terms.compact(t) for t in types],
     }
-    return ctx.answer(body)
-
-
-@router.get("/attributes")
-async def attributes(request: Request) -> Response:
-    ctx = Ctx(request)
-    found = await in_thread(ngsi_service(request).broker.types)
-    names = sorted({ctx.terms.compact(a) for attrs in found.values() for a in attrs})
-    return ctx.answer(
-        {"id": "urn:ngsi-ld:AttributeList:cctwin", "type": "AttributeList", "attributeList": names}
-    )

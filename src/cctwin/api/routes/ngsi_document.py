@@ -92,12 +92,13 @@ _ERRORS = {
     "405": "method not allowed here (Allow lists those that are)",
     "406": "NotAcceptable: Accept names no type this operation answers in",
     "409": "AlreadyExists, or Conflict: a registration over an exclusive one or local data",
+    "411": "Length Required: a body sent without Content-Length (no problem details)",
     "415": "UnsupportedMediaType: the body is not application/json or application/ld+json",
     "422": "OperationNotSupported",
     "503": "LdContextNotAvailable: the @context named in the Link header cannot be loaded",
 }
 READ = ("400", "401", "403", "404", "405", "406", "503")
-WRITE = ("400", "401", "403", "404", "405", "415", "503")
+WRITE = ("400", "401", "403", "404", "405", "411", "415", "503")
 DELETE = ("400", "401", "403", "404", "405")
 
 _HEADERS = [
@@ -123,6 +124,9 @@ _QUERY = [
     "idPattern",
     "attrs",
     "q",
+    "scopeQ",
+    "csf",
+    "datasetId",
     "georel",
     "geometry",
     "coordinates",
@@ -134,7 +138,7 @@ _QUERY = [
     "format",
     "lang",
 ]
-_ONE = ["attrs", "pick", "omit", "options", "format", "lang", "geometryProperty"]
+_ONE = ["attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "datasetId"]
 _TEMPORAL = [
     "timerel",
     "timeAt",
@@ -152,7 +156,10 @@ _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "format": {"type": "string", "enum": ["normalized", "concise", "simplified", "keyValues"]},
     "lastN": {"type": "integer", "minimum": 1},
     "q": {"type": "string", "minLength": 1},
-    "datasetId": URI,
+    "datasetId": {"type": "string", "description": "datasetIds (URIs) or @none, comma-separated"},
+    "details": {"type": "boolean"},
+    "reload": {"type": "boolean"},
+    "kind": {"type": "string", "enum": ["Hosted", "Cached", "ImplicitlyCreated"]},
     "deleteAll": {"type": "boolean"},
     "georel": {
         "type": "string",
@@ -187,6 +194,12 @@ _DISCOVERY = [
     "options",
     "local",
 ]
+CONTEXT_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["@context"],
+    "properties": {"@context": {}},
+    "additionalProperties": False,
+}
 
 
 def _found(schema: dict[str, Any], geo: bool = True) -> dict[str, Any]:
@@ -229,7 +242,7 @@ _OPS: dict[tuple[str, str], Operation] = {
         None,
     ),
     ("/entityOperations/query", "post"): (
-        {"200": _found(ARRAY, geo=False)},
+        {"200": _found(ARRAY)},
         (*READ, "415"),
         _PAGE + _ONE,
         QUERY_BODY,
@@ -295,6 +308,40 @@ _OPS: dict[tuple[str, str], Operation] = {
     ("/types/{type_name}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
     ("/attributes", "get"): ({"200": _found(ANY, geo=False)}, READ, ["details"], None),
     ("/attributes/{attr}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
+    ("/jsonldContexts", "post"): (
+        {"201": _CREATED},
+        ("400", "401", "403", "411", "415", "503"),
+        [],
+        CONTEXT_BODY,
+    ),
+    ("/jsonldContexts", "get"): (
+        {
+            "200": {
+                "description": "URLs, or ContextInfo objects with details",
+                "content": {JSON: {"schema": ARRAY}},
+            }
+        },
+        ("400", "401", "403"),
+        ["details", "kind"],
+        None,
+    ),
+    ("/jsonldContexts/{context_id}", "get"): (
+        {
+            "200": {
+                "description": "the @context document, or its ContextInfo with details",
+                "content": {LD: {"schema": OBJECT}, JSON: {"schema": OBJECT}},
+            }
+        },
+        ("400", "401", "403", "404"),
+        ["details"],
+        None,
+    ),
+    ("/jsonldContexts/{context_id}", "delete"): (
+        {"204": _NONE},
+        (*DELETE, "503"),
+        ["reload"],
+        None,
+    ),
 }
 
 
@@ -344,7 +391,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             # (Said of objects only: generators cannot combine `not` with an array of them.)
             plain = {"allOf": [body, {"not": {"required": ["@context"]}}]}
             linked = {"allOf": [body, {"required": ["@context"]}]}
-            if body is BATCH:
+            if body is BATCH or body is CONTEXT_BODY:
                 plain = linked = body
             content = {JSON: {"schema": plain}, LD: {"schema": linked}}
             operation["requestBody"] = {"required": True, "content": content}

@@ -7,6 +7,8 @@ from fastapi.responses import Response
 
 from cctwin.api.routes.ngsi import Ctx, in_thread, location_of, ngsi_service, page_of, read_body
 from cctwin.api.routes.ngsi_headers import page_headers
+from cctwin.ngsi.context import HOSTED_PATH
+from cctwin.ngsi.notifications import context_url
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 
@@ -17,7 +19,14 @@ router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 async def create_subscription(request: Request) -> Response:
     body, context = await read_body(request)
     Ctx(request, context)
-    sub = await in_thread(ngsi_service(request).subscriptions.create, body, context)
+    service = ngsi_service(request)
+    sub = await in_thread(service.subscriptions.create, body, context)
+    if context is not None and context_url(context) is None and "jsonldContext" not in body:
+        # An inline @context gets a URL of its own (ImplicitlyCreated, CIM 009 5.13): the
+        # subscription's jsonldContext, sent in the Link header of its notifications.
+        hosted = await in_thread(service.hosting.implicit, context)
+        url = f"{str(request.base_url).rstrip('/')}{HOSTED_PATH}{hosted.local_id}"
+        await in_thread(service.subscriptions.update, sub.id, {"jsonldContext": url})
     return Response(status_code=201, headers={"Location": location_of("subscriptions", sub.id)})
 
 
