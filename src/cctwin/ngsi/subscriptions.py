@@ -397,6 +397,10 @@ class SubscriptionManager:
                 if sub.throttling and sub.last_sent and wait > 0 and held:
                     self._hold(sub.id, delivery.items, wait)
                     continue
+                if sub.throttling:
+                    # The period runs from this notification's start, not its delivery: a
+                    # change arriving while it is still on its way is held, not sent too.
+                    sub.last_sent = self.loop.time()
                 outgoing = Outgoing(delivery.items, delivery.payload, owner)
                 self._dispatch(client, sub, outgoing, stopping)
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
