@@ -30,7 +30,7 @@ from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.hosting import HostedContext
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate
-from cctwin.ngsi.temporal import Bucket, Instance, instance_of
+from cctwin.ngsi.temporal import Bucket, Instance, StoredInstances, instance_of
 
 
 class Repository(Protocol):
@@ -54,6 +54,14 @@ class Repository(Protocol):
         end_ts: float | None,
         last_n: int | None,
     ) -> list[Instance]: ...
+
+    def stored_instances(
+        self,
+        entity_id: str,
+        attrs: Sequence[str] | None,
+        start_ts: float | None,
+        end_ts: float | None,
+    ) -> StoredInstances: ...
 
     def buckets(
         self,

@@ -12,6 +12,7 @@ from cctwin.ngsi.temporal import (
     aggregate,
     duration_s,
     normalized,
+    normalized_text,
     parse_methods,
     simplified,
     time_query,
@@ -48,13 +49,18 @@ def temporal_entity(
                 out[terms.compact(name)] = {"type": "Property", **series}
         return out
     last_n = _last_n(params.get("lastN"))
-    history = repository.instances(entity.id, wanted, window.start_ts, window.end_ts, last_n)
     datasets = params.get("datasetId")
+    simple = "temporalValues" in options or params.get("format") == "temporalValues"
+    if not simple and last_n is None and datasets is None:
+        stored = repository.stored_instances(entity.id, wanted, window.start_ts, window.end_ts)
+        out.update(normalized_text(stored, terms.compact))
+        return out
+    history = repository.instances(entity.id, wanted, window.start_ts, window.end_ts, last_n)
     if datasets is not None:
         # Multi-attribute instances (4.5.5): only those of the datasetIds asked for.
         keep = {d for d in datasets.split(",") if d}
         history = [i for i in history if i.attr_json.get("datasetId", "@none") in keep]
-    if "temporalValues" in options or params.get("format") == "temporalValues":
+    if simple:
         out.update(simplified(history, terms.compact))
     else:
         out.update(normalized(history, terms.compact))

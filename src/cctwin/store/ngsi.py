@@ -21,7 +21,7 @@ from sqlalchemy import (
 
 from cctwin.ngsi.entities import Entity, Json
 from cctwin.ngsi.hosting import HostedContext, Kind
-from cctwin.ngsi.temporal import Bucket, Instance
+from cctwin.ngsi.temporal import Bucket, Instance, StoredInstances
 from cctwin.store.history import HistoryTables
 from cctwin.store.ngsi_registrations import RegistrationTables
 from cctwin.store.tables import (
@@ -127,11 +127,41 @@ class NgsiStore(RegistrationTables, HistoryTables):
         """An entity's attribute instances in time order (the last `last_n` per attribute)."""
         # Only the columns an Instance needs, unpacked by position: a month of minutes is
         # 43,200 rows and each attribute access by name would cost more than the SQL.
+        columns = (NgsiInstanceRow.number,)
+        rows = self._instance_rows(entity_id, attrs, start_ts, end_ts, columns)
+        loads = orjson.loads
+        out = [Instance(entity_id, a, ts, loads(body), n) for a, ts, body, n in rows]
+        if last_n is None:
+            return out
+        by_attr: dict[str, list[Instance]] = {}
+        for instance in out:
+            by_attr.setdefault(instance.attr, []).append(instance)
+        return [i for group in by_attr.values() for i in group[-last_n:]]
+
+    def stored_instances(
+        self,
+        entity_id: str,
+        attrs: Sequence[str] | None,
+        start_ts: float | None,
+        end_ts: float | None,
+    ) -> StoredInstances:
+        """The same instances as stored texts, in columns (no object per row)."""
+        rows = self._instance_rows(entity_id, attrs, start_ts, end_ts, ())
+        return StoredInstances(
+            [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
+        )
+
+    def _instance_rows(
+        self,
+        entity_id: str,
+        attrs: Sequence[str] | None,
+        start_ts: float | None,
+        end_ts: float | None,
+        extra: tuple[Any, ...],
+    ) -> Sequence[Any]:
+        """(attr, observed_ts, body, *extra) rows in time order per attribute."""
         query = select(
-            NgsiInstanceRow.attr,
-            NgsiInstanceRow.observed_ts,
-            NgsiInstanceRow.body,
-            NgsiInstanceRow.number,
+            NgsiInstanceRow.attr, NgsiInstanceRow.observed_ts, NgsiInstanceRow.body, *extra
         ).where(NgsiInstanceRow.entity_id == entity_id)
         if attrs is not None:
             query = query.where(NgsiInstanceRow.attr.in_(attrs))
@@ -141,15 +171,7 @@ class NgsiStore(RegistrationTables, HistoryTables):
             query = query.where(NgsiInstanceRow.observed_ts < end_ts)
         query = query.order_by(NgsiInstanceRow.attr, NgsiInstanceRow.observed_ts)
         with self._engine.connect() as connection:
-            rows = connection.execute(query).all()
-        loads = orjson.loads
-        out = [Instance(entity_id, a, ts, loads(body), n) for a, ts, body, n in rows]
-        if last_n is None:
-            return out
-        by_attr: dict[str, list[Instance]] = {}
-        for instance in out:
-            by_attr.setdefault(instance.attr, []).append(instance)
-        return [i for group in by_attr.values() for i in group[-last_n:]]
+            return connection.execute(query).all()
 
     def buckets(
         self,
