@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from cctwin.privacy.masker import Masker
+
+Image = npt.NDArray[np.uint8]
 
 # Detections are refreshed every few frames and reused in between, grown a little to follow
 # motion: people move a few pixels per frame, a face detector pass costs 100+ ms.
@@ -17,9 +21,23 @@ DETECT_EVERY = 3
 
 def mask_clip(mp4: bytes, masker: Masker, detect_every: int = DETECT_EVERY) -> bytes:
     """The clip with faces, heads and plates masked in every frame (H.264 in MP4, no audio)."""
-    import av
-
     from cctwin.privacy.masker import draw_masks
+
+    rects = np.zeros((0, 4), np.int32)
+
+    def masked(index: int, image: Image) -> Image:
+        nonlocal rects
+        if index % detect_every == 0:
+            rects = _grown(masker.regions(image), image.shape[1], image.shape[0])
+        return draw_masks(image, rects, masker.settings.style, masker.settings.blocks)
+
+    return reencode(mp4, masked)
+
+
+def reencode(mp4: bytes, change: Callable[[int, Image], Image]) -> bytes:
+    """The clip's frames through `change` (frame index, BGR image), re-encoded as H.264 in
+    MP4 at the clip's rate, no audio."""
+    import av
 
     source: Any = av.open(io.BytesIO(mp4), "r")
     out = io.BytesIO()
@@ -31,13 +49,9 @@ def mask_clip(mp4: bytes, masker: Masker, detect_every: int = DETECT_EVERY) -> b
             stream.width, stream.height = video.codec_context.width, video.codec_context.height
             stream.pix_fmt = "yuv420p"
             stream.options = {"preset": "veryfast", "crf": "23"}
-            rects = np.zeros((0, 4), np.int32)
             for index, frame in enumerate(source.decode(video)):
                 image = np.ascontiguousarray(frame.to_ndarray(format="bgr24"))
-                if index % detect_every == 0:
-                    rects = _grown(masker.regions(image), image.shape[1], image.shape[0])
-                masked = draw_masks(image, rects, masker.settings.style, masker.settings.blocks)
-                out_frame = av.VideoFrame.from_ndarray(masked, format="bgr24")
+                out_frame = av.VideoFrame.from_ndarray(change(index, image), format="bgr24")
                 for packet in stream.encode(out_frame):
                     sink.mux(packet)
             for packet in stream.encode(None):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from fractions import Fraction
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,25 +43,6 @@ def jpeg_outside_blacked(jpeg: bytes, region: Sequence[ImagePolygon], quality: i
 
 def clip_outside_blacked(mp4: bytes, region: Sequence[ImagePolygon]) -> bytes:
     """The clip re-encoded (H.264 in MP4, no audio) with what lies outside the region black."""
-    import av
+    from cctwin.privacy.clips import reencode
 
-    source: Any = av.open(io.BytesIO(mp4), "r")
-    out = io.BytesIO()
-    try:
-        video = source.streams.video[0]
-        rate = video.average_rate or Fraction(25, 1)
-        with av.open(out, "w", format="mp4") as sink:
-            stream: Any = sink.add_stream("libx264", rate=rate)
-            stream.width, stream.height = video.codec_context.width, video.codec_context.height
-            stream.pix_fmt = "yuv420p"
-            stream.options = {"preset": "veryfast", "crf": "23"}
-            for frame in source.decode(video):
-                image = np.ascontiguousarray(frame.to_ndarray(format="bgr24"))
-                masked = av.VideoFrame.from_ndarray(black_outside(image, region), format="bgr24")
-                for packet in stream.encode(masked):
-                    sink.mux(packet)
-            for packet in stream.encode(None):
-                sink.mux(packet)
-    finally:
-        source.close()
-    return out.getvalue()
+    return reencode(mp4, lambda _, image: black_outside(image, region))
