@@ -74,14 +74,19 @@ async def distributed(
     split = service.forwarder.split(write.entity_id, types, attrs, write.operation, via)
     if not split.shares:
         return await local(write.body)
+    # The body of /attrs/{attr} is one attribute: it goes whole to whoever gets that attribute.
+    whole = write.attr is not None
     done: Response | None = None
     error: NgsiError | None = None
     if split.local:
         try:
-            done = await local(part(write.body, split.kept, terms))
+            done = await local(write.body if whole else part(write.body, split.kept, terms))
         except NgsiError as failure:
             error = failure
-    sent = [(s, outbound(request, part(write.body, s.attrs, terms))) for s in split.shares]
+    sent = [
+        (s, outbound(request, write.body if whole else part(write.body, s.attrs, terms)))
+        for s in split.shares
+    ]
     outcomes = await _send_all(service.forwarder, sent, via)
     return _combine(request, terms, write, split, (done, error), outcomes)
 
