@@ -6,15 +6,15 @@ same parameters with `local=true` and this broker in `Via` (a source already in 
 asked, 6.3.18), answers in normalized form and is merged by entity id. The registration's mode
 decides who wins an attribute (4.3.6.2-4.3.6.4): `exclusive` and `redirect` sources hold the
 attributes they register, so theirs replace any here; for `inclusive` ones this broker's
-attributes win and the source's others are added; `auxiliary` sources are asked only when
-nothing else (here or elsewhere) answered. A source that fails or times out is logged and left
+attributes win and the source's others are added; `auxiliary` sources only fill in attributes
+nobody else (here or another source) has (D010_01_aux). A source that fails or times out is logged and left
 out; each registration shows how its requests went (status, timesSent, timesFailed...).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -80,7 +80,7 @@ class Federation:
             if serving & set(r.body["operations"]) and not visited(via, str(r.body["endpoint"]))
         ]
 
-    def query(self, query: EntityQuery, asked: Asked, found_here: bool) -> list[Supplied]:
+    def query(self, query: EntityQuery, asked: Asked) -> list[Supplied]:
         """Entities the matching sources hold for a GET /entities query."""
         wanted = RegistrationQuery(
             types=frozenset(query.types) if query.types else None,
@@ -94,11 +94,9 @@ class Federation:
             answer = self._get(reg, "/ngsi-ld/v1/entities", asked)
             return answer if isinstance(answer, list) else []
 
-        return self._gather(self.sources(wanted, "queryEntity", asked.via), ask, found_here, asked)
+        return self._gather(self.sources(wanted, "queryEntity", asked.via), ask, asked)
 
-    def retrieve(
-        self, entity_id: str, asked: Asked, types: Sequence[str] = (), found_here: bool = False
-    ) -> list[Supplied]:
+    def retrieve(self, entity_id: str, asked: Asked, types: Sequence[str] = ()) -> list[Supplied]:
         """The entity as each matching source holds it (GET /entities/{id}); `types`, when
         known here, narrows the sources asked."""
         kinds = frozenset(types) or None
@@ -110,21 +108,13 @@ class Federation:
             return [answer] if isinstance(answer, dict) else []
 
         regs = self.sources(wanted, "retrieveEntity", asked.via)
-        return self._gather(regs, ask, found_here, asked)
+        return self._gather(regs, ask, asked)
 
     def _gather(
-        self,
-        regs: Sequence[Registration],
-        ask: Any,
-        found_here: bool,
-        asked: Asked,
+        self, regs: Sequence[Registration], ask: Callable[[Registration], list[Any]], asked: Asked
     ) -> list[Supplied]:
         found: list[Supplied] = []
-        for reg in (r for r in regs if r.mode != "auxiliary"):
-            found.extend(Supplied(e, reg.mode) for e in self._entities(reg, ask(reg), asked))
-        if found or found_here:
-            return found  # auxiliary sources only fill in when nobody else answers
-        for reg in (r for r in regs if r.mode == "auxiliary"):
+        for reg in regs:
             found.extend(Supplied(e, reg.mode) for e in self._entities(reg, ask(reg), asked))
         return found
 
@@ -220,7 +210,7 @@ def retrieve_merged(broker: Broker, federation: Federation, entity_id: str, aske
             raise
         local = []
     types = local[0].types if local else ()
-    found = merge(local, federation.retrieve(entity_id, asked, types, bool(local)))
+    found = merge(local, federation.retrieve(entity_id, asked, types))
     if not found:
         raise not_found(f"no entity {entity_id}")
     return found[0]

@@ -278,18 +278,16 @@ def test_exclusive_source_wins_its_attributes(client: TestClient, source: Contex
     assert listed == [got]
 
 
-def test_auxiliary_answers_only_when_nothing_else_does(
-    client: TestClient, source: ContextSource
-) -> None:
-    """Clause 4.3.6.4: an auxiliary source is asked only when nothing else answers."""
+def test_auxiliary_only_fills_in_attributes(client: TestClient, source: ContextSource) -> None:
+    """D010_01_aux, D011_01_aux: an auxiliary source adds attributes nobody else has; where
+    this broker has the attribute, its value wins."""
+    assert client.post(ENTITIES, json=car(brandName=BRAND)).status_code == 201
     register(client, source, "auxiliary", operations=("retrieveOps",))
-    source.entities[CAR] = car(speed=SPEED)
-    assert client.get(f"{ENTITIES}/{CAR}").json()["speed"]["value"] == 80
-    asked = len(source.received)
-    other = "urn:ngsi-ld:Vehicle:car9"
-    assert client.post(ENTITIES, json={"id": other, "type": "Vehicle"}).status_code == 201
-    assert client.get(f"{ENTITIES}/{other}").status_code == 200
-    assert len(source.received) == asked  # the entity is here: the source was not asked
+    source.entities[CAR] = car(speed=SPEED, brandName={"type": "Property", "value": "Other"})
+    got = client.get(f"{ENTITIES}/{CAR}", params={"options": "keyValues"}).json()
+    assert got == {"id": CAR, "type": "Vehicle", "brandName": "Mercedes", "speed": 80}
+    assert client.post(f"{ENTITIES}/{CAR}/attrs", json={"speed": SPEED}).status_code == 204
+    assert source.writes() == []  # never a write
 
 
 def test_batch_query_asks_sources(client: TestClient, source: ContextSource) -> None:

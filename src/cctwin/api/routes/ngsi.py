@@ -221,7 +221,7 @@ async def query_entities(request: Request) -> Response:
     found = await in_thread(service.broker.query, query)
     if wants_sources(params.get("local"), service.federation):
         asked = asked_of(ctx)
-        found = merge(found, await in_thread(service.federation.query, query, asked, bool(found)))
+        found = merge(found, await in_thread(service.federation.query, query, asked))
     headers = page_headers(request, len(found), limit, offset)
     view = view_of(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)

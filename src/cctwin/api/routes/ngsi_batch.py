@@ -57,7 +57,7 @@ async def batch_query(request: Request) -> Response:
     if wants_sources(request.query_params.get("local"), service.federation):
         asked = asked_of(ctx)
         asked = type(asked)({**asked.params, **_as_params(body)}, asked.link, asked.via, ctx.terms)
-        found = merge(found, await in_thread(service.federation.query, query, asked, bool(found)))
+        found = merge(found, await in_thread(service.federation.query, query, asked))
     headers = page_headers(request, len(found), limit, offset)
     view = view_of(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
