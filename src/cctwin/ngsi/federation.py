@@ -13,6 +13,7 @@ out; each registration shows how its requests went (status, timesSent, timesFail
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ from cctwin.ngsi.via import extended, own_name, visited
 log = logging.getLogger(__name__)
 GROUPS = frozenset({"federationOps", "retrieveOps", "redirectionOps"})
 # Parameters that shape the answer: the source answers normalized, this broker shapes it.
+LD_JSON = "application/ld+json"
 _SHAPING = frozenset({"limit", "offset", "count", "options", "format", "pick", "omit", "lang"})
 # Merge order: a later rank overrides an earlier one's attributes.
 _RANK = {"auxiliary": 0, "inclusive": 1, "exclusive": 3, "redirect": 3}
@@ -96,6 +98,25 @@ class Federation:
 
         return self._gather(self.sources(wanted, "queryEntity", asked.via), ask, asked)
 
+    def query_batch(
+        self, query: EntityQuery, body: Mapping[str, Any], asked: Asked
+    ) -> list[Supplied]:
+        """Entities the matching sources hold for a POST /entityOperations/query (queryBatch):
+        each gets the same Query body."""
+        wanted = RegistrationQuery(
+            types=frozenset(query.types) if query.types else None,
+            ids=frozenset(query.ids) if query.ids else None,
+            id_pattern=query.id_pattern,
+            attrs=query.attrs,
+            open_ids=True,
+        )
+
+        def ask(reg: Registration) -> list[Any]:
+            answer = self._request(reg, "POST", "/ngsi-ld/v1/entityOperations/query", asked, body)
+            return answer if isinstance(answer, list) else []
+
+        return self._gather(self.sources(wanted, "queryBatch", asked.via), ask, asked)
+
     def retrieve(self, entity_id: str, asked: Asked, types: Sequence[str] = ()) -> list[Supplied]:
         """The entity as each matching source holds it (GET /entities/{id}); `types`, when
         known here, narrows the sources asked."""
@@ -119,17 +140,31 @@ class Federation:
         return found
 
     def _get(self, reg: Registration, path: str, asked: Asked) -> Any:
+        return self._request(reg, "GET", path, asked)
+
+    def _request(
+        self, reg: Registration, method: str, path: str, asked: Asked, body: Any = None
+    ) -> Any:
         sent = {k: v for k, v in asked.params.items() if k not in _SHAPING} | {"local": "true"}
         headers = {"Accept": "application/json", VIA: extended(asked.via, self.name)}
         if asked.link:
             headers["Link"] = asked.link
+        if isinstance(body, Mapping):  # a JSON-LD body carries its @context (6.3.4)
+            headers["Content-Type"] = LD_JSON if "@context" in body else "application/json"
         tenant = reg.body.get("tenant")
         if isinstance(tenant, str):
             headers["NGSILD-Tenant"] = tenant
         headers |= {p["key"]: p["value"] for p in reg.body.get("contextSourceInfo", [])}
         url = str(reg.body["endpoint"]).rstrip("/") + path
         try:
-            response = httpx.get(url, params=sent, headers=headers, timeout=self._timeout(reg))
+            response = httpx.request(
+                method,
+                url,
+                params=sent,
+                content=None if body is None else json.dumps(body),
+                headers=headers,
+                timeout=self._timeout(reg),
+            )
         except httpx.HTTPError as error:
             return failed(reg, f"{url}: {error or type(error).__name__}")
         if response.status_code == 404:

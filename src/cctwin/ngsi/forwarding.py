@@ -98,9 +98,19 @@ class Outcome:
             detail = f"context source {self.share.reg.id} did not answer: {self.body}"
             return _problem(Problem.INTERNAL_ERROR.value, 504, detail)
         detail = f"context source {self.share.reg.id} answered {self.status}"
-        return _problem(
-            "MultiStatus" if self.status == 207 else "InternalError", self.status, detail
-        )
+        title = _TITLES.get(self.status, Problem.INTERNAL_ERROR.value)
+        return _problem(title, self.status, detail)
+
+
+# A source's error without problem details, named by its status.
+_TITLES = {
+    207: "MultiStatus",
+    400: Problem.BAD_REQUEST_DATA.value,
+    404: Problem.RESOURCE_NOT_FOUND.value,
+    409: Problem.ALREADY_EXISTS.value,
+    422: Problem.OPERATION_NOT_SUPPORTED.value,
+    508: Problem.LOOP_DETECTED.value,
+}
 
 
 def _problem(title: str, status: int, detail: str) -> dict[str, Any]:

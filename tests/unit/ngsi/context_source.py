@@ -92,6 +92,8 @@ class ContextSource:
         if method == "GET" and path.startswith(f"{PREFIX}/entities/"):
             found = self.entities.get(path.removeprefix(f"{PREFIX}/entities/"))
             return Reply(200, found) if found else Reply(404, {"type": "x", "status": 404})
+        if method == "POST" and path == f"{PREFIX}/entityOperations/query":
+            return Reply(200, list(self.entities.values()))
         if method == "POST" and path == f"{PREFIX}/entities":
             return Reply(201)
         return Reply(204)

@@ -291,15 +291,20 @@ def test_auxiliary_only_fills_in_attributes(client: TestClient, source: ContextS
 
 
 def test_batch_query_asks_sources(client: TestClient, source: ContextSource) -> None:
-    """D011 via POST /entityOperations/query: the sources answer too."""
-    register(client, source, "inclusive", operations=("retrieveOps",))
+    """D011_01_exc (POST variant): a Query body goes as it is to sources serving queryBatch."""
+    register(client, source, "inclusive", operations=("queryBatch",))
     source.entities[CAR] = car(speed=SPEED)
     query = {"type": "Query", "entities": [{"type": "Vehicle"}]}
     found = client.post(f"{PREFIX}/entityOperations/query", json=query).json()
     assert [e["id"] for e in found] == [CAR]
     [asked] = source.received
-    assert asked.params["type"] == ["Vehicle"]
+    assert (asked.method, asked.path, asked.body) == (
+        "POST",
+        f"{PREFIX}/entityOperations/query",
+        query,
+    )
     assert asked.params["local"] == ["true"]
+    assert client.get(ENTITIES, params={"type": "Vehicle"}).json() == []  # not queryEntity
 
 
 def test_via_names_this_broker_and_keeps_earlier_hops(
@@ -332,3 +337,18 @@ def test_source_already_in_via_is_not_asked(client: TestClient, source: ContextS
     assert source.writes() == []
     assert client.get(ENTITIES, params={"type": "Vehicle"}, headers={"Via": f"1.1 {host}"})
     assert source.received == []
+
+
+def test_inclusive_delete_missing_at_source_is_multi_status(
+    client: TestClient, source: ContextSource
+) -> None:
+    """D002_02_01_inc: deleted here, the source answers 404: 207 with that error."""
+    assert client.post(ENTITIES, json=car(brandName=BRAND)).status_code == 201
+    register(client, source, "inclusive")
+    source.replies[("DELETE", f"{ENTITIES}/{CAR}")] = Reply(404)
+    answer = client.delete(f"{ENTITIES}/{CAR}")
+    assert answer.status_code == 207
+    [error] = answer.json()["errors"]
+    assert error["error"]["status"] == 404
+    assert error["error"]["type"].endswith("ResourceNotFound")
+    assert local_entity(client).status_code == 404

@@ -4,7 +4,7 @@
 Each entity of a batch is split by registration as a single write would be
 (cctwin.ngsi.forwarding); each source gets one batch of its parts, this broker does the rest,
 and the answers are combined into one BatchOperationResult (errors of a source name its
-registrationId). A POST query asks the sources as GET /entities does.
+registrationId). A POST query is sent as it came to the sources serving queryBatch.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ async def batch_query(request: Request) -> Response:
     found = await in_thread(service.broker.query, query)
     if wants_sources(request.query_params.get("local"), service.federation):
         asked = asked_of(ctx)
-        asked = type(asked)({**asked.params, **_as_params(body)}, asked.link, asked.via, ctx.terms)
-        found = merge(found, await in_thread(service.federation.query, query, asked))
+        remote = await in_thread(service.federation.query_batch, query, body, asked)
+        found = merge(found, remote)
     headers = page_headers(request, len(found), limit, offset)
     view = view_of(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
@@ -85,30 +85,6 @@ def _query_of(body: dict[str, Any], ctx: Ctx) -> EntityQuery:
         geo=_geo_body(geo, ctx) if geo is not None else None,
         scope=parse_scope_q(body["scopeQ"]) if isinstance(body.get("scopeQ"), str) else None,
     )
-
-
-def _as_params(body: dict[str, Any]) -> dict[str, str]:
-    """A Query body as GET /entities parameters, for the sources asked."""
-    selectors = [s for s in body.get("entities") or [] if isinstance(s, dict)]
-    params: dict[str, str] = {}
-    for key, param in (("type", "type"), ("id", "id"), ("idPattern", "idPattern")):
-        values = [str(s[key]) for s in selectors if key in s]
-        if values:
-            params[param] = ",".join(values) if key != "idPattern" else values[0]
-    if isinstance(body.get("attrs"), list):
-        params["attrs"] = ",".join(str(a) for a in body["attrs"])
-    for key in ("q", "scopeQ"):
-        if isinstance(body.get(key), str):
-            params[key] = body[key]
-    geo = body.get("geoQ")
-    if isinstance(geo, dict):
-        for key in ("georel", "geometry", "geoproperty"):
-            if key in geo:
-                params[key] = str(geo[key])
-        if "coordinates" in geo:
-            coordinates = geo["coordinates"]
-            params["coordinates"] = str(coordinates).replace(" ", "").replace("'", '"')
-    return params
 
 
 def _geo_body(geo: object, ctx: Ctx) -> GeoQuery:
