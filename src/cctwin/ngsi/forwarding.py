@@ -4,8 +4,11 @@ A write on one entity is split by the registrations that cover it (its id or typ
 attributes) and serve the operation (4.20: the operation's name or a group holding it):
 `redirect` gets the part it covers and none of it stays here, `exclusive` gets its registered
 attributes and the rest stays here, `inclusive` gets a copy while this broker writes it too,
-`auxiliary` never gets a write. A forwarded request carries this broker in `Via`, and a source
-already in `Via` is not asked again (6.3.18).
+`auxiliary` never gets a write. What an exclusive or redirect registration covers is not
+written here even when it does not serve the operation (clause 5.6: the attributes "are
+removed from the fragment and not processed further"): that part is refused (409). A
+forwarded request carries this broker in `Via`, and a source already in `Via` is not asked
+again (6.3.18).
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class Split:
     """A write on one entity divided between this broker and registered sources."""
 
     shares: tuple[Share, ...] = ()
+    # Parts that belong to exclusive/redirect sources not serving the operation: done nowhere.
+    refused: tuple[Share, ...] = ()
     local: bool = True  # whether this broker does its part
     kept: frozenset[str] | None = None  # the attributes written here (None: all asked)
 
@@ -102,6 +107,14 @@ class Outcome:
         return _problem(title, self.status, detail)
 
 
+def refusal(share: Share, operation: str) -> Outcome:
+    """The outcome of a part no source takes: its registration does not serve `operation`."""
+    detail = (
+        f"{share.reg.mode} registration {share.reg.id} covers this but does not serve {operation}"
+    )
+    return Outcome(share, 409, _problem(Problem.CONFLICT.value, 409, detail))
+
+
 # A source's error without problem details, named by its status.
 _TITLES = {
     207: "MultiStatus",
@@ -138,12 +151,14 @@ class Forwarder:
     ) -> Split:
         """Who writes what of `attrs` (None: the whole entity) of the entity."""
         shares: list[Share] = []
+        refused: list[Share] = []
         taken: set[str] = set()
         gone = False
         for reg in sorted(self.registry.registrations.values(), key=lambda r: r.id):
-            if reg.expired or reg.mode == "auxiliary" or not serves(reg, operation):
+            if reg.expired or reg.mode == "auxiliary":
                 continue
-            if visited(via, str(reg.body["endpoint"])):
+            serving = serves(reg, operation)
+            if (not serving and reg.mode == "inclusive") or visited(via, str(reg.body["endpoint"])):
                 continue
             cover = coverage(reg, entity_id, types)
             if cover is None:
@@ -154,14 +169,14 @@ class Forwarder:
                 part = attrs & cover.attrs
                 if not part:
                     continue
-            shares.append(Share(reg, part))
+            (shares if serving else refused).append(Share(reg, part))
             if reg.mode == "redirect" and cover.attrs is None:
                 gone = True
             elif reg.mode in ("redirect", "exclusive") and part is not None:
                 taken |= part
         kept = None if attrs is None else attrs - taken
         local = not gone and (kept is None or bool(kept) or not taken)
-        return Split(tuple(shares), local, kept)
+        return Split(tuple(shares), tuple(refused), local, kept)
 
     def send(self, share: Share, request: Outbound, via: str | None) -> Outcome:
         """Send `request` to the share's source, with this broker added to Via."""

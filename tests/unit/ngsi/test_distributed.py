@@ -352,3 +352,24 @@ def test_inclusive_delete_missing_at_source_is_multi_status(
     assert error["error"]["status"] == 404
     assert error["error"]["type"].endswith("ResourceNotFound")
     assert local_entity(client).status_code == 404
+
+
+def test_exclusive_without_the_operation_refuses_its_part(
+    client: TestClient, source: ContextSource
+) -> None:
+    """D001_02_exc, D002_02_exc: attributes of an exclusive registration that does not serve
+    the operation are written nowhere: alone, 409; beside a local part, 207."""
+    assert client.post(ENTITIES, json=car(brandName=BRAND)).status_code == 201
+    register(
+        client, source, "exclusive", entity={"id": CAR, "type": "Vehicle"}, attrs=["speed"],
+        operations=("retrieveOps",),
+    )  # fmt: skip
+    refused = client.post(f"{ENTITIES}/{CAR}/attrs", json={"speed": SPEED})
+    assert refused.status_code == 409
+    assert "speed" not in local_entity(client).json()
+    deleted = client.delete(f"{ENTITIES}/{CAR}")
+    assert deleted.status_code == 207
+    [error] = deleted.json()["errors"]
+    assert error["registrationId"] == "urn:ngsi-ld:ContextSourceRegistration:r1"
+    assert local_entity(client).status_code == 404
+    assert source.writes() == []

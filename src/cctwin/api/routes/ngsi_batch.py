@@ -32,7 +32,7 @@ from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import render
 from cctwin.ngsi.federation import merge, wants_sources
-from cctwin.ngsi.forwarding import Outbound, Outcome, Share
+from cctwin.ngsi.forwarding import Outbound, Outcome, Share, refusal
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
 from cctwin.ngsi.registrations import Registration
@@ -150,6 +150,7 @@ async def _distributed(
     kept: list[Any] = []
     parts: dict[str, list[Any]] = defaultdict(list)
     regs: dict[str, Registration] = {}
+    refused: list[tuple[Outcome, str]] = []
     for item in items:
         entity_id = (
             item if isinstance(item, str) else item.get("id") if isinstance(item, dict) else None
@@ -165,6 +166,7 @@ async def _distributed(
         for share in split.shares:
             regs[share.reg.id] = share.reg
             parts[share.reg.id].append(part(item, share.attrs, terms))
+        refused += [(refusal(s, f"{operation}Batch"), entity_id) for s in split.refused]
     tally = Tally()
     if kept:
         result = await in_thread(service.broker.batch, operation, kept, terms)
@@ -173,6 +175,10 @@ async def _distributed(
     outcomes = await asyncio.to_thread(_send, service, sent, via)
     for o, (_, request_sent) in zip(outcomes, sent, strict=True):
         _count(tally, o, request_sent)
+    for o, entity_id in refused:
+        tally.errors.append(
+            {"entityId": entity_id, "registrationId": o.share.reg.id, "error": o.problem()}
+        )
     return answer(operation, tally)
 
 

@@ -20,7 +20,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from cctwin.ngsi.context import TermMap
-from cctwin.ngsi.forwarding import Forwarder, Outbound, Outcome, Share, Split
+from cctwin.ngsi.forwarding import Forwarder, Outbound, Outcome, Share, Split, refusal
 from cctwin.ngsi.problems import NgsiError
 from cctwin.ngsi.service import NgsiService
 
@@ -72,7 +72,7 @@ async def distributed(
         attrs = members(write.body, terms)
     via = request.headers.get("via")
     split = service.forwarder.split(write.entity_id, types, attrs, write.operation, via)
-    if not split.shares:
+    if not split.shares and not split.refused:
         return await local(write.body)
     # The body of /attrs/{attr} is one attribute: it goes whole to whoever gets that attribute.
     whole = write.attr is not None
@@ -88,6 +88,7 @@ async def distributed(
         for s in split.shares
     ]
     outcomes = await _send_all(service.forwarder, sent, via)
+    outcomes += [refusal(s, write.operation) for s in split.refused]
     return _combine(request, terms, write, split, (done, error), outcomes)
 
 
