@@ -15,7 +15,8 @@ class FederationConfig(Strict):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$",
         description=(
             "How this broker names itself in the Via header of forwarded requests; a request "
-            "arriving with it in Via is a loop (508). Unique per broker; default: the host name."
+            "arriving with it in Via is a loop (508). Unique per broker; default: the host name "
+            "and a suffix drawn at start."
         ),
     )
     timeout_s: float = Field(

@@ -25,11 +25,13 @@ import httpx
 from cctwin.config.federation import FederationConfig
 from cctwin.ngsi.broker import Broker, EntityQuery
 from cctwin.ngsi.context import TermMap
-from cctwin.ngsi.entities import Entity, iso, now, parse_entity
+from cctwin.ngsi.entities import Entity, parse_entity
+from cctwin.ngsi.forwarding import coverage
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.registration_query import RegistrationQuery
 from cctwin.ngsi.registrations import Registration
 from cctwin.ngsi.registry import Registry
+from cctwin.ngsi.source_stats import failed, succeeded
 from cctwin.ngsi.via import HEADER as VIA
 from cctwin.ngsi.via import extended, own_name, visited
 
@@ -136,7 +138,8 @@ class Federation:
     ) -> list[Supplied]:
         found: list[Supplied] = []
         for reg in regs:
-            found.extend(Supplied(e, reg.mode) for e in self._entities(reg, ask(reg), asked))
+            for entity in self._entities(reg, ask(reg), asked):
+                found.extend(_supplied(reg, entity))
         return found
 
     def _get(self, reg: Registration, path: str, asked: Asked) -> Any:
@@ -196,19 +199,21 @@ class Federation:
         return out
 
 
-def succeeded(reg: Registration) -> None:
-    # The CSourceRegistration's request statistics (5.2.9), as subscriptions keep theirs.
-    stamp = iso(now())
-    sent = int(reg.runtime.get("timesSent", 0)) + 1
-    reg.runtime.update(status="ok", timesSent=sent, lastSuccess=stamp)
-
-
-def failed(reg: Registration, reason: str) -> None:
-    log.warning("context source %s failed: %s", reg.id, reason)
-    stamp = iso(now())
-    sent = int(reg.runtime.get("timesSent", 0)) + 1
-    failed_count = int(reg.runtime.get("timesFailed", 0)) + 1
-    reg.runtime.update(status="failed", timesSent=sent, timesFailed=failed_count, lastFailure=stamp)
+def _supplied(reg: Registration, entity: Entity) -> list[Supplied]:
+    """An exclusive or redirect source owns the attributes it registers for the entity; any
+    others it sends count as an inclusive source's."""
+    if reg.mode not in ("exclusive", "redirect"):
+        return [Supplied(entity, reg.mode)]
+    cover = coverage(reg, entity.id, entity.types)
+    owned = None if cover is None else cover.attrs
+    if owned is None:
+        return [Supplied(entity, reg.mode)]
+    mine = {k: v for k, v in entity.attrs.items() if k in owned}
+    rest = {k: v for k, v in entity.attrs.items() if k not in owned}
+    return [
+        Supplied(replace(entity, attrs=rest), "inclusive"),
+        Supplied(replace(entity, attrs=mine), reg.mode),
+    ]
 
 
 def merge(local: Sequence[Entity], remote: Sequence[Supplied]) -> list[Entity]:

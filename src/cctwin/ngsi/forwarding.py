@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 
 from cctwin.config.federation import FederationConfig
-from cctwin.ngsi.federation import failed, succeeded
 from cctwin.ngsi.problems import ERRORS, Problem
 from cctwin.ngsi.registrations import Registration, Selector
 from cctwin.ngsi.registry import Registry
+from cctwin.ngsi.source_stats import failed, succeeded
 from cctwin.ngsi.via import HEADER as VIA
 from cctwin.ngsi.via import extended, own_name, visited
 

@@ -8,6 +8,8 @@ forwards to a context source whose endpoint already appears in Via.
 from __future__ import annotations
 
 import socket
+import uuid
+from functools import cache
 from urllib.parse import urlsplit
 
 from cctwin.config.federation import FederationConfig
@@ -18,8 +20,15 @@ PROTOCOL = "1.1"
 
 
 def own_name(config: FederationConfig) -> str:
-    """This broker's name in Via: the configured one, else the host name."""
-    return config.via_name or socket.gethostname() or "cctwin"
+    """This broker's name in Via: the configured one, else one made for this process."""
+    return config.via_name or _process_name()
+
+
+@cache
+def _process_name() -> str:
+    # Host name and a per-process suffix: two brokers on one host never take each other's
+    # requests for loops, and every tenant of this process names itself the same.
+    return f"{socket.gethostname() or 'cctwin'}-{uuid.uuid4().hex[:8]}"
 
 
 def hops(header: str | None) -> list[str]:

@@ -271,7 +271,8 @@ def test_exclusive_source_wins_its_attributes(client: TestClient, source: Contex
     )  # fmt: skip
     old = {"speed": {"type": "Property", "value": 10}}
     client.post(f"{ENTITIES}/{CAR}/attrs", json=old, params={"local": "true"})
-    source.entities[CAR] = car(speed=SPEED)
+    # Only what it registers is the source's own: its brandName does not replace this one.
+    source.entities[CAR] = car(speed=SPEED, brandName={"type": "Property", "value": "Other"})
     got = client.get(f"{ENTITIES}/{CAR}", params={"options": "keyValues"}).json()
     assert got == {"id": CAR, "type": "Vehicle", "brandName": "Mercedes", "speed": 80}
     listed = client.get(ENTITIES, params={"type": "Vehicle", "options": "keyValues"}).json()
