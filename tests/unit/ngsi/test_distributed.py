@@ -374,3 +374,23 @@ def test_exclusive_without_the_operation_refuses_its_part(
     assert error["registrationId"] == "urn:ngsi-ld:ContextSourceRegistration:r1"
     assert local_entity(client).status_code == 404
     assert source.writes() == []
+
+
+def test_inclusive_append_keeps_options_and_source_partial_result(
+    client: TestClient, source: ContextSource
+) -> None:
+    """D003_02_inc: noOverwrite travels to the source; its UpdateResult joins this one's."""
+    assert client.post(ENTITIES, json=car(brandName=BRAND)).status_code == 201
+    register(client, source, "inclusive")
+    partial = {"updated": ["speed"], "notUpdated": [{"attributeName": "brandName", "reason": "x"}]}
+    source.replies[("POST", f"{ENTITIES}/{CAR}/attrs")] = Reply(207, partial)
+    fragment = {"speed": SPEED, "brandName": {"type": "Property", "value": "BMW"}}
+    answer = client.post(
+        f"{ENTITIES}/{CAR}/attrs", json=fragment, params={"options": "noOverwrite"}
+    )
+    assert answer.status_code == 207
+    body = answer.json()
+    assert body["updated"] == ["speed"]
+    assert {n["attributeName"] for n in body["notUpdated"]} == {"brandName"}
+    assert source.writes()[0].params["options"] == ["noOverwrite"]
+    assert local_entity(client).json()["brandName"]["value"] == "Mercedes"

@@ -152,9 +152,8 @@ async def _distributed(
     regs: dict[str, Registration] = {}
     refused: list[tuple[Outcome, str]] = []
     for item in items:
-        entity_id = (
-            item if isinstance(item, str) else item.get("id") if isinstance(item, dict) else None
-        )
+        # A delete lists ids; the other operations entities.
+        entity_id = item if operation == "delete" else _id_of(item)
         if not isinstance(entity_id, str):
             kept.append(item)  # the broker reports what is wrong with it
             continue
@@ -180,6 +179,10 @@ async def _distributed(
             {"entityId": entity_id, "registrationId": o.share.reg.id, "error": o.problem()}
         )
     return answer(operation, tally)
+
+
+def _id_of(item: Any) -> Any:
+    return item.get("id") if isinstance(item, dict) else None
 
 
 def _types_of(service: NgsiService, item: Any, terms: TermMap) -> list[str] | None:

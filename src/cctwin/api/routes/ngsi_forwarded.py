@@ -179,6 +179,14 @@ def _update_result(
         if o.ok:
             updated += names
             continue
+        if o.status == 207 and isinstance(o.body, dict):  # the source's own UpdateResult
+            updated += [str(n) for n in o.body.get("updated", [])]
+            not_updated += [
+                {**n, "registrationId": o.share.reg.id}
+                for n in o.body.get("notUpdated", [])
+                if isinstance(n, dict)
+            ]
+            continue
         reason = str(o.problem().get("detail") or o.problem().get("title"))
         not_updated += [
             {"attributeName": n, "reason": reason, "registrationId": o.share.reg.id} for n in names
