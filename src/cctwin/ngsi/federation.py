@@ -40,6 +40,7 @@ GROUPS = frozenset({"federationOps", "retrieveOps", "redirectionOps"})
 # Parameters that shape the answer: the source answers normalized, this broker shapes it.
 LD_JSON = "application/ld+json"
 _SHAPING = frozenset({"limit", "offset", "count", "options", "format", "pick", "omit", "lang"})
+_PAGING = frozenset({"limit", "offset", "count"})
 # Merge order: a later rank overrides an earlier one's attributes.
 _RANK = {"auxiliary": 0, "inclusive": 1, "exclusive": 3, "redirect": 3}
 _LOCAL_RANK = 2
@@ -51,6 +52,15 @@ class Supplied:
 
     entity: Entity
     mode: str
+
+
+@dataclass(frozen=True)
+class SuppliedBody:
+    """A temporal entity (its JSON representation) as one registered source answered it."""
+
+    body: dict[str, Any]
+    mode: str
+    owned: frozenset[str] | None = None  # exclusive/redirect: its registered attributes
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,20 @@ class Federation:
 
         return self._gather(self.sources(wanted, "queryBatch", asked.via), ask, asked)
 
+    def temporal(
+        self, path: str, wanted: RegistrationQuery, operation: str, asked: Asked
+    ) -> list[SuppliedBody]:
+        """Temporal entities the matching sources hold (GET /temporal/entities[/{id}]): they
+        are asked with the request's shape (temporalValues, aggregation...) but no page."""
+        found: list[SuppliedBody] = []
+        for reg in self.sources(wanted, operation, asked.via):
+            answer = self._request(reg, "GET", path, asked, shaped=True)
+            items = answer if isinstance(answer, list) else [answer]
+            for b in items:
+                if isinstance(b, dict) and isinstance(b.get("id"), str):
+                    found.append(SuppliedBody(b, reg.mode, _owned(reg, b, asked.terms)))
+        return found
+
     def retrieve(self, entity_id: str, asked: Asked, types: Sequence[str] = ()) -> list[Supplied]:
         """The entity as each matching source holds it (GET /entities/{id}); `types`, when
         known here, narrows the sources asked."""
@@ -146,9 +170,16 @@ class Federation:
         return self._request(reg, "GET", path, asked)
 
     def _request(
-        self, reg: Registration, method: str, path: str, asked: Asked, body: Any = None
+        self,
+        reg: Registration,
+        method: str,
+        path: str,
+        asked: Asked,
+        body: Any = None,
+        shaped: bool = False,
     ) -> Any:
-        sent = {k: v for k, v in asked.params.items() if k not in _SHAPING} | {"local": "true"}
+        dropped = _PAGING if shaped else _SHAPING
+        sent = {k: v for k, v in asked.params.items() if k not in dropped} | {"local": "true"}
         headers = {"Accept": "application/json", VIA: extended(asked.via, self.name)}
         if asked.link:
             headers["Link"] = asked.link
@@ -254,3 +285,38 @@ def retrieve_merged(broker: Broker, federation: Federation, entity_id: str, aske
     if not found:
         raise not_found(f"no entity {entity_id}")
     return found[0]
+
+
+def merge_bodies(
+    local: Sequence[dict[str, Any]], remote: Sequence[SuppliedBody], terms: TermMap
+) -> list[dict[str, Any]]:
+    """Temporal entities merged by id as `merge` does entities: per attribute the highest
+    rank wins; an exclusive or redirect source's rank holds for the attributes it registers."""
+    ranked: list[tuple[int, dict[str, Any]]] = [(_LOCAL_RANK, b) for b in local]
+    for supplied in remote:
+        body, mode, owned = supplied.body, supplied.mode, supplied.owned
+        if owned is None:
+            ranked.append((_RANK.get(mode, 1), body))
+            continue
+        mine = {k: v for k, v in body.items() if k in _KEYS or terms.expand(k) in owned}
+        rest = {k: v for k, v in body.items() if k in _KEYS or terms.expand(k) not in owned}
+        ranked += [(_RANK["inclusive"], rest), (_RANK[mode], mine)]
+    merged: dict[str, dict[str, Any]] = {}
+    for _, body in sorted(ranked, key=lambda pair: pair[0]):
+        entity_id = str(body["id"])
+        merged[entity_id] = {**merged.get(entity_id, {}), **body}
+    return [merged[i] for i in sorted(merged)]
+
+
+_KEYS = frozenset({"id", "type", "@context"})
+
+
+def _owned(reg: Registration, body: dict[str, Any], terms: TermMap) -> frozenset[str] | None:
+    """The attributes an exclusive or redirect registration owns of a body (None: all, or
+    not such a registration)."""
+    if reg.mode not in ("exclusive", "redirect"):
+        return None
+    raw = body.get("type")
+    types = [terms.expand(str(t)) for t in (raw if isinstance(raw, list) else [raw]) if t]
+    cover = coverage(reg, str(body["id"]), types or None)
+    return None if cover is None else cover.attrs

@@ -29,10 +29,11 @@ class Reply:
 
 @dataclass
 class ContextSource:
-    """Holds `entities` for GET; any other request gets `replies[(method, path)]`, else
+    """Holds `entities` and `temporal` entities for GET; any other request gets `replies[(method, path)]`, else
     201 for POST /entities and 204 otherwise."""
 
     entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    temporal: dict[str, dict[str, Any]] = field(default_factory=dict)  # temporal entities
     replies: dict[tuple[str, str], Reply] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
 
@@ -87,6 +88,11 @@ class ContextSource:
     def reply(self, method: str, path: str) -> Reply:
         if (method, path) in self.replies:
             return self.replies[(method, path)]
+        if method == "GET" and path == f"{PREFIX}/temporal/entities":
+            return Reply(200, list(self.temporal.values()))
+        if method == "GET" and path.startswith(f"{PREFIX}/temporal/entities/"):
+            held = self.temporal.get(path.removeprefix(f"{PREFIX}/temporal/entities/"))
+            return Reply(200, held) if held else Reply(404)
         if method == "GET" and path == f"{PREFIX}/entities":
             return Reply(200, list(self.entities.values()))
         if method == "GET" and path.startswith(f"{PREFIX}/entities/"):

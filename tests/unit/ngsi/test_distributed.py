@@ -394,3 +394,27 @@ def test_inclusive_append_keeps_options_and_source_partial_result(
     assert {n["attributeName"] for n in body["notUpdated"]} == {"brandName"}
     assert source.writes()[0].params["options"] == ["noOverwrite"]
     assert local_entity(client).json()["brandName"]["value"] == "Mercedes"
+
+
+def test_temporal_reads_ask_sources(client: TestClient, source: ContextSource) -> None:
+    """4.3.6 for retrieveTemporal/queryTemporal: a source's temporal attributes are merged
+    in, asked with the request's shape and no page."""
+    assert client.post(ENTITIES, json=car(brandName=BRAND)).status_code == 201
+    register(client, source, "inclusive", operations=("retrieveTemporal", "queryTemporal"))
+    speeds = [{"type": "Property", "value": 80, "observedAt": "2026-12-01T00:00:00Z"}]
+    source.temporal[CAR] = {"id": CAR, "type": "Vehicle", "speed": speeds}
+    other = "urn:ngsi-ld:Vehicle:remote"
+    source.temporal[other] = {"id": other, "type": "Vehicle", "speed": speeds}
+    got = client.get(f"{PREFIX}/temporal/entities/{CAR}", params={"lastN": "5"}).json()
+    assert got["speed"] == speeds
+    assert "brandName" in got
+    [asked] = source.received
+    assert asked.params["lastN"] == ["5"]
+    assert asked.params["local"] == ["true"]
+    found = client.get(f"{PREFIX}/temporal/entities", params={"type": "Vehicle", "limit": "1"})
+    assert [e["id"] for e in found.json()] == [CAR]
+    assert "limit" not in source.received[-1].params
+    remote_only = client.get(f"{PREFIX}/temporal/entities/{other}")
+    assert remote_only.json()["speed"] == speeds
+    local_only = client.get(f"{PREFIX}/temporal/entities/{other}", params={"local": "true"})
+    assert local_only.status_code == 404

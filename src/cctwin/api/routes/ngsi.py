@@ -29,7 +29,6 @@ from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import parse_geo, parse_q
 from cctwin.ngsi.scopes import parse_scope_q
 from cctwin.ngsi.service import NgsiService
-from cctwin.ngsi.temporal_view import check_params, temporal_entity
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
 from cctwin.ngsi.tenants import Tenants
 from cctwin.ngsi.via import HEADER as VIA
@@ -163,7 +162,7 @@ def _members(ctx: Ctx, param: str) -> frozenset[str] | None:
     return frozenset(names) | {ctx.terms.compact(ctx.terms.expand(n)) for n in names}
 
 
-def _attrs(ctx: Ctx) -> frozenset[str] | None:
+def attrs_of(ctx: Ctx) -> frozenset[str] | None:
     raw = ctx.request.query_params.get("attrs")
     return frozenset(ctx.terms.expand(a) for a in raw.split(",") if a) if raw else None
 
@@ -215,7 +214,7 @@ async def create_entity(request: Request) -> Response:
 async def query_entities(request: Request) -> Response:
     ctx = Ctx(request, geo=True)
     params = request.query_params
-    query = _entity_query(ctx)
+    query = entity_query(ctx)
     limit, offset = page_of(params.get("limit"), params.get("offset"))
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
@@ -232,7 +231,7 @@ def asked_of(ctx: Ctx) -> Asked:
     return Asked(ctx.request.query_params, headers.get("link"), headers.get(VIA), ctx.terms)
 
 
-def _entity_query(ctx: Ctx) -> EntityQuery:
+def entity_query(ctx: Ctx) -> EntityQuery:
     params = ctx.request.query_params
     types = params.get("type")
     ids = params.get("id")
@@ -263,7 +262,7 @@ def _entity_query(ctx: Ctx) -> EntityQuery:
         types=[ctx.terms.expand(t) for t in re.split(r"[,|]", types) if t] if types else None,
         ids=[i for i in ids.split(",") if i] if ids else None,
         id_pattern=compiled,
-        attrs=_attrs(ctx),
+        attrs=attrs_of(ctx),
         q=parse_q(q, ctx.terms) if q is not None else None,
         geo=geo,
         scope=parse_scope_q(scope_q) if scope_q is not None else None,
@@ -296,13 +295,13 @@ async def retrieve_entity(entity_id: str, request: Request) -> Response:
     if wants_sources(request.query_params.get("local"), service.federation):
         args = (broker, service.federation, entity_id, asked_of(ctx))
         return ctx.answer(
-            render(await in_thread(retrieve_merged, *args), view_of(ctx, _attrs(ctx)))
+            render(await in_thread(retrieve_merged, *args), view_of(ctx, attrs_of(ctx)))
         )
     # The live twin is in memory: answering from it on the loop saves a thread hop.
     entity = broker.cached(entity_id)
     if entity is None:
         entity = await in_thread(broker.retrieve, entity_id)
-    return ctx.answer(render(entity, view_of(ctx, _attrs(ctx))))
+    return ctx.answer(render(entity, view_of(ctx, attrs_of(ctx))))
 
 
 @router.delete("/entities/{entity_id:path}/attrs/{attr}")
@@ -416,57 +415,9 @@ async def delete_entity(entity_id: str, request: Request) -> Response:
         return Response(status_code=204)
 
     if request.url.path.startswith(router.prefix + "/temporal/"):
-        return await local(None)  # temporal operations are not forwarded (yet)
+        return await local(None)  # deleting a temporal entity is not forwarded (yet)
     write = Write("deleteEntity", entity_id)
     return await distributed(request, service, Ctx(request).terms, write, local)
-
-
-# --- temporal ----------------------------------------------------------------------------------
-
-
-@router.post("/temporal/entities")
-@router.post("/temporal/entities/", include_in_schema=False)
-async def create_temporal(request: Request) -> Response:
-    body, context = await read_body(request)
-    ctx = Ctx(request, context)
-    created = await in_thread(ngsi_service(request).broker.add_history, body, ctx.terms)
-    if not created:
-        return Response(status_code=204)
-    location = location_of("temporal/entities", str(body["id"]))
-    return Response(status_code=201, headers={"Location": location})
-
-
-@router.get("/temporal/entities")
-@router.get("/temporal/entities/", include_in_schema=False)
-async def query_temporal(request: Request) -> Response:
-    ctx = Ctx(request)
-    query = _entity_query(ctx)
-    limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
-    check_params(request.query_params)
-    service = ngsi_service(request)
-    found = await in_thread(service.broker.query, query)
-    page = found[offset : offset + limit]
-    params = dict(request.query_params)
-    bodies = [
-        await in_thread(
-            temporal_entity, service.broker.repository, e, ctx.terms, query.attrs, params
-        )
-        for e in page
-    ]
-    headers = page_headers(request, len(found), limit, offset)
-    return ctx.answer(bodies, 200, headers)
-
-
-@router.get("/temporal/entities/{entity_id:path}")
-async def retrieve_temporal(entity_id: str, request: Request) -> Response:
-    ctx = Ctx(request)
-    service = ngsi_service(request)
-    entity = await in_thread(service.broker.retrieve, entity_id)
-    params = dict(request.query_params)
-    body = await in_thread(
-        temporal_entity, service.broker.repository, entity, ctx.terms, _attrs(ctx), params
-    )
-    return ctx.answer(body)
 
 
 async def _problem(request: Request, error: Exception) -> Response:
@@ -500,6 +451,7 @@ def install(app: FastAPI) -> None:
         ngsi_document,
         ngsi_registrations,
         ngsi_subscriptions,
+        ngsi_temporal,
     )
 
     ngsi_document.install_document(app)
@@ -507,6 +459,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(Preconditions)
     app.include_router(router)
     app.include_router(ngsi_batch.router)
+    app.include_router(ngsi_temporal.router)
     app.include_router(ngsi_subscriptions.router)
     app.include_router(ngsi_discovery.router)
     app.include_router(ngsi_registrations.router)

@@ -301,14 +301,14 @@ _OPS: dict[tuple[str, str], Operation] = {
     ("/temporal/entities", "get"): (
         {"200": _found(ARRAY, geo=False)},
         READ,
-        _QUERY + _PAGE + _TEMPORAL,
+        [*_QUERY, *_PAGE, *_TEMPORAL, "local"],
         None,
     ),
     ("/temporal/entities", "post"): ({"201": _CREATED, "204": _NONE}, WRITE, [], ENTITY),
     ("/temporal/entities/{entity_id}", "get"): (
         {"200": _found(OBJECT, geo=False)},
         READ,
-        _ONE + _TEMPORAL,
+        [*_ONE, *_TEMPORAL, "local"],
         None,
     ),
     ("/temporal/entities/{entity_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
