@@ -418,3 +418,11 @@ def test_temporal_reads_ask_sources(client: TestClient, source: ContextSource) -
     assert remote_only.json()["speed"] == speeds
     local_only = client.get(f"{PREFIX}/temporal/entities/{other}", params={"local": "true"})
     assert local_only.status_code == 404
+
+
+def test_malformed_write_is_sent_nowhere(client: TestClient, source: ContextSource) -> None:
+    """A body this broker refuses as malformed (400) is not forwarded either."""
+    register(client, source, "inclusive")
+    answer = client.post(ENTITIES, json=car(brandName={"type": "Property"}))  # no value
+    assert answer.status_code == 400
+    assert source.writes() == []

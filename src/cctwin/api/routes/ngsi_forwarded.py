@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 
 from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.forwarding import Forwarder, Outbound, Outcome, Share, Split, refusal
-from cctwin.ngsi.problems import NgsiError
+from cctwin.ngsi.problems import NgsiError, Problem
 from cctwin.ngsi.service import NgsiService
 
 ENTITY_MEMBERS = frozenset({"id", "type", "@context", "scope"})
@@ -29,6 +29,7 @@ ATTR_OPS = frozenset({"appendAttrs", "updateAttrs", "replaceAttrs", "deleteAttrs
 # Request headers a forwarded request keeps (Via is set by the forwarder).
 _KEPT_HEADERS = ("content-type", "link")
 Local = Callable[[Any], Awaitable[Response]]
+_MALFORMED = frozenset({Problem.BAD_REQUEST_DATA, Problem.INVALID_REQUEST})
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ async def distributed(
         try:
             done = await local(write.body if whole else part(write.body, split.kept, terms))
         except NgsiError as failure:
+            if failure.problem in _MALFORMED:
+                raise  # a request this broker finds malformed is sent nowhere
             error = failure
     sent = [
         (s, outbound(request, write.body if whole else part(write.body, s.attrs, terms)))
@@ -89,7 +92,7 @@ async def distributed(
     ]
     outcomes = await _send_all(service.forwarder, sent, via)
     outcomes += [refusal(s, write.operation) for s in split.refused]
-    return _combine(request, terms, write, split, (done, error), outcomes)
+    return _combine(terms, write, split, (done, error), outcomes)
 
 
 async def _types(service: NgsiService, write: Write, terms: TermMap) -> list[str] | None:
@@ -125,7 +128,6 @@ async def _send_all(
 
 
 def _combine(
-    request: Request,
     terms: TermMap,
     write: Write,
     split: Split,
