@@ -3,6 +3,7 @@
 Each test names the ETSI conformance tests (TP/NGSI-LD/DistributedOperations) it mirrors.
 """
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from cctwin.api.main import create_app
 from cctwin.app import Services
 from cctwin.config.loader import parse_config
+from cctwin.ngsi.broker import EntityQuery
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 
@@ -30,17 +32,30 @@ BRAND = {"type": "Property", "value": "Mercedes"}
 SPEED = {"type": "Property", "value": 80}
 
 
-@pytest.fixture
-def services(tmp_path: Path) -> Services:
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    tmp_path = tmp_path_factory.mktemp("distributed")
     text = CONFIG.format(db=tmp_path / "db.sqlite", media=tmp_path / "media")
     return Services(parse_config(text), start_workers=False)
 
 
-@pytest.fixture
-def client(services: Services) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def shared_client(services: Services) -> Iterator[TestClient]:
+    # One app for the module (an app per test cost 0.5 s); `client` empties it after each test.
     with TestClient(create_app(services, web_dir=Path("/nonexistent"))) as test_client:
         test_client.headers.update(grant(services.store, "ngsi-tests", "integrator"))
         yield test_client
+
+
+@pytest.fixture
+def client(shared_client: TestClient, services: Services) -> Iterator[TestClient]:
+    yield shared_client
+    ngsi = services.ngsi_tenants.default
+    for reg_id in list(ngsi.registry.registrations):
+        ngsi.registry.delete(reg_id)
+    query = EntityQuery(id_pattern=re.compile("^urn:ngsi-ld:(Vehicle|Building):"))
+    for entity in ngsi.broker.query(query):
+        ngsi.broker.delete(entity.id)
 
 
 @pytest.fixture
