@@ -441,3 +441,20 @@ def test_malformed_write_is_sent_nowhere(client: TestClient, source: ContextSour
     answer = client.post(ENTITIES, json=car(brandName={"type": "Property"}))  # no value
     assert answer.status_code == 400
     assert source.writes() == []
+
+
+def test_temporal_writes_follow_the_modes(client: TestClient, source: ContextSource) -> None:
+    """4.3.6 for upsertTemporal and deleteTemporal: a redirect source gets them, nothing is
+    kept here."""
+    register(client, source, "redirect", operations=("upsertTemporal", "deleteTemporal"))
+    speeds = [{"type": "Property", "value": 80, "observedAt": "2026-12-01T00:00:00Z"}]
+    created = client.post(f"{PREFIX}/temporal/entities", json=car(speed=speeds))
+    assert created.status_code == 204
+    deleted = client.delete(f"{PREFIX}/temporal/entities/{CAR}")
+    assert deleted.status_code == 204
+    assert [(w.method, w.path) for w in source.writes()] == [
+        ("POST", f"{PREFIX}/temporal/entities"),
+        ("DELETE", f"{PREFIX}/temporal/entities/{CAR}"),
+    ]
+    assert source.writes()[0].body == car(speed=speeds)
+    assert local_entity(client).status_code == 404

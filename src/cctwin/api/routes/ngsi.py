@@ -414,9 +414,8 @@ async def delete_entity(entity_id: str, request: Request) -> Response:
         await in_thread(service.broker.delete, entity_id)
         return Response(status_code=204)
 
-    if request.url.path.startswith(router.prefix + "/temporal/"):
-        return await local(None)  # deleting a temporal entity is not forwarded (yet)
-    write = Write("deleteEntity", entity_id)
+    temporal = request.url.path.startswith(router.prefix + "/temporal/")
+    write = Write("deleteTemporal" if temporal else "deleteEntity", entity_id)
     return await distributed(request, service, Ctx(request).terms, write, local)
 
 

@@ -69,7 +69,7 @@ async def distributed(
         return await local(write.body)
     types = await _types(service, write, terms)
     attrs = frozenset({terms.expand(write.attr)}) if write.attr else None
-    if attrs is None and write.operation != "deleteEntity":
+    if attrs is None and write.operation not in ("deleteEntity", "deleteTemporal"):
         attrs = members(write.body, terms)
     via = request.headers.get("via")
     split = service.forwarder.split(write.entity_id, types, attrs, write.operation, via)
@@ -97,7 +97,7 @@ async def distributed(
 
 async def _types(service: NgsiService, write: Write, terms: TermMap) -> list[str] | None:
     """The entity's types: from a create's body, else as held here (None: unknown)."""
-    if write.operation == "createEntity" and isinstance(write.body, dict):
+    if write.operation in ("createEntity", "upsertTemporal") and isinstance(write.body, dict):
         raw = write.body.get("type")
         names = raw if isinstance(raw, list) else [raw]
         return [terms.expand(str(n)) for n in names if n]

@@ -1,5 +1,6 @@
 """/ngsi-ld/v1/temporal/entities: temporal evolution of entities (CIM 009 5.6.11, 5.7.3-5.7.4),
-also asked of registered context sources (4.3.6: retrieveTemporal, queryTemporal).
+shared with registered context sources (4.3.6: upsertTemporal, retrieveTemporal,
+queryTemporal; deleteTemporal is the entity route's).
 
 Sources are asked as entity reads are (cctwin.ngsi.federation), with the request's shape
 (temporalValues, aggregations, time filter) and no page; bodies merge by id per the
@@ -24,6 +25,7 @@ from cctwin.api.routes.ngsi import (
     page_of,
     read_body,
 )
+from cctwin.api.routes.ngsi_forwarded import Write, distributed
 from cctwin.api.routes.ngsi_headers import page_headers
 from cctwin.ngsi.broker import EntityQuery
 from cctwin.ngsi.entities import Entity
@@ -42,11 +44,20 @@ PATH = "/ngsi-ld/v1/temporal/entities"
 async def create_temporal(request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
-    created = await in_thread(ngsi_service(request).broker.add_history, body, ctx.terms)
-    if not created:
-        return Response(status_code=204)
-    location = location_of("temporal/entities", str(body["id"]))
-    return Response(status_code=201, headers={"Location": location})
+    service = ngsi_service(request)
+
+    async def local(kept: Any) -> Response:
+        if not await in_thread(service.broker.add_history, kept, ctx.terms):
+            return Response(status_code=204)
+        location = location_of("temporal/entities", str(kept["id"]))
+        return Response(status_code=201, headers={"Location": location})
+
+    entity_id = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(entity_id, str) or not entity_id:
+        return await local(body)  # the broker says what is wrong with it
+    # Only sources took it: whether they created or added to it is theirs to say (204).
+    write = Write("upsertTemporal", entity_id, body)
+    return await distributed(request, service, ctx.terms, write, local)
 
 
 @router.get("/temporal/entities")
