@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from cctwin.config.base import Strict
+from cctwin.config.federation import FederationConfig
 
 
 class ContextDocumentConfig(Strict):
@@ -40,3 +41,4 @@ class NgsiConfig(Strict):
     )
     prune_interval_s: float = Field(3600.0, gt=0, description="How often old history goes.")
     twin: bool = Field(True, description="Project cctwin's own facts into NGSI-LD entities.")
+    federation: FederationConfig = Field(default_factory=FederationConfig)

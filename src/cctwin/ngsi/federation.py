@@ -2,161 +2,275 @@
 
 A query or retrieval that is not `local=true` is also asked of every non-expired registration
 that could supply it (discovery's matching) and serves the operation; each source gets the
-same parameters with `local=true` (so two brokers registered with each other do not loop),
-answers in normalized form and is merged by entity id: attributes this broker holds win,
-the source's others are added. A source that fails or times out is logged and left out;
-each registration shows how its requests went (status, timesSent, timesFailed...).
+same parameters with `local=true` and this broker in `Via` (a source already in `Via` is not
+asked, 6.3.18), answers in normalized form and is merged by entity id. The registration's mode
+decides who wins an attribute (4.3.6.2-4.3.6.4): `exclusive` and `redirect` sources hold the
+attributes they register, so theirs replace any here; for `inclusive` ones this broker's
+attributes win and the source's others are added; `auxiliary` sources only fill in attributes
+nobody else (here or another source) has (D010_01_aux). A source that fails or times out is logged and left
+out; each registration shows how its requests went (status, timesSent, timesFailed...).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from cctwin.config.federation import FederationConfig
 from cctwin.ngsi.broker import Broker, EntityQuery
 from cctwin.ngsi.context import TermMap
-from cctwin.ngsi.entities import Entity, iso, now, parse_entity
+from cctwin.ngsi.entities import Entity, parse_entity
+from cctwin.ngsi.forwarding import coverage
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.registration_query import RegistrationQuery
 from cctwin.ngsi.registrations import Registration
 from cctwin.ngsi.registry import Registry
+from cctwin.ngsi.source_stats import failed, succeeded
+from cctwin.ngsi.via import HEADER as VIA
+from cctwin.ngsi.via import extended, own_name, visited
 
 log = logging.getLogger(__name__)
 GROUPS = frozenset({"federationOps", "retrieveOps", "redirectionOps"})
 # Parameters that shape the answer: the source answers normalized, this broker shapes it.
+LD_JSON = "application/ld+json"
 _SHAPING = frozenset({"limit", "offset", "count", "options", "format", "pick", "omit", "lang"})
-DEFAULT_TIMEOUT_S = 3.0
+_PAGING = frozenset({"limit", "offset", "count"})
+# Merge order: a later rank overrides an earlier one's attributes.
+_RANK = {"auxiliary": 0, "inclusive": 1, "exclusive": 3, "redirect": 3}
+_LOCAL_RANK = 2
+
+
+@dataclass(frozen=True)
+class Supplied:
+    """An entity as one registered source holds it, with that registration's mode."""
+
+    entity: Entity
+    mode: str
+
+
+@dataclass(frozen=True)
+class SuppliedBody:
+    """A temporal entity (its JSON representation) as one registered source answered it."""
+
+    body: dict[str, Any]
+    mode: str
+    owned: frozenset[str] | None = None  # exclusive/redirect: its registered attributes
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One distributed read: the request's parameters, Link and Via headers, and @context."""
+
+    params: Mapping[str, str]
+    link: str | None
+    via: str | None
+    terms: TermMap
 
 
 class Federation:
     """Asks registered context sources for entities (query entities, retrieve entity)."""
 
-    def __init__(self, registry: Registry, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, registry: Registry, config: FederationConfig | None = None) -> None:
         self.registry = registry
-        self.timeout_s = timeout_s
+        self.config = config or FederationConfig()
+        self.name = own_name(self.config)
+        self._http: httpx.Client | None = None
 
-    def sources(self, query: RegistrationQuery, operation: str) -> list[Registration]:
-        """Registrations that could supply `query` and serve `operation`."""
+    @property
+    def http(self) -> httpx.Client:
+        # One client, made on first use: its connection pool and TLS context serve every
+        # request to the sources (a client per request cost ~20 ms each).
+        if self._http is None:
+            self._http = httpx.Client()
+        return self._http
+
+    def sources(
+        self, query: RegistrationQuery, operation: str, via: str | None = None
+    ) -> list[Registration]:
+        """Registrations that could supply `query`, serve `operation` and are not in `via`."""
         if not self.registry.registrations:
             return []
         serving = GROUPS | {operation}
-        return [r for r in self.registry.query(query) if serving & set(r.body["operations"])]
+        return [
+            r
+            for r in self.registry.query(query)
+            if serving & set(r.body["operations"]) and not visited(via, str(r.body["endpoint"]))
+        ]
 
-    def query(
-        self, query: EntityQuery, params: Mapping[str, str], link: str | None, terms: TermMap
-    ) -> list[Entity]:
+    def query(self, query: EntityQuery, asked: Asked) -> list[Supplied]:
         """Entities the matching sources hold for a GET /entities query."""
-        asked = RegistrationQuery(
+        wanted = RegistrationQuery(
             types=frozenset(query.types) if query.types else None,
             ids=frozenset(query.ids) if query.ids else None,
             id_pattern=query.id_pattern,
             attrs=query.attrs,
             open_ids=True,
         )
-        found: list[Entity] = []
-        for reg in self.sources(asked, "queryEntity"):
-            answer = self._get(reg, "/ngsi-ld/v1/entities", params, link)
-            if isinstance(answer, list):
-                found.extend(self._entities(reg, answer, terms))
+
+        def ask(reg: Registration) -> list[Any]:
+            answer = self._get(reg, "/ngsi-ld/v1/entities", asked)
+            return answer if isinstance(answer, list) else []
+
+        return self._gather(self.sources(wanted, "queryEntity", asked.via), ask, asked)
+
+    def query_batch(
+        self, query: EntityQuery, body: Mapping[str, Any], asked: Asked
+    ) -> list[Supplied]:
+        """Entities the matching sources hold for a POST /entityOperations/query (queryBatch):
+        each gets the same Query body."""
+        wanted = RegistrationQuery(
+            types=frozenset(query.types) if query.types else None,
+            ids=frozenset(query.ids) if query.ids else None,
+            id_pattern=query.id_pattern,
+            attrs=query.attrs,
+            open_ids=True,
+        )
+
+        def ask(reg: Registration) -> list[Any]:
+            answer = self._request(reg, "POST", "/ngsi-ld/v1/entityOperations/query", asked, body)
+            return answer if isinstance(answer, list) else []
+
+        return self._gather(self.sources(wanted, "queryBatch", asked.via), ask, asked)
+
+    def temporal(
+        self, path: str, wanted: RegistrationQuery, operation: str, asked: Asked
+    ) -> list[SuppliedBody]:
+        """Temporal entities the matching sources hold (GET /temporal/entities[/{id}]): they
+        are asked with the request's shape (temporalValues, aggregation...) but no page."""
+        found: list[SuppliedBody] = []
+        for reg in self.sources(wanted, operation, asked.via):
+            answer = self._request(reg, "GET", path, asked, shaped=True)
+            items = answer if isinstance(answer, list) else [answer]
+            for b in items:
+                if isinstance(b, dict) and isinstance(b.get("id"), str):
+                    found.append(SuppliedBody(b, reg.mode, _owned(reg, b, asked.terms)))
         return found
 
-    def retrieve(
-        self,
-        entity_id: str,
-        params: Mapping[str, str],
-        link: str | None,
-        terms: TermMap,
-        types: Sequence[str] = (),
-    ) -> list[Entity]:
+    def retrieve(self, entity_id: str, asked: Asked, types: Sequence[str] = ()) -> list[Supplied]:
         """The entity as each matching source holds it (GET /entities/{id}); `types`, when
         known here, narrows the sources asked."""
         kinds = frozenset(types) or None
-        asked = RegistrationQuery(types=kinds, ids=frozenset({entity_id}), open_ids=True)
-        found: list[Entity] = []
-        for reg in self.sources(asked, "retrieveEntity"):
-            path = f"/ngsi-ld/v1/entities/{quote(entity_id, safe=':')}"
-            answer = self._get(reg, path, params, link)
-            if isinstance(answer, dict):
-                found.extend(self._entities(reg, [answer], terms))
+        wanted = RegistrationQuery(types=kinds, ids=frozenset({entity_id}), open_ids=True)
+        path = f"/ngsi-ld/v1/entities/{quote(entity_id, safe=':')}"
+
+        def ask(reg: Registration) -> list[Any]:
+            answer = self._get(reg, path, asked)
+            return [answer] if isinstance(answer, dict) else []
+
+        regs = self.sources(wanted, "retrieveEntity", asked.via)
+        return self._gather(regs, ask, asked)
+
+    def _gather(
+        self, regs: Sequence[Registration], ask: Callable[[Registration], list[Any]], asked: Asked
+    ) -> list[Supplied]:
+        found: list[Supplied] = []
+        for reg in regs:
+            for entity in self._entities(reg, ask(reg), asked):
+                found.extend(_supplied(reg, entity))
         return found
 
-    def _get(
-        self, reg: Registration, path: str, params: Mapping[str, str], link: str | None
+    def _get(self, reg: Registration, path: str, asked: Asked) -> Any:
+        return self._request(reg, "GET", path, asked)
+
+    def _request(
+        self,
+        reg: Registration,
+        method: str,
+        path: str,
+        asked: Asked,
+        body: Any = None,
+        shaped: bool = False,
     ) -> Any:
-        sent = {k: v for k, v in params.items() if k not in _SHAPING} | {"local": "true"}
-        headers = {"Accept": "application/json"}
-        if link:
-            headers["Link"] = link
+        dropped = _PAGING if shaped else _SHAPING
+        sent = {k: v for k, v in asked.params.items() if k not in dropped} | {"local": "true"}
+        headers = {"Accept": "application/json", VIA: extended(asked.via, self.name)}
+        if asked.link:
+            headers["Link"] = asked.link
+        if isinstance(body, Mapping):  # a JSON-LD body carries its @context (6.3.4)
+            headers["Content-Type"] = LD_JSON if "@context" in body else "application/json"
         tenant = reg.body.get("tenant")
         if isinstance(tenant, str):
             headers["NGSILD-Tenant"] = tenant
         headers |= {p["key"]: p["value"] for p in reg.body.get("contextSourceInfo", [])}
         url = str(reg.body["endpoint"]).rstrip("/") + path
         try:
-            response = httpx.get(url, params=sent, headers=headers, timeout=self._timeout(reg))
+            response = self.http.request(
+                method,
+                url,
+                params=sent,
+                content=None if body is None else json.dumps(body),
+                headers=headers,
+                timeout=self._timeout(reg),
+            )
         except httpx.HTTPError as error:
-            return _failed(reg, f"{url}: {error or type(error).__name__}")
+            return failed(reg, f"{url}: {error or type(error).__name__}")
         if response.status_code == 404:
-            _succeeded(reg)  # an answer: it does not hold that
+            succeeded(reg)  # an answer: it does not hold that
             return None
         if response.status_code != 200:
-            return _failed(reg, f"{url} answered {response.status_code}")
+            return failed(reg, f"{url} answered {response.status_code}")
         try:
             answer = response.json()
         except ValueError:
-            return _failed(reg, f"{url} answered no JSON")
-        _succeeded(reg)
+            return failed(reg, f"{url} answered no JSON")
+        succeeded(reg)
         return answer
 
     def _timeout(self, reg: Registration) -> float:
         management = reg.body.get("management")
         if isinstance(management, Mapping) and "timeout" in management:
             return float(management["timeout"]) / 1000.0  # milliseconds (5.2.34)
-        return self.timeout_s
+        return self.config.timeout_s
 
     @staticmethod
-    def _entities(reg: Registration, bodies: Sequence[Any], terms: TermMap) -> list[Entity]:
+    def _entities(reg: Registration, bodies: Sequence[Any], asked: Asked) -> list[Entity]:
         out: list[Entity] = []
         for body in bodies:
             try:
-                out.append(parse_entity(body, terms))
+                out.append(parse_entity(body, asked.terms))
             except NgsiError as error:
                 log.warning("context source %s sent an invalid entity: %s", reg.id, error)
         return out
 
 
-def _succeeded(reg: Registration) -> None:
-    # The CSourceRegistration's request statistics (5.2.9), as subscriptions keep theirs.
-    stamp = iso(now())
-    sent = int(reg.runtime.get("timesSent", 0)) + 1
-    reg.runtime.update(status="ok", timesSent=sent, lastSuccess=stamp)
+def _supplied(reg: Registration, entity: Entity) -> list[Supplied]:
+    """An exclusive or redirect source owns the attributes it registers for the entity; any
+    others it sends count as an inclusive source's."""
+    if reg.mode not in ("exclusive", "redirect"):
+        return [Supplied(entity, reg.mode)]
+    cover = coverage(reg, entity.id, entity.types)
+    owned = None if cover is None else cover.attrs
+    if owned is None:
+        return [Supplied(entity, reg.mode)]
+    mine = {k: v for k, v in entity.attrs.items() if k in owned}
+    rest = {k: v for k, v in entity.attrs.items() if k not in owned}
+    return [
+        Supplied(replace(entity, attrs=rest), "inclusive"),
+        Supplied(replace(entity, attrs=mine), reg.mode),
+    ]
 
 
-def _failed(reg: Registration, reason: str) -> None:
-    log.warning("context source %s failed: %s", reg.id, reason)
-    stamp = iso(now())
-    sent = int(reg.runtime.get("timesSent", 0)) + 1
-    failed = int(reg.runtime.get("timesFailed", 0)) + 1
-    reg.runtime.update(status="failed", timesSent=sent, timesFailed=failed, lastFailure=stamp)
-
-
-def merge(local: Sequence[Entity], remote: Sequence[Entity]) -> list[Entity]:
-    """Local entities with the attributes (and types) sources add; sources' own entities
-    after them; in id order."""
-    merged = {e.id: e for e in local}
-    for entity in remote:
+def merge(local: Sequence[Entity], remote: Sequence[Supplied]) -> list[Entity]:
+    """Entities here and from sources merged by id, in id order: per attribute the highest
+    rank wins (exclusive/redirect sources, then this broker, then inclusive, then auxiliary)."""
+    ranked = sorted(
+        [*((_LOCAL_RANK, e) for e in local), *((_RANK.get(s.mode, 1), s.entity) for s in remote)],
+        key=lambda pair: pair[0],
+    )
+    merged: dict[str, Entity] = {}
+    for _, entity in ranked:
         mine = merged.get(entity.id)
         if mine is None:
             merged[entity.id] = entity
             continue
-        attrs = {**entity.attrs, **mine.attrs}
         types = list(dict.fromkeys([*mine.types, *entity.types]))
-        merged[entity.id] = replace(mine, attrs=attrs, types=types)
+        merged[entity.id] = replace(mine, attrs={**mine.attrs, **entity.attrs}, types=types)
     return sorted(merged.values(), key=lambda e: e.id)
 
 
@@ -167,14 +281,7 @@ def wants_sources(local: str | None, federation: Federation) -> bool:
     return local != "true" and bool(federation.registry.registrations)
 
 
-def retrieve_merged(
-    broker: Broker,
-    federation: Federation,
-    entity_id: str,
-    params: Mapping[str, str],
-    link: str | None,
-    terms: TermMap,
-) -> Entity:
+def retrieve_merged(broker: Broker, federation: Federation, entity_id: str, asked: Asked) -> Entity:
     """The entity here merged with what registered sources hold (404 if none has it)."""
     try:
         local = [broker.retrieve(entity_id)]
@@ -183,7 +290,42 @@ def retrieve_merged(
             raise
         local = []
     types = local[0].types if local else ()
-    found = merge(local, federation.retrieve(entity_id, params, link, terms, types))
+    found = merge(local, federation.retrieve(entity_id, asked, types))
     if not found:
         raise not_found(f"no entity {entity_id}")
     return found[0]
+
+
+def merge_bodies(
+    local: Sequence[dict[str, Any]], remote: Sequence[SuppliedBody], terms: TermMap
+) -> list[dict[str, Any]]:
+    """Temporal entities merged by id as `merge` does entities: per attribute the highest
+    rank wins; an exclusive or redirect source's rank holds for the attributes it registers."""
+    ranked: list[tuple[int, dict[str, Any]]] = [(_LOCAL_RANK, b) for b in local]
+    for supplied in remote:
+        body, mode, owned = supplied.body, supplied.mode, supplied.owned
+        if owned is None:
+            ranked.append((_RANK.get(mode, 1), body))
+            continue
+        mine = {k: v for k, v in body.items() if k in _KEYS or terms.expand(k) in owned}
+        rest = {k: v for k, v in body.items() if k in _KEYS or terms.expand(k) not in owned}
+        ranked += [(_RANK["inclusive"], rest), (_RANK[mode], mine)]
+    merged: dict[str, dict[str, Any]] = {}
+    for _, body in sorted(ranked, key=lambda pair: pair[0]):
+        entity_id = str(body["id"])
+        merged[entity_id] = {**merged.get(entity_id, {}), **body}
+    return [merged[i] for i in sorted(merged)]
+
+
+_KEYS = frozenset({"id", "type", "@context"})
+
+
+def _owned(reg: Registration, body: dict[str, Any], terms: TermMap) -> frozenset[str] | None:
+    """The attributes an exclusive or redirect registration owns of a body (None: all, or
+    not such a registration)."""
+    if reg.mode not in ("exclusive", "redirect"):
+        return None
+    raw = body.get("type")
+    types = [terms.expand(str(t)) for t in (raw if isinstance(raw, list) else [raw]) if t]
+    cover = coverage(reg, str(body["id"]), types or None)
+    return None if cover is None else cover.attrs

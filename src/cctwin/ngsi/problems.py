@@ -25,6 +25,8 @@ class Problem(StrEnum):
     NO_MULTI_TENANT_SUPPORT = "NoMultiTenantSupport"
     # A registration that would overlap an exclusive or redirect one, or local data (5.9.2.4).
     CONFLICT = "Conflict"
+    # A request that came back to this broker through its context sources (6.3.18).
+    LOOP_DETECTED = "LoopDetected"
 
     @property
     def uri(self) -> str:
@@ -50,6 +52,7 @@ _STATUS = {
     Problem.NONEXISTENT_TENANT: 404,
     Problem.NO_MULTI_TENANT_SUPPORT: 501,
     Problem.CONFLICT: 409,
+    Problem.LOOP_DETECTED: 508,
 }
 
 

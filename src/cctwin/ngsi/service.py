@@ -14,6 +14,7 @@ from cctwin.ngsi.broker import Broker, Repository
 from cctwin.ngsi.context import ContextStore
 from cctwin.ngsi.entities import now
 from cctwin.ngsi.federation import Federation
+from cctwin.ngsi.forwarding import Forwarder
 from cctwin.ngsi.hosting import ContextHosting
 from cctwin.ngsi.registration_subscriptions import CSourceSubscriptions
 from cctwin.ngsi.registry import RegistrationRepository, Registry
@@ -40,7 +41,8 @@ class NgsiService:
         self.csource_subscriptions = CSourceSubscriptions(
             repository, self.contexts, self.registry, self.subscriptions
         )
-        self.federation = Federation(self.registry)
+        self.federation = Federation(self.registry, config.federation)
+        self.forwarder = Forwarder(self.registry, config.federation)
 
     async def run(self, stopping: asyncio.Event) -> None:
         await asyncio.gather(

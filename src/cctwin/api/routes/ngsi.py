@@ -17,20 +17,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cctwin.api.methods import allowed_methods
 from cctwin.api.routes.ngsi_bodies import LD_JSON
 from cctwin.api.routes.ngsi_bodies import read_body as read_body  # for the other route modules
+from cctwin.api.routes.ngsi_forwarded import Write, distributed
 from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
 from cctwin.api.routes.ngsi_preconditions import Preconditions, negotiate
 from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import View, feature, render
-from cctwin.ngsi.federation import merge, retrieve_merged, wants_sources
+from cctwin.ngsi.federation import Asked, merge, retrieve_merged, wants_sources
 from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
-from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
+from cctwin.ngsi.query import parse_geo, parse_q
 from cctwin.ngsi.scopes import parse_scope_q
 from cctwin.ngsi.service import NgsiService
-from cctwin.ngsi.temporal_view import check_params, temporal_entity
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
 from cctwin.ngsi.tenants import Tenants
+from cctwin.ngsi.via import HEADER as VIA
+from cctwin.ngsi.via import check_loop
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 GEO_JSON = "application/geo+json"
@@ -50,7 +52,9 @@ def ngsi_service(request: Request) -> NgsiService:
     """The service of the request's NGSILD-Tenant (the default tenant without the header)."""
     tenants: Tenants = request.app.state.services.ngsi_tenants
     tenant = request.headers.get(TENANT_HEADER)
-    return tenants.get(tenant, create=request.method in _CREATES)
+    service = tenants.get(tenant, create=request.method in _CREATES)
+    check_loop(request.headers.get(VIA), service.federation.name)  # 6.3.18: 508 on a loop
+    return service
 
 
 async def in_thread(fn: Callable[..., T], *args: Any) -> T:
@@ -116,7 +120,7 @@ def flag(request: Request, option: str) -> bool:
 _FORMATS = ("normalized", "concise", "simplified", "keyValues")
 
 
-def _view(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
+def view_of(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
     request = ctx.request
     shape = request.query_params.get("format")
     if shape is not None and shape not in _FORMATS:
@@ -158,7 +162,7 @@ def _members(ctx: Ctx, param: str) -> frozenset[str] | None:
     return frozenset(names) | {ctx.terms.compact(ctx.terms.expand(n)) for n in names}
 
 
-def _attrs(ctx: Ctx) -> frozenset[str] | None:
+def attrs_of(ctx: Ctx) -> frozenset[str] | None:
     raw = ctx.request.query_params.get("attrs")
     return frozenset(ctx.terms.expand(a) for a in raw.split(",") if a) if raw else None
 
@@ -191,8 +195,17 @@ def _partial(result: UpdateResult | BatchResult, ctx: Ctx) -> Response:
 async def create_entity(request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
-    entity = await in_thread(ngsi_service(request).broker.create, body, ctx.terms)
-    return Response(status_code=201, headers={"Location": location_of("entities", entity.id)})
+    service = ngsi_service(request)
+
+    async def local(kept: Any) -> Response:
+        entity = await in_thread(service.broker.create, kept, ctx.terms)
+        return Response(status_code=201, headers={"Location": location_of("entities", entity.id)})
+
+    entity_id = str(body.get("id", "")) if isinstance(body, dict) else ""
+    if not entity_id:
+        return await local(body)  # the broker says what is wrong with it
+    write = Write("createEntity", entity_id, body, location=location_of("entities", entity_id))
+    return await distributed(request, service, ctx.terms, write, local)
 
 
 @router.get("/entities")
@@ -201,21 +214,24 @@ async def create_entity(request: Request) -> Response:
 async def query_entities(request: Request) -> Response:
     ctx = Ctx(request, geo=True)
     params = request.query_params
-    query = _entity_query(ctx)
+    query = entity_query(ctx)
     limit, offset = page_of(params.get("limit"), params.get("offset"))
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
     if wants_sources(params.get("local"), service.federation):
-        link = request.headers.get("link")
-        found = merge(
-            found, await in_thread(service.federation.query, query, params, link, ctx.terms)
-        )
+        asked = asked_of(ctx)
+        found = merge(found, await in_thread(service.federation.query, query, asked))
     headers = page_headers(request, len(found), limit, offset)
-    view = _view(ctx, query.attrs)
+    view = view_of(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
 
 
-def _entity_query(ctx: Ctx) -> EntityQuery:
+def asked_of(ctx: Ctx) -> Asked:
+    headers = ctx.request.headers
+    return Asked(ctx.request.query_params, headers.get("link"), headers.get(VIA), ctx.terms)
+
+
+def entity_query(ctx: Ctx) -> EntityQuery:
     params = ctx.request.query_params
     types = params.get("type")
     ids = params.get("id")
@@ -246,7 +262,7 @@ def _entity_query(ctx: Ctx) -> EntityQuery:
         types=[ctx.terms.expand(t) for t in re.split(r"[,|]", types) if t] if types else None,
         ids=[i for i in ids.split(",") if i] if ids else None,
         id_pattern=compiled,
-        attrs=_attrs(ctx),
+        attrs=attrs_of(ctx),
         q=parse_q(q, ctx.terms) if q is not None else None,
         geo=geo,
         scope=parse_scope_q(scope_q) if scope_q is not None else None,
@@ -277,14 +293,15 @@ async def retrieve_entity(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
     broker = service.broker
     if wants_sources(request.query_params.get("local"), service.federation):
-        params, link = request.query_params, request.headers.get("link")
-        args = (broker, service.federation, entity_id, params, link, ctx.terms)
-        return ctx.answer(render(await in_thread(retrieve_merged, *args), _view(ctx, _attrs(ctx))))
+        args = (broker, service.federation, entity_id, asked_of(ctx))
+        return ctx.answer(
+            render(await in_thread(retrieve_merged, *args), view_of(ctx, attrs_of(ctx)))
+        )
     # The live twin is in memory: answering from it on the loop saves a thread hop.
     entity = broker.cached(entity_id)
     if entity is None:
         entity = await in_thread(broker.retrieve, entity_id)
-    return ctx.answer(render(entity, _view(ctx, _attrs(ctx))))
+    return ctx.answer(render(entity, view_of(ctx, attrs_of(ctx))))
 
 
 @router.delete("/entities/{entity_id:path}/attrs/{attr}")
@@ -292,17 +309,29 @@ async def delete_attribute(entity_id: str, attr: str, request: Request) -> Respo
     ctx = Ctx(request)
     dataset_id = request.query_params.get("datasetId")
     every = request.query_params.get("deleteAll") == "true"
-    broker = ngsi_service(request).broker
-    await in_thread(broker.delete_attribute, entity_id, attr, ctx.terms, dataset_id, every)
-    return Response(status_code=204)
+    service = ngsi_service(request)
+
+    async def local(_: Any) -> Response:
+        args = (entity_id, attr, ctx.terms, dataset_id, every)
+        await in_thread(service.broker.delete_attribute, *args)
+        return Response(status_code=204)
+
+    write = Write("deleteAttrs", entity_id, attr=attr)
+    return await distributed(request, service, ctx.terms, write, local)
 
 
 @router.patch("/entities/{entity_id:path}/attrs/{attr}")
 async def patch_attribute(entity_id: str, attr: str, request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
-    await in_thread(ngsi_service(request).broker.patch_attribute, entity_id, attr, body, ctx.terms)
-    return Response(status_code=204)
+    service = ngsi_service(request)
+
+    async def local(kept: Any) -> Response:
+        await in_thread(service.broker.patch_attribute, entity_id, attr, kept, ctx.terms)
+        return Response(status_code=204)
+
+    write = Write("updateAttrs", entity_id, body, attr=attr)
+    return await distributed(request, service, ctx.terms, write, local)
 
 
 @router.post("/entities/{entity_id:path}/attrs")
@@ -310,166 +339,84 @@ async def append_attributes(entity_id: str, request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
     overwrite = not flag(request, "noOverwrite")
-    broker = ngsi_service(request).broker
-    return _partial(await in_thread(broker.append, entity_id, body, ctx.terms, overwrite), ctx)
+    service = ngsi_service(request)
+
+    async def local(kept: Any) -> Response:
+        args = (entity_id, kept, ctx.terms, overwrite)
+        return _partial(await in_thread(service.broker.append, *args), ctx)
+
+    write = Write("appendAttrs", entity_id, body)
+    return await distributed(request, service, ctx.terms, write, local)
 
 
 @router.patch("/entities/{entity_id:path}/attrs")
 async def update_attributes(entity_id: str, request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
-    broker = ngsi_service(request).broker
-    return _partial(await in_thread(broker.update, entity_id, body, ctx.terms), ctx)
+    service = ngsi_service(request)
+
+    async def local(kept: Any) -> Response:
+        return _partial(await in_thread(service.broker.update, entity_id, kept, ctx.terms), ctx)
+
+    write = Write("updateAttrs", entity_id, body)
+    return await distributed(request, service, ctx.terms, write, local)
 
 
 @router.put("/entities/{entity_id:path}/attrs/{attr}")
 async def replace_attribute(entity_id: str, attr: str, request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
-    broker = ngsi_service(request).broker
-    await in_thread(broker.replace_attribute, entity_id, attr, body, ctx.terms)
-    return Response(status_code=204)
+    service = ngsi_service(request)
+
+    async def local(kept: Any) -> Response:
+        await in_thread(service.broker.replace_attribute, entity_id, attr, kept, ctx.terms)
+        return Response(status_code=204)
+
+    write = Write("replaceAttrs", entity_id, body, attr=attr)
+    return await distributed(request, service, ctx.terms, write, local)
 
 
 @router.put("/entities/{entity_id:path}")
 async def replace_entity(entity_id: str, request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
-    await in_thread(ngsi_service(request).broker.replace, entity_id, body, ctx.terms)
-    return Response(status_code=204)
+    service = ngsi_service(request)
+
+    async def local(kept: Any) -> Response:
+        await in_thread(service.broker.replace, entity_id, kept, ctx.terms)
+        return Response(status_code=204)
+
+    write = Write("replaceEntity", entity_id, body)
+    return await distributed(request, service, ctx.terms, write, local)
 
 
 @router.patch("/entities/{entity_id:path}")
 async def merge_entity(entity_id: str, request: Request) -> Response:
     body, context = await read_body(request)
     ctx = Ctx(request, context)
-    await in_thread(ngsi_service(request).broker.merge, entity_id, body, ctx.terms)
-    return Response(status_code=204)
+    service = ngsi_service(request)
+
+    async def local(kept: Any) -> Response:
+        await in_thread(service.broker.merge, entity_id, kept, ctx.terms)
+        return Response(status_code=204)
+
+    write = Write("mergeEntity", entity_id, body)
+    return await distributed(request, service, ctx.terms, write, local)
 
 
 @router.delete("/entities/{entity_id:path}")
 @router.delete("/temporal/entities/{entity_id:path}")
 async def delete_entity(entity_id: str, request: Request) -> Response:
     """One store holds an entity and its history: deleting either deletes both."""
-    await in_thread(ngsi_service(request).broker.delete, entity_id)
-    return Response(status_code=204)
-
-
-# --- batch -------------------------------------------------------------------------------------
-
-
-@router.post("/entityOperations/query")
-async def batch_query(request: Request) -> Response:
-    """POST query (clause 5.7.2 as a body): entities, attrs, q, geoQ of a `Query`."""
-    body, context = await read_body(request)
-    ctx = Ctx(request, context, geo=True)
-    if not isinstance(body, dict) or body.get("type") != "Query":
-        raise bad_data("the body must be a Query object")
-    selectors = body.get("entities") or []
-    if not isinstance(selectors, list) or not all(isinstance(s, dict) for s in selectors):
-        raise bad_data("entities must be a list of objects")
-    types = [ctx.terms.expand(str(s["type"])) for s in selectors if "type" in s]
-    ids = [str(s["id"]) for s in selectors if "id" in s]
-    patterns = [str(s["idPattern"]) for s in selectors if "idPattern" in s]
-    attrs = body.get("attrs")
-    geo = body.get("geoQ")
-    try:
-        pattern = re.compile(patterns[0]) if patterns else None
-    except re.error as error:
-        raise bad_data(f"bad idPattern: {error}") from error
-    query = EntityQuery(
-        types=types or None,
-        ids=ids or None,
-        id_pattern=pattern,
-        attrs=frozenset(ctx.terms.expand(a) for a in attrs) if isinstance(attrs, list) else None,
-        q=parse_q(body["q"], ctx.terms) if isinstance(body.get("q"), str) else None,
-        geo=_geo_body(geo, ctx) if geo is not None else None,
-        scope=parse_scope_q(body["scopeQ"]) if isinstance(body.get("scopeQ"), str) else None,
-    )
-    limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
-    found = await in_thread(ngsi_service(request).broker.query, query)
-    headers = page_headers(request, len(found), limit, offset)
-    view = _view(ctx, query.attrs)
-    return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
-
-
-def _geo_body(geo: object, ctx: Ctx) -> GeoQuery:
-    if not isinstance(geo, dict):
-        raise bad_data("geoQ must be an object")
-    return parse_geo(
-        str(geo.get("georel", "")),
-        str(geo.get("geometry", "")),
-        geo.get("coordinates"),
-        str(geo.get("geoproperty", "location")),
-        ctx.terms,
-    )
-
-
-@router.post("/entityOperations/{operation}")
-async def batch(operation: str, request: Request) -> Response:
-    if operation not in ("create", "upsert", "update", "merge", "delete"):
-        raise NgsiError(Problem.OPERATION_NOT_SUPPORTED, f"no batch operation {operation!r}")
-    body, context = await read_body(request)
-    ctx = Ctx(request, context)
-    result = await in_thread(ngsi_service(request).broker.batch, operation, body, ctx.terms)
-    if operation == "create" and not result.errors:
-        return JSONResponse(result.success, 201)
-    if operation == "upsert" and not result.errors:
-        # 201 with the ids of the entities it created; 204 when it only updated.
-        if result.created:
-            return JSONResponse(result.created, 201)
-        return Response(status_code=204)
-    if not result.errors:
-        return Response(status_code=204)
-    return _partial(result, ctx)
-
-
-# --- temporal ----------------------------------------------------------------------------------
-
-
-@router.post("/temporal/entities")
-@router.post("/temporal/entities/", include_in_schema=False)
-async def create_temporal(request: Request) -> Response:
-    body, context = await read_body(request)
-    ctx = Ctx(request, context)
-    created = await in_thread(ngsi_service(request).broker.add_history, body, ctx.terms)
-    if not created:
-        return Response(status_code=204)
-    location = location_of("temporal/entities", str(body["id"]))
-    return Response(status_code=201, headers={"Location": location})
-
-
-@router.get("/temporal/entities")
-@router.get("/temporal/entities/", include_in_schema=False)
-async def query_temporal(request: Request) -> Response:
-    ctx = Ctx(request)
-    query = _entity_query(ctx)
-    limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
-    check_params(request.query_params)
     service = ngsi_service(request)
-    found = await in_thread(service.broker.query, query)
-    page = found[offset : offset + limit]
-    params = dict(request.query_params)
-    bodies = [
-        await in_thread(
-            temporal_entity, service.broker.repository, e, ctx.terms, query.attrs, params
-        )
-        for e in page
-    ]
-    headers = page_headers(request, len(found), limit, offset)
-    return ctx.answer(bodies, 200, headers)
 
+    async def local(_: Any) -> Response:
+        await in_thread(service.broker.delete, entity_id)
+        return Response(status_code=204)
 
-@router.get("/temporal/entities/{entity_id:path}")
-async def retrieve_temporal(entity_id: str, request: Request) -> Response:
-    ctx = Ctx(request)
-    service = ngsi_service(request)
-    entity = await in_thread(service.broker.retrieve, entity_id)
-    params = dict(request.query_params)
-    body = await in_thread(
-        temporal_entity, service.broker.repository, entity, ctx.terms, _attrs(ctx), params
-    )
-    return ctx.answer(body)
+    temporal = request.url.path.startswith(router.prefix + "/temporal/")
+    write = Write("deleteTemporal" if temporal else "deleteEntity", entity_id)
+    return await distributed(request, service, Ctx(request).terms, write, local)
 
 
 async def _problem(request: Request, error: Exception) -> Response:
@@ -497,17 +444,21 @@ def install(app: FastAPI) -> None:
     """Mount /ngsi-ld/v1 and answer its errors as NGSI-LD problem details."""
     # Imported here: that module builds on this one's helpers.
     from cctwin.api.routes import (
+        ngsi_batch,
         ngsi_contexts,
         ngsi_discovery,
         ngsi_document,
         ngsi_registrations,
         ngsi_subscriptions,
+        ngsi_temporal,
     )
 
     ngsi_document.install_document(app)
     app.add_middleware(TenantEcho)
     app.add_middleware(Preconditions)
     app.include_router(router)
+    app.include_router(ngsi_batch.router)
+    app.include_router(ngsi_temporal.router)
     app.include_router(ngsi_subscriptions.router)
     app.include_router(ngsi_discovery.router)
     app.include_router(ngsi_registrations.router)

@@ -96,10 +96,15 @@ _ERRORS = {
     "415": "UnsupportedMediaType: the body is not application/json or application/ld+json",
     "422": "OperationNotSupported",
     "503": "LdContextNotAvailable: the @context named in the Link header cannot be loaded",
+    "504": "the only context source a write went to (redirect) did not answer",
+    "508": "LoopDetected: the Via header already names this broker (CIM 009 6.3.18)",
 }
-READ = ("400", "401", "403", "404", "405", "406", "503")
-WRITE = ("400", "401", "403", "404", "405", "411", "415", "503")
-DELETE = ("400", "401", "403", "404", "405")
+READ = ("400", "401", "403", "404", "405", "406", "503", "508")
+WRITE = ("400", "401", "403", "404", "405", "411", "415", "503", "508")
+DELETE = ("400", "401", "403", "404", "405", "508")
+# Writes shared with registered context sources (4.3.6): 207 when only some parts succeeded,
+# 504 when the one source a write went to did not answer; `local=true` keeps them here.
+FORWARDED = ("504",)
 
 _HEADERS = [
     {
@@ -115,6 +120,14 @@ _HEADERS = [
         "required": False,
         "schema": {"type": "string"},
         "description": "the JSON-LD @context of an application/json request",
+    },
+    {
+        "name": "Via",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "brokers a forwarded request went through (6.3.18): this broker adds "
+        "itself when it forwards, answers 508 when it is already named",
     },
 ]
 _PAGE = ["limit", "offset", "count"]
@@ -214,37 +227,62 @@ def _found(schema: dict[str, Any], geo: bool = True) -> dict[str, Any]:
 
 _NONE = {"description": "done"}
 _CREATED = {"description": "created (Location names it)"}
-_PARTIAL = {"description": "done in part", "content": {JSON: {"schema": OBJECT}}}
+_SHARED = {
+    "description": "done in part: here and at registered context sources (UpdateResult for "
+    "attributes, success and errors for entities; errors of a source name its registrationId)",
+    "content": {JSON: {"schema": OBJECT}},
+}
 
+_SHARED_DONE = {"204": _NONE, "207": _SHARED}
 
 # (path, method) -> success responses, error statuses, query parameters, body schema.
 Operation = tuple[dict[str, Any], tuple[str, ...], list[str], dict[str, Any] | None]
 _OPS: dict[tuple[str, str], Operation] = {
     ("/entities", "get"): ({"200": _found(ARRAY)}, READ, [*_QUERY, *_PAGE, "local"], None),
-    ("/entities", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], ENTITY),
+    ("/entities", "post"): (
+        {"201": _CREATED, "207": _SHARED},
+        (*WRITE, *FORWARDED, "409"),
+        ["local"],
+        ENTITY,
+    ),
     ("/entities/{entity_id}", "get"): ({"200": _found(OBJECT)}, READ, [*_ONE, "local"], None),
-    ("/entities/{entity_id}", "put"): ({"204": _NONE}, WRITE, [], OBJECT),
-    ("/entities/{entity_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
-    ("/entities/{entity_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
+    ("/entities/{entity_id}", "put"): (_SHARED_DONE, (*WRITE, *FORWARDED), ["local"], OBJECT),
+    ("/entities/{entity_id}", "patch"): (_SHARED_DONE, (*WRITE, *FORWARDED), ["local"], OBJECT),
+    ("/entities/{entity_id}", "delete"): (_SHARED_DONE, (*DELETE, *FORWARDED), ["local"], None),
     ("/entities/{entity_id}/attrs", "post"): (
-        {"204": _NONE, "207": _PARTIAL},
-        WRITE,
-        ["options"],
+        _SHARED_DONE,
+        (*WRITE, *FORWARDED),
+        ["options", "local"],
         OBJECT,
     ),
-    ("/entities/{entity_id}/attrs", "patch"): ({"204": _NONE, "207": _PARTIAL}, WRITE, [], OBJECT),
-    ("/entities/{entity_id}/attrs/{attr}", "put"): ({"204": _NONE}, WRITE, [], OBJECT),
-    ("/entities/{entity_id}/attrs/{attr}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
+    ("/entities/{entity_id}/attrs", "patch"): (
+        _SHARED_DONE,
+        (*WRITE, *FORWARDED),
+        ["local"],
+        OBJECT,
+    ),
+    ("/entities/{entity_id}/attrs/{attr}", "put"): (
+        _SHARED_DONE,
+        (*WRITE, *FORWARDED),
+        ["local"],
+        OBJECT,
+    ),
+    ("/entities/{entity_id}/attrs/{attr}", "patch"): (
+        _SHARED_DONE,
+        (*WRITE, *FORWARDED),
+        ["local"],
+        OBJECT,
+    ),
     ("/entities/{entity_id}/attrs/{attr}", "delete"): (
-        {"204": _NONE},
-        DELETE,
-        ["datasetId", "deleteAll"],
+        _SHARED_DONE,
+        (*DELETE, *FORWARDED),
+        ["datasetId", "deleteAll", "local"],
         None,
     ),
     ("/entityOperations/query", "post"): (
         {"200": _found(ARRAY)},
         (*READ, "415"),
-        _PAGE + _ONE,
+        [*_PAGE, *_ONE, "local"],
         QUERY_BODY,
     ),
     ("/entityOperations/{operation}", "post"): (
@@ -254,26 +292,36 @@ _OPS: dict[tuple[str, str], Operation] = {
                 "content": {JSON: {"schema": {"type": "array", "items": {"type": "string"}}}},
             },
             "204": _NONE,
-            "207": _PARTIAL,
+            "207": _SHARED,
         },
         (*WRITE, "422"),
-        [],
+        ["local"],
         BATCH,
     ),
     ("/temporal/entities", "get"): (
         {"200": _found(ARRAY, geo=False)},
         READ,
-        _QUERY + _PAGE + _TEMPORAL,
+        [*_QUERY, *_PAGE, *_TEMPORAL, "local"],
         None,
     ),
-    ("/temporal/entities", "post"): ({"201": _CREATED, "204": _NONE}, WRITE, [], ENTITY),
+    ("/temporal/entities", "post"): (
+        {"201": _CREATED, "204": _NONE, "207": _SHARED},
+        (*WRITE, *FORWARDED),
+        ["local"],
+        ENTITY,
+    ),
     ("/temporal/entities/{entity_id}", "get"): (
         {"200": _found(OBJECT, geo=False)},
         READ,
-        _ONE + _TEMPORAL,
+        [*_ONE, *_TEMPORAL, "local"],
         None,
     ),
-    ("/temporal/entities/{entity_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
+    ("/temporal/entities/{entity_id}", "delete"): (
+        _SHARED_DONE,
+        (*DELETE, *FORWARDED),
+        ["local"],
+        None,
+    ),
     ("/subscriptions", "get"): ({"200": _found(ARRAY, geo=False)}, READ, _PAGE, None),
     ("/subscriptions", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], SUBSCRIPTION),
     ("/subscriptions/{sub_id}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
