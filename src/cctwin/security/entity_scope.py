@@ -27,8 +27,8 @@ class EntityScope:
     def visible(self, principal: Principal, entity: Mapping[str, object]) -> bool:
         """District-wide entities (buildings, other systems' sensors, simulations of no
         camera) are visible to every reader; a camera's entities only within its scope, and
-        to a zone-scoped caller a zone's readings only of its zones (an alert carries no zone
-        here, so only an unzoned caller sees it)."""
+        to a zone-scoped caller a zone's readings and alerts only of its zones (an entity
+        that names no zone only to an unzoned caller)."""
         if principal.cameras is None and principal.zones is None:
             return True
         entity_id = entity.get("id")
@@ -49,7 +49,25 @@ class EntityScope:
         linked = _linked_camera(entity)
         if linked is None:
             return True
-        return principal.sees(linked) and principal.zones is None
+        if principal.zones is None:
+            return principal.sees(linked)
+        zone = _member(entity, "zone")
+        return (
+            principal.sees(linked)
+            and isinstance(zone, str)
+            and self._zones.covers(principal, linked, zone)
+        )
+
+
+def _member(entity: Mapping[str, object], short: str) -> object:
+    """A property's value by its short name, compacted or expanded, in any representation."""
+    for name, value in entity.items():
+        if name != short and not name.endswith("/" + short):
+            continue
+        if isinstance(value, list) and value:
+            value = value[0]  # temporal: the attribute's instances
+        return value.get("value") if isinstance(value, Mapping) else value
+    return None
 
 
 def _linked_camera(entity: Mapping[str, object]) -> str | None:

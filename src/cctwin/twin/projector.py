@@ -337,6 +337,9 @@ def _alert(change: AlertChanged) -> Body:
         "dateIssued": {"type": "Property", "value": iso(alert.opened_at)},
         "alertSource": {"type": "Relationship", "object": f"urn:ngsi-ld:Camera:{alert.camera_id}"},
     }
+    if alert.zone_id is not None:
+        # cctwin's own member (the data model has no zone): which of the camera's zones.
+        body["zone"] = _prop(alert.zone_id, at)
     if alert.closed_at is not None:
         body["validTo"] = {"type": "Property", "value": iso(alert.closed_at)}
     return body

@@ -62,6 +62,13 @@ ENTITIES = [
         "@context": CORE,
     },
     {
+        "id": "urn:ngsi-ld:Alert:x2",
+        "type": "Alert",
+        "alertSource": {"type": "Relationship", "object": "urn:ngsi-ld:Camera:cam-a"},
+        "zone": {"type": "Property", "value": "lawn"},
+        "@context": CORE,
+    },
+    {
         "id": "urn:ngsi-ld:RainGauge:g7",
         "type": "RainGauge",
         "rainfall": {"type": "Property", "value": 12.5},
@@ -103,12 +110,13 @@ def test_a_camera_scoped_caller_gets_only_its_cameras_entities(
     everyone = grant(services.store, "all", "operator")
     cam_a = grant(services.store, "a-op", "operator", "cam-a")
     params = {"type": "CrowdFlowObserved,Camera,Alert,RainGauge"}
-    assert len(_ids(client.get("/ngsi-ld/v1/entities", params=params, headers=everyone))) == 6
+    assert len(_ids(client.get("/ngsi-ld/v1/entities", params=params, headers=everyone))) == 7
     seen = _ids(client.get("/ngsi-ld/v1/entities", params=params, headers=cam_a))
     assert seen == {
         "urn:ngsi-ld:CrowdFlowObserved:cam-a:lawn-crowd",
         "urn:ngsi-ld:CrowdFlowObserved:cam-a:plaza",
         "urn:ngsi-ld:Alert:x1",
+        "urn:ngsi-ld:Alert:x2",
         "urn:ngsi-ld:RainGauge:g7",  # another system's sensor: the district's, not a camera's
     }
     # keyValues and the POST query are cut the same way
@@ -133,9 +141,10 @@ def test_a_zone_scoped_caller_gets_its_zones_readings_only(
     lawn = _zone_key(services)
     params = {"type": "CrowdFlowObserved,Camera,Alert,RainGauge"}
     seen = _ids(client.get("/ngsi-ld/v1/entities", params=params, headers=lawn))
-    # the crowd rule drawn on `lawn` counts as lawn; an alert names no zone here
+    # the crowd rule drawn on `lawn` counts as lawn
     assert seen == {
         "urn:ngsi-ld:CrowdFlowObserved:cam-a:lawn-crowd",
+        "urn:ngsi-ld:Alert:x2",  # its zone is lawn; x1 names none
         "urn:ngsi-ld:RainGauge:g7",
     }
     history = client.get(
