@@ -355,3 +355,18 @@ def q_names(text: str, terms: TermMap) -> frozenset[str]:
             names.add(_path(token.text, terms).attr)
         previous = token
     return frozenset(names)
+
+
+def parse_geo_body(geo: object, terms: TermMap) -> GeoQuery | None:
+    """A `geoQ` member (a query body's or a subscription's) as a GeoQuery; None when absent."""
+    if geo is None:
+        return None
+    if not isinstance(geo, Mapping):
+        raise bad_data("geoQ must be an object")
+    return parse_geo(
+        str(geo.get("georel", "")),
+        str(geo.get("geometry", "")),
+        geo.get("coordinates"),
+        str(geo.get("geoproperty", "location")),
+        terms,
+    )

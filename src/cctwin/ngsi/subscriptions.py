@@ -38,7 +38,7 @@ from cctwin.ngsi.notifications import (
     parse_shape,
 )
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
-from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo, parse_q
+from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo_body, parse_q
 from cctwin.ngsi.scopes import parse_scope_q
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
         types=selectors,
         watched=frozenset(terms.expand(a) for a in watched) if watched else None,
         q=parse_q(q, terms) if isinstance(q, str) else None,
-        geo=_geo(body.get("geoQ"), terms),
+        geo=parse_geo_body(body.get("geoQ"), terms),
         shape=shape,
         throttling=float(throttling),
         expires=expires,
@@ -203,20 +203,6 @@ def _interval(body: Mapping[str, Any]) -> float | None:
     if body.get("throttling"):
         raise bad_data("timeInterval and throttling cannot be used together")
     return float(interval)
-
-
-def _geo(geo_body: object, terms: TermMap) -> GeoQuery | None:
-    if geo_body is None:
-        return None
-    if not isinstance(geo_body, Mapping):
-        raise bad_data("geoQ must be an object")
-    return parse_geo(
-        str(geo_body.get("georel", "")),
-        str(geo_body.get("geometry", "")),
-        geo_body.get("coordinates"),
-        str(geo_body.get("geoproperty", "location")),
-        terms,
-    )
 
 
 def _list(value: object, what: str) -> list[Any]:

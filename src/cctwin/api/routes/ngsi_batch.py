@@ -34,7 +34,7 @@ from cctwin.ngsi.entities import render
 from cctwin.ngsi.federation import merge, wants_sources
 from cctwin.ngsi.forwarding import Outbound, Outcome, Share, refusal
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
-from cctwin.ngsi.query import GeoQuery, parse_geo, parse_q
+from cctwin.ngsi.query import parse_geo_body, parse_q
 from cctwin.ngsi.registrations import Registration
 from cctwin.ngsi.scopes import parse_scope_q
 from cctwin.ngsi.service import NgsiService
@@ -82,20 +82,8 @@ def _query_of(body: dict[str, Any], ctx: Ctx) -> EntityQuery:
         id_pattern=pattern,
         attrs=frozenset(ctx.terms.expand(a) for a in attrs) if isinstance(attrs, list) else None,
         q=parse_q(body["q"], ctx.terms) if isinstance(body.get("q"), str) else None,
-        geo=_geo_body(geo, ctx) if geo is not None else None,
+        geo=parse_geo_body(geo, ctx.terms),
         scope=parse_scope_q(body["scopeQ"]) if isinstance(body.get("scopeQ"), str) else None,
-    )
-
-
-def _geo_body(geo: object, ctx: Ctx) -> GeoQuery:
-    if not isinstance(geo, dict):
-        raise bad_data("geoQ must be an object")
-    return parse_geo(
-        str(geo.get("georel", "")),
-        str(geo.get("geometry", "")),
-        geo.get("coordinates"),
-        str(geo.get("geoproperty", "location")),
-        ctx.terms,
     )
 
 
