@@ -65,13 +65,24 @@ def camera_for(config: Config, source: str, camera_id: str | None) -> CameraConf
 
 class FileSink:
     """`cctwin analyze`'s sink: MOT rows of detections and tracks, events and observations
-    as JSON lines of their wire models, and the counts for the summary."""
+    as JSON lines of their wire models, and the counts for the summary.
+
+    tracks.txt holds whole tracks: when the tracker confirms a track, the boxes it had in the
+    frames before (which the live service never reports) are written too, under their own
+    frame numbers, so rows are in frame order only within each write.
+    """
+
+    # Frames remembered for placing earlier boxes: far more than a track waits to be confirmed.
+    REMEMBERED_FRAMES = 4096
 
     def __init__(self, out_dir: Path, on_progress: ProgressCallback | None) -> None:
         self.on_progress = on_progress
         self.event_counts: Counter[str] = Counter()
         self.track_ids: set[int] = set()
         self.analysed = 0
+        self.earlier_rows = 0
+        # Frame index and scale by stream time, for boxes the tracker hands back later.
+        self._frames: dict[float, tuple[int, float]] = {}
         self._stack = ExitStack()
         self.tracks = self._open(out_dir / "tracks.txt")
         self.detections = self._open(out_dir / "detections.txt")
@@ -86,6 +97,12 @@ class FileSink:
         self.analysed += 1
         write_mot_rows(self.detections, frame.index, step.detections.scaled(frame.scale))
         write_mot_rows(self.tracks, frame.index, step.tracks.scaled(frame.scale))
+        self._remember(frame.stream_time_s, frame.index, frame.scale)
+        for earlier in step.earlier:
+            seen = self._frames.get(earlier.frame_time_s)
+            if seen is not None:
+                write_mot_rows(self.tracks, seen[0], earlier.tracks.scaled(seen[1]))
+                self.earlier_rows += len(earlier.tracks)
         self.track_ids.update(step.tracks.track_id.tolist())
         for event in step.analysis.events:
             self.events.write(event.model_dump_json() + "\n")
@@ -94,6 +111,11 @@ class FileSink:
             self.observations.write(observation.model_dump_json() + "\n")
         if self.on_progress is not None:
             self.on_progress(frame.index)
+
+    def _remember(self, stream_time_s: float, index: int, scale: float) -> None:
+        self._frames[stream_time_s] = (index, scale)
+        if len(self._frames) > self.REMEMBERED_FRAMES:
+            del self._frames[next(iter(self._frames))]
 
     def on_tick(self, runtimes: Sequence[CameraRuntime], now: float) -> None:
         return None
@@ -149,6 +171,7 @@ def analyze_source(
         "ms_per_frame": clock.ms_per_frame(analysed),
         "model_load_s": round(model_load_s, 3),
         "tracks": len(sink.track_ids),
+        "track_rows_before_confirmation": sink.earlier_rows,
         "events": dict(sorted(sink.event_counts.items())),
         "detector": config.detector.model_dump(mode="json"),
     }

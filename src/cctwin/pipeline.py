@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +13,7 @@ from cctwin.analytics.safety import SafetyModels, build_safety
 from cctwin.analytics.stages import StageClock
 from cctwin.config import CameraConfig, ObjectFilterConfig, TrackerConfig
 from cctwin.detect.labels import COCO_LABELS
-from cctwin.track.tracker import create_tracker
+from cctwin.track.tracker import EarlierBoxes, create_tracker
 from cctwin.types import Analysis, Detections, Frame
 
 
@@ -25,6 +25,8 @@ class StepResult:
     detections: Detections
     tracks: Detections
     analysis: Analysis
+    # Boxes from earlier frames of tracks confirmed in this one (offline output only).
+    earlier: list[EarlierBoxes] = field(default_factory=list)
 
 
 def filter_objects(
@@ -75,4 +77,4 @@ class CameraPipeline:
         analysis = self.analytics.update(frame, tracks)
         self.clock.add("track", tracked - started)
         self.clock.add("analytics", time.perf_counter() - tracked)
-        return StepResult(frame, detections, tracks, analysis)
+        return StepResult(frame, detections, tracks, analysis, self.tracker.take_earlier())

@@ -173,6 +173,11 @@ def _count_one(
     if getattr(result, "density_cells", 0):
         row["density_corrected"] = round(float(result.density_corrected), 2)
         row["density_per_cell"] = round(float(result.density_corrected) / result.density_cells, 4)
+    at_half = getattr(result, "density_corrected_at_half", None)
+    corrected = float(getattr(result, "density_corrected", 0.0))
+    if at_half is not None and corrected > 0:
+        # The share CSRNet still sees with the input halved (a texture falls away).
+        row["density_kept_at_half"] = round(float(at_half) / corrected, 3)
     if hasattr(result, "density_fill"):
         row["density_fill"] = round(float(result.density_fill), 2)
     if hasattr(result, "faces"):

@@ -21,6 +21,15 @@ from cctwin.evaluate.inputs import list_images, read_image
 CROP_SCALES = (0.25, 0.35, 0.5, 0.7)
 CROPS_PER_SIDE = 3
 STREET_FOLDS = 3
+# Wide views: a ShanghaiTech crop of this share of the photo's sides (at its pixel scale)
+# pasted into the far field of a PETS 2009 frame brought to each of these widths. Chosen a
+# priori to make 60-800 people in 768-1280 px views, the case no single photo here shows: a
+# packed group filling part of a wide CCTV view, the rest of it sparse.
+WIDE_CROP_SCALES = (0.35, 0.5)
+WIDE_WIDTHS = (768, 1024, 1280)
+WIDE_MIN_PEOPLE = 60
+# PETS frames with ground truth used as backgrounds (7-8 people each, spread over the 400).
+PETS_FRAMES = (40, 120, 200, 280, 360)
 
 
 @dataclass(frozen=True)
@@ -112,4 +121,74 @@ def street_scenes(dataset: Path) -> list[Scene]:
             name = f"tile{side}x{side}-" + "+".join(p.stem for p, _, _ in chosen[: len(members)])
             count = sum(len(points) for _, _, points in chosen)
             scenes.append(Scene(name, fold, "tile", tile(images, side), count))
+    return scenes
+
+
+def pets_backgrounds(pets: Path) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]]:
+    """PETS 2009 S2.L1 frames (PETS_FRAMES) with each annotated person's head point.
+
+    The head is taken a tenth of the way down the person's box.
+    """
+    truth = np.loadtxt(pets / "gt_frames_0001-0400.txt", delimiter=",", ndmin=2)
+    capture = cv2.VideoCapture(str(pets / "video.avi"))
+    out = []
+    try:
+        for index in range(1, max(PETS_FRAMES) + 1):
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if index in PETS_FRAMES:
+                rows = truth[truth[:, 0] == index]
+                heads = np.c_[rows[:, 2] + rows[:, 4] / 2, rows[:, 3] + 0.1 * rows[:, 5]]
+                out.append((np.asarray(frame, np.uint8), heads))
+    finally:
+        capture.release()
+    return out
+
+
+def paste(
+    background: npt.NDArray[np.uint8],
+    heads: npt.NDArray[np.float64],
+    width: int,
+    window: npt.NDArray[np.uint8],
+    column: int,
+) -> tuple[npt.NDArray[np.uint8], int] | None:
+    """The background at `width` px with `window` in its top band (left, centre or right by
+    `column` mod 3), and how many of the background's heads stay visible; None if too small."""
+    scale = width / background.shape[1]
+    height = round(background.shape[0] * scale)
+    interpolation = cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA
+    canvas = np.asarray(
+        cv2.resize(background, (width, height), interpolation=interpolation), np.uint8
+    ).copy()
+    wh, ww = window.shape[:2]
+    if wh > height or ww > width:
+        return None
+    x0 = (0, (width - ww) // 2, width - ww)[column % 3]
+    canvas[:wh, x0 : x0 + ww] = window
+    scaled = heads * scale
+    covered = (scaled[:, 0] >= x0) & (scaled[:, 0] < x0 + ww) & (scaled[:, 1] < wh)
+    return canvas, int((~covered).sum())
+
+
+def wide_scenes(dense: Path, pets: Path) -> list[Scene]:
+    """Crops of each dense photo pasted into wide PETS views, in that photo's fold."""
+    backgrounds = pets_backgrounds(pets)
+    if not backgrounds:
+        return []
+    scenes = []
+    for path, image, points in _labelled(dense):
+        fold = f"dense-{path.stem}"
+        k = 0
+        for label, window, count in crops(image, points):
+            if float(label[4:8]) not in WIDE_CROP_SCALES or count < WIDE_MIN_PEOPLE:
+                continue
+            for width in WIDE_WIDTHS:
+                background, heads = backgrounds[k % len(backgrounds)]
+                k += 1
+                made = paste(background, heads, width, window, k)
+                if made is not None:
+                    canvas, visible = made
+                    name = f"wide{width}-{path.stem}-{label}"
+                    scenes.append(Scene(name, fold, "wide", canvas, count + visible))
     return scenes

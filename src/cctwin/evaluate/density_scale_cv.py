@@ -26,7 +26,7 @@ PER_DOUBLING = tuple(round(-0.2 + 0.025 * i, 3) for i in range(17))
 
 def error(row: SceneCounts, scale: DensityScale, rule: SwitchRule) -> float:
     """Relative error (floor ERROR_FLOOR people) of the path the switch picks, scaled."""
-    method = choose_method(row.boxes, row.corrected, row.cells, rule)
+    method = choose_method(row.boxes, row.corrected, row.cells, rule, row.corrected_half)
     density = row.density_path * scale.factor(row.cells)
     count = density if method == "density" else row.detector_path
     return abs(count - row.truth) / max(row.truth, ERROR_FLOOR)
@@ -69,7 +69,8 @@ def cross_validate(rows: list[SceneCounts], rule: SwitchRule) -> list[FoldResult
         photos = {
             r.name: (error(r, NO_SCALE, rule), error(r, scale, rule))
             for r in outside
-            if r.kind == "photo" and choose_method(r.boxes, r.corrected, r.cells, rule) == "density"
+            if r.kind == "photo"
+            and choose_method(r.boxes, r.corrected, r.cells, rule, r.corrected_half) == "density"
         }
         results.append(
             FoldResult(
@@ -88,9 +89,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--street", type=Path, default=SHARED / "crowd-street" / "train_data")
     parser.add_argument("--dense", type=Path, default=SHARED / "crowd-shanghaitech-a")
+    parser.add_argument("--pets", type=Path, default=SHARED / "pets2009-s2l1")
     parser.add_argument("--cache", type=Path, help="JSON of the measured scenes (reused).")
     args = parser.parse_args()
-    rows = _load_or_measure(args.street, args.dense, args.cache)
+    rows = _load_or_measure(args.street, args.dense, args.cache, args.pets)
     rule = SwitchRule()
     write = sys.stdout.write
     write(f"{len(rows)} scenes in {len({r.fold for r in rows})} folds\n")

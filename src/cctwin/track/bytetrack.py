@@ -11,11 +11,18 @@ import numpy.typing as npt
 
 from cctwin.config import ByteTrackConfig
 from cctwin.track.appearance import AppearanceByteTrack
+from cctwin.track.tracker import EarlierBoxes
 from cctwin.types import Detections
 
 
 class ByteTracker:
-    """One ByteTrack per class (optional), with ids unique across classes on a camera."""
+    """One ByteTrack per class (optional), with ids unique across classes on a camera.
+
+    A track is reported once confirmed (see `_confirm`). The boxes it had before that are
+    kept (the last `score_history` of them) and handed out by `take_earlier` when it is, so
+    an offline analysis can write a person's whole track, not only the part after the
+    tracker became sure; live consumers simply never ask.
+    """
 
     def __init__(self, config: ByteTrackConfig, frame_rate: float) -> None:
         self.config = config
@@ -25,6 +32,9 @@ class ByteTracker:
         self._next_id = itertools.count(1)
         self._scores: dict[int, deque[float]] = {}
         self._confirmed: set[int] = set()
+        self._pending: dict[int, deque[tuple[float, Detections]]] = {}
+        self._earlier: list[EarlierBoxes] = []
+        self._now = 0.0
 
     def _tracker_for(self, group: int) -> AppearanceByteTrack:
         if group not in self._trackers:
@@ -43,6 +53,7 @@ class ByteTracker:
         return self._trackers[group]
 
     def update(self, detections: Detections, frame_time_s: float) -> Detections:
+        self._now = frame_time_s
         if self.config.per_class:
             groups = np.unique(detections.class_id).tolist()
             # Every existing tracker must see every frame, or its clock and lost counters stall.
@@ -74,6 +85,7 @@ class ByteTracker:
                 )
             )
         if not parts:
+            self._forget_unconfirmed()
             return Detections.empty()
         tracks = Detections(
             xyxy=np.concatenate([p.xyxy for p in parts]),
@@ -81,7 +93,20 @@ class ByteTracker:
             class_id=np.concatenate([p.class_id for p in parts]),
             track_id=np.concatenate([p.track_id for p in parts]),
         )
-        return tracks[self._confirm(tracks)]
+        kept = tracks[self._confirm(tracks)]
+        self._forget_unconfirmed()
+        return kept
+
+    def _forget_unconfirmed(self) -> None:
+        """Drop the history of unconfirmed tracks unseen for longer than a track may be lost."""
+        stale = [
+            track
+            for track, pending in self._pending.items()
+            if self._now - pending[-1][0] > self.config.lost_track_s
+        ]
+        for track in stale:
+            del self._pending[track]
+            self._scores.pop(track, None)
 
     def _confirm(self, tracks: Detections) -> npt.NDArray[np.bool_]:
         """Report a track once the median of its recent scores is high enough (and from then on).
@@ -100,8 +125,23 @@ class ByteTracker:
                 if statistics.median(history) >= self.config.confirm_score:
                     self._confirmed.add(track)
                     del self._scores[track]  # confirmation is for good: the history is done
+                    self._release(track)
+                else:
+                    pending = self._pending.setdefault(
+                        track, deque(maxlen=self.config.score_history)
+                    )
+                    pending.append((self._now, tracks[np.array([row])]))
             keep[row] = track in self._confirmed
         return keep
+
+    def _release(self, track: int) -> None:
+        for frame_time_s, boxes in self._pending.pop(track, ()):
+            self._earlier.append(EarlierBoxes(frame_time_s, boxes))
+
+    def take_earlier(self) -> list[EarlierBoxes]:
+        """Boxes of tracks confirmed since the last call, from the frames before that."""
+        earlier, self._earlier = self._earlier, []
+        return earlier
 
     def _global_id(self, group: int, local_id: int) -> int:
         key = (group, local_id)

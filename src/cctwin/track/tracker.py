@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from cctwin.config import ByteTrackConfig, TrackerConfig
 from cctwin.types import Detections
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierBoxes:
+    """Boxes a track had in an earlier frame, before its confirmation (for offline output)."""
+
+    frame_time_s: float
+    tracks: Detections
 
 
 class Tracker(Protocol):
@@ -13,6 +22,10 @@ class Tracker(Protocol):
 
     def update(self, detections: Detections, frame_time_s: float) -> Detections:
         """The confirmed tracks in this frame (track_id >= 0), in frame pixels."""
+        ...
+
+    def take_earlier(self) -> list[EarlierBoxes]:
+        """Boxes of tracks confirmed since the last call, from the frames before that."""
         ...
 
 

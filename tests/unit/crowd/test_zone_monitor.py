@@ -118,9 +118,10 @@ def test_packed_zone_switches_to_density_on_the_zone_crop_only() -> None:
     assert reading.detector_count == 10
     assert reading.count == pytest.approx(400.0, rel=0.2)
     assert reading.density_per_m2 == pytest.approx(reading.count / 1200.0, rel=1e-3)
-    # A low-resolution screen found it packed; the full-resolution run then counted it.
-    assert fake.calls == [(400, 300), (400, 300)]
-    assert fake.sides == [512, 1024]
+    # A low-resolution screen found it packed; the full-resolution run then counted it, and
+    # a run at half the crop's size confirmed it is a crowd, not a texture.
+    assert fake.calls == [(400, 300), (400, 300), (400, 300)]
+    assert fake.sides == [512, 1024, 200]
 
 
 def test_sparse_zone_keeps_detector_count() -> None:
@@ -144,8 +145,9 @@ def test_density_model_runs_at_most_every_interval() -> None:
     box = boxes_at([(200.0, 200.0)])
     for step in range(10):
         monitor.update(FRAME, T0 + timedelta(seconds=step), box, ids(1))
-    # t = 0 (screen, then full), 3, 6, 9: once packed, no more screens.
-    assert fake.sides == [512, 1024, 1024, 1024, 1024]
+    # t = 0 (screen, then full), 3, 6, 9: once packed, no more screens; each full run is
+    # confirmed at half size.
+    assert fake.sides == [512, 1024, 200] + [1024, 200] * 3
 
 
 def test_a_sparse_zone_is_only_screened() -> None:
@@ -156,6 +158,36 @@ def test_a_sparse_zone_is_only_screened() -> None:
     assert reading.method == "detector"
     assert reading.count == 3
     assert fake.sides == [512]
+
+
+class TextureDensity(FakeDensity):
+    """A texture CSRNet misreads as heads: it all but vanishes when the input is halved."""
+
+    def count(
+        self,
+        image_bgr: npt.NDArray[np.uint8],
+        roi_mask: npt.NDArray[np.bool_] | None = None,
+        max_side: int = 1024,
+    ) -> DensityResult:
+        full = super().count(image_bgr, roi_mask, max_side)
+        if max_side >= max(image_bgr.shape[:2]):
+            return full
+        faded = np.minimum(full.density_map, 0.01 + 0.1 * (full.density_map - 0.01))
+        return DensityResult(float(faded.sum()), faded)
+
+
+def test_a_texture_that_fades_at_half_size_keeps_the_detector_count() -> None:
+    fake = TextureDensity(people=400.0)
+    monitor = ZoneCrowdMonitor("z", ZONE, density_model=fake, observation_interval_s=1.0)
+    feet = [(150.0 + 30 * i, 300.0) for i in range(10)]
+    reading = monitor.update(FRAME, T0, boxes_at(feet), ids(10))
+    assert reading is not None
+    assert (reading.method, reading.count) == ("detector", 10)
+    assert fake.sides == [512, 1024, 200]
+    # Still not density a second later, with fewer boxes and no new estimate.
+    later = monitor.update(FRAME, T0 + timedelta(seconds=1), boxes_at(feet[:2]), ids(2))
+    assert later is not None
+    assert (later.method, later.count) == ("detector", 2)
 
 
 def test_detector_method_never_runs_density() -> None:

@@ -144,3 +144,43 @@ def test_empty_frames_give_empty_tracks() -> None:
 def test_create_tracker_builds_a_bytetracker() -> None:
     tracker = create_tracker(config(), 25.0)
     assert isinstance(tracker, ByteTracker)
+
+
+def test_a_track_confirmed_late_hands_back_its_earlier_boxes_once() -> None:
+    tracker = ByteTracker(
+        config(confirm_score=0.6, activation_confidence=0.3, high_confidence=0.3, score_history=5),
+        FPS,
+    )
+    # A person who walks in half hidden (0.5) and then in full view (0.9). ByteTrack gives an
+    # id from the second frame; the median of the scores since then reaches 0.6 on the fifth.
+    scores = [0.5, 0.5, 0.5, 0.9, 0.9, 0.9, 0.9]
+    reported, handed = [], []
+    for f, score in enumerate(scores):
+        x = 10 + 4 * f
+        tracks = tracker.update(dets([[x, 10, x + 40, 90]], [score], [PERSON]), f / FPS)
+        reported.append(tracks.track_id.tolist())
+        handed.append(tracker.take_earlier())
+    first = next(f for f, ids in enumerate(reported) if ids)
+    assert first == 4  # median of [0.5, 0.5, 0.9, 0.9] = 0.7
+    (track_id,) = reported[first]
+    earlier = handed[first]
+    # The frames before confirmation come back with their own times, boxes and the same id.
+    assert [e.frame_time_s for e in earlier] == pytest.approx([0.1, 0.2, 0.3])
+    assert [e.tracks.track_id.tolist() for e in earlier] == [[track_id]] * 3
+    assert [round(float(e.tracks.xyxy[0, 0])) for e in earlier] == [14, 18, 22]
+    assert all(h == [] for f, h in enumerate(handed) if f != first)  # once, never again
+
+
+def test_an_unconfirmed_track_that_leaves_is_forgotten() -> None:
+    tracker = ByteTracker(
+        config(confirm_score=0.6, activation_confidence=0.3, high_confidence=0.3, lost_track_s=0.5),
+        FPS,
+    )
+    for f in range(4):  # clutter: tracked, never confirmed
+        assert len(tracker.update(dets([[10, 10, 50, 90]], [0.4], [PERSON]), f / FPS)) == 0
+    assert tracker._pending
+    for f in range(4, 12):  # gone for 0.8 s, longer than a track may be lost
+        tracker.update(Detections.empty(), f / FPS)
+    assert not tracker._pending
+    assert not tracker._scores
+    assert tracker.take_earlier() == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -25,6 +25,7 @@ from cctwin.analytics.crowd.hybrid import (
     SwitchRule,
     choose_method,
     floor_corrected_count,
+    half_side,
 )
 from cctwin.config.safety import CrowdConfig
 from cctwin.geometry import (
@@ -90,6 +91,9 @@ class _DensityEstimate:
     # A low-resolution screen only decides whether the zone needs a full estimate; its count
     # is never reported.
     screen: bool = False
+    # The floor-corrected sum with the input halved (SwitchRule's confirmation); measured
+    # only when the full-size estimate would switch to density.
+    corrected_at_half: float | None = None
 
 
 @dataclass(slots=True)
@@ -212,10 +216,7 @@ class ZoneCrowdMonitor:
             estimate = self._estimate_density(frame_image_bgr, at, detector_count)
             self._estimate = estimate
             self._count_at_estimate = detector_count
-            self._dense = (
-                choose_method(detector_count, estimate.corrected_count, estimate.cells, self.rule)
-                == "density"
-            )
+            self._dense = self._method_of(estimate, detector_count) == "density"
         last = self._last_reading_at
         if last is not None and (at - last).total_seconds() < self.observation_interval_s:
             return None
@@ -253,7 +254,24 @@ class ZoneCrowdMonitor:
             verdict = choose_method(detector_count, screen.corrected_count, screen.cells, self.rule)
             if verdict == "detector":
                 return screen
-        return self._run_density(image, at, self.density_max_side)
+        full = self._run_density(image, at, self.density_max_side)
+        if self._method_of(full, detector_count) == "detector":
+            return full
+        # A crowd persists when the input is halved; a texture CSRNet misreads does not.
+        height, width = image.shape[:2]
+        x0, y0, x1, y1 = pixel_bounds(self.polygon, width, height)
+        side = half_side((y1 - y0, x1 - x0), self.density_max_side)
+        halved = self._run_density(image, at, side, screen=True)
+        return replace(full, corrected_at_half=halved.corrected_count)
+
+    def _method_of(self, estimate: _DensityEstimate, detector_count: int) -> CountMethod:
+        return choose_method(
+            detector_count,
+            estimate.corrected_count,
+            estimate.cells,
+            self.rule,
+            estimate.corrected_at_half,
+        )
 
     def _run_density(
         self, image: npt.NDArray[np.uint8], at: datetime, max_side: int, screen: bool = False
@@ -328,9 +346,10 @@ class ZoneCrowdMonitor:
         if estimate is not None and self.method == "density":
             method = "density"
         elif estimate is not None and self.method == "auto" and not estimate.screen:
-            method = choose_method(
-                detector_count, estimate.corrected_count, estimate.cells, self.rule
-            )
+            method = self._method_of(estimate, detector_count)
+            if estimate.corrected_at_half is None:
+                # Fewer boxes now, but the density path was never confirmed at half size.
+                method = "detector"
         count = estimate.scaled_count if method == "density" and estimate else float(detector_count)
         area = self.area_m2
         if area is None and homography is not None:
