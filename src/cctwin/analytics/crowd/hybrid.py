@@ -32,8 +32,9 @@ class SwitchRule:
 
     (c) is what tells a crowd from a texture that looks like one. Crowd-street's IMG_18 (a
     rubble-stone wall beside 12 people) reads 144 corrected at full size and 15 at half;
-    real crowds keep 0.24-0.89 of theirs (fewer pixels per head lose some). Without (c) the
-    per-cell level had to keep a packed group in a wide view on the detector path: a
+    real crowds of 50 or more keep 0.24-1.04 of theirs (fewer pixels per head lose some).
+    Without (c) the per-cell level had to keep a packed group in a wide view on the
+    detector path: a
     1024x768 view with 270 people in one part holds 0.013 people per cell and the detector
     found 18 (the held-out failure of issue 16 was such a photo: 72 boxes, CSRNet 265).
 
