@@ -223,14 +223,27 @@ def run_worker(
         publisher.close(2.0 if os.getppid() == service_pid else 0.0)
 
 
+def share_cores(config: Config, workers: int) -> Config:
+    """The config with the detector's "runtime default" threads split among the workers.
+
+    ONNX Runtime's default is a thread per core in every process: with one process per core
+    that is cores x cores threads contending. Explicit settings are left as they are.
+    """
+    if config.detector.threads != 0 or workers < 1:
+        return config
+    threads = max(1, len(os.sched_getaffinity(0)) // workers)
+    detector = config.detector.model_copy(update={"threads": threads})
+    return config.model_copy(update={"detector": detector})
+
+
 class WorkerPool:
     """Spawns worker processes over the enabled cameras and restarts any that die."""
 
     def __init__(self, config: Config, workers: int, link: WorkerLink) -> None:
-        self.config = config
         self.link = link
         cameras = [c for c in config.cameras if c.enabled]
         count = max(1, min(workers, len(cameras))) if cameras else 0
+        self.config = share_cores(config, count)
         self.groups = [cameras[i::count] for i in range(count)]
         self.context = multiprocessing.get_context("spawn")
         self.stop_event: Any = self.context.Event()
