@@ -371,11 +371,12 @@ class Broker:
         new (True). Each attribute's latest instance by observedAt becomes its current value."""
         if not isinstance(body, Mapping):
             raise bad_data("a temporal entity must be a JSON object")
-        flat = {k: v for k, v in body.items() if not isinstance(v, list)}
+        members = ("type", "@type", "@context", "scope")  # lists that are not instances
+        flat = {k: v for k, v in body.items() if not isinstance(v, list) or k in members}
         entity = parse_entity(flat, terms)
         history: dict[str, list[Json]] = {}
         for name, raw in body.items():
-            if isinstance(raw, list) and name not in ("type", "@type", "@context", "scope"):
+            if isinstance(raw, list) and name not in members:
                 if not raw:
                     raise bad_data(f"attribute {name!r} has no instances")
                 parsed = [parse_attribute(name, item, terms) for item in raw]
@@ -393,7 +394,11 @@ class Broker:
                 for attr in attrs
             ]
             for name, attrs in history.items():
-                target.attrs[name] = max(attrs, key=lambda a: str(a.get("observedAt", "")))
+                latest: dict[object, Json] = {}
+                for attr in sorted(attrs, key=lambda a: str(a.get("observedAt", ""))):
+                    latest[attr.get("datasetId")] = attr  # per datasetId (4.5.5)
+                for attr in latest.values():
+                    target.put(name, attr)
             target.modified_at = now()
             self.repository.put_entities([target], instances)
             self._cache[target.id] = target

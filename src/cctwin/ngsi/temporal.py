@@ -25,6 +25,35 @@ class Instance:
     observed_ts: float
     attr_json: Json
     number: float | None
+    # The store's key of a kept instance (its instanceId, `instance_uri`); None before saving.
+    instance_id: int | None = None
+
+
+INSTANCE_PREFIX = "urn:ngsi-ld:Instance:"
+
+
+def instance_uri(key: int) -> str:
+    """The instanceId (4.5.7) of the stored instance `key`: stable until it is deleted."""
+    return f"{INSTANCE_PREFIX}{key}"
+
+
+def instance_key(uri: str) -> int | None:
+    """The store key an instanceId names; None when it is not one this broker gave."""
+    number = uri.removeprefix(INSTANCE_PREFIX)
+    if number == uri or not number.isdigit():
+        return None
+    return int(number)
+
+
+def last_per_series(instances: Sequence[Instance], last_n: int) -> list[Instance]:
+    """lastN (5.7.4): the newest `last_n` instances of each attribute and datasetId, in the
+    order given (time order per attribute)."""
+    series: dict[tuple[str, object], list[Instance]] = {}
+    for instance in instances:
+        key = (instance.attr, instance.attr_json.get("datasetId"))
+        series.setdefault(key, []).append(instance)
+    kept = {id(i) for group in series.values() for i in group[-last_n:]}
+    return [i for i in instances if id(i) in kept]
 
 
 @dataclass(frozen=True)
@@ -97,6 +126,8 @@ def normalized(instances: Sequence[Instance], compact: Callable[[str], str]) -> 
     for instance, stamp in zip(instances, times, strict=True):
         attr = dict(instance.attr_json)
         attr.setdefault("observedAt", stamp)
+        if instance.instance_id is not None:
+            attr["instanceId"] = instance_uri(instance.instance_id)
         name = names.get(instance.attr)
         if name is None:
             name = names[instance.attr] = compact(instance.attr)
@@ -113,16 +144,19 @@ class StoredInstances:
     attrs: list[str]
     observed_ts: list[float]
     bodies: list[str]
+    keys: list[int]  # instanceIds (`instance_uri`)
 
 
 def normalized_text(stored: StoredInstances, compact: Callable[[str], str]) -> Json:
     """`normalized` from the stored texts, each instance passed through as JSON (its
     observedAt added where the instance has none) instead of parsed and written again."""
     parts: dict[str, list[str]] = {}
-    for attr, body, stamp in zip(
-        stored.attrs, stored.bodies, stamps(stored.observed_ts), strict=True
+    for attr, body, stamp, key in zip(
+        stored.attrs, stored.bodies, stamps(stored.observed_ts), stored.keys, strict=True
     ):
-        parts.setdefault(attr, []).append(_with_observed_at(body, stamp))
+        text = _with_observed_at(body, stamp).rstrip()
+        # Stored bodies never hold an instanceId (temporal_ops strips one sent in).
+        parts.setdefault(attr, []).append(f'{text[:-1]},"instanceId":"{instance_uri(key)}"}}')
     return {compact(a): orjson.Fragment("[" + ",".join(p) + "]") for a, p in parts.items()}
 
 

@@ -11,6 +11,7 @@ from cctwin.ngsi.problems import bad_data
 from cctwin.ngsi.temporal import (
     aggregate,
     duration_s,
+    last_per_series,
     normalized,
     normalized_text,
     parse_methods,
@@ -55,11 +56,16 @@ def temporal_entity(
         stored = repository.stored_instances(entity.id, wanted, window.start_ts, window.end_ts)
         out.update(normalized_text(stored, terms.compact))
         return out
-    history = repository.instances(entity.id, wanted, window.start_ts, window.end_ts, last_n)
-    if datasets is not None:
-        # Multi-attribute instances (4.5.5): only those of the datasetIds asked for.
+    if datasets is None:
+        history = repository.instances(entity.id, wanted, window.start_ts, window.end_ts, last_n)
+    else:
+        # Multi-attribute instances (4.5.5): only those of the datasetIds asked for, and
+        # lastN of each of them.
         keep = {d for d in datasets.split(",") if d}
+        history = repository.instances(entity.id, wanted, window.start_ts, window.end_ts, None)
         history = [i for i in history if i.attr_json.get("datasetId", "@none") in keep]
+        if last_n is not None:
+            history = last_per_series(history, last_n)
     if simple:
         out.update(simplified(history, terms.compact))
     else:

@@ -451,11 +451,13 @@ def install(app: FastAPI) -> None:
         ngsi_registrations,
         ngsi_subscriptions,
         ngsi_temporal,
+        ngsi_temporal_ops,
     )
 
     ngsi_document.install_document(app)
     app.add_middleware(TenantEcho)
     app.add_middleware(Preconditions)
+    app.include_router(ngsi_temporal_ops.router)  # before {entity_id:path} routes
     app.include_router(router)
     app.include_router(ngsi_batch.router)
     app.include_router(ngsi_temporal.router)

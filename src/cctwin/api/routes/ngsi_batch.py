@@ -50,7 +50,7 @@ async def batch_query(request: Request) -> Response:
     ctx = Ctx(request, context, geo=True)
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise bad_data("the body must be a Query object")
-    query = _query_of(body, ctx)
+    query = query_of(body, ctx)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
@@ -63,7 +63,7 @@ async def batch_query(request: Request) -> Response:
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
 
 
-def _query_of(body: dict[str, Any], ctx: Ctx) -> EntityQuery:
+def query_of(body: dict[str, Any], ctx: Ctx) -> EntityQuery:
     selectors = body.get("entities") or []
     if not isinstance(selectors, list) or not all(isinstance(s, dict) for s in selectors):
         raise bad_data("entities must be a list of objects")

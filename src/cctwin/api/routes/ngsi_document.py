@@ -186,7 +186,7 @@ _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "timeAt": {"type": "string", "format": "date-time"},
     "endTimeAt": {"type": "string", "format": "date-time"},
 }
-_PATH_PARAMS = {"entity_id": URI, "sub_id": URI, "reg_id": URI}
+_PATH_PARAMS = {"entity_id": URI, "sub_id": URI, "reg_id": URI, "instance_id": URI}
 # Discovery (5.10.2): what the registered sources could supply; csf on their own properties.
 _DISCOVERY = [
     "id",
@@ -321,6 +321,32 @@ _OPS: dict[tuple[str, str], Operation] = {
         (*DELETE, *FORWARDED),
         ["local"],
         None,
+    ),
+    # Temporal attribute edits (6.20-6.22) and the POST temporal query (6.24): this broker's.
+    ("/temporal/entities/{entity_id}/attrs", "post"): ({"204": _NONE}, WRITE, [], OBJECT),
+    ("/temporal/entities/{entity_id}/attrs/{attr}", "delete"): (
+        {"204": _NONE},
+        DELETE,
+        ["datasetId", "deleteAll"],
+        None,
+    ),
+    ("/temporal/entities/{entity_id}/attrs/{attr}/{instance_id}", "patch"): (
+        {"204": _NONE},
+        WRITE,
+        [],
+        OBJECT,
+    ),
+    ("/temporal/entities/{entity_id}/attrs/{attr}/{instance_id}", "delete"): (
+        {"204": _NONE},
+        DELETE,
+        [],
+        None,
+    ),
+    ("/temporal/entityOperations/query", "post"): (
+        {"200": _found(ARRAY, geo=False)},
+        (*READ, "411", "415"),
+        [*_PAGE, *_ONE],
+        QUERY_BODY,
     ),
     ("/subscriptions", "get"): ({"200": _found(ARRAY, geo=False)}, READ, _PAGE, None),
     ("/subscriptions", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], SUBSCRIPTION),

@@ -1,0 +1,249 @@
+"""CIM 009 V1.8.1 temporal attribute operations and POST temporal query, as the ETSI suite's
+Provision/TemporalEntityAttributes and Consumption/TemporalEntity cases exercise them."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
+
+ERR = "https://uri.etsi.org/ngsi-ld/errors/"
+TEMPORAL = "/ngsi-ld/v1/temporal/entities"
+VEHICLE = "urn:ngsi-ld:Vehicle:A1"
+URL = f"{TEMPORAL}/{VEHICLE}"
+FUEL_SET = "urn:ngsi-ld:Vehicle:12345-fuel"
+
+
+def _property(value: object, at: str, **extra: object) -> dict[str, object]:
+    return {"type": "Property", "value": value, "observedAt": at, **extra}
+
+
+def vehicle(entity_id: str = VEHICLE) -> dict[str, object]:
+    """The shape of the suite's vehicle-temporal-representation sample."""
+    return {
+        "id": entity_id,
+        "type": "Vehicle",
+        "speed": [
+            _property(120, "2020-09-01T12:03:00Z"),
+            _property(80, "2020-09-01T12:05:00Z"),
+        ],
+        "fuelLevel": [
+            _property(67, "2020-09-01T12:03:00Z"),
+            _property(53, "2020-09-01T13:05:00Z"),
+            _property(40, "2020-09-01T14:07:00Z", datasetId=FUEL_SET),
+        ],
+    }
+
+
+@pytest.fixture
+def created(client: TestClient) -> TestClient:
+    answer = client.post(TEMPORAL, json=vehicle())
+    assert answer.status_code == 201, answer.text
+    return client
+
+
+def values(client: TestClient, attr: str, **params: str) -> list[object]:
+    got = client.get(URL, params=params)
+    assert got.status_code == 200, got.text
+    return [i["value"] for i in got.json().get(attr, [])]
+
+
+def test_instances_carry_stable_instance_ids(created: TestClient) -> None:
+    # 016_01, 017_01 read ['speed'][0]['instanceId'] from a retrieval.
+    first = created.get(URL).json()
+    again = created.get(URL, params={"lastN": "5"}).json()
+    ids = [i["instanceId"] for i in first["speed"] + first["fuelLevel"]]
+    assert all(i.startswith("urn:ngsi-ld:Instance:") for i in ids)
+    assert len(set(ids)) == 5
+    assert [i["instanceId"] for i in again["speed"]] == ids[:2]
+
+
+def test_create_keeps_the_latest_instance_per_dataset_as_current(created: TestClient) -> None:
+    # 007_01: the entity's current state; the datasetId instance is not the default one.
+    entity = created.get(f"/ngsi-ld/v1/entities/{VEHICLE}").json()
+    fuel = entity["fuelLevel"]
+    assert isinstance(fuel, list)
+    assert sorted((f["value"], f.get("datasetId")) for f in fuel) == [(40, FUEL_SET), (53, None)]
+
+
+def test_append_attribute_instances(created: TestClient) -> None:
+    # 014_01: POST /temporal/entities/{id}/attrs with an array of instances -> 204.
+    fragment = {
+        "added_attribute": [
+            _property(120, "2020-09-01T12:03:00Z"),
+            _property(80, "2020-09-01T12:05:00Z"),
+            _property(100, "2020-09-01T12:07:00Z"),
+        ]
+    }
+    answer = created.post(f"{URL}/attrs", json=fragment)
+    assert answer.status_code == 204, answer.text
+    assert answer.content == b""
+    assert values(created, "added_attribute") == [120, 80, 100]
+    assert values(created, "speed") == [120, 80]  # the others as they were
+    # A single instance object is one instance.
+    one = {"speed": _property(95, "2020-09-01T12:09:00Z")}
+    assert created.post(f"{URL}/attrs", json=one).status_code == 204
+    assert values(created, "speed") == [120, 80, 95]
+
+
+def test_append_to_unknown_entity_or_bad_body(created: TestClient) -> None:
+    # 014_02 / 014_03: unknown entity 404, bad fragment 400.
+    missing = created.post(f"{TEMPORAL}/urn:ngsi-ld:Vehicle:none/attrs", json={"a": []})
+    assert missing.status_code == 404
+    assert missing.json()["type"] == ERR + "ResourceNotFound"
+    bad = created.post(f"{URL}/attrs", json={"speed": [{"type": "Property"}]})
+    assert bad.status_code == 400
+    assert bad.json()["type"] == ERR + "BadRequestData"
+    not_object = created.post(f"{URL}/attrs", json=[1, 2])
+    assert not_object.status_code == 400
+
+
+def test_delete_attribute_default_instances(created: TestClient) -> None:
+    # 015_01_01: without datasetId only the default series goes.
+    answer = created.delete(f"{URL}/attrs/fuelLevel")
+    assert answer.status_code == 204, answer.text
+    got = created.get(URL).json()
+    assert [(i["value"], i.get("datasetId")) for i in got["fuelLevel"]] == [(40, FUEL_SET)]
+    assert [i["value"] for i in got["speed"]] == [120, 80]
+
+
+def test_delete_attribute_dataset_instances(created: TestClient) -> None:
+    # 015_01_02: datasetId=... deletes that series only.
+    answer = created.delete(f"{URL}/attrs/fuelLevel", params={"datasetId": FUEL_SET})
+    assert answer.status_code == 204, answer.text
+    assert values(created, "fuelLevel") == [67, 53]
+
+
+def test_delete_attribute_all_instances(created: TestClient) -> None:
+    # 015_01_03: deleteAll=true deletes every instance of the attribute.
+    answer = created.delete(f"{URL}/attrs/fuelLevel", params={"deleteAll": "true"})
+    assert answer.status_code == 204, answer.text
+    got = created.get(URL).json()
+    assert "fuelLevel" not in got
+    assert [i["value"] for i in got["speed"]] == [120, 80]
+
+
+def test_delete_attribute_unknown(created: TestClient) -> None:
+    # 015_02 / 015_03: unknown attribute or entity -> 404 ResourceNotFound.
+    for url in (f"{URL}/attrs/nothing", f"{TEMPORAL}/urn:ngsi-ld:Vehicle:none/attrs/speed"):
+        answer = created.delete(url)
+        assert answer.status_code == 404, url
+        assert answer.json()["type"] == ERR + "ResourceNotFound"
+    unknown_set = created.delete(f"{URL}/attrs/speed", params={"datasetId": "urn:x:y"})
+    assert unknown_set.status_code == 404
+
+
+def test_partial_update_of_an_instance_keeps_its_id(created: TestClient) -> None:
+    # 016_01: PATCH .../attrs/speed/{instanceId} -> 204, same instanceId, new value.
+    before = created.get(URL).json()["speed"][0]["instanceId"]
+    fragment = {"type": "Property", "value": 129, "observedAt": "2020-09-01T12:03:00Z"}
+    answer = created.patch(f"{URL}/attrs/speed/{before}", json=fragment)
+    assert answer.status_code == 204, answer.text
+    after = created.get(URL).json()["speed"]
+    assert after[0]["instanceId"] == before
+    assert [i["value"] for i in after] == [129, 80]
+    # Only the members given change: a new observedAt moves the instance in time.
+    later = {"observedAt": "2020-09-01T12:06:00Z"}
+    assert created.patch(f"{URL}/attrs/speed/{before}", json=later).status_code == 204
+    moved = created.get(URL).json()["speed"]
+    assert [(i["value"], i["instanceId"] == before) for i in moved] == [(80, False), (129, True)]
+
+
+def test_partial_update_of_unknown_instance(created: TestClient) -> None:
+    # 016_02 / 016_03: unknown instance or entity -> 404; a bad fragment -> 400.
+    speed = created.get(URL).json()["speed"][0]["instanceId"]
+    fragment = {"value": 1}
+    for url in (
+        f"{URL}/attrs/speed/urn:ngsi-ld:Instance:999999",
+        f"{URL}/attrs/fuelLevel/{speed}",  # an instance of another attribute
+        f"{URL}/attrs/speed/urn:other:1",
+        f"{TEMPORAL}/urn:ngsi-ld:Vehicle:none/attrs/speed/{speed}",
+    ):
+        answer = created.patch(url, json=fragment)
+        assert answer.status_code == 404, url
+        assert answer.json()["type"] == ERR + "ResourceNotFound"
+    bad = created.patch(f"{URL}/attrs/speed/{speed}", json={"value": None})
+    assert bad.status_code == 400
+
+
+def test_delete_an_instance(created: TestClient) -> None:
+    # 017_01: DELETE .../attrs/speed/{instanceId} -> 204; 017_02/03: then 404.
+    first = created.get(URL).json()["speed"][0]["instanceId"]
+    answer = created.delete(f"{URL}/attrs/speed/{first}")
+    assert answer.status_code == 204, answer.text
+    assert values(created, "speed") == [80]
+    again = created.delete(f"{URL}/attrs/speed/{first}")
+    assert again.status_code == 404
+    assert again.json()["type"] == ERR + "ResourceNotFound"
+
+
+def test_last_n_per_attribute_and_dataset(created: TestClient) -> None:
+    # 5.7.4 / 020_xx: lastN counts each attribute's instances per datasetId.
+    got = created.get(URL, params={"lastN": "1"}).json()
+    fuel = [(i["value"], i.get("datasetId")) for i in got["fuelLevel"]]
+    assert fuel == [(53, None), (40, FUEL_SET)]
+    assert [i["value"] for i in got["speed"]] == [80]
+    only = created.get(URL, params={"lastN": "1", "datasetId": "@none"}).json()
+    assert [i["value"] for i in only["fuelLevel"]] == [53]
+
+
+def test_post_temporal_query(created: TestClient) -> None:
+    # 021_xx via POST (6.24): a Query body with temporalQ, options in the URL.
+    created.post(TEMPORAL, json=vehicle("urn:ngsi-ld:Vehicle:B2"))
+    query = {
+        "type": "Query",
+        "entities": [{"type": "Vehicle"}],
+        "attrs": ["speed"],
+        "temporalQ": {
+            "timerel": "between",
+            "timeAt": "2020-09-01T12:04:00Z",
+            "endTimeAt": "2020-09-01T13:06:00Z",
+        },
+    }
+    url = "/ngsi-ld/v1/temporal/entityOperations/query"
+    answer = created.post(url, json=query, params={"count": "true", "limit": "1"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["NGSILD-Results-Count"] == "2"
+    (first,) = answer.json()
+    assert first["id"] == VEHICLE
+    assert [i["value"] for i in first["speed"]] == [80]
+    assert "fuelLevel" not in first
+    simple = created.post(url, json=query, params={"options": "temporalValues"}).json()
+    assert simple[1]["speed"]["values"] == [[80, "2020-09-01T12:05:00.000Z"]]
+    aggregated = {**query, "temporalQ": {"timerel": "after", "timeAt": "2020-08-01T12:00:00Z"}}
+    aggregated["temporalQ"]["aggrMethods"] = ["avg", "max"]  # type: ignore[index]
+    avg = created.post(url, json=aggregated, params={"options": "aggregatedValues"})
+    assert avg.status_code == 200, avg.text
+    assert avg.json()[0]["speed"]["avg"][0][0] == 100
+    assert avg.json()[0]["speed"]["max"][0][0] == 120
+
+
+def test_post_temporal_query_refuses_bad_bodies(created: TestClient) -> None:
+    # 021_xx: a body that is not a Query, a bad timerel or lastN -> 400 BadRequestData.
+    url = "/ngsi-ld/v1/temporal/entityOperations/query"
+    base = {"type": "Query", "entities": [{"type": "Vehicle"}]}
+    for body in (
+        {"entities": [{"type": "Vehicle"}]},
+        {**base, "temporalQ": {"timerel": "during", "timeAt": "2020-08-01T12:00:00Z"}},
+        {**base, "temporalQ": {"timerel": "between", "timeAt": "2020-08-01T12:00:00Z"}},
+        {**base, "temporalQ": {"lastN": 0}},
+        {**base, "temporalQ": {"lastN": 1.5}},
+        {**base, "temporalQ": "after"},
+    ):
+        answer = created.post(url, json=body)
+        assert answer.status_code == 400, body
+        assert answer.json()["type"] == ERR + "BadRequestData"
+
+
+def test_document_declares_the_temporal_operations(client: TestClient) -> None:
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    base = "/ngsi-ld/v1/temporal/entities/{entity_id}/attrs"
+    assert set(paths[base]["post"]["responses"]) >= {"204", "400", "404"}
+    delete = paths[base + "/{attr}"]["delete"]
+    assert {p["name"] for p in delete["parameters"]} >= {"datasetId", "deleteAll"}
+    instance = paths[base + "/{attr}/{instance_id}"]
+    assert set(instance) >= {"patch", "delete"}
+    query = paths["/ngsi-ld/v1/temporal/entityOperations/query"]["post"]
+    assert "requestBody" in query
+    assert set(query["responses"]) >= {"200", "400"}
