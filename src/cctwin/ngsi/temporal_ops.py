@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from cctwin.ngsi.broker import Broker, Repository
 from cctwin.ngsi.context import TermMap
-from cctwin.ngsi.entities import check_name, parse_attribute
+from cctwin.ngsi.entities import check_name, check_uri, parse_attribute
 from cctwin.ngsi.problems import bad_data, not_found
 from cctwin.ngsi.temporal import Instance, instance_key, instance_of
 
@@ -47,7 +48,7 @@ class TemporalEditor:
         for name, raw in fragment.items():
             if name in _NOT_ATTRIBUTES:
                 continue
-            check_name(name)
+            attribute_name(name)
             history[name] = raw if isinstance(raw, list) else [raw]
         if not history:
             raise bad_data("the body names no attribute")
@@ -98,11 +99,13 @@ class TemporalEditor:
             raise not_found(f"no instance {instance_id} of {name}")
 
     def _instances(self, entity_id: str, name: str, terms: TermMap) -> list[Instance]:
+        check_uri(entity_id, "entity id")
+        expanded = terms.expand(attribute_name(name))
         self.broker.retrieve(entity_id)  # ResourceNotFound for an unknown entity
-        expanded = terms.expand(check_name(name))
         return self.repository.instances(entity_id, [expanded], None, None, None)
 
     def _instance(self, entity_id: str, name: str, instance_id: str, terms: TermMap) -> Instance:
+        check_uri(instance_id, "instanceId")  # BadRequestData; a URI not ours is not found
         key = instance_key(instance_id)
         if key is None:
             raise not_found(f"{instance_id!r} is not an instanceId of this broker")
@@ -110,6 +113,15 @@ class TemporalEditor:
             if instance.instance_id == key:
                 return instance
         raise not_found(f"entity {entity_id} has no instance {instance_id} of {name}")
+
+
+def attribute_name(name: str) -> str:
+    """A valid attribute name (5.6.13.4): a dot segment, even percent-encoded (twice), is
+    not one (a path would resolve it to the entity)."""
+    folded = unquote(unquote(name))
+    if folded in ("", ".", ".."):
+        raise bad_data(f"{name!r} is not an attribute name")
+    return check_name(name)
 
 
 def _key(instance: Instance) -> int:

@@ -247,3 +247,33 @@ def test_document_declares_the_temporal_operations(client: TestClient) -> None:
     query = paths["/ngsi-ld/v1/temporal/entityOperations/query"]["post"]
     assert "requestBody" in query
     assert set(query["responses"]) >= {"200", "400"}
+
+
+def test_invalid_ids_and_names_are_bad_requests(created: TestClient) -> None:
+    # 016_02, 017_02, 015_02: invalid entity id, instanceId or attribute name -> 400;
+    # 016_02_04/06: PATCH without an instanceId or attribute name -> 405.
+    speed = created.get(URL).json()["speed"][0]["instanceId"]
+    fragment = {"value": 1}
+    for method, url in (
+        ("PATCH", f"{TEMPORAL}/invalidId/attrs/speed/{speed}"),
+        ("PATCH", f"{URL}/attrs/speed/invalidId"),
+        ("PATCH", f"{URL}/attrs/invalid(Id/{speed}"),
+        ("DELETE", f"{TEMPORAL}/invalidId/attrs/speed/{speed}"),
+        ("DELETE", f"{URL}/attrs/speed/invalidId"),
+        ("DELETE", f"{URL}/attrs/invalid(Name/{speed}"),
+        ("DELETE", f"{URL}/attrs//{speed}"),
+        ("DELETE", f"{TEMPORAL}/invalidId/attrs/speed"),
+        ("DELETE", f"{URL}/attrs/invalid(Name"),
+        ("DELETE", f"{URL}/attrs/%2e%2e"),
+        ("DELETE", f"{URL}/attrs/%252e%252e"),
+        ("POST", f"{TEMPORAL}/thisIsAninvalidId/attrs"),
+    ):
+        body = fragment if method != "DELETE" else None
+        answer = created.request(method, url, json=body)
+        assert answer.status_code == 400, (method, url, answer.text)
+        assert answer.json()["type"] == ERR + "BadRequestData"
+    for url in (f"{URL}/attrs/speed/", f"{URL}/attrs//{speed}"):
+        assert created.patch(url, json=fragment).status_code == 405, url
+    assert created.get(URL).status_code == 200  # nothing was deleted on the way
+    unknown = created.delete(f"{URL}/attrs/speed/urn:ngsi-ld:01234567890123456789")
+    assert unknown.status_code == 404  # 017_03_03: a URI, not one of ours

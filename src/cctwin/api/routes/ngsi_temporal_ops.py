@@ -68,6 +68,13 @@ async def delete_instance(
     return Response(status_code=204)
 
 
+@router.delete("/temporal/entities/{entity_id:path}/attrs/{rest:path}")
+async def no_attribute(entity_id: str, rest: str) -> Response:
+    """An attribute path without a name (`attrs//{instanceId}`, `attrs/`) or deeper than an
+    instance: BadRequestData, never Delete Temporal Evolution of the longer id."""
+    raise bad_data(f"no attribute name or instanceId in attrs/{rest}")
+
+
 @router.post("/temporal/entityOperations/query")
 async def query_history(request: Request) -> Response:
     """6.24.3.1: GET /temporal/entities with a `Query` body (entities, attrs, q, geoQ, scopeQ,
