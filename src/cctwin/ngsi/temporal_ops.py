@@ -16,8 +16,8 @@ from urllib.parse import unquote
 
 from cctwin.ngsi.broker import Broker, Repository
 from cctwin.ngsi.context import TermMap
-from cctwin.ngsi.entities import check_name, check_uri, parse_attribute
-from cctwin.ngsi.problems import bad_data, not_found
+from cctwin.ngsi.entities import check_name, check_uri, iso, parse_attribute, parse_time
+from cctwin.ngsi.problems import NgsiError, bad_data, not_found
 from cctwin.ngsi.temporal import Instance, instance_key, instance_of
 
 _NOT_ATTRIBUTES = ("id", "@id", "type", "@type", "@context", "scope")
@@ -38,6 +38,44 @@ class TemporalEditor:
         self.broker = broker
         self.repository = repository
 
+    def upsert(self, body: object, terms: TermMap) -> bool:
+        """POST /temporal/entities (5.6.11): the body's instances are added; one at the same
+        observedAt and datasetId as a kept instance of its attribute replaces that one (an
+        attribute has one value per instant and dataset). True when the entity is new."""
+        stale = self._stale(body, terms)
+        created = self.broker.add_history(body, terms)
+        if stale:
+            # After the new rows are in: a failed write must not lose the old ones.
+            self.repository.delete_instance_rows(str(_members(body)["id"]), stale)
+        return created
+
+    def _stale(self, body: object, terms: TermMap) -> list[int]:
+        """Keys of the kept instances the body's instances replace (none for a body the
+        broker will refuse: add_history says why)."""
+        try:
+            members = _members(body)
+            entity = self.broker.retrieve(str(members.get("id")))
+            wanted: set[tuple[str, object, float]] = set()
+            for name, raw in members.items():
+                if name in _NOT_ATTRIBUTES or not isinstance(raw, list):
+                    continue
+                expanded = terms.expand(name)
+                for item in raw:
+                    if isinstance(item, Mapping) and "observedAt" in item:
+                        # As parse_attribute keeps it: milliseconds, UTC.
+                        text = iso(parse_time(item["observedAt"], "observedAt"))
+                        at = parse_time(text, "observedAt").timestamp()
+                        wanted.add((expanded, item.get("datasetId"), at))
+        except NgsiError:
+            return []
+        names = sorted({w[0] for w in wanted})
+        if not names:
+            return []
+        kept = self.repository.instances(entity.id, names, None, None, None)
+        return [
+            _key(i) for i in kept if (i.attr, i.attr_json.get("datasetId"), i.observed_ts) in wanted
+        ]
+
     def append(self, entity_id: str, fragment: object, terms: TermMap) -> None:
         """POST /temporal/entities/{id}/attrs (5.6.12): instances (an object or an array per
         attribute) added to an existing entity's history."""
@@ -54,7 +92,7 @@ class TemporalEditor:
             raise bad_data("the body names no attribute")
         # add_history adds the body's types: the entity's own, named under this @context.
         types = [terms.compact(t) for t in entity.types]
-        self.broker.add_history({"id": entity.id, "type": types, **history}, terms)
+        self.upsert({"id": entity.id, "type": types, **history}, terms)
 
     def delete_attribute(
         self,
@@ -113,6 +151,12 @@ class TemporalEditor:
             if instance.instance_id == key:
                 return instance
         raise not_found(f"entity {entity_id} has no instance {instance_id} of {name}")
+
+
+def _members(body: object) -> Mapping[str, Any]:
+    if not isinstance(body, Mapping):
+        raise bad_data("a temporal entity must be a JSON object")
+    return body
 
 
 def attribute_name(name: str) -> str:

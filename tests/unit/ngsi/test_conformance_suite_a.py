@@ -277,3 +277,28 @@ def test_invalid_ids_and_names_are_bad_requests(created: TestClient) -> None:
     assert created.get(URL).status_code == 200  # nothing was deleted on the way
     unknown = created.delete(f"{URL}/attrs/speed/urn:ngsi-ld:01234567890123456789")
     assert unknown.status_code == 404  # 017_03_03: a URI, not one of ours
+
+
+def test_upsert_replaces_instances_at_the_same_instant(created: TestClient) -> None:
+    # 008_01: a second POST adds instances; one at the observedAt (and datasetId) of a kept
+    # instance replaces it (120 -> 121 at 12:03, 80 at 12:05 stays one instance).
+    update = {
+        "id": VEHICLE,
+        "type": "Vehicle",
+        "speed": [
+            _property(121, "2020-09-01T12:03:00Z"),
+            _property(80, "2020-09-01T12:05:00Z"),
+            _property(100, "2020-09-01T12:07:00Z"),
+        ],
+        "fuelLevel": [
+            _property(67, "2020-09-01T12:03:00Z"),
+            _property(53, "2020-09-01T13:05:00Z"),
+            _property(40, "2020-09-01T14:07:00Z"),
+        ],
+    }
+    answer = created.post(TEMPORAL, json=update)
+    assert answer.status_code == 204, answer.text
+    got = created.get(URL).json()
+    assert [i["value"] for i in got["speed"]] == [121, 80, 100]
+    fuel = sorted((i["value"], i.get("datasetId") or "") for i in got["fuelLevel"])
+    assert fuel == [(40, ""), (40, FUEL_SET), (53, ""), (67, "")]

@@ -47,7 +47,7 @@ async def create_temporal(request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
-        if not await in_thread(service.broker.add_history, kept, ctx.terms):
+        if not await in_thread(service.temporal.upsert, kept, ctx.terms):
             return Response(status_code=204)
         location = location_of("temporal/entities", str(kept["id"]))
         return Response(status_code=201, headers={"Location": location})
