@@ -20,6 +20,25 @@ from cctwin.ngsi.temporal import (
 )
 
 
+def projected(body: Json, params: Mapping[str, str], terms: TermMap) -> Json:
+    """The members of a temporal entity `pick` and `omit` name (4.21): id, type, attribute
+    names as the answer spells them. After merging with sources, which go by id."""
+    pick = _projection(params.get("pick"), "pick", terms)
+    omit = _projection(params.get("omit"), "omit", terms) or frozenset()
+    if pick is None and not omit:
+        return body
+    return {k: v for k, v in body.items() if (pick is None or k in pick) and k not in omit}
+
+
+def _projection(raw: str | None, param: str, terms: TermMap) -> frozenset[str] | None:
+    if raw is None:
+        return None
+    names = [n for n in raw.split(",") if n]
+    if not names:
+        raise bad_data(f"{param} needs at least one name")
+    return frozenset(names) | {terms.compact(terms.expand(n)) for n in names}
+
+
 def temporal_entity(
     repository: Repository,
     entity: Entity,
@@ -78,6 +97,10 @@ def check_params(params: Mapping[str, str]) -> None:
     (an empty answer must not hide a request the broker would refuse)."""
     time_query(params.get("timerel"), params.get("timeAt"), params.get("endTimeAt"))
     _last_n(params.get("lastN"))
+    for member in ("pick", "omit"):
+        raw = params.get(member)
+        if raw is not None and not any(raw.split(",")):
+            raise bad_data(f"{member} needs at least one name")
     if params.get("format") == "aggregatedValues" or "aggregatedValues" in params.get(
         "options", ""
     ):

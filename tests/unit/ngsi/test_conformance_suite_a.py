@@ -302,3 +302,15 @@ def test_upsert_replaces_instances_at_the_same_instant(created: TestClient) -> N
     assert [i["value"] for i in got["speed"]] == [121, 80, 100]
     fuel = sorted((i["value"], i.get("datasetId") or "") for i in got["fuelLevel"])
     assert fuel == [(40, ""), (40, FUEL_SET), (53, ""), (67, "")]
+
+
+def test_pick_and_omit_on_temporal_answers(created: TestClient) -> None:
+    # 020_21 / 021_xx (4.21): pick and omit name id, type and attributes.
+    picked = created.get(URL, params={"pick": "speed"}).json()
+    assert set(picked) == {"speed"}
+    assert [i["value"] for i in picked["speed"]] == [120, 80]
+    assert set(created.get(URL, params={"pick": "id,speed"}).json()) == {"id", "speed"}
+    assert set(created.get(URL, params={"omit": "type,speed"}).json()) == {"id", "fuelLevel"}
+    listed = created.get(TEMPORAL, params={"type": "Vehicle", "omit": "speed"}).json()
+    assert [set(e) for e in listed] == [{"id", "type", "fuelLevel"}]
+    assert created.get(URL, params={"pick": ","}).status_code == 400

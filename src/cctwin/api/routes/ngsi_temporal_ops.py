@@ -12,12 +12,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cctwin.api.routes.ngsi import Ctx, in_thread, ngsi_service, page_of, read_body
 from cctwin.api.routes.ngsi_batch import query_of
 from cctwin.api.routes.ngsi_headers import page_headers
 from cctwin.ngsi.problems import bad_data
-from cctwin.ngsi.temporal_view import check_params, temporal_entity
+from cctwin.ngsi.temporal_view import check_params, projected, temporal_entity
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 ATTR_PATH = "/temporal/entities/{entity_id:path}/attrs/{attr}"
@@ -68,6 +69,13 @@ async def delete_instance(
     return Response(status_code=204)
 
 
+@router.delete("/temporal/entities/")
+async def no_entity() -> Response:
+    """The collection has no DELETE (5.6.16 names one entity): 405, not an empty entity id."""
+    detail = "DELETE needs an entity id: /temporal/entities/{id}"
+    raise StarletteHTTPException(405, detail, headers={"Allow": "GET, POST"})
+
+
 @router.delete("/temporal/entities/{entity_id:path}/attrs/{rest:path}")
 async def no_attribute(entity_id: str, rest: str) -> Response:
     """An attribute path without a name (`attrs//{instanceId}`, `attrs/`) or deeper than an
@@ -93,7 +101,8 @@ async def query_history(request: Request) -> Response:
     page = found[offset : offset + limit]
     args = (ctx.terms, query.attrs, params)
     bodies = [await in_thread(temporal_entity, repository, e, *args) for e in page]
-    return ctx.answer(bodies, 200, page_headers(request, len(found), limit, offset))
+    shown = [projected(b, params, ctx.terms) for b in bodies]
+    return ctx.answer(shown, 200, page_headers(request, len(found), limit, offset))
 
 
 def _temporal_params(temporal_q: object) -> dict[str, str]:
