@@ -97,6 +97,8 @@ def check_params(params: Mapping[str, str]) -> None:
     (an empty answer must not hide a request the broker would refuse)."""
     time_query(params.get("timerel"), params.get("timeAt"), params.get("endTimeAt"))
     _last_n(params.get("lastN"))
+    if params.get("timeproperty", "observedAt") not in _TIME_PROPERTIES:
+        raise bad_data(f"timeproperty is one of {', '.join(_TIME_PROPERTIES)}")
     for member in ("pick", "omit"):
         raw = params.get(member)
         if raw is not None and not any(raw.split(",")):
@@ -106,6 +108,9 @@ def check_params(params: Mapping[str, str]) -> None:
     ):
         parse_methods(params.get("aggrMethods"))
         duration_s(params.get("aggrPeriodDuration", "PT0S"))
+
+
+_TIME_PROPERTIES = ("observedAt", "createdAt", "modifiedAt", "deletedAt")
 
 
 def _last_n(text: str | None) -> int | None:

@@ -314,3 +314,34 @@ def test_pick_and_omit_on_temporal_answers(created: TestClient) -> None:
     listed = created.get(TEMPORAL, params={"type": "Vehicle", "omit": "speed"}).json()
     assert [set(e) for e in listed] == [{"id", "type", "fuelLevel"}]
     assert created.get(URL, params={"pick": ","}).status_code == 400
+
+
+def test_post_temporal_query_aggregation_members(created: TestClient) -> None:
+    # 021_27_07/08, 5244_01 (5.2.21, 5.2.44): aggrMethods in temporalQ or aggrParams asks for
+    # the aggregated representation; a bad method, duration or timeproperty is 400.
+    url = "/ngsi-ld/v1/temporal/entityOperations/query"
+    base = {"type": "Query", "entities": [{"type": "Vehicle"}]}
+    after = {"timerel": "after", "timeAt": "2020-08-01T12:00:00Z"}
+    for body in (
+        {**base, "temporalQ": {**after, "aggrMethods": ["avg"]}},
+        {**base, "temporalQ": {**after, "aggrMethods": "avg,max"}},
+        {**base, "temporalQ": after, "aggrParams": {"aggrMethods": ["avg"]}},
+    ):
+        answer = created.post(url, json=body)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()[0]["speed"]["avg"][0][0] == 100
+        assert "instanceId" not in answer.text
+    for body, word in (
+        ({**base, "aggrParams": {"aggrMethods": ["bogus"]}}, "aggrMethods"),
+        (
+            {**base, "temporalQ": {**after, "aggrMethods": ["avg"], "aggrPeriodDuration": "x"}},
+            "aggrPeriodDuration",
+        ),
+        ({**base, "temporalQ": {**after, "timeproperty": "expiresAt"}}, "timeproperty"),
+    ):
+        answer = created.post(url, json=body)
+        assert answer.status_code == 400, body
+        assert word in answer.json()["detail"]
+    last = {**base, "temporalQ": {**after, "lastN": 1}}
+    one = created.post(url, json=last).json()[0]
+    assert [i["value"] for i in one["speed"]] == [80]

@@ -92,7 +92,7 @@ async def query_history(request: Request) -> Response:
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise bad_data("the body must be a Query object")
     query = query_of(body, ctx)
-    params = {**request.query_params, **_temporal_params(body.get("temporalQ"))}
+    params = _temporal_params(body, request.query_params)
     check_params(params)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     service = ngsi_service(request)
@@ -105,20 +105,25 @@ async def query_history(request: Request) -> Response:
     return ctx.answer(shown, 200, page_headers(request, len(found), limit, offset))
 
 
-def _temporal_params(temporal_q: object) -> dict[str, str]:
-    """The TemporalQuery as the GET parameters it stands for (aggrMethods may be a list)."""
-    if temporal_q is None:
-        return {}
-    if not isinstance(temporal_q, Mapping):
-        raise bad_data("temporalQ must be an object")
-    out: dict[str, str] = {}
-    for name in (*_TEMPORAL_Q, "aggrPeriodDuration"):
-        value: Any = temporal_q.get(name)
-        if value is not None:
-            out[name] = str(value)
-    methods = temporal_q.get("aggrMethods")
-    if isinstance(methods, list):
-        out["aggrMethods"] = ",".join(str(m) for m in methods)
-    elif methods is not None:
-        out["aggrMethods"] = str(methods)
-    return out
+def _temporal_params(body: Mapping[str, Any], url: Mapping[str, str]) -> dict[str, str]:
+    """The URL's parameters with the Query's TemporalQuery (5.2.21) and AggregationParams
+    members as the GET parameters they stand for; aggrMethods (a list or a comma-separated
+    string) asks for the aggregated representation."""
+    params = dict(url)
+    temporal_q, aggregation = body.get("temporalQ"), body.get("aggrParams")
+    for member, given in (("temporalQ", temporal_q), ("aggrParams", aggregation)):
+        if given is None:
+            continue
+        if not isinstance(given, Mapping):
+            raise bad_data(f"{member} must be an object")
+        for name in (*_TEMPORAL_Q, "aggrPeriodDuration"):
+            value: Any = given.get(name)
+            if value is not None:
+                params[name] = str(value)
+        methods = given.get("aggrMethods")
+        if methods is not None:
+            listed = methods if isinstance(methods, list) else [methods]
+            params["aggrMethods"] = ",".join(str(m) for m in listed)
+    if "aggrMethods" in params and "aggregatedValues" not in params.get("options", ""):
+        params["options"] = ",".join(o for o in (params.get("options"), "aggregatedValues") if o)
+    return params
