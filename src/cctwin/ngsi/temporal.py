@@ -102,6 +102,12 @@ def _stamp(ts: float) -> str:
     return iso(datetime.fromtimestamp(ts, UTC))
 
 
+def _whole(text: str) -> str:
+    """A DateTime in whole seconds without its zero milliseconds (12:03:00Z, as clients
+    write them): the times of temporalValues and aggregated periods, compared as text."""
+    return text[:-5] + "Z" if text.endswith(".000Z") else text
+
+
 def stamps(times: Sequence[float]) -> list[str]:
     """`iso` of many epoch seconds at once (a month of minutes is 43,200 of them).
 
@@ -174,21 +180,36 @@ def _with_observed_at(body: str, stamp: str) -> str:
     return f'{opening}{separator}"observedAt":"{stamp}"}}'
 
 
+# The temporalValues member of each attribute kind (4.5.9) and its element's shape: the bare
+# value or object, or the member wrapped in an object ({"languageMap": ...}).
+_SERIES: dict[str, tuple[str, str, bool]] = {
+    "Property": ("values", "value", False),
+    "GeoProperty": ("values", "value", False),
+    "Relationship": ("objects", "object", False),
+    "LanguageProperty": ("languageMaps", "languageMap", True),
+    "JsonProperty": ("jsons", "json", True),
+    "VocabProperty": ("vocabs", "vocab", True),
+    "ListProperty": ("valueLists", "valueList", True),
+    "ListRelationship": ("objectLists", "objectList", True),
+}
+
+
 def simplified(instances: Sequence[Instance], compact: Callable[[str], str]) -> Json:
-    """options=temporalValues: [[value, time], ...] per attribute."""
+    """options=temporalValues (4.5.9): [[value, time], ...] per attribute, under the member
+    of its kind (values, objects, languageMaps, jsons, vocabs, valueLists, objectLists)."""
     out: Json = {}
     times = stamps([i.observed_ts for i in instances])
     names: dict[str, str] = {}
     for instance, stamp in zip(instances, times, strict=True):
         attr = instance.attr_json
         kind = attr.get("type", "Property")
-        value = attr.get("object") if kind == "Relationship" else attr.get("value")
-        key = "objects" if kind == "Relationship" else "values"
+        key, member, wrapped = _SERIES.get(kind, _SERIES["Property"])
+        value = {member: attr.get(member)} if wrapped else attr.get(member)
         name = names.get(instance.attr)
         if name is None:
             name = names[instance.attr] = compact(instance.attr)
         slot = out.setdefault(name, {"type": kind, key: []})
-        slot[key].append([value, stamp])
+        slot[key].append([value, _whole(stamp)])
     return out
 
 
@@ -264,5 +285,6 @@ def aggregate(
         else:
             begin, finish = origin_ts, end_ts if end_ts is not None else origin_ts
         for method in methods:
-            out[method].append([AGGREGATES[method](bucket), _stamp(begin), _stamp(finish)])
+            period = [_whole(_stamp(begin)), _whole(_stamp(finish))]
+            out[method].append([AGGREGATES[method](bucket), *period])
     return out

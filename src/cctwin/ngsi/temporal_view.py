@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cctwin.ngsi.broker import Repository
 from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import Entity, Json
 from cctwin.ngsi.problems import bad_data
 from cctwin.ngsi.temporal import (
+    TimeQuery,
     aggregate,
     duration_s,
     last_per_series,
@@ -53,20 +54,8 @@ def temporal_entity(
     out: Json = {"id": entity.id, "type": types[0] if len(types) == 1 else types}
     wanted = sorted(attrs) if attrs is not None else None
     if "aggregatedValues" in options or params.get("format") == "aggregatedValues":
-        methods = parse_methods(params.get("aggrMethods"))
-        period = duration_s(params.get("aggrPeriodDuration", "PT0S"))
         names = wanted if wanted is not None else repository.instance_attrs(entity.id)
-        for name in names:
-            # Periods count from timeAt; without one, from the epoch (stable period edges).
-            origin = window.start_ts if window.start_ts is not None else 0.0
-            found = repository.buckets(
-                entity.id, name, window.start_ts, window.end_ts, origin, period
-            )
-            if found:
-                if period <= 0 and window.start_ts is None:
-                    origin = found[0].first_ts
-                series = aggregate(found, methods, period, origin, window.end_ts)
-                out[terms.compact(name)] = {"type": "Property", **series}
+        out.update(_aggregated(repository, entity.id, names, window, params, terms))
         return out
     last_n = _last_n(params.get("lastN"))
     datasets = params.get("datasetId")
@@ -89,6 +78,35 @@ def temporal_entity(
         out.update(simplified(history, terms.compact))
     else:
         out.update(normalized(history, terms.compact))
+    return out
+
+
+def _aggregated(
+    repository: Repository,
+    entity_id: str,
+    names: Sequence[str],
+    window: TimeQuery,
+    params: Mapping[str, str],
+    terms: TermMap,
+) -> Json:
+    """aggregatedValues (4.5.19): per attribute and method, [value, start, end] per period.
+    Periods count from timeAt; without one, from the entity's earliest instance of the
+    asked attributes (one grid for all of them)."""
+    methods = parse_methods(params.get("aggrMethods"))
+    period = duration_s(params.get("aggrPeriodDuration", "PT0S"))
+    start, end = window.start_ts, window.end_ts
+    origin = start
+    if origin is None:
+        whole = [repository.buckets(entity_id, n, None, end, 0.0, 0.0) for n in names]
+        firsts = [b[0].first_ts for b in whole if b]
+        origin = min(firsts) if firsts else 0.0
+    out: Json = {}
+    for name in names:
+        found = repository.buckets(entity_id, name, start, end, origin, period)
+        if found:
+            first = found[0].first_ts if period <= 0 and start is None else origin
+            series = aggregate(found, methods, period, first, end)
+            out[terms.compact(name)] = {"type": "Property", **series}
     return out
 
 

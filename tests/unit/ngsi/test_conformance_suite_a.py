@@ -210,7 +210,7 @@ def test_post_temporal_query(created: TestClient) -> None:
     assert [i["value"] for i in first["speed"]] == [80]
     assert "fuelLevel" not in first
     simple = created.post(url, json=query, params={"options": "temporalValues"}).json()
-    assert simple[1]["speed"]["values"] == [[80, "2020-09-01T12:05:00.000Z"]]
+    assert simple[1]["speed"]["values"] == [[80, "2020-09-01T12:05:00Z"]]
     aggregated = {**query, "temporalQ": {"timerel": "after", "timeAt": "2020-08-01T12:00:00Z"}}
     aggregated["temporalQ"]["aggrMethods"] = ["avg", "max"]  # type: ignore[index]
     avg = created.post(url, json=aggregated, params={"options": "aggregatedValues"})
@@ -345,3 +345,53 @@ def test_post_temporal_query_aggregation_members(created: TestClient) -> None:
     last = {**base, "temporalQ": {**after, "lastN": 1}}
     one = created.post(url, json=last).json()[0]
     assert [i["value"] for i in one["speed"]] == [80]
+
+
+def test_aggregation_periods_start_at_the_first_instance(client: TestClient) -> None:
+    # 020_11_01 (4.5.19): without timeAt the hourly periods count from the earliest instance
+    # of the asked attributes; times are written in whole seconds as clients send them.
+    body = {
+        "id": VEHICLE,
+        "type": "Vehicle",
+        "speed": [
+            _property(120, "2020-08-01T12:03:00Z"),
+            _property(80, "2020-08-01T12:05:00Z"),
+            _property(100, "2020-08-01T12:07:00Z"),
+        ],
+        "fuelLevel": [
+            _property(67, "2020-08-01T12:03:00Z"),
+            _property(53, "2020-08-01T13:05:00Z"),
+            _property(40, "2020-08-01T14:07:00Z"),
+        ],
+    }
+    assert client.post(TEMPORAL, json=body).status_code == 201
+    params = {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "PT1H"}
+    got = client.get(URL, params=params).json()
+    assert got["speed"] == {
+        "type": "Property",
+        "avg": [[100.0, "2020-08-01T12:03:00Z", "2020-08-01T13:03:00Z"]],
+    }
+    assert [a[:2] for a in got["fuelLevel"]["avg"]] == [
+        [67.0, "2020-08-01T12:03:00Z"],
+        [53.0, "2020-08-01T13:03:00Z"],
+        [40.0, "2020-08-01T14:03:00Z"],
+    ]
+
+
+def test_temporal_values_of_each_attribute_kind(client: TestClient) -> None:
+    # 020_16_02, 020_17/18 (4.5.9): languageMaps, vocabs, jsons wrap each value in its member.
+    at = "2020-08-01T12:03:00Z"
+    body = {
+        "id": VEHICLE,
+        "type": "Vehicle",
+        "street": [{"type": "LanguageProperty", "languageMap": {"fr": "Place"}, "observedAt": at}],
+        "category": [{"type": "VocabProperty", "vocab": "monument", "observedAt": at}],
+        "config": [{"type": "JsonProperty", "json": {"value": 1}, "observedAt": at}],
+        "parking": [{"type": "Relationship", "object": "urn:ngsi-ld:P:1", "observedAt": at}],
+    }
+    assert client.post(TEMPORAL, json=body).status_code == 201, body
+    got = client.get(URL, params={"options": "temporalValues"}).json()
+    assert got["street"]["languageMaps"] == [[{"languageMap": {"fr": "Place"}}, at]]
+    assert got["category"]["vocabs"] == [[{"vocab": "monument"}, at]]
+    assert got["config"]["jsons"] == [[{"json": {"value": 1}}, at]]
+    assert got["parking"] == {"type": "Relationship", "objects": [["urn:ngsi-ld:P:1", at]]}
