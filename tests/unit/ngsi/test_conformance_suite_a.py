@@ -395,3 +395,18 @@ def test_temporal_values_of_each_attribute_kind(client: TestClient) -> None:
     assert got["category"]["vocabs"] == [[{"vocab": "monument"}, at]]
     assert got["config"]["jsons"] == [[{"json": {"value": 1}}, at]]
     assert got["parking"] == {"type": "Relationship", "objects": [["urn:ngsi-ld:P:1", at]]}
+
+
+def test_pick_omit_conflicts_are_bad_requests(created: TestClient) -> None:
+    # 018_18, 019_18, 020_22, 021_22 (4.21): a name both picked and omitted, or pick/omit
+    # with attrs -> 400 BadRequestData, on entities and temporal entities alike.
+    entity = f"/ngsi-ld/v1/entities/{VEHICLE}"
+    for params in (
+        {"pick": "speed", "omit": "speed"},
+        {"pick": "speed", "attrs": "fuelLevel"},
+        {"omit": "speed", "attrs": "fuelLevel"},
+    ):
+        for url, extra in ((URL, {}), (TEMPORAL, {"type": "Vehicle"}), (entity, {})):
+            answer = created.get(url, params={**params, **extra})
+            assert answer.status_code == 400, (url, params)
+            assert answer.json()["type"] == ERR + "BadRequestData"

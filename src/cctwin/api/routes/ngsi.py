@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -120,8 +120,19 @@ def flag(request: Request, option: str) -> bool:
 _FORMATS = ("normalized", "concise", "simplified", "keyValues")
 
 
+def check_projection(params: Mapping[str, str]) -> None:
+    """pick and omit (4.21) replace attrs, and no name is both picked and omitted."""
+    pick, omit = params.get("pick"), params.get("omit")
+    if (pick is not None or omit is not None) and params.get("attrs") is not None:
+        raise bad_data("attrs cannot be combined with pick or omit (4.21)")
+    both = set((pick or "").split(",")) & set((omit or "").split(",")) - {""}
+    if both:
+        raise bad_data(f"{sorted(both)} both picked and omitted")
+
+
 def view_of(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
     request = ctx.request
+    check_projection(request.query_params)
     shape = request.query_params.get("format")
     if shape is not None and shape not in _FORMATS:
         raise bad_data(f"format is one of {', '.join(_FORMATS)}, not {shape!r}")

@@ -18,6 +18,7 @@ from cctwin.api.routes.ngsi import (
     Ctx,
     asked_of,
     attrs_of,
+    check_projection,
     entity_query,
     in_thread,
     location_of,
@@ -67,6 +68,7 @@ async def query_temporal(request: Request) -> Response:
     query = entity_query(ctx)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     check_params(request.query_params)
+    check_projection(request.query_params)
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
     remote: list[SuppliedBody] = []
@@ -101,6 +103,7 @@ async def _local_body(
 async def retrieve_temporal(entity_id: str, request: Request) -> Response:
     ctx = Ctx(request)
     check_params(request.query_params)
+    check_projection(request.query_params)
     service = ngsi_service(request)
     try:
         entity: Entity | None = await in_thread(service.broker.retrieve, entity_id)

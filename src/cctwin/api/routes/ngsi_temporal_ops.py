@@ -14,7 +14,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cctwin.api.routes.ngsi import Ctx, in_thread, ngsi_service, page_of, read_body
+from cctwin.api.routes.ngsi import (
+    Ctx,
+    check_projection,
+    in_thread,
+    ngsi_service,
+    page_of,
+    read_body,
+)
 from cctwin.api.routes.ngsi_batch import query_of
 from cctwin.api.routes.ngsi_headers import page_headers
 from cctwin.ngsi.problems import bad_data
@@ -94,6 +101,7 @@ async def query_history(request: Request) -> Response:
     query = query_of(body, ctx)
     params = _temporal_params(body, request.query_params)
     check_params(params)
+    check_projection(params)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
