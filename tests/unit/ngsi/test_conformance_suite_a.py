@@ -410,3 +410,24 @@ def test_pick_omit_conflicts_are_bad_requests(created: TestClient) -> None:
             answer = created.get(url, params={**params, **extra})
             assert answer.status_code == 400, (url, params)
             assert answer.json()["type"] == ERR + "BadRequestData"
+
+
+def test_discovery_refuses_parameters_it_does_not_define(created: TestClient) -> None:
+    # 577_01_02, 5710_01_03 (6.3.20): /types/{t}?details, /attributes?limit -> InvalidRequest;
+    # 5710_01_01/02: unknown attributes and entity members are not found.
+    for url, params in (
+        ("/ngsi-ld/v1/types/Vehicle", {"details": "true"}),
+        ("/ngsi-ld/v1/attributes", {"limit": "5"}),
+        ("/ngsi-ld/v1/attributes/speed", {"details": "true"}),
+        ("/ngsi-ld/v1/types", {"limit": "5"}),
+    ):
+        answer = created.get(url, params=params)
+        assert answer.status_code == 400, url
+        assert answer.json()["type"] == ERR + "InvalidRequest"
+    listed = created.get("/ngsi-ld/v1/attributes", params={"count": "true", "local": "true"})
+    assert listed.status_code == 200
+    assert listed.headers["NGSILD-Results-Count"] == str(len(listed.json()["attributeList"]))
+    for member in ("id", "type", "scope", "createdAt", "noSuchAttribute"):
+        assert member not in listed.json()["attributeList"]
+        assert created.get(f"/ngsi-ld/v1/attributes/{member}").status_code == 404
+    assert created.get("/ngsi-ld/v1/types/NoSuchType").status_code == 404

@@ -207,6 +207,7 @@ _DISCOVERY = [
     "options",
     "local",
 ]
+_DISCOVERY_LIST = ["details", "local", "count"]
 CONTEXT_BODY: dict[str, Any] = {
     "type": "object",
     "required": ["@context"],
@@ -378,10 +379,11 @@ _OPS: dict[tuple[str, str], Operation] = {
     ),
     ("/csourceSubscriptions/{sub_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
     ("/csourceSubscriptions/{sub_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
-    ("/types", "get"): ({"200": _found(ANY, geo=False)}, READ, ["details"], None),
-    ("/types/{type_name}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
-    ("/attributes", "get"): ({"200": _found(ANY, geo=False)}, READ, ["details"], None),
-    ("/attributes/{attr}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
+    # Discovery (6.25-6.28): another query parameter is InvalidRequest.
+    ("/types", "get"): ({"200": _found(ANY, geo=False)}, READ, _DISCOVERY_LIST, None),
+    ("/types/{type_name}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, ["local"], None),
+    ("/attributes", "get"): ({"200": _found(ANY, geo=False)}, READ, _DISCOVERY_LIST, None),
+    ("/attributes/{attr}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, ["local"], None),
     ("/jsonldContexts", "post"): (
         {"201": _CREATED},
         ("400", "401", "403", "411", "415", "503"),
