@@ -431,3 +431,28 @@ def test_discovery_refuses_parameters_it_does_not_define(created: TestClient) ->
         assert member not in listed.json()["attributeList"]
         assert created.get(f"/ngsi-ld/v1/attributes/{member}").status_code == 404
     assert created.get("/ngsi-ld/v1/types/NoSuchType").status_code == 404
+
+
+def test_type_selector_gates_retrieve_and_delete(client: TestClient) -> None:
+    # 566_01 (5.6.6, 5.7.1): ?type names the entity's type, or it is not found (and stays).
+    entity = "/ngsi-ld/v1/entities/urn:ngsi-ld:Vehicle:T1"
+    body = {"id": "urn:ngsi-ld:Vehicle:T1", "type": "Building"}
+    assert client.post("/ngsi-ld/v1/entities", json=body).status_code == 201
+    assert client.delete(entity, params={"type": "Vehicle"}).status_code == 404
+    assert client.get(entity, params={"type": "Vehicle"}).status_code == 404
+    assert client.get(entity, params={"type": "Building"}).status_code == 200
+    assert client.delete(entity, params={"type": "Building"}).status_code == 204
+    assert client.get(entity).status_code == 404
+
+
+def test_batches_with_null_items_or_nothing_are_refused_whole(client: TestClient) -> None:
+    # 567_01 (5.6.7.4): [entity, null] and [] -> 400 BadRequestData; nothing is created.
+    ops = "/ngsi-ld/v1/entityOperations/"
+    item = {"id": "urn:ngsi-ld:Vehicle:N1", "type": "Vehicle"}
+    for operation in ("create", "upsert", "update", "merge", "delete"):
+        first = item if operation != "delete" else item["id"]
+        for batch in ([first, None], []):
+            answer = client.post(ops + operation, json=batch)
+            assert answer.status_code == 400, (operation, batch)
+            assert answer.json()["type"] == ERR + "BadRequestData"
+    assert client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Vehicle:N1").status_code == 404

@@ -22,10 +22,10 @@ from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
 from cctwin.api.routes.ngsi_preconditions import Preconditions, negotiate
 from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
-from cctwin.ngsi.entities import View, feature, render
+from cctwin.ngsi.entities import Entity, View, feature, render
 from cctwin.ngsi.federation import Asked, merge, retrieve_merged, wants_sources
 from cctwin.ngsi.fragments import UpdateResult
-from cctwin.ngsi.problems import NgsiError, Problem, bad_data
+from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import parse_geo, parse_q
 from cctwin.ngsi.scopes import parse_scope_q
 from cctwin.ngsi.service import NgsiService
@@ -312,7 +312,19 @@ async def retrieve_entity(entity_id: str, request: Request) -> Response:
     entity = broker.cached(entity_id)
     if entity is None:
         entity = await in_thread(broker.retrieve, entity_id)
+    of_type(entity, ctx)
     return ctx.answer(render(entity, view_of(ctx, attrs_of(ctx))))
+
+
+def of_type(entity: Entity, ctx: Ctx) -> None:
+    """The `type` selector of retrieve and delete (5.7.1, 5.6.6): an entity of none of the
+    types named is not found."""
+    raw = ctx.request.query_params.get("type")
+    if raw is None:
+        return
+    wanted = {ctx.terms.expand(t) for t in raw.split(",") if t}
+    if not wanted & set(entity.types):
+        raise not_found(f"no entity {entity.id} of type {raw}")
 
 
 @router.delete("/entities/{entity_id:path}/attrs/{attr}")
@@ -422,6 +434,8 @@ async def delete_entity(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(_: Any) -> Response:
+        if "type" in request.query_params:
+            of_type(await in_thread(service.broker.retrieve, entity_id), Ctx(request))
         await in_thread(service.broker.delete, entity_id)
         return Response(status_code=204)
 

@@ -92,6 +92,9 @@ async def batch(operation: str, request: Request) -> Response:
     if operation not in OPERATIONS:
         raise NgsiError(Problem.OPERATION_NOT_SUPPORTED, f"no batch operation {operation!r}")
     body, context = await read_body(request)
+    if isinstance(body, list) and (not body or any(item is None for item in body)):
+        # 5.6.7.4-5.6.10.4: the whole batch is refused, nothing is done.
+        raise bad_data("a batch is a non-empty array without null items")
     ctx = Ctx(request, context)
     service = ngsi_service(request)
     if not wants_forwarding(request, service) or not isinstance(body, list):
