@@ -456,3 +456,19 @@ def test_batches_with_null_items_or_nothing_are_refused_whole(client: TestClient
             assert answer.status_code == 400, (operation, batch)
             assert answer.json()["type"] == ERR + "BadRequestData"
     assert client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Vehicle:N1").status_code == 404
+
+
+def test_type_selector_gates_attribute_writes(client: TestClient) -> None:
+    # 563_01 (5.6.3, 4.17): POST .../attrs?type=Vehicle on a Building -> 404, no write.
+    entity = "/ngsi-ld/v1/entities/urn:ngsi-ld:Vehicle:T2"
+    name = {"type": "Property", "value": "x"}
+    body = {"id": "urn:ngsi-ld:Vehicle:T2", "type": "Building", "name": name}
+    assert client.post("/ngsi-ld/v1/entities", json=body).status_code == 201
+    fragment = {"name": {"type": "Property", "value": "y"}}
+    refused = client.post(f"{entity}/attrs", json=fragment, params={"type": "Vehicle"})
+    assert refused.status_code == 404
+    assert client.patch(entity, json=fragment, params={"type": "Vehicle"}).status_code == 404
+    assert client.get(entity).json()["name"]["value"] == "x"
+    done = client.post(f"{entity}/attrs", json=fragment, params={"type": "Building"})
+    assert done.status_code == 204
+    assert client.get(entity).json()["name"]["value"] == "y"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -25,9 +25,10 @@ from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, 
 from cctwin.ngsi.entities import Entity, View, feature, render
 from cctwin.ngsi.federation import Asked, merge, retrieve_merged, wants_sources
 from cctwin.ngsi.fragments import UpdateResult
-from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
+from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import parse_geo, parse_q
 from cctwin.ngsi.scopes import parse_scope_q
+from cctwin.ngsi.selection import check_projection, check_type
 from cctwin.ngsi.service import NgsiService
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
 from cctwin.ngsi.tenants import Tenants
@@ -118,16 +119,6 @@ def flag(request: Request, option: str) -> bool:
 
 
 _FORMATS = ("normalized", "concise", "simplified", "keyValues")
-
-
-def check_projection(params: Mapping[str, str]) -> None:
-    """pick and omit (4.21) replace attrs, and no name is both picked and omitted."""
-    pick, omit = params.get("pick"), params.get("omit")
-    if (pick is not None or omit is not None) and params.get("attrs") is not None:
-        raise bad_data("attrs cannot be combined with pick or omit (4.21)")
-    both = set((pick or "").split(",")) & set((omit or "").split(",")) - {""}
-    if both:
-        raise bad_data(f"{sorted(both)} both picked and omitted")
 
 
 def view_of(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
@@ -316,15 +307,14 @@ async def retrieve_entity(entity_id: str, request: Request) -> Response:
     return ctx.answer(render(entity, view_of(ctx, attrs_of(ctx))))
 
 
+async def typed(service: NgsiService, entity_id: str, ctx: Ctx) -> None:
+    """The `type` selector of an operation on one entity (4.17), checked before it writes."""
+    if "type" in ctx.request.query_params:
+        of_type(await in_thread(service.broker.retrieve, entity_id), ctx)
+
+
 def of_type(entity: Entity, ctx: Ctx) -> None:
-    """The `type` selector of retrieve and delete (5.7.1, 5.6.6): an entity of none of the
-    types named is not found."""
-    raw = ctx.request.query_params.get("type")
-    if raw is None:
-        return
-    wanted = {ctx.terms.expand(t) for t in raw.split(",") if t}
-    if not wanted & set(entity.types):
-        raise not_found(f"no entity {entity.id} of type {raw}")
+    check_type(entity, ctx.request.query_params.get("type"), ctx.terms)
 
 
 @router.delete("/entities/{entity_id:path}/attrs/{attr}")
@@ -335,6 +325,7 @@ async def delete_attribute(entity_id: str, attr: str, request: Request) -> Respo
     service = ngsi_service(request)
 
     async def local(_: Any) -> Response:
+        await typed(service, entity_id, ctx)
         args = (entity_id, attr, ctx.terms, dataset_id, every)
         await in_thread(service.broker.delete_attribute, *args)
         return Response(status_code=204)
@@ -350,6 +341,7 @@ async def patch_attribute(entity_id: str, attr: str, request: Request) -> Respon
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         await in_thread(service.broker.patch_attribute, entity_id, attr, kept, ctx.terms)
         return Response(status_code=204)
 
@@ -365,6 +357,7 @@ async def append_attributes(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         args = (entity_id, kept, ctx.terms, overwrite)
         return _partial(await in_thread(service.broker.append, *args), ctx)
 
@@ -379,6 +372,7 @@ async def update_attributes(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         return _partial(await in_thread(service.broker.update, entity_id, kept, ctx.terms), ctx)
 
     write = Write("updateAttrs", entity_id, body)
@@ -392,6 +386,7 @@ async def replace_attribute(entity_id: str, attr: str, request: Request) -> Resp
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         await in_thread(service.broker.replace_attribute, entity_id, attr, kept, ctx.terms)
         return Response(status_code=204)
 
@@ -406,6 +401,7 @@ async def replace_entity(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         await in_thread(service.broker.replace, entity_id, kept, ctx.terms)
         return Response(status_code=204)
 
@@ -420,6 +416,7 @@ async def merge_entity(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         await in_thread(service.broker.merge, entity_id, kept, ctx.terms)
         return Response(status_code=204)
 
@@ -434,8 +431,7 @@ async def delete_entity(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(_: Any) -> Response:
-        if "type" in request.query_params:
-            of_type(await in_thread(service.broker.retrieve, entity_id), Ctx(request))
+        await typed(service, entity_id, Ctx(request))
         await in_thread(service.broker.delete, entity_id)
         return Response(status_code=204)
 

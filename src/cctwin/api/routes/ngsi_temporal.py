@@ -18,7 +18,6 @@ from cctwin.api.routes.ngsi import (
     Ctx,
     asked_of,
     attrs_of,
-    check_projection,
     entity_query,
     in_thread,
     location_of,
@@ -33,6 +32,7 @@ from cctwin.ngsi.entities import Entity
 from cctwin.ngsi.federation import SuppliedBody, merge_bodies, wants_sources
 from cctwin.ngsi.problems import NgsiError, Problem, not_found
 from cctwin.ngsi.registration_query import RegistrationQuery
+from cctwin.ngsi.selection import check_projection
 from cctwin.ngsi.service import NgsiService
 from cctwin.ngsi.temporal_view import check_params, projected, temporal_entity
 

@@ -16,7 +16,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cctwin.api.routes.ngsi import (
     Ctx,
-    check_projection,
     in_thread,
     ngsi_service,
     page_of,
@@ -25,6 +24,7 @@ from cctwin.api.routes.ngsi import (
 from cctwin.api.routes.ngsi_batch import query_of
 from cctwin.api.routes.ngsi_headers import page_headers
 from cctwin.ngsi.problems import bad_data
+from cctwin.ngsi.selection import check_projection
 from cctwin.ngsi.temporal_view import check_params, projected, temporal_entity
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
