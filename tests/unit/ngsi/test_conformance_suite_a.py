@@ -472,3 +472,43 @@ def test_type_selector_gates_attribute_writes(client: TestClient) -> None:
     done = client.post(f"{entity}/attrs", json=fragment, params={"type": "Building"})
     assert done.status_code == 204
     assert client.get(entity).json()["name"]["value"] == "y"
+
+
+def test_ngsi_ld_null_only_deletes(client: TestClient) -> None:
+    # 554_01_01/02, 5611_01_02 (5.2.1, 5.5.4): NGSI-LD Null on create, replace or batch create
+    # (a member, a value, nested in a compound value, the id) is BadRequestData; a temporal
+    # instance may carry it (a deleted value), a temporal first-level member may not.
+    null = "urn:ngsi-ld:null"
+    entities = "/ngsi-ld/v1/entities"
+    for body in (
+        {"id": "urn:ngsi-ld:Vehicle:Z1", "type": "Vehicle", "scope": null},
+        {
+            "id": "urn:ngsi-ld:Vehicle:Z1",
+            "type": "Vehicle",
+            "a": {"type": "Property", "value": null},
+        },
+        {"id": "urn:ngsi-ld:Vehicle:Z1", "type": "Vehicle", "a": {"value": {"b": {"c": null}}}},
+        {"id": null, "type": "Vehicle"},
+    ):
+        answer = client.post(entities, json=body)
+        assert answer.status_code == 400, body
+        assert answer.json()["type"] == ERR + "BadRequestData"
+        batch = client.post("/ngsi-ld/v1/entityOperations/create", json=[body])
+        assert batch.status_code == 400, body
+    assert client.get(f"{entities}/urn:ngsi-ld:Vehicle:Z1").status_code == 404
+    at = "2026-01-02T00:00:00Z"
+    deleted = {"id": VEHICLE, "type": "Vehicle", "speed": [_property(null, at)]}
+    assert client.post(TEMPORAL, json=deleted).status_code == 201
+    member = {"id": "urn:ngsi-ld:Vehicle:Z2", "type": "Vehicle", "expiresAt": null}
+    assert client.post(TEMPORAL, json=member).status_code == 400
+    assert client.get(f"{TEMPORAL}/urn:ngsi-ld:Vehicle:Z2").status_code == 404
+    # A merge still deletes with it (5620_01_03).
+    created = {
+        "id": "urn:ngsi-ld:Vehicle:Z3",
+        "type": "Vehicle",
+        "a": {"type": "Property", "value": 1},
+    }
+    assert client.post(entities, json=created).status_code == 201
+    merged = client.post("/ngsi-ld/v1/entityOperations/merge", json=[{**created, "a": null}])
+    assert merged.status_code == 204
+    assert "a" not in client.get(f"{entities}/urn:ngsi-ld:Vehicle:Z3").json()

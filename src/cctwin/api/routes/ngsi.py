@@ -25,6 +25,7 @@ from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, 
 from cctwin.ngsi.entities import Entity, View, feature, render
 from cctwin.ngsi.federation import Asked, merge, retrieve_merged, wants_sources
 from cctwin.ngsi.fragments import UpdateResult
+from cctwin.ngsi.nulls import refuse_nulls
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import parse_geo, parse_q
 from cctwin.ngsi.scopes import parse_scope_q
@@ -196,6 +197,7 @@ def _partial(result: UpdateResult | BatchResult, ctx: Ctx) -> Response:
 @router.post("/entities/", include_in_schema=False)
 async def create_entity(request: Request) -> Response:
     body, context = await read_body(request)
+    refuse_nulls(body)
     ctx = Ctx(request, context)
     service = ngsi_service(request)
 
@@ -397,6 +399,7 @@ async def replace_attribute(entity_id: str, attr: str, request: Request) -> Resp
 @router.put("/entities/{entity_id:path}")
 async def replace_entity(entity_id: str, request: Request) -> Response:
     body, context = await read_body(request)
+    refuse_nulls(body)
     ctx = Ctx(request, context)
     service = ngsi_service(request)
 

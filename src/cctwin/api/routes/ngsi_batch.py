@@ -33,6 +33,7 @@ from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import render
 from cctwin.ngsi.federation import merge, wants_sources
 from cctwin.ngsi.forwarding import Outbound, Outcome, Share, refusal
+from cctwin.ngsi.nulls import refuse_nulls
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import parse_geo_body, parse_q
 from cctwin.ngsi.registrations import Registration
@@ -95,6 +96,9 @@ async def batch(operation: str, request: Request) -> Response:
     if isinstance(body, list) and (not body or any(item is None for item in body)):
         # 5.6.7.4-5.6.10.4: the whole batch is refused, nothing is done.
         raise bad_data("a batch is a non-empty array without null items")
+    if operation == "create" and isinstance(body, list):
+        for item in body:
+            refuse_nulls(item)
     ctx = Ctx(request, context)
     service = ngsi_service(request)
     if not wants_forwarding(request, service) or not isinstance(body, list):

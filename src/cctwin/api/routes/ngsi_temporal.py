@@ -30,6 +30,7 @@ from cctwin.api.routes.ngsi_headers import page_headers
 from cctwin.ngsi.broker import EntityQuery
 from cctwin.ngsi.entities import Entity
 from cctwin.ngsi.federation import SuppliedBody, merge_bodies, wants_sources
+from cctwin.ngsi.nulls import refuse_member_nulls
 from cctwin.ngsi.problems import NgsiError, Problem, not_found
 from cctwin.ngsi.registration_query import RegistrationQuery
 from cctwin.ngsi.selection import check_projection
@@ -44,6 +45,7 @@ PATH = "/ngsi-ld/v1/temporal/entities"
 @router.post("/temporal/entities/", include_in_schema=False)
 async def create_temporal(request: Request) -> Response:
     body, context = await read_body(request)
+    refuse_member_nulls(body)
     ctx = Ctx(request, context)
     service = ngsi_service(request)
 
