@@ -76,14 +76,14 @@ async def delete_instance(
     return Response(status_code=204)
 
 
-@router.delete("/temporal/entities/")
+@router.delete("/temporal/entities/", include_in_schema=False)
 async def no_entity() -> Response:
     """The collection has no DELETE (5.6.16 names one entity): 405, not an empty entity id."""
     detail = "DELETE needs an entity id: /temporal/entities/{id}"
     raise StarletteHTTPException(405, detail, headers={"Allow": "GET, POST"})
 
 
-@router.delete("/temporal/entities/{entity_id:path}/attrs/{rest:path}")
+@router.delete("/temporal/entities/{entity_id:path}/attrs/{rest:path}", include_in_schema=False)
 async def no_attribute(entity_id: str, rest: str) -> Response:
     """An attribute path without a name (`attrs//{instanceId}`, `attrs/`) or deeper than an
     instance: BadRequestData, never Delete Temporal Evolution of the longer id."""
