@@ -15,6 +15,8 @@ def check_projection(params: Mapping[str, str]) -> None:
     pick, omit = params.get("pick"), params.get("omit")
     if (pick is not None or omit is not None) and params.get("attrs") is not None:
         raise bad_data("attrs cannot be combined with pick or omit (4.21)")
+    if "{" in (pick or "") + (omit or "") and params.get("join") is None:
+        raise bad_data("pick/omit of linked entities ({...}) needs join")
     both = set((pick or "").split(",")) & set((omit or "").split(",")) - {""}
     if both:
         raise bad_data(f"{sorted(both)} both picked and omitted")

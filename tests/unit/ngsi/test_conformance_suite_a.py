@@ -512,3 +512,26 @@ def test_ngsi_ld_null_only_deletes(client: TestClient) -> None:
     merged = client.post("/ngsi-ld/v1/entityOperations/merge", json=[{**created, "a": null}])
     assert merged.status_code == 204
     assert "a" not in client.get(f"{entities}/urn:ngsi-ld:Vehicle:Z3").json()
+
+
+def test_retrieve_and_query_validation_edges(client: TestClient) -> None:
+    # 5711_01_02/03, 5722_01_02 (5.7.1.4, 5.7.2.4): geometryProperty without a GeoJSON
+    # Accept, pick of a linked entity without join, a q on system attributes alone -> 400.
+    entities = "/ngsi-ld/v1/entities"
+    point = {"type": "Point", "coordinates": [126.95, 37.54]}
+    body = {"id": "urn:ngsi-ld:Building:G1", "type": "Building", "location": point}
+    assert client.post(entities, json=body).status_code == 201
+    url = f"{entities}/urn:ngsi-ld:Building:G1"
+    ld = {"Accept": "application/ld+json"}
+    assert client.get(url, params={"geometryProperty": "location"}, headers=ld).status_code == 400
+    geo = client.get(
+        url, params={"geometryProperty": "location"}, headers={"Accept": "application/geo+json"}
+    )
+    assert geo.status_code == 200
+    assert geo.json()["geometry"] == point
+    assert client.get(url, params={"pick": "owner{name}"}).status_code == 400
+    system_q = client.get(entities, params={"q": 'modifiedAt>"2020-01-01T00:00:00Z"'})
+    assert system_q.status_code == 400
+    assert system_q.json()["type"] == ERR + "BadRequestData"
+    narrowed = {"type": "Building", "q": 'modifiedAt>"2020-01-01T00:00:00Z"'}
+    assert client.get(entities, params=narrowed).status_code == 200  # a type narrows it

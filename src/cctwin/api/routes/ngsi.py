@@ -20,14 +20,14 @@ from cctwin.api.routes.ngsi_bodies import read_body as read_body  # for the othe
 from cctwin.api.routes.ngsi_forwarded import Write, distributed
 from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
 from cctwin.api.routes.ngsi_preconditions import Preconditions, negotiate
-from cctwin.ngsi.broker import BatchResult, EntityQuery
+from cctwin.ngsi.broker import SYSTEM_IRIS, BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import Entity, View, feature, render
 from cctwin.ngsi.federation import Asked, merge, retrieve_merged, wants_sources
 from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.nulls import refuse_nulls
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
-from cctwin.ngsi.query import parse_geo, parse_q
+from cctwin.ngsi.query import parse_geo, parse_q, q_names
 from cctwin.ngsi.scopes import parse_scope_q
 from cctwin.ngsi.selection import check_projection, check_type
 from cctwin.ngsi.service import NgsiService
@@ -125,6 +125,8 @@ _FORMATS = ("normalized", "concise", "simplified", "keyValues")
 def view_of(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
     request = ctx.request
     check_projection(request.query_params)
+    if "geometryProperty" in request.query_params and not ctx.geo:
+        raise bad_data("geometryProperty asks for GeoJSON: Accept: application/geo+json")
     shape = request.query_params.get("format")
     if shape is not None and shape not in _FORMATS:
         raise bad_data(f"format is one of {', '.join(_FORMATS)}, not {shape!r}")
@@ -262,6 +264,10 @@ def entity_query(ctx: Ctx) -> EntityQuery:
     if csf is not None:
         # csf filters context sources (none here answer queries) but must still be valid.
         parse_q(csf, ctx.terms)
+    others = (types, ids, pattern, geo, scope_q, params.get("attrs"))
+    if q is not None and all(o is None for o in others) and q_names(q, ctx.terms) <= SYSTEM_IRIS:
+        # 5.7.2.4: q qualifies a query only with at least one non-system attribute.
+        raise bad_data("q testing only system attributes does not narrow a query")
     return EntityQuery(
         types=[ctx.terms.expand(t) for t in re.split(r"[,|]", types) if t] if types else None,
         ids=[i for i in ids.split(",") if i] if ids else None,
