@@ -535,3 +535,27 @@ def test_retrieve_and_query_validation_edges(client: TestClient) -> None:
     assert system_q.json()["type"] == ERR + "BadRequestData"
     narrowed = {"type": "Building", "q": 'modifiedAt>"2020-01-01T00:00:00Z"'}
     assert client.get(entities, params=narrowed).status_code == 200  # a type narrows it
+
+
+def test_geojson_geometry_is_the_default_instance_or_null(client: TestClient) -> None:
+    # 4516_01_01/02 (4.5.16.1): several location instances -> the default one's geometry;
+    # a GeoProperty that is missing or not a geometry -> geometry null.
+    entities = "/ngsi-ld/v1/entities"
+    gps = {"type": "Point", "coordinates": [9.0, 9.0]}
+    here = {"type": "Point", "coordinates": [1.0, 2.0]}
+    body = {
+        "id": "urn:ngsi-ld:Vehicle:G2",
+        "type": "Vehicle",
+        "location": [
+            {"type": "GeoProperty", "value": gps, "datasetId": "urn:ngsi-ld:Dataset:gps"},
+            {"type": "GeoProperty", "value": here},
+        ],
+        "speed": {"type": "Property", "value": 5},
+    }
+    assert client.post(entities, json=body).status_code == 201
+    geo = {"Accept": "application/geo+json"}
+    url = f"{entities}/urn:ngsi-ld:Vehicle:G2"
+    assert client.get(url, headers=geo).json()["geometry"] == here
+    speed = client.get(url, headers=geo, params={"geometryProperty": "speed"}).json()
+    assert speed["geometry"] is None
+    assert "id" not in speed["properties"]
