@@ -136,6 +136,7 @@ class EntityQuery:
     q: Predicate | None = None
     geo: GeoQuery | None = None
     scope: Predicate | None = None  # scopeQ (ngsi/scopes.py)
+    local: bool = False  # local=true: every local entity may be asked for (5.7.2.4)
 
     def matches(self, entity: Entity) -> bool:
         if self.scope is not None and not self.scope(entity):
@@ -187,7 +188,7 @@ class Broker:
 
     def query(self, query: EntityQuery) -> list[Entity]:
         filters = (query.types, query.attrs, query.q, query.geo, query.ids, query.id_pattern)
-        if all(f is None for f in filters) and query.scope is None:
+        if all(f is None for f in filters) and query.scope is None and not query.local:
             raise bad_data("a query needs type, attrs, q, geometry, id or idPattern")
         others = (query.types, query.q, query.geo, query.ids, query.id_pattern, query.scope)
         if all(o is None for o in others) and query.attrs and query.attrs <= SYSTEM_IRIS:

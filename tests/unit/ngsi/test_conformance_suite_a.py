@@ -559,3 +559,14 @@ def test_geojson_geometry_is_the_default_instance_or_null(client: TestClient) ->
     speed = client.get(url, headers=geo, params={"geometryProperty": "speed"}).json()
     assert speed["geometry"] is None
     assert "id" not in speed["properties"]
+
+
+def test_local_query_may_ask_for_every_entity(created: TestClient) -> None:
+    # 021_25 (5.7.2.4): local=true lifts the need for a type, attrs, q or geo-query.
+    window = {"timerel": "after", "timeAt": "2020-07-01T12:05:00Z"}
+    assert created.get(TEMPORAL, params=window).status_code == 400
+    listed = created.get(TEMPORAL, params={**window, "local": "true"})
+    assert listed.status_code == 200
+    assert [e["id"] for e in listed.json()] == [VEHICLE]
+    everything = created.get("/ngsi-ld/v1/entities", params={"local": "true"}).json()
+    assert [e["id"] for e in everything] == [VEHICLE]

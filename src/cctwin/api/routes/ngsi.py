@@ -276,6 +276,7 @@ def entity_query(ctx: Ctx) -> EntityQuery:
         q=parse_q(q, ctx.terms) if q is not None else None,
         geo=geo,
         scope=parse_scope_q(scope_q) if scope_q is not None else None,
+        local=params.get("local") == "true",
     )
 
 
