@@ -69,6 +69,9 @@ def time_query(timerel: str | None, time_at: str | None, end_time_at: str | None
         return TimeQuery()
     if time_at is None:
         raise bad_data("timerel needs timeAt")
+    for name, text in (("timeAt", time_at), ("endTimeAt", end_time_at)):
+        if text is not None and "T" not in text:
+            raise bad_data(f"{name} is a DateTime (4.11, 4.6.3), not {text!r}")
     at = parse_time(time_at, "timeAt").timestamp()
     if timerel == "before":
         return TimeQuery(None, at)

@@ -570,3 +570,20 @@ def test_local_query_may_ask_for_every_entity(created: TestClient) -> None:
     assert [e["id"] for e in listed.json()] == [VEHICLE]
     everything = created.get("/ngsi-ld/v1/entities", params={"local": "true"}).json()
     assert [e["id"] for e in everything] == [VEHICLE]
+
+
+def test_time_bounds_of_temporal_queries(created: TestClient) -> None:
+    # 021_26 (4.11): after is inclusive, before exclusive, between [timeAt, endTimeAt); the
+    # same instant with a fraction selects the same; a Date is not a DateTime (400).
+    def speeds(**params: str) -> list[object]:
+        answer = created.get(TEMPORAL, params={"id": VEHICLE, "attrs": "speed", **params})
+        assert answer.status_code == 200, answer.text
+        return [i["value"] for i in answer.json()[0]["speed"]]
+
+    assert speeds(timerel="after", timeAt="2020-09-01T12:05:00Z") == [80]
+    assert speeds(timerel="after", timeAt="2020-09-01T12:05:00.000Z") == [80]
+    assert speeds(timerel="before", timeAt="2020-09-01T12:05:00Z") == [120]
+    between = {"timeAt": "2020-09-01T12:03:00Z", "endTimeAt": "2020-09-01T12:05:00.000Z"}
+    assert speeds(timerel="between", **between) == [120]
+    date = created.get(TEMPORAL, params={"id": VEHICLE, "timerel": "after", "timeAt": "2020-09-01"})
+    assert date.status_code == 400
