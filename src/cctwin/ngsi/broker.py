@@ -310,8 +310,12 @@ class Broker:
 
     # --- batch ----------------------------------------------------------------------------
 
-    def batch(self, operation: str, bodies: object, terms: TermMap) -> BatchResult:
-        """entityOperations/create|upsert|update|delete; one transaction for the successes."""
+    def batch(
+        self, operation: str, bodies: object, terms: TermMap, replace: bool = False
+    ) -> BatchResult:
+        """entityOperations/create|upsert|update|delete; one transaction for the successes.
+        `replace`: an upsert replaces an existing entity's content (the API's default, 5.6.8)
+        instead of updating its attributes (options=update, and the twin's own writes)."""
         if not isinstance(bodies, list):
             raise bad_data("a batch operation takes a JSON array")
         if operation == "delete":
@@ -326,7 +330,7 @@ class Broker:
                 result.errors.append((_id_of(body), error))
         with self._lock:
             existing = self._load([e.id for e in parsed])
-            changes = list(self._batch_changes(operation, parsed, existing, result))
+            changes = list(self._batch_changes(operation, parsed, existing, result, replace))
             self._commit(changes)
         return result
 
@@ -336,6 +340,7 @@ class Broker:
         parsed: Iterable[Entity],
         existing: dict[str, Entity],
         result: BatchResult,
+        replace: bool = False,
     ) -> Iterator[Change]:
         for entity in parsed:
             written = dict(entity.attrs)  # what this body sets: history, watchers
@@ -351,9 +356,14 @@ class Broker:
             if old is not None and operation == "merge":
                 fragments.merge_into(old, entity)
                 entity = old
+            elif old is not None and operation == "upsert" and replace:
+                names = names | old.names()  # those it drops are written too: deleted
+                old.types, old.attrs, old.datasets = entity.types, entity.attrs, entity.datasets
+                old.scope = entity.scope
+                entity = old
             elif old is not None and operation in ("upsert", "update"):
-                # Upsert and update merge attributes into the stored entity (options=update
-                # is the default behaviour of both; replace is an option of upsert).
+                # Update (and upsert with options=update) merge attributes into the stored
+                # entity.
                 for name in entity.names():
                     for attr in entity.instances(name):
                         old.put(name, attr)

@@ -587,3 +587,26 @@ def test_time_bounds_of_temporal_queries(created: TestClient) -> None:
     assert speeds(timerel="between", **between) == [120]
     date = created.get(TEMPORAL, params={"id": VEHICLE, "timerel": "after", "timeAt": "2020-09-01"})
     assert date.status_code == 400
+
+
+def test_batch_upsert_replaces_unless_asked_to_update(client: TestClient) -> None:
+    # 004_03, 004_04, 466_01 (5.6.8): upsert replaces an existing entity's content; with
+    # options=update it updates; duplicates apply in order, the last one wins.
+    upsert = "/ngsi-ld/v1/entityOperations/upsert"
+    url = "/ngsi-ld/v1/entities/urn:ngsi-ld:Vehicle:U1"
+    first = {
+        "id": "urn:ngsi-ld:Vehicle:U1",
+        "type": "Vehicle",
+        "speed": {"type": "Property", "value": 1},
+        "old": {"type": "Property", "value": True},
+    }
+    second = {"id": first["id"], "type": "Vehicle", "speed": {"type": "Property", "value": 2}}
+    assert client.post(upsert, json=[first, second]).status_code == 201
+    got = client.get(url).json()
+    assert got["speed"]["value"] == 2
+    assert "old" not in got
+    extra = {"id": first["id"], "type": "Vehicle", "fuel": {"type": "Property", "value": 9}}
+    assert client.post(upsert, json=[extra], params={"options": "update"}).status_code == 204
+    assert set(client.get(url).json()) == {"id", "type", "speed", "fuel"}
+    assert client.post(upsert, json=[extra]).status_code == 204
+    assert set(client.get(url).json()) == {"id", "type", "fuel"}

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from cctwin.api.routes.ngsi import (
     Ctx,
     asked_of,
+    flag,
     in_thread,
     ngsi_service,
     page_of,
@@ -102,7 +103,8 @@ async def batch(operation: str, request: Request) -> Response:
     ctx = Ctx(request, context)
     service = ngsi_service(request)
     if not wants_forwarding(request, service) or not isinstance(body, list):
-        result = await in_thread(service.broker.batch, operation, body, ctx.terms)
+        replace = operation == "upsert" and not flag(request, "update")
+        result = await in_thread(service.broker.batch, operation, body, ctx.terms, replace)
         return answer(operation, _outcome(result))
     return await _distributed(request, service, ctx.terms, operation, body)
 
@@ -163,7 +165,8 @@ async def _distributed(
         refused += [(refusal(s, f"{operation}Batch"), entity_id) for s in split.refused]
     tally = Tally()
     if kept:
-        result = await in_thread(service.broker.batch, operation, kept, terms)
+        replace = operation == "upsert" and not flag(request, "update")
+        result = await in_thread(service.broker.batch, operation, kept, terms, replace)
         tally = _outcome(result)
     sent = [(Share(regs[r], None), outbound(request, body)) for r, body in parts.items()]
     outcomes = await asyncio.to_thread(_send, service, sent, via)
