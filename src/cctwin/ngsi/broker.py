@@ -136,6 +136,7 @@ class EntityQuery:
     q: Predicate | None = None
     geo: GeoQuery | None = None
     scope: Predicate | None = None  # scopeQ (ngsi/scopes.py)
+    local: bool = False  # local=true: every local entity may be asked for (5.7.2.4)
 
     def matches(self, entity: Entity) -> bool:
         if self.scope is not None and not self.scope(entity):
@@ -187,7 +188,7 @@ class Broker:
 
     def query(self, query: EntityQuery) -> list[Entity]:
         filters = (query.types, query.attrs, query.q, query.geo, query.ids, query.id_pattern)
-        if all(f is None for f in filters) and query.scope is None:
+        if all(f is None for f in filters) and query.scope is None and not query.local:
             raise bad_data("a query needs type, attrs, q, geometry, id or idPattern")
         others = (query.types, query.q, query.geo, query.ids, query.id_pattern, query.scope)
         if all(o is None for o in others) and query.attrs and query.attrs <= SYSTEM_IRIS:
@@ -309,8 +310,12 @@ class Broker:
 
     # --- batch ----------------------------------------------------------------------------
 
-    def batch(self, operation: str, bodies: object, terms: TermMap) -> BatchResult:
-        """entityOperations/create|upsert|update|delete; one transaction for the successes."""
+    def batch(
+        self, operation: str, bodies: object, terms: TermMap, replace: bool = False
+    ) -> BatchResult:
+        """entityOperations/create|upsert|update|delete; one transaction for the successes.
+        `replace`: an upsert replaces an existing entity's content (the API's default, 5.6.8)
+        instead of updating its attributes (options=update, and the twin's own writes)."""
         if not isinstance(bodies, list):
             raise bad_data("a batch operation takes a JSON array")
         if operation == "delete":
@@ -325,7 +330,7 @@ class Broker:
                 result.errors.append((_id_of(body), error))
         with self._lock:
             existing = self._load([e.id for e in parsed])
-            changes = list(self._batch_changes(operation, parsed, existing, result))
+            changes = list(self._batch_changes(operation, parsed, existing, result, replace))
             self._commit(changes)
         return result
 
@@ -335,6 +340,7 @@ class Broker:
         parsed: Iterable[Entity],
         existing: dict[str, Entity],
         result: BatchResult,
+        replace: bool = False,
     ) -> Iterator[Change]:
         for entity in parsed:
             written = dict(entity.attrs)  # what this body sets: history, watchers
@@ -350,9 +356,14 @@ class Broker:
             if old is not None and operation == "merge":
                 fragments.merge_into(old, entity)
                 entity = old
+            elif old is not None and operation == "upsert" and replace:
+                names = names | old.names()  # those it drops are written too: deleted
+                old.types, old.attrs, old.datasets = entity.types, entity.attrs, entity.datasets
+                old.scope = entity.scope
+                entity = old
             elif old is not None and operation in ("upsert", "update"):
-                # Upsert and update merge attributes into the stored entity (options=update
-                # is the default behaviour of both; replace is an option of upsert).
+                # Update (and upsert with options=update) merge attributes into the stored
+                # entity.
                 for name in entity.names():
                     for attr in entity.instances(name):
                         old.put(name, attr)
@@ -371,11 +382,12 @@ class Broker:
         new (True). Each attribute's latest instance by observedAt becomes its current value."""
         if not isinstance(body, Mapping):
             raise bad_data("a temporal entity must be a JSON object")
-        flat = {k: v for k, v in body.items() if not isinstance(v, list)}
+        members = ("type", "@type", "@context", "scope")  # lists that are not instances
+        flat = {k: v for k, v in body.items() if not isinstance(v, list) or k in members}
         entity = parse_entity(flat, terms)
         history: dict[str, list[Json]] = {}
         for name, raw in body.items():
-            if isinstance(raw, list) and name not in ("type", "@type", "@context", "scope"):
+            if isinstance(raw, list) and name not in members:
                 if not raw:
                     raise bad_data(f"attribute {name!r} has no instances")
                 parsed = [parse_attribute(name, item, terms) for item in raw]
@@ -393,7 +405,11 @@ class Broker:
                 for attr in attrs
             ]
             for name, attrs in history.items():
-                target.attrs[name] = max(attrs, key=lambda a: str(a.get("observedAt", "")))
+                latest: dict[object, Json] = {}
+                for attr in sorted(attrs, key=lambda a: str(a.get("observedAt", ""))):
+                    latest[attr.get("datasetId")] = attr  # per datasetId (4.5.5)
+                for attr in latest.values():
+                    target.put(name, attr)
             target.modified_at = now()
             self.repository.put_entities([target], instances)
             self._cache[target.id] = target

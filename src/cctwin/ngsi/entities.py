@@ -345,7 +345,11 @@ def feature(rendered: Mapping[str, Any], geometry_name: str = "location") -> Jso
     """A rendered entity as a GeoJSON Feature (CIM 009 clause 4.5.16): its geometry is the
     named GeoProperty's value (null when it has none)."""
     geo = rendered.get(geometry_name)
+    if isinstance(geo, list):  # instances by datasetId: the default one (4.5.16.1)
+        geo = next((g for g in geo if isinstance(g, Mapping) and "datasetId" not in g), None)
     geometry = geo.get("value") if isinstance(geo, Mapping) and "value" in geo else geo
+    if not (isinstance(geometry, Mapping) and geometry.get("type") in GEO_TYPES):
+        geometry = None  # no GeoProperty, or not a GeoJSON geometry: null
     properties = {k: v for k, v in rendered.items() if k != "id"}
     return {"id": rendered["id"], "type": "Feature", "geometry": geometry, "properties": properties}
 

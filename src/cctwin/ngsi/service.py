@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from cctwin.config.ngsi import NgsiConfig
-from cctwin.ngsi.broker import Broker, Repository
+from cctwin.ngsi.broker import Broker
 from cctwin.ngsi.context import ContextStore
 from cctwin.ngsi.entities import now
 from cctwin.ngsi.federation import Federation
@@ -19,11 +19,12 @@ from cctwin.ngsi.hosting import ContextHosting
 from cctwin.ngsi.registration_subscriptions import CSourceSubscriptions
 from cctwin.ngsi.registry import RegistrationRepository, Registry
 from cctwin.ngsi.subscriptions import SubscriptionManager
+from cctwin.ngsi.temporal_ops import InstanceRepository, TemporalEditor
 
 log = logging.getLogger(__name__)
 
 
-class NgsiRepository(Repository, RegistrationRepository, Protocol):
+class NgsiRepository(InstanceRepository, RegistrationRepository, Protocol):
     """Everything the service keeps: entities, history, subscriptions, registrations."""
 
 
@@ -35,6 +36,7 @@ class NgsiService:
         self.contexts = ContextStore({c.url: c.path for c in config.contexts})
         self.hosting = ContextHosting(self.contexts, repository)
         self.broker = Broker(repository)
+        self.temporal = TemporalEditor(self.broker, repository)
         self.subscriptions = SubscriptionManager(repository, self.contexts)
         self.broker.listeners.append(self.subscriptions.on_changes)
         self.registry = Registry(repository, self.contexts, self.broker)

@@ -25,6 +25,35 @@ class Instance:
     observed_ts: float
     attr_json: Json
     number: float | None
+    # The store's key of a kept instance (its instanceId, `instance_uri`); None before saving.
+    instance_id: int | None = None
+
+
+INSTANCE_PREFIX = "urn:ngsi-ld:Instance:"
+
+
+def instance_uri(key: int) -> str:
+    """The instanceId (4.5.7) of the stored instance `key`: stable until it is deleted."""
+    return f"{INSTANCE_PREFIX}{key}"
+
+
+def instance_key(uri: str) -> int | None:
+    """The store key an instanceId names; None when it is not one this broker gave."""
+    number = uri.removeprefix(INSTANCE_PREFIX)
+    if number == uri or not number.isdigit():
+        return None
+    return int(number)
+
+
+def last_per_series(instances: Sequence[Instance], last_n: int) -> list[Instance]:
+    """lastN (5.7.4): the newest `last_n` instances of each attribute and datasetId, in the
+    order given (time order per attribute)."""
+    series: dict[tuple[str, object], list[Instance]] = {}
+    for instance in instances:
+        key = (instance.attr, instance.attr_json.get("datasetId"))
+        series.setdefault(key, []).append(instance)
+    kept = {id(i) for group in series.values() for i in group[-last_n:]}
+    return [i for i in instances if id(i) in kept]
 
 
 @dataclass(frozen=True)
@@ -40,6 +69,9 @@ def time_query(timerel: str | None, time_at: str | None, end_time_at: str | None
         return TimeQuery()
     if time_at is None:
         raise bad_data("timerel needs timeAt")
+    for name, text in (("timeAt", time_at), ("endTimeAt", end_time_at)):
+        if text is not None and "T" not in text:
+            raise bad_data(f"{name} is a DateTime (4.11, 4.6.3), not {text!r}")
     at = parse_time(time_at, "timeAt").timestamp()
     if timerel == "before":
         return TimeQuery(None, at)
@@ -73,6 +105,12 @@ def _stamp(ts: float) -> str:
     return iso(datetime.fromtimestamp(ts, UTC))
 
 
+def _whole(text: str) -> str:
+    """A DateTime in whole seconds without its zero milliseconds (12:03:00Z, as clients
+    write them): the times of temporalValues and aggregated periods, compared as text."""
+    return text[:-5] + "Z" if text.endswith(".000Z") else text
+
+
 def stamps(times: Sequence[float]) -> list[str]:
     """`iso` of many epoch seconds at once (a month of minutes is 43,200 of them).
 
@@ -97,6 +135,8 @@ def normalized(instances: Sequence[Instance], compact: Callable[[str], str]) -> 
     for instance, stamp in zip(instances, times, strict=True):
         attr = dict(instance.attr_json)
         attr.setdefault("observedAt", stamp)
+        if instance.instance_id is not None:
+            attr["instanceId"] = instance_uri(instance.instance_id)
         name = names.get(instance.attr)
         if name is None:
             name = names[instance.attr] = compact(instance.attr)
@@ -113,16 +153,19 @@ class StoredInstances:
     attrs: list[str]
     observed_ts: list[float]
     bodies: list[str]
+    keys: list[int]  # instanceIds (`instance_uri`)
 
 
 def normalized_text(stored: StoredInstances, compact: Callable[[str], str]) -> Json:
     """`normalized` from the stored texts, each instance passed through as JSON (its
     observedAt added where the instance has none) instead of parsed and written again."""
     parts: dict[str, list[str]] = {}
-    for attr, body, stamp in zip(
-        stored.attrs, stored.bodies, stamps(stored.observed_ts), strict=True
+    for attr, body, stamp, key in zip(
+        stored.attrs, stored.bodies, stamps(stored.observed_ts), stored.keys, strict=True
     ):
-        parts.setdefault(attr, []).append(_with_observed_at(body, stamp))
+        text = _with_observed_at(body, stamp).rstrip()
+        # Stored bodies never hold an instanceId (temporal_ops strips one sent in).
+        parts.setdefault(attr, []).append(f'{text[:-1]},"instanceId":"{instance_uri(key)}"}}')
     return {compact(a): orjson.Fragment("[" + ",".join(p) + "]") for a, p in parts.items()}
 
 
@@ -140,21 +183,36 @@ def _with_observed_at(body: str, stamp: str) -> str:
     return f'{opening}{separator}"observedAt":"{stamp}"}}'
 
 
+# The temporalValues member of each attribute kind (4.5.9) and its element's shape: the bare
+# value or object, or the member wrapped in an object ({"languageMap": ...}).
+_SERIES: dict[str, tuple[str, str, bool]] = {
+    "Property": ("values", "value", False),
+    "GeoProperty": ("values", "value", False),
+    "Relationship": ("objects", "object", False),
+    "LanguageProperty": ("languageMaps", "languageMap", True),
+    "JsonProperty": ("jsons", "json", True),
+    "VocabProperty": ("vocabs", "vocab", True),
+    "ListProperty": ("valueLists", "valueList", True),
+    "ListRelationship": ("objectLists", "objectList", True),
+}
+
+
 def simplified(instances: Sequence[Instance], compact: Callable[[str], str]) -> Json:
-    """options=temporalValues: [[value, time], ...] per attribute."""
+    """options=temporalValues (4.5.9): [[value, time], ...] per attribute, under the member
+    of its kind (values, objects, languageMaps, jsons, vocabs, valueLists, objectLists)."""
     out: Json = {}
     times = stamps([i.observed_ts for i in instances])
     names: dict[str, str] = {}
     for instance, stamp in zip(instances, times, strict=True):
         attr = instance.attr_json
         kind = attr.get("type", "Property")
-        value = attr.get("object") if kind == "Relationship" else attr.get("value")
-        key = "objects" if kind == "Relationship" else "values"
+        key, member, wrapped = _SERIES.get(kind, _SERIES["Property"])
+        value = {member: attr.get(member)} if wrapped else attr.get(member)
         name = names.get(instance.attr)
         if name is None:
             name = names[instance.attr] = compact(instance.attr)
         slot = out.setdefault(name, {"type": kind, key: []})
-        slot[key].append([value, stamp])
+        slot[key].append([value, _whole(stamp)])
     return out
 
 
@@ -230,5 +288,6 @@ def aggregate(
         else:
             begin, finish = origin_ts, end_ts if end_ts is not None else origin_ts
         for method in methods:
-            out[method].append([AGGREGATES[method](bucket), _stamp(begin), _stamp(finish)])
+            period = [_whole(_stamp(begin)), _whole(_stamp(finish))]
+            out[method].append([AGGREGATES[method](bucket), *period])
     return out

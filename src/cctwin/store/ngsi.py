@@ -17,11 +17,12 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    update,
 )
 
 from cctwin.ngsi.entities import Entity, Json
 from cctwin.ngsi.hosting import HostedContext, Kind
-from cctwin.ngsi.temporal import Bucket, Instance, StoredInstances
+from cctwin.ngsi.temporal import Bucket, Instance, StoredInstances, last_per_series
 from cctwin.store.history import HistoryTables
 from cctwin.store.ngsi_registrations import RegistrationTables
 from cctwin.store.tables import (
@@ -130,13 +131,8 @@ class NgsiStore(RegistrationTables, HistoryTables):
         columns = (NgsiInstanceRow.number,)
         rows = self._instance_rows(entity_id, attrs, start_ts, end_ts, columns)
         loads = orjson.loads
-        out = [Instance(entity_id, a, ts, loads(body), n) for a, ts, body, n in rows]
-        if last_n is None:
-            return out
-        by_attr: dict[str, list[Instance]] = {}
-        for instance in out:
-            by_attr.setdefault(instance.attr, []).append(instance)
-        return [i for group in by_attr.values() for i in group[-last_n:]]
+        out = [Instance(entity_id, a, ts, loads(body), n, k) for a, ts, body, k, n in rows]
+        return out if last_n is None else last_per_series(out, last_n)
 
     def stored_instances(
         self,
@@ -148,7 +144,10 @@ class NgsiStore(RegistrationTables, HistoryTables):
         """The same instances as stored texts, in columns (no object per row)."""
         rows = self._instance_rows(entity_id, attrs, start_ts, end_ts, ())
         return StoredInstances(
-            [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            [row[2] for row in rows],
+            [row[3] for row in rows],
         )
 
     def _instance_rows(
@@ -159,9 +158,13 @@ class NgsiStore(RegistrationTables, HistoryTables):
         end_ts: float | None,
         extra: tuple[Any, ...],
     ) -> Sequence[Any]:
-        """(attr, observed_ts, body, *extra) rows in time order per attribute."""
+        """(attr, observed_ts, body, id, *extra) rows in time order per attribute."""
         query = select(
-            NgsiInstanceRow.attr, NgsiInstanceRow.observed_ts, NgsiInstanceRow.body, *extra
+            NgsiInstanceRow.attr,
+            NgsiInstanceRow.observed_ts,
+            NgsiInstanceRow.body,
+            NgsiInstanceRow.id,
+            *extra,
         ).where(NgsiInstanceRow.entity_id == entity_id)
         if attrs is not None:
             query = query.where(NgsiInstanceRow.attr.in_(attrs))
@@ -169,9 +172,41 @@ class NgsiStore(RegistrationTables, HistoryTables):
             query = query.where(NgsiInstanceRow.observed_ts >= start_ts)
         if end_ts is not None:
             query = query.where(NgsiInstanceRow.observed_ts < end_ts)
-        query = query.order_by(NgsiInstanceRow.attr, NgsiInstanceRow.observed_ts)
+        order = (NgsiInstanceRow.attr, NgsiInstanceRow.observed_ts, NgsiInstanceRow.id)
         with self._engine.connect() as connection:
-            return connection.execute(query).all()
+            return connection.execute(query.order_by(*order)).all()
+
+    def delete_instance_rows(self, entity_id: str, keys: Sequence[int]) -> int:
+        """Forget these instances of an entity (temporal_ops); how many there were."""
+        gone = 0
+        with self._write() as connection:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                result = connection.execute(
+                    delete(NgsiInstanceRow).where(
+                        NgsiInstanceRow.entity_id == entity_id, NgsiInstanceRow.id.in_(chunk)
+                    )
+                )
+                gone += int(result.rowcount or 0)
+        return gone
+
+    def replace_instance(self, instance: Instance) -> bool:
+        """A kept instance (by `instance_id`) takes the new JSON, time and number."""
+        values = _instance_row(instance)
+        with self._write() as connection:
+            result = connection.execute(
+                update(NgsiInstanceRow)
+                .where(
+                    NgsiInstanceRow.id == instance.instance_id,
+                    NgsiInstanceRow.entity_id == instance.entity_id,
+                )
+                .values(
+                    observed_ts=values["observed_ts"],
+                    number=values["number"],
+                    body=values["body"],
+                )
+            )
+        return bool(result.rowcount)
 
     def buckets(
         self,

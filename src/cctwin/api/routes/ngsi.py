@@ -20,14 +20,16 @@ from cctwin.api.routes.ngsi_bodies import read_body as read_body  # for the othe
 from cctwin.api.routes.ngsi_forwarded import Write, distributed
 from cctwin.api.routes.ngsi_headers import TenantEcho, page_headers
 from cctwin.api.routes.ngsi_preconditions import Preconditions, negotiate
-from cctwin.ngsi.broker import BatchResult, EntityQuery
+from cctwin.ngsi.broker import SYSTEM_IRIS, BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
-from cctwin.ngsi.entities import View, feature, render
+from cctwin.ngsi.entities import Entity, View, feature, render
 from cctwin.ngsi.federation import Asked, merge, retrieve_merged, wants_sources
 from cctwin.ngsi.fragments import UpdateResult
+from cctwin.ngsi.nulls import refuse_nulls
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
-from cctwin.ngsi.query import parse_geo, parse_q
+from cctwin.ngsi.query import parse_geo, parse_q, q_names
 from cctwin.ngsi.scopes import parse_scope_q
+from cctwin.ngsi.selection import check_projection, check_type
 from cctwin.ngsi.service import NgsiService
 from cctwin.ngsi.tenants import HEADER as TENANT_HEADER
 from cctwin.ngsi.tenants import Tenants
@@ -122,6 +124,9 @@ _FORMATS = ("normalized", "concise", "simplified", "keyValues")
 
 def view_of(ctx: Ctx, attrs: frozenset[str] | None = None) -> View:
     request = ctx.request
+    check_projection(request.query_params)
+    if "geometryProperty" in request.query_params and not ctx.geo:
+        raise bad_data("geometryProperty asks for GeoJSON: Accept: application/geo+json")
     shape = request.query_params.get("format")
     if shape is not None and shape not in _FORMATS:
         raise bad_data(f"format is one of {', '.join(_FORMATS)}, not {shape!r}")
@@ -194,6 +199,7 @@ def _partial(result: UpdateResult | BatchResult, ctx: Ctx) -> Response:
 @router.post("/entities/", include_in_schema=False)
 async def create_entity(request: Request) -> Response:
     body, context = await read_body(request)
+    refuse_nulls(body)
     ctx = Ctx(request, context)
     service = ngsi_service(request)
 
@@ -258,6 +264,10 @@ def entity_query(ctx: Ctx) -> EntityQuery:
     if csf is not None:
         # csf filters context sources (none here answer queries) but must still be valid.
         parse_q(csf, ctx.terms)
+    others = (types, ids, pattern, geo, scope_q, params.get("attrs"))
+    if q is not None and all(o is None for o in others) and q_names(q, ctx.terms) <= SYSTEM_IRIS:
+        # 5.7.2.4: q qualifies a query only with at least one non-system attribute.
+        raise bad_data("q testing only system attributes does not narrow a query")
     return EntityQuery(
         types=[ctx.terms.expand(t) for t in re.split(r"[,|]", types) if t] if types else None,
         ids=[i for i in ids.split(",") if i] if ids else None,
@@ -266,6 +276,7 @@ def entity_query(ctx: Ctx) -> EntityQuery:
         q=parse_q(q, ctx.terms) if q is not None else None,
         geo=geo,
         scope=parse_scope_q(scope_q) if scope_q is not None else None,
+        local=params.get("local") == "true",
     )
 
 
@@ -301,7 +312,18 @@ async def retrieve_entity(entity_id: str, request: Request) -> Response:
     entity = broker.cached(entity_id)
     if entity is None:
         entity = await in_thread(broker.retrieve, entity_id)
+    of_type(entity, ctx)
     return ctx.answer(render(entity, view_of(ctx, attrs_of(ctx))))
+
+
+async def typed(service: NgsiService, entity_id: str, ctx: Ctx) -> None:
+    """The `type` selector of an operation on one entity (4.17), checked before it writes."""
+    if "type" in ctx.request.query_params:
+        of_type(await in_thread(service.broker.retrieve, entity_id), ctx)
+
+
+def of_type(entity: Entity, ctx: Ctx) -> None:
+    check_type(entity, ctx.request.query_params.get("type"), ctx.terms)
 
 
 @router.delete("/entities/{entity_id:path}/attrs/{attr}")
@@ -312,6 +334,7 @@ async def delete_attribute(entity_id: str, attr: str, request: Request) -> Respo
     service = ngsi_service(request)
 
     async def local(_: Any) -> Response:
+        await typed(service, entity_id, ctx)
         args = (entity_id, attr, ctx.terms, dataset_id, every)
         await in_thread(service.broker.delete_attribute, *args)
         return Response(status_code=204)
@@ -327,6 +350,7 @@ async def patch_attribute(entity_id: str, attr: str, request: Request) -> Respon
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         await in_thread(service.broker.patch_attribute, entity_id, attr, kept, ctx.terms)
         return Response(status_code=204)
 
@@ -342,6 +366,7 @@ async def append_attributes(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         args = (entity_id, kept, ctx.terms, overwrite)
         return _partial(await in_thread(service.broker.append, *args), ctx)
 
@@ -356,6 +381,7 @@ async def update_attributes(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         return _partial(await in_thread(service.broker.update, entity_id, kept, ctx.terms), ctx)
 
     write = Write("updateAttrs", entity_id, body)
@@ -369,6 +395,7 @@ async def replace_attribute(entity_id: str, attr: str, request: Request) -> Resp
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         await in_thread(service.broker.replace_attribute, entity_id, attr, kept, ctx.terms)
         return Response(status_code=204)
 
@@ -379,10 +406,12 @@ async def replace_attribute(entity_id: str, attr: str, request: Request) -> Resp
 @router.put("/entities/{entity_id:path}")
 async def replace_entity(entity_id: str, request: Request) -> Response:
     body, context = await read_body(request)
+    refuse_nulls(body)
     ctx = Ctx(request, context)
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         await in_thread(service.broker.replace, entity_id, kept, ctx.terms)
         return Response(status_code=204)
 
@@ -397,6 +426,7 @@ async def merge_entity(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
+        await typed(service, entity_id, ctx)
         await in_thread(service.broker.merge, entity_id, kept, ctx.terms)
         return Response(status_code=204)
 
@@ -411,6 +441,7 @@ async def delete_entity(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
 
     async def local(_: Any) -> Response:
+        await typed(service, entity_id, Ctx(request))
         await in_thread(service.broker.delete, entity_id)
         return Response(status_code=204)
 
@@ -451,11 +482,13 @@ def install(app: FastAPI) -> None:
         ngsi_registrations,
         ngsi_subscriptions,
         ngsi_temporal,
+        ngsi_temporal_ops,
     )
 
     ngsi_document.install_document(app)
     app.add_middleware(TenantEcho)
     app.add_middleware(Preconditions)
+    app.include_router(ngsi_temporal_ops.router)  # before {entity_id:path} routes
     app.include_router(router)
     app.include_router(ngsi_batch.router)
     app.include_router(ngsi_temporal.router)

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from cctwin.api.routes.ngsi import (
     Ctx,
     asked_of,
+    flag,
     in_thread,
     ngsi_service,
     page_of,
@@ -33,6 +34,7 @@ from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import render
 from cctwin.ngsi.federation import merge, wants_sources
 from cctwin.ngsi.forwarding import Outbound, Outcome, Share, refusal
+from cctwin.ngsi.nulls import refuse_nulls
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import parse_geo_body, parse_q
 from cctwin.ngsi.registrations import Registration
@@ -50,7 +52,7 @@ async def batch_query(request: Request) -> Response:
     ctx = Ctx(request, context, geo=True)
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise bad_data("the body must be a Query object")
-    query = _query_of(body, ctx)
+    query = query_of(body, ctx)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
@@ -63,7 +65,7 @@ async def batch_query(request: Request) -> Response:
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
 
 
-def _query_of(body: dict[str, Any], ctx: Ctx) -> EntityQuery:
+def query_of(body: dict[str, Any], ctx: Ctx) -> EntityQuery:
     selectors = body.get("entities") or []
     if not isinstance(selectors, list) or not all(isinstance(s, dict) for s in selectors):
         raise bad_data("entities must be a list of objects")
@@ -92,10 +94,17 @@ async def batch(operation: str, request: Request) -> Response:
     if operation not in OPERATIONS:
         raise NgsiError(Problem.OPERATION_NOT_SUPPORTED, f"no batch operation {operation!r}")
     body, context = await read_body(request)
+    if isinstance(body, list) and (not body or any(item is None for item in body)):
+        # 5.6.7.4-5.6.10.4: the whole batch is refused, nothing is done.
+        raise bad_data("a batch is a non-empty array without null items")
+    if operation == "create" and isinstance(body, list):
+        for item in body:
+            refuse_nulls(item)
     ctx = Ctx(request, context)
     service = ngsi_service(request)
     if not wants_forwarding(request, service) or not isinstance(body, list):
-        result = await in_thread(service.broker.batch, operation, body, ctx.terms)
+        replace = operation == "upsert" and not flag(request, "update")
+        result = await in_thread(service.broker.batch, operation, body, ctx.terms, replace)
         return answer(operation, _outcome(result))
     return await _distributed(request, service, ctx.terms, operation, body)
 
@@ -156,7 +165,8 @@ async def _distributed(
         refused += [(refusal(s, f"{operation}Batch"), entity_id) for s in split.refused]
     tally = Tally()
     if kept:
-        result = await in_thread(service.broker.batch, operation, kept, terms)
+        replace = operation == "upsert" and not flag(request, "update")
+        result = await in_thread(service.broker.batch, operation, kept, terms, replace)
         tally = _outcome(result)
     sent = [(Share(regs[r], None), outbound(request, body)) for r, body in parts.items()]
     outcomes = await asyncio.to_thread(_send, service, sent, via)

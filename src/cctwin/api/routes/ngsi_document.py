@@ -186,7 +186,7 @@ _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "timeAt": {"type": "string", "format": "date-time"},
     "endTimeAt": {"type": "string", "format": "date-time"},
 }
-_PATH_PARAMS = {"entity_id": URI, "sub_id": URI, "reg_id": URI}
+_PATH_PARAMS = {"entity_id": URI, "sub_id": URI, "reg_id": URI, "instance_id": URI}
 # Discovery (5.10.2): what the registered sources could supply; csf on their own properties.
 _DISCOVERY = [
     "id",
@@ -207,6 +207,7 @@ _DISCOVERY = [
     "options",
     "local",
 ]
+_DISCOVERY_LIST = ["details", "local", "count"]
 CONTEXT_BODY: dict[str, Any] = {
     "type": "object",
     "required": ["@context"],
@@ -322,6 +323,32 @@ _OPS: dict[tuple[str, str], Operation] = {
         ["local"],
         None,
     ),
+    # Temporal attribute edits (6.20-6.22) and the POST temporal query (6.24): this broker's.
+    ("/temporal/entities/{entity_id}/attrs", "post"): ({"204": _NONE}, WRITE, [], OBJECT),
+    ("/temporal/entities/{entity_id}/attrs/{attr}", "delete"): (
+        {"204": _NONE},
+        DELETE,
+        ["datasetId", "deleteAll"],
+        None,
+    ),
+    ("/temporal/entities/{entity_id}/attrs/{attr}/{instance_id}", "patch"): (
+        {"204": _NONE},
+        WRITE,
+        [],
+        OBJECT,
+    ),
+    ("/temporal/entities/{entity_id}/attrs/{attr}/{instance_id}", "delete"): (
+        {"204": _NONE},
+        DELETE,
+        [],
+        None,
+    ),
+    ("/temporal/entityOperations/query", "post"): (
+        {"200": _found(ARRAY, geo=False)},
+        (*READ, "411", "415"),
+        [*_PAGE, *_ONE],
+        QUERY_BODY,
+    ),
     ("/subscriptions", "get"): ({"200": _found(ARRAY, geo=False)}, READ, _PAGE, None),
     ("/subscriptions", "post"): ({"201": _CREATED}, (*WRITE, "409"), [], SUBSCRIPTION),
     ("/subscriptions/{sub_id}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
@@ -352,10 +379,11 @@ _OPS: dict[tuple[str, str], Operation] = {
     ),
     ("/csourceSubscriptions/{sub_id}", "patch"): ({"204": _NONE}, WRITE, [], OBJECT),
     ("/csourceSubscriptions/{sub_id}", "delete"): ({"204": _NONE}, DELETE, [], None),
-    ("/types", "get"): ({"200": _found(ANY, geo=False)}, READ, ["details"], None),
-    ("/types/{type_name}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
-    ("/attributes", "get"): ({"200": _found(ANY, geo=False)}, READ, ["details"], None),
-    ("/attributes/{attr}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, [], None),
+    # Discovery (6.25-6.28): another query parameter is InvalidRequest.
+    ("/types", "get"): ({"200": _found(ANY, geo=False)}, READ, _DISCOVERY_LIST, None),
+    ("/types/{type_name}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, ["local"], None),
+    ("/attributes", "get"): ({"200": _found(ANY, geo=False)}, READ, _DISCOVERY_LIST, None),
+    ("/attributes/{attr}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, ["local"], None),
     ("/jsonldContexts", "post"): (
         {"201": _CREATED},
         ("400", "401", "403", "411", "415", "503"),

@@ -30,10 +30,12 @@ from cctwin.api.routes.ngsi_headers import page_headers
 from cctwin.ngsi.broker import EntityQuery
 from cctwin.ngsi.entities import Entity
 from cctwin.ngsi.federation import SuppliedBody, merge_bodies, wants_sources
+from cctwin.ngsi.nulls import refuse_member_nulls
 from cctwin.ngsi.problems import NgsiError, Problem, not_found
 from cctwin.ngsi.registration_query import RegistrationQuery
+from cctwin.ngsi.selection import check_projection
 from cctwin.ngsi.service import NgsiService
-from cctwin.ngsi.temporal_view import check_params, temporal_entity
+from cctwin.ngsi.temporal_view import check_params, projected, temporal_entity
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 PATH = "/ngsi-ld/v1/temporal/entities"
@@ -43,11 +45,12 @@ PATH = "/ngsi-ld/v1/temporal/entities"
 @router.post("/temporal/entities/", include_in_schema=False)
 async def create_temporal(request: Request) -> Response:
     body, context = await read_body(request)
+    refuse_member_nulls(body)
     ctx = Ctx(request, context)
     service = ngsi_service(request)
 
     async def local(kept: Any) -> Response:
-        if not await in_thread(service.broker.add_history, kept, ctx.terms):
+        if not await in_thread(service.temporal.upsert, kept, ctx.terms):
             return Response(status_code=204)
         location = location_of("temporal/entities", str(kept["id"]))
         return Response(status_code=201, headers={"Location": location})
@@ -67,6 +70,7 @@ async def query_temporal(request: Request) -> Response:
     query = entity_query(ctx)
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     check_params(request.query_params)
+    check_projection(request.query_params)
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
     remote: list[SuppliedBody] = []
@@ -85,7 +89,8 @@ async def query_temporal(request: Request) -> Response:
     bodies = [await _local_body(service, ctx, e, query) for e in found if e.id in page]
     merged = merge_bodies(bodies, [b for b in remote if b.body["id"] in page], ctx.terms)
     headers = page_headers(request, len(ids), limit, offset)
-    return ctx.answer(merged, 200, headers)
+    params = request.query_params
+    return ctx.answer([projected(b, params, ctx.terms) for b in merged], 200, headers)
 
 
 async def _local_body(
@@ -99,6 +104,8 @@ async def _local_body(
 @router.get("/temporal/entities/{entity_id:path}")
 async def retrieve_temporal(entity_id: str, request: Request) -> Response:
     ctx = Ctx(request)
+    check_params(request.query_params)
+    check_projection(request.query_params)
     service = ngsi_service(request)
     try:
         entity: Entity | None = await in_thread(service.broker.retrieve, entity_id)
@@ -111,7 +118,7 @@ async def retrieve_temporal(entity_id: str, request: Request) -> Response:
     if not wants_sources(request.query_params.get("local"), service.federation):
         if entity is None:
             raise not_found(f"no entity {entity_id}")
-        return ctx.answer(local[0])
+        return ctx.answer(projected(local[0], request.query_params, ctx.terms))
     types = frozenset(entity.types) if entity is not None else None
     wanted = RegistrationQuery(types=types, ids=frozenset({entity_id}), open_ids=True)
     path = location_of("temporal/entities", entity_id)
@@ -120,4 +127,4 @@ async def retrieve_temporal(entity_id: str, request: Request) -> Response:
     merged = merge_bodies(local, [b for b in remote if b.body["id"] == entity_id], ctx.terms)
     if not merged:
         raise not_found(f"no entity {entity_id}")
-    return ctx.answer(merged[0])
+    return ctx.answer(projected(merged[0], request.query_params, ctx.terms))
