@@ -62,6 +62,9 @@ class Shape:
     context: Any = None  # the @context data is compacted with (request or jsonldContext)
     context_url: str | None = None  # the dereferenceable URL of that @context, if any
     datasets: frozenset[str] | None = None  # datasetId member: the instances to show
+    # pick/omit (V1.8 4.21): members of each entity to keep or leave out, as it is shown.
+    pick: frozenset[str] | None = None
+    omit: frozenset[str] = frozenset()
 
 
 def fired(change: Change, watched: frozenset[str] | None) -> set[str]:
@@ -131,21 +134,22 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
     accept = endpoint.get("accept", "application/json")
     if accept not in ACCEPTS:
         raise bad_data(f"notification.endpoint.accept is one of {', '.join(ACCEPTS)}")
-    attrs = notification.get("attributes")
-    if attrs is not None and (
-        not isinstance(attrs, list) or not all(isinstance(a, str) and a for a in attrs)
-    ):
-        raise bad_data("notification.attributes must be a list of names")
+    attrs, pick, omit = _projection(notification)
     sys_attrs = notification.get("sysAttrs", False)
     show_changes = notification.get("showChanges", False)
     if not isinstance(sys_attrs, bool) or not isinstance(show_changes, bool):
         raise bad_data("notification.sysAttrs and showChanges must be booleans")
+    if show_changes and fmt in ("keyValues", "simplified"):
+        # Table 5.2.14-1: showChanges cannot be true with keyValues (nowhere to put them).
+        raise bad_data("notification.showChanges cannot be true with format keyValues")
     lang = body.get("lang")
     if lang is not None and not isinstance(lang, str):
         raise bad_data("lang must be a string")
     jsonld = body.get("jsonldContext")
     if jsonld is not None and not (isinstance(jsonld, str) and "://" in jsonld):
         raise bad_data("jsonldContext must be a URL")
+    # notifierInfo (MQTT settings) is kept as given; it is a list of KeyValuePairs (5.2.22).
+    _key_values(endpoint.get("notifierInfo"), "notifierInfo")
     return Shape(
         datasets=_datasets(body.get("datasetId")),
         endpoint=uri,
@@ -156,9 +160,32 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
         lang=lang,
         accept=accept,
         receiver=_key_values(endpoint.get("receiverInfo"), "receiverInfo"),
+        pick=frozenset(pick) if pick is not None else None,
+        omit=frozenset(omit or ()),
         context=jsonld if jsonld is not None else context,
         context_url=jsonld if jsonld is not None else context_url(context),
     )
+
+
+def _projection(
+    notification: Mapping[str, Any],
+) -> tuple[list[str] | None, list[str] | None, list[str] | None]:
+    """notification.attributes, pick and omit (Table 5.2.14-1): non-empty lists of names;
+    pick and omit exclude attributes and share no member (4.21)."""
+    found: dict[str, list[str] | None] = {}
+    for member in ("attributes", "pick", "omit"):
+        raw = notification.get(member)
+        if raw is not None and (
+            not isinstance(raw, list) or not raw or not all(isinstance(a, str) and a for a in raw)
+        ):
+            raise bad_data(f"notification.{member} must be a non-empty list of names")
+        found[member] = raw
+    attrs, pick, omit = found["attributes"], found["pick"], found["omit"]
+    if attrs is not None and (pick is not None or omit is not None):
+        raise bad_data("notification.attributes cannot be used with pick or omit")
+    if pick is not None and omit is not None and set(pick) & set(omit):
+        raise bad_data("notification.pick and omit cannot name the same member")
+    return attrs, pick, omit
 
 
 def _datasets(raw: object) -> frozenset[str] | None:
@@ -210,6 +237,8 @@ def notification_body(
         attrs=shape.attrs,
         lang=shape.lang,
         datasets=shape.datasets,
+        pick=shape.pick,
+        omit=shape.omit,
     )
     data = [_render(item, view, shape) for item in items]
     if shape.accept == "application/geo+json":
@@ -238,8 +267,11 @@ def _render(item: Notified, view: View, shape: Shape) -> Json:
     if item.deleted_at is not None:
         out["deletedAt"] = iso(item.deleted_at)
     for name in sorted(item.nulled):
-        if shape.attrs is None or name in shape.attrs:
-            out[view.terms.compact(name)] = _null(view, item.deleted_at)
+        short = view.terms.compact(name)
+        if shape.attrs is not None and name not in shape.attrs:
+            continue
+        if (shape.pick is None or short in shape.pick) and short not in shape.omit:
+            out[short] = _null(view, item.deleted_at)
     if shape.show_changes:
         for name, old in item.previous.items():
             shown = out.get(view.terms.compact(name))

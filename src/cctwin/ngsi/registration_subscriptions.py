@@ -48,11 +48,11 @@ class CSourceSubscription:
 
 
 def compile_csource_subscription(
-    body: object, contexts: ContextStore, context: Any
+    body: object, contexts: ContextStore, context: Any, *, stored: bool = False
 ) -> CSourceSubscription:
     """Validate a registration subscription (BadRequestData if it is not one)."""
     terms = contexts.terms(context)
-    sub = compile_subscription(body, terms, context)
+    sub = compile_subscription(body, terms, context, stored=stored)
     if not isinstance(body, Mapping):  # compile_subscription refused it already
         raise bad_data("a subscription must be a JSON object")
     interval = body.get("timeInterval")
@@ -113,7 +113,9 @@ class CSourceSubscriptions:
         for sub_id, body in repository.load_csource_subscriptions().items():
             context = body.pop("@context", None)
             try:
-                self.subscriptions[sub_id] = compile_csource_subscription(body, contexts, context)
+                self.subscriptions[sub_id] = compile_csource_subscription(
+                    body, contexts, context, stored=True
+                )
             except NgsiError:
                 log.warning("skipped stored registration subscription %s: invalid", sub_id)
         registry.listeners.append(self.on_change)

@@ -134,16 +134,22 @@ def _selects(selector: tuple[str, str | None, re.Pattern[str] | None], entity: E
     return pattern is None or pattern.search(entity.id) is not None
 
 
-def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscription:
-    """Validate a subscription body (BadRequestData if it is not one)."""
+def compile_subscription(
+    body: object, terms: TermMap, context: Any, *, stored: bool = False
+) -> Subscription:
+    """Validate a subscription body (BadRequestData if it is not one). A client's body
+    (`stored` False) loses the read-only members (CIM 009 Table 5.2.12-2: provided by a
+    subscriber, they are ignored) and members 5.2.12 does not define; a stored one keeps
+    its delivery state."""
     if not isinstance(body, Mapping):
         raise bad_data("a subscription must be a JSON object")
-    unknown = set(body) - _FIELDS
-    if unknown:
-        raise bad_data(f"unknown subscription members {sorted(unknown)}")
+    if not stored:
+        body = _writable(body)
     if body.get("type") != "Subscription":
         raise bad_data("a subscription has type 'Subscription'")
-    sub_id = check_uri(body.get("id") or f"urn:ngsi-ld:Subscription:{uuid.uuid4()}", "id")
+    # 5.8.1.4: an id is generated only when the body has none; an empty one is not a URI.
+    given_id = body.get("id")
+    sub_id = check_uri(f"urn:ngsi-ld:Subscription:{uuid.uuid4()}" if given_id is None else given_id, "id")
     entities = body.get("entities")
     watched = body.get("watchedAttributes")
     if entities is None and watched is None:
@@ -159,11 +165,13 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
     interval = _interval(body)
     expires_text = body.get("expiresAt", body.get("expires"))
     expires = parse_time(expires_text, "expiresAt") if expires_text is not None else None
-    if expires is not None and expires <= now():
+    if not stored and expires is not None and expires <= now():
+        # A stored subscription may have expired since; only a new expiresAt is checked.
         raise bad_data("expiresAt must be in the future")
     if body.get("isActive") not in (None, True, False):
         raise bad_data("isActive must be a boolean")
     q = body.get("q")
+    _check_csf(body.get("csf"), terms)
     scope_q = body.get("scopeQ")
     if scope_q is not None and not isinstance(scope_q, str):
         raise bad_data("scopeQ must be a string")
@@ -188,6 +196,25 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
         interval=interval,
         runtime=runtime,
     )
+
+
+def _writable(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A client's subscription without what only the broker sets (5.2.12-2)."""
+    out = {k: v for k, v in body.items() if k in _FIELDS and k != "status"}
+    notification = out.get("notification")
+    if isinstance(notification, Mapping):
+        out["notification"] = {k: v for k, v in notification.items() if k not in _RUNTIME}
+    return out
+
+
+def _check_csf(csf: object, terms: TermMap) -> None:
+    """csf is a query as per clause 4.9 (5.2.12): checked here, applied by registration
+    subscriptions, so a malformed one is refused rather than matching nothing."""
+    if csf is None:
+        return
+    if not isinstance(csf, str) or not csf:
+        raise bad_data("csf must be a query string")
+    parse_q(csf, terms)
 
 
 def _interval(body: Mapping[str, Any]) -> float | None:
@@ -276,7 +303,7 @@ class SubscriptionManager:
         for sub_id, body in repository.load_subscriptions().items():
             context = body.pop("@context", None)
             try:
-                sub = compile_subscription(body, contexts.terms(context), context)
+                sub = compile_subscription(body, contexts.terms(context), context, stored=True)
             except NgsiError:
                 log.warning("skipped stored subscription %s: no longer valid", sub_id)
                 continue
@@ -288,6 +315,11 @@ class SubscriptionManager:
         sub = compile_subscription(body, self.contexts.terms(context), context)
         if sub.id in self.subscriptions:
             raise NgsiError(Problem.ALREADY_EXISTS, f"subscription {sub.id} exists")
+        jsonld = sub.body.get("jsonldContext")
+        if isinstance(jsonld, str):
+            # 5.8.1.4: notifications are compacted with it, so it must be had now
+            # (LdContextNotAvailable, 503) and be an @context (BadRequestData).
+            self.contexts.terms(jsonld)
         self._save(sub)
         return sub
 
@@ -303,11 +335,17 @@ class SubscriptionManager:
         if not isinstance(patch, Mapping):
             raise bad_data("the body must be a JSON object")
         context = patch.get("@context", current.context)
-        body = {**current.body, **{k: v for k, v in patch.items() if k != "@context"}}
+        given = _writable(patch)
+        # 5.8.2: a new expiresAt in the past is BadRequestData; one in the future makes an
+        # expired subscription active again.
+        expires = given.get("expiresAt")
+        if expires is not None and parse_time(expires, "expiresAt") <= now():
+            raise bad_data("expiresAt must be in the future")
+        body = {**current.body, **given}
         # 5.8.2: a member patched to null is removed (BadRequestData if it is mandatory).
         body = {k: v for k, v in body.items() if v is not None}
         body["id"] = sub_id
-        sub = compile_subscription(body, self.contexts.terms(context), context)
+        sub = compile_subscription(body, self.contexts.terms(context), context, stored=True)
         sub.runtime, sub.failures = current.runtime, current.failures
         self._save(sub)
 

@@ -88,6 +88,10 @@ class Ctx:
                     "type": "FeatureCollection",
                     "features": [feature(b, geo_name) for b in body],
                 }
+            # 6.3.6: a GeoJSON body carries its @context unless the client prefers plain
+            # JSON (`Prefer: body=json`); the Link header names it either way.
+            if "body=json" not in self.request.headers.get("prefer", "").replace(" ", ""):
+                body["@context"] = context
             if isinstance(context, str):
                 _add_link(out, link_header(context))
             return Response(orjson.dumps(body), status, out, media_type=GEO_JSON)
@@ -448,6 +452,7 @@ def install(app: FastAPI) -> None:
         ngsi_contexts,
         ngsi_discovery,
         ngsi_document,
+        ngsi_identity,
         ngsi_registrations,
         ngsi_subscriptions,
         ngsi_temporal,
@@ -463,5 +468,6 @@ def install(app: FastAPI) -> None:
     app.include_router(ngsi_discovery.router)
     app.include_router(ngsi_registrations.router)
     app.include_router(ngsi_contexts.router)
+    app.include_router(ngsi_identity.router)
     app.add_exception_handler(NgsiError, _problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)

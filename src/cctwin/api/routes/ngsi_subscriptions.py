@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cctwin.api.routes.ngsi import Ctx, in_thread, location_of, ngsi_service, page_of, read_body
 from cctwin.api.routes.ngsi_headers import page_headers
@@ -46,8 +47,16 @@ async def retrieve_subscription(sub_id: str, request: Request) -> Response:
     return ctx.answer(ngsi_service(request).subscriptions.get(sub_id).view())
 
 
+def _collection_only(sub_id: str) -> None:
+    # PATCH or DELETE on the collection itself (`/subscriptions/`, no id): the path exists,
+    # the method does not (405, with the Allow header the problem handler adds).
+    if not sub_id:
+        raise StarletteHTTPException(405, "Method Not Allowed")
+
+
 @router.patch("/subscriptions/{sub_id:path}")
 async def update_subscription(sub_id: str, request: Request) -> Response:
+    _collection_only(sub_id)
     body, _ = await read_body(request)
     await in_thread(ngsi_service(request).subscriptions.update, sub_id, body)
     return Response(status_code=204)
@@ -55,5 +64,6 @@ async def update_subscription(sub_id: str, request: Request) -> Response:
 
 @router.delete("/subscriptions/{sub_id:path}")
 async def delete_subscription(sub_id: str, request: Request) -> Response:
+    _collection_only(sub_id)
     await in_thread(ngsi_service(request).subscriptions.delete, sub_id)
     return Response(status_code=204)
