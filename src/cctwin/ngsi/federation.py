@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -28,6 +28,7 @@ from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import Entity, parse_entity
 from cctwin.ngsi.forwarding import coverage
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
+from cctwin.ngsi.query import Predicate, parse_q
 from cctwin.ngsi.registration_query import RegistrationQuery
 from cctwin.ngsi.registrations import Registration
 from cctwin.ngsi.registry import Registry
@@ -71,6 +72,27 @@ class Asked:
     link: str | None
     via: str | None
     terms: TermMap
+    # NGSILD-Warning values (6.3.17) of the sources that answered abnormally.
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, code: int, url: str, text: str) -> None:
+        """Record an abnormal answer: 299 an error status, 111 an invalid payload, 199 no
+        answer in time. The warn-agent is the source's host (RFC 7234 5.5)."""
+        agent = urlsplit(url).netloc or "-"
+        self.warnings.append(f'{code} {agent} "{text.replace(chr(34), chr(39))}"')
+
+    def warning_headers(self) -> dict[str, str]:
+        return {WARNING: ", ".join(self.warnings)} if self.warnings else {}
+
+
+WARNING = "NGSILD-Warning"
+
+
+def _csf(asked: Asked) -> Predicate | None:
+    """The request's csf (4.9), a query on registrations' own properties: only the sources
+    whose registration matches it are asked (5.7.2.4)."""
+    csf = asked.params.get("csf")
+    return parse_q(csf, asked.terms) if csf is not None else None
 
 
 class Federation:
@@ -111,11 +133,12 @@ class Federation:
             id_pattern=query.id_pattern,
             attrs=query.attrs,
             open_ids=True,
+            csf=_csf(asked),
         )
 
         def ask(reg: Registration) -> list[Any]:
             answer = self._get(reg, "/ngsi-ld/v1/entities", asked)
-            return answer if isinstance(answer, list) else []
+            return _shaped(reg, answer, list, asked)
 
         return self._gather(self.sources(wanted, "queryEntity", asked.via), ask, asked)
 
@@ -160,8 +183,7 @@ class Federation:
         path = f"/ngsi-ld/v1/entities/{quote(entity_id, safe=':')}"
 
         def ask(reg: Registration) -> list[Any]:
-            answer = self._get(reg, path, asked)
-            return [answer] if isinstance(answer, dict) else []
+            return _shaped(reg, self._get(reg, path, asked), dict, asked)
 
         regs = self.sources(wanted, "retrieveEntity", asked.via)
         return self._gather(regs, ask, asked)
@@ -209,15 +231,18 @@ class Federation:
                 timeout=self._timeout(reg),
             )
         except httpx.HTTPError as error:
+            asked.warn(199, url, f"no answer from {reg.id}")
             return failed(reg, f"{url}: {error or type(error).__name__}")
         if response.status_code == 404:
-            succeeded(reg)  # an answer: it does not hold that
+            succeeded(reg)  # an answer: it does not hold that (not abnormal, 6.3.17)
             return None
         if response.status_code != 200:
+            asked.warn(299, url, f"{reg.id} answered {response.status_code}")
             return failed(reg, f"{url} answered {response.status_code}")
         try:
             answer = response.json()
         except ValueError:
+            asked.warn(111, url, f"{reg.id} answered no JSON")
             return failed(reg, f"{url} answered no JSON")
         succeeded(reg)
         return answer
@@ -235,8 +260,21 @@ class Federation:
             try:
                 out.append(parse_entity(body, asked.terms))
             except NgsiError as error:
+                # 6.3.17: an invalid payload is left out of the answer, with a warning.
+                asked.warn(111, str(reg.body["endpoint"]), f"{reg.id} sent an invalid entity")
                 log.warning("context source %s sent an invalid entity: %s", reg.id, error)
         return out
+
+
+def _shaped(reg: Registration, answer: Any, kind: type, asked: Asked) -> list[Any]:
+    """A source's answer as a list of entity bodies; an answer of another shape (a list for
+    a retrieval, an object for a query) is an invalid payload (111, 6.3.17), left out."""
+    if answer is None:
+        return []
+    if not isinstance(answer, kind):
+        asked.warn(111, str(reg.body["endpoint"]), f"{reg.id} answered no {kind.__name__}")
+        return []
+    return answer if isinstance(answer, list) else [answer]
 
 
 def _supplied(reg: Registration, entity: Entity) -> list[Supplied]:

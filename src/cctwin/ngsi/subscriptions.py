@@ -149,7 +149,9 @@ def compile_subscription(
         raise bad_data("a subscription has type 'Subscription'")
     # 5.8.1.4: an id is generated only when the body has none; an empty one is not a URI.
     given_id = body.get("id")
-    sub_id = check_uri(f"urn:ngsi-ld:Subscription:{uuid.uuid4()}" if given_id is None else given_id, "id")
+    sub_id = check_uri(
+        f"urn:ngsi-ld:Subscription:{uuid.uuid4()}" if given_id is None else given_id, "id"
+    )
     entities = body.get("entities")
     watched = body.get("watchedAttributes")
     if entities is None and watched is None:

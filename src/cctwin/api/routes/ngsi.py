@@ -222,10 +222,12 @@ async def query_entities(request: Request) -> Response:
     limit, offset = page_of(params.get("limit"), params.get("offset"))
     service = ngsi_service(request)
     found = await in_thread(service.broker.query, query)
+    warnings: dict[str, str] = {}
     if wants_sources(params.get("local"), service.federation):
         asked = asked_of(ctx)
         found = merge(found, await in_thread(service.federation.query, query, asked))
-    headers = page_headers(request, len(found), limit, offset)
+        warnings = asked.warning_headers()
+    headers = page_headers(request, len(found), limit, offset) | warnings
     view = view_of(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
 
@@ -297,10 +299,16 @@ async def retrieve_entity(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
     broker = service.broker
     if wants_sources(request.query_params.get("local"), service.federation):
-        args = (broker, service.federation, entity_id, asked_of(ctx))
-        return ctx.answer(
-            render(await in_thread(retrieve_merged, *args), view_of(ctx, attrs_of(ctx)))
-        )
+        asked = asked_of(ctx)
+        try:
+            merged = await in_thread(retrieve_merged, broker, service.federation, entity_id, asked)
+        except NgsiError as error:
+            # 6.3.17: the sources that answered abnormally are named on errors too.
+            answer = problem_response(error)
+            answer.headers.update(asked.warning_headers())
+            return answer
+        view = view_of(ctx, attrs_of(ctx))
+        return ctx.answer(render(merged, view), 200, asked.warning_headers())
     # The live twin is in memory: answering from it on the loop saves a thread hop.
     entity = broker.cached(entity_id)
     if entity is None:

@@ -5,7 +5,6 @@ the Accept header chooses among the representations an operation offers."""
 from __future__ import annotations
 
 import contextlib
-
 from urllib.parse import parse_qsl
 
 import orjson

@@ -1,0 +1,282 @@
+"""ETSI NGSI-LD conformance cases of subscriptions, common behaviours and distributed reads.
+
+Each test names the suite's cases (TP/NGSI-LD/...) it mirrors; the behaviour is the spec's
+(CIM 009 V1.8.1, and V1.9 where a case says so).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from context_source import PREFIX, ContextSource, Reply
+from fastapi.testclient import TestClient
+from notify_server import Receiver, closed_port_url
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
+SUBS = f"{PREFIX}/subscriptions"
+ENTITIES = f"{PREFIX}/entities"
+REGS = f"{PREFIX}/csourceRegistrations"
+ERR = "https://uri.etsi.org/ngsi-ld/errors/"
+CAR = "urn:ngsi-ld:Vehicle:car1"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def source() -> Iterator[ContextSource]:
+    server = ContextSource()
+    yield server
+    server.close()
+
+
+def subscription(uri: str = "http://127.0.0.1:9/notify", **extra: Any) -> dict[str, Any]:
+    notification = extra.pop("notification", {})
+    return {
+        "type": "Subscription",
+        "entities": [{"type": "Building"}],
+        "notification": {"endpoint": {"uri": uri}, **notification},
+        **extra,
+    }
+
+
+def refused(response: Any, kind: str = "BadRequestData", status: int = 400) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["type"] == ERR + kind
+    assert response.json()["title"]
+
+
+def test_an_empty_subscription_id_is_not_a_uri(client: TestClient) -> None:
+    # 028_03_02: an empty id is no URI (only a missing one is generated, 5811_01_03).
+    refused(client.post(SUBS, json=subscription(id="")))
+    created = client.post(SUBS, json=subscription())
+    assert created.status_code == 201
+    assert client.get(created.headers["location"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "notification",
+    [
+        {"pick": ["name"], "omit": ["name"]},  # 028_08_01
+        {"pick": ["name"], "attributes": ["name"]},  # 028_08_02
+        {"omit": ["name"], "attributes": ["name"]},  # 028_08_03
+        {"attributes": []},  # 028_09_03
+        {"pick": []},  # 028_09_04
+        {"omit": []},  # 028_09_05
+        {"format": "keyValues", "showChanges": True},  # 028_09_01
+        {"format": "simplified", "showChanges": True},  # 028_09_02
+    ],
+)
+def test_notification_parameters_restrictions(client: TestClient, notification: Any) -> None:
+    refused(client.post(SUBS, json=subscription(notification=notification)))
+
+
+def test_show_changes_is_allowed_with_normalized(client: TestClient) -> None:
+    # 028_09_06: the control of the restriction above.
+    body = subscription(notification={"format": "normalized", "showChanges": True})
+    assert client.post(SUBS, json=body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "status"),
+    [
+        (
+            {
+                "receiverInfo": [{"key": "Authorization", "value": "Bearer abc"}],
+                "notifierInfo": [{"key": "Prefer", "value": "body=json"}],
+            },
+            201,
+        ),  # 028_10_01
+        ({"receiverInfo": [{"key": "K", "value": 42}]}, 400),  # 028_10_02
+        ({"notifierInfo": [{"key": "K", "value": {"a": 1}}]}, 400),  # 028_10_03
+        ({"receiverInfo": [{"key": "K"}]}, 400),  # 028_10_04
+        ({"receiverInfo": [{"key": 5, "value": "v"}]}, 400),  # 028_10_05
+    ],
+)
+def test_endpoint_key_value_pairs_are_strings(
+    client: TestClient, endpoint: dict[str, Any], status: int
+) -> None:
+    body = subscription()
+    body["notification"]["endpoint"].update(endpoint)
+    assert client.post(SUBS, json=body).status_code == status
+
+
+def test_an_invalid_csf_is_refused(client: TestClient) -> None:
+    # 5811_02_03: csf is a query (4.9); it is checked when the subscription is made.
+    refused(client.post(SUBS, json=subscription(csf="((")))
+    assert client.post(SUBS, json=subscription(csf='sourceType=="sensor"')).status_code == 201
+
+
+def test_read_only_and_unknown_members_are_ignored(client: TestClient) -> None:
+    # 5811_02_04: members only the broker sets are ignored, as are members 5.2.12 lacks.
+    body = subscription(
+        id="urn:ngsi-ld:Subscription:ro",
+        status="expired",
+        __context="http://localhost:1111/hijacked.jsonld",
+    )
+    body["notification"]["timesSent"] = 42
+    assert client.post(SUBS, json=body).status_code == 201
+    got = client.get(f"{SUBS}/urn:ngsi-ld:Subscription:ro")
+    assert "hijacked" not in got.text
+    assert got.json()["status"] == "active"
+    assert "timesSent" not in got.json()["notification"]
+
+
+def test_an_unavailable_jsonld_context_is_503(client: TestClient) -> None:
+    # 028_07_02: the jsonldContext is fetched when the subscription is made.
+    body = subscription(jsonldContext=closed_port_url())
+    refused(client.post(SUBS, json=body), "LdContextNotAvailable", 503)
+
+
+def test_an_expired_subscription_is_reactivated_by_a_future_expiry(client: TestClient) -> None:
+    # 029_10_01 and 029_11_01: a new expiresAt in the future makes it active again; one in
+    # the past is BadRequestData.
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1.5))
+    body = subscription(id="urn:ngsi-ld:Subscription:exp", expiresAt=soon)
+    assert client.post(SUBS, json=body).status_code == 201
+    url = f"{SUBS}/urn:ngsi-ld:Subscription:exp"
+    deadline = time.monotonic() + 5
+    while client.get(url).json()["status"] != "expired" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert client.get(url).json()["status"] == "expired"
+    refused(client.patch(url, json={"expiresAt": "2000-01-01T00:00:00Z"}))
+    assert client.patch(url, json={"expiresAt": "2099-01-01T00:00:00Z"}).status_code == 204
+    assert client.get(url).json()["status"] == "active"
+
+
+def test_patch_or_delete_without_an_id_is_405(client: TestClient) -> None:
+    # 029_01_01: PATCH (or DELETE) on the collection is not a method it has.
+    assert client.patch(f"{SUBS}/", json={"q": "a>1"}).status_code == 405
+    assert client.delete(f"{SUBS}/").status_code == 405
+
+
+def test_notifications_pick_and_omit_members(client: TestClient, receiver: Receiver) -> None:
+    # 046_42_01 and 046_43_01 (4.21 pick/omit in NotificationParams).
+    building = {
+        "id": "urn:ngsi-ld:Building:046_42",
+        "type": "Building",
+        "name": {"type": "Property", "value": "Eiffel"},
+        "airQualityLevel": {"type": "Property", "value": 3},
+    }
+    assert client.post(ENTITIES, json=building).status_code == 201
+    pick = subscription(receiver.url, id="urn:x:pick", notification={"pick": ["id", "name"]})
+    omit = subscription(receiver.url, id="urn:x:omit", notification={"omit": ["name"]})
+    assert client.post(SUBS, json=pick).status_code == 201
+    assert client.post(SUBS, json=omit).status_code == 201
+    fragment = {"name": {"type": "Property", "value": "Tour Eiffel"}}
+    assert client.patch(f"{ENTITIES}/{building['id']}/attrs", json=fragment).status_code == 204
+    data = {b["subscriptionId"]: b["data"] for b in receiver.wait_for(2)}
+    name = {"type": "Property", "value": "Tour Eiffel"}
+    assert data["urn:x:pick"] == [{"id": building["id"], "name": name}]
+    assert data["urn:x:omit"] == [
+        {"id": building["id"], "type": "Building", "airQualityLevel": building["airQualityLevel"]}
+    ]
+
+
+def test_source_identity(client: TestClient) -> None:
+    # 061_01_01..05 (V1.9 5.15, 5.2.40): id, type, alias per tenant, uptime, time.
+    url = f"{PREFIX}/info/sourceIdentity"
+    mine = client.get(url).json()
+    assert mine["type"] == "ContextSourceIdentity"
+    assert mine["id"].startswith("urn:")
+    assert re.fullmatch(r"PT\d+(\.\d+)?S", mine["contextSourceUptime"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z", mine["contextSourceTimeAt"])
+    tenant_a = client.get(url, headers={"NGSILD-Tenant": "alias-a"}).json()
+    tenant_b = client.get(url, headers={"NGSILD-Tenant": "alias-b"}).json()
+    aliases = {mine["contextSourceAlias"], tenant_a["contextSourceAlias"]}
+    assert len(aliases | {tenant_b["contextSourceAlias"]}) == 3
+    again = client.get(url, headers={"NGSILD-Tenant": "alias-a"}).json()
+    assert again["contextSourceAlias"] == tenant_a["contextSourceAlias"]
+
+
+def test_geojson_carries_its_context_unless_json_is_preferred(client: TestClient) -> None:
+    # 636_01_01..03 (6.3.6): @context in a GeoJSON body by default; `Prefer: body=json`
+    # leaves it to the Link header; a 204 has no Content-Length.
+    car = {
+        "id": "urn:ngsi-ld:Vehicle:geo636",
+        "type": "Vehicle",
+        "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [8.5, 41]}},
+    }
+    assert client.post(ENTITIES, json=car).status_code == 201
+    geo = {"Accept": "application/geo+json"}
+    embedded = client.get(ENTITIES, params={"type": "Vehicle"}, headers=geo)
+    assert embedded.headers["content-type"].startswith("application/geo+json")
+    assert "@context" in embedded.json()
+    plain = client.get(ENTITIES, params={"type": "Vehicle"}, headers=geo | {"Prefer": "body=json"})
+    assert "@context" not in plain.json()
+    assert "link" in plain.headers
+    deleted = client.delete(f"{ENTITIES}/{car['id']}")
+    assert deleted.status_code == 204
+    assert "content-length" not in deleted.headers
+
+
+def test_a_malformed_weight_keeps_the_default(client: TestClient) -> None:
+    # 045_04_01..04 (RFC 9110 5.3.2 via 6.3.4).
+    car = {"id": CAR, "type": "Vehicle", "speed": {"type": "Property", "value": 1}}
+    assert client.post(ENTITIES, json=car).status_code == 201
+    cases = {
+        "application/json;q=0, */*": "application/ld+json",
+        "application/json;q=0, application/ld+json": "application/ld+json",
+        "*/*;q=0.9, application/ld+json;q=0.8": "application/json",
+        "application/ld+json;q=notanumber": "application/ld+json",
+    }
+    for accept, expected in cases.items():
+        got = client.get(f"{ENTITIES}/{CAR}", headers={"Accept": accept})
+        assert got.status_code == 200, accept
+        assert got.headers["content-type"].startswith(expected), accept
+
+
+def register(client: TestClient, source: ContextSource, **extra: Any) -> None:
+    body = {
+        "id": "urn:ngsi-ld:ContextSourceRegistration:b",
+        "type": "ContextSourceRegistration",
+        "information": [{"entities": [{"type": "Vehicle"}]}],
+        "endpoint": source.url,
+        **extra,
+    }
+    assert client.post(REGS, json=body).status_code == 201, body
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        (Reply(403, {"type": "x"}), "299"),  # 6317_01_01: an error answer
+        (Reply(200, "not a json document"), "111"),  # 6317_01_02: an invalid payload
+        (Reply(404, {"type": "x"}), None),  # 6317_01_03: not found is not abnormal
+    ],
+)
+def test_sources_answering_abnormally_are_named_in_a_warning(
+    client: TestClient, source: ContextSource, reply: Reply, code: str | None
+) -> None:
+    # 6317_01 (6.3.17): NGSILD-Warning on distributed GETs; nothing of theirs is kept.
+    register(client, source)
+    source.replies[("GET", f"{PREFIX}/entities/{CAR}")] = reply
+    got = client.get(f"{ENTITIES}/{CAR}")
+    assert got.status_code == 404
+    warning = got.headers.get("ngsild-warning")
+    if code is None:
+        assert warning is None
+    else:
+        assert warning is not None
+        assert warning.startswith(code), warning
+
+
+def test_csf_picks_the_sources_a_query_asks(client: TestClient, source: ContextSource) -> None:
+    # 5724_01_01 and 5724_01_02 (5.7.2.4): csf is a query on the registrations.
+    register(client, source, sourceType="sensor")
+    source.entities[CAR] = {"id": CAR, "type": "Vehicle", "speed": {"type": "Property", "value": 9}}
+    matching = client.get(ENTITIES, params={"type": "Vehicle", "csf": 'sourceType=="sensor"'})
+    assert [e["id"] for e in matching.json()] == [CAR]
+    asked = len(source.received)
+    other = client.get(ENTITIES, params={"type": "Vehicle", "csf": 'sourceType=="archive"'})
+    assert other.status_code == 200
+    assert other.json() == []
+    assert len(source.received) == asked  # the source was not asked
