@@ -280,3 +280,27 @@ def test_csf_picks_the_sources_a_query_asks(client: TestClient, source: ContextS
     assert other.status_code == 200
     assert other.json() == []
     assert len(source.received) == asked  # the source was not asked
+
+
+@pytest.mark.parametrize(
+    ("prefer", "expected"),
+    [
+        ("ngsi-ld=1.0", "ngsi-ld=1.0"),  # 436_09_01
+        ("NGSI-LD=1.0", "ngsi-ld=1.0"),  # 436_10_01
+        ("Ngsi-Ld=1.0", "ngsi-ld=1.0"),  # 436_10_02
+        ('ngsi-ld="1.0"', "ngsi-ld=1.0"),  # 436_10_03
+        ("ngsi-ld=1.0;q=0.1", "ngsi-ld=1.0"),  # 436_10_04
+        ("respond-async, ngsi-ld=1.0", "ngsi-ld=1.0"),  # 436_10_05
+        ("respond-async", None),  # 436_10_06
+    ],
+)
+def test_a_preferred_version_leaves_a_subscription_unaltered(
+    client: TestClient, prefer: str, expected: str | None
+) -> None:
+    # 4.3.6.8: a Subscription has no version fallbacks; it answers 200 as it is.
+    body = subscription(id="urn:x:v", notification={"attributes": ["airQualityLevel"]})
+    assert client.post(SUBS, json=body).status_code == 201
+    got = client.get(f"{SUBS}/urn:x:v", headers={"Prefer": prefer})
+    assert got.status_code == 200
+    assert got.headers.get("preference-applied") == expected
+    assert got.json()["notification"]["attributes"] == ["airQualityLevel"]

@@ -10,6 +10,7 @@ from cctwin.api.routes.ngsi import Ctx, in_thread, location_of, ngsi_service, pa
 from cctwin.api.routes.ngsi_headers import page_headers
 from cctwin.ngsi.context import HOSTED_PATH
 from cctwin.ngsi.notifications import context_url
+from cctwin.ngsi.versions import applied
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
 
@@ -38,13 +39,16 @@ async def list_subscriptions(request: Request) -> Response:
     limit, offset = page_of(request.query_params.get("limit"), request.query_params.get("offset"))
     subs = sorted(ngsi_service(request).subscriptions.subscriptions.values(), key=lambda s: s.id)
     headers = page_headers(request, len(subs), limit, offset)
+    headers |= applied(request.headers.get("prefer"))
     return ctx.answer([s.view() for s in subs[offset : offset + limit]], 200, headers)
 
 
 @router.get("/subscriptions/{sub_id:path}")
 async def retrieve_subscription(sub_id: str, request: Request) -> Response:
     ctx = Ctx(request)
-    return ctx.answer(ngsi_service(request).subscriptions.get(sub_id).view())
+    found = ngsi_service(request).subscriptions.get(sub_id)
+    # 4.3.6.8: a Subscription has no version fallbacks, so any version preferred is met as is.
+    return ctx.answer(found.view(), 200, applied(request.headers.get("prefer")))
 
 
 def _collection_only(sub_id: str) -> None:
