@@ -18,6 +18,8 @@ from typing import Any
 from cctwin.ngsi.broker import Change
 from cctwin.ngsi.context import CORE_CONTEXT, TermMap, link_header
 from cctwin.ngsi.entities import Entity, Json, View, feature, iso, now, render
+from cctwin.ngsi.mqtt import SCHEMES as MQTT_SCHEMES
+from cctwin.ngsi.mqtt import parse_endpoint
 from cctwin.ngsi.problems import bad_data
 
 TRIGGERS = frozenset(
@@ -58,6 +60,7 @@ class Shape:
     lang: str | None = None
     accept: str = "application/json"
     receiver: Mapping[str, str] = field(default_factory=dict)
+    notifier: Mapping[str, str] = field(default_factory=dict)  # notifierInfo (MQTT settings)
     show_changes: bool = False  # previousValue (previousObject...) of changed attributes
     context: Any = None  # the @context data is compacted with (request or jsonldContext)
     context_url: str | None = None  # the dereferenceable URL of that @context, if any
@@ -126,8 +129,12 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
     if not isinstance(endpoint, Mapping):
         raise bad_data("notification.endpoint must be an object")
     uri = endpoint.get("uri")
-    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
-        raise bad_data("notification.endpoint.uri must be an http(s) URL")
+    if not isinstance(uri, str) or not uri.startswith(("http://", "https://", *MQTT_SCHEMES)):
+        raise bad_data("notification.endpoint.uri must be an http(s) or mqtt(s) URL")
+    # notifierInfo (5.2.22 KeyValuePairs) sets MQTT's QoS and version.
+    notifier = _key_values(endpoint.get("notifierInfo"), "notifierInfo")
+    if uri.startswith(MQTT_SCHEMES):
+        parse_endpoint(uri, notifier)
     fmt = notification.get("format", "normalized")
     if fmt not in FORMATS:
         raise bad_data(f"notification.format is one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -148,8 +155,6 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
     jsonld = body.get("jsonldContext")
     if jsonld is not None and not (isinstance(jsonld, str) and "://" in jsonld):
         raise bad_data("jsonldContext must be a URL")
-    # notifierInfo (MQTT settings) is kept as given; it is a list of KeyValuePairs (5.2.22).
-    _key_values(endpoint.get("notifierInfo"), "notifierInfo")
     return Shape(
         datasets=_datasets(body.get("datasetId")),
         endpoint=uri,
@@ -160,6 +165,7 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
         lang=lang,
         accept=accept,
         receiver=_key_values(endpoint.get("receiverInfo"), "receiverInfo"),
+        notifier=notifier,
         pick=frozenset(pick) if pick is not None else None,
         omit=frozenset(omit or ()),
         context=jsonld if jsonld is not None else context,

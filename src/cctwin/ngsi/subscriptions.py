@@ -21,10 +21,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
-import orjson
 
 from cctwin.ngsi.broker import Change, Repository
 from cctwin.ngsi.context import ContextStore, TermMap
+from cctwin.ngsi.endpoints import DeliveryError, deliver
 from cctwin.ngsi.entities import Entity, Json, check_uri, iso, now, parse_time
 from cctwin.ngsi.notifications import (
     DEFAULT_TRIGGERS,
@@ -32,7 +32,6 @@ from cctwin.ngsi.notifications import (
     Shape,
     check_triggers,
     fired,
-    headers,
     notification_body,
     notified,
     parse_shape,
@@ -494,7 +493,6 @@ class SubscriptionManager:
     ) -> None:
         owner = outgoing.owner
         body = outgoing.payload if outgoing.payload is not None else self.body(sub, outgoing.items)
-        content = orjson.dumps(body)
         delay = 0.5
         while not stopping.is_set():
             current = owner.current(sub.id)
@@ -502,12 +500,9 @@ class SubscriptionManager:
                 break
             sub = current  # an update since keeps its counters current
             try:
-                response = await client.post(
-                    sub.endpoint, content=content, headers=headers(sub.shape)
-                )
-                response.raise_for_status()
-            except httpx.HTTPError as error:
-                self._failed(sub, str(error) or type(error).__name__)
+                await deliver(client, sub.shape, body)
+            except DeliveryError as error:
+                self._failed(sub, str(error))
                 # Backoff: the endpoint is away; wait longer each time, up to max_backoff_s.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), delay)

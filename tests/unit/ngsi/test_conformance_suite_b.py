@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from context_source import PREFIX, ContextSource, Reply
 from fastapi.testclient import TestClient
+from mqtt_broker import MqttBroker
 from notify_server import Receiver, closed_port_url
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
@@ -304,3 +305,84 @@ def test_a_preferred_version_leaves_a_subscription_unaltered(
     assert got.status_code == 200
     assert got.headers.get("preference-applied") == expected
     assert got.json()["notification"]["attributes"] == ["airQualityLevel"]
+
+
+@pytest.fixture
+def mqtt() -> Iterator[MqttBroker]:
+    broker = MqttBroker()
+    yield broker
+    broker.close()
+
+
+def a_building(client: TestClient) -> None:
+    building = {
+        "id": "urn:ngsi-ld:Building:m",
+        "type": "Building",
+        "name": {"type": "Property", "value": "?"},
+    }
+    assert client.post(ENTITIES, json=building).status_code == 201
+
+
+def building_changes(client: TestClient, name: str) -> None:
+    fragment = {"name": {"type": "Property", "value": name}}
+    assert (
+        client.patch(f"{ENTITIES}/urn:ngsi-ld:Building:m/attrs", json=fragment).status_code == 204
+    )
+
+
+@pytest.mark.parametrize("qos", ["0", "1", "2"])
+def test_mqtt_notifications(client: TestClient, mqtt: MqttBroker, qos: str) -> None:
+    # 058_01, 058_02 (5.8.6, MQTT binding): user and port from the URI, QoS from notifierInfo; the
+    # message is the notification `body` with its headers as `metadata`.
+    uri = f"mqtt://someone:secret@127.0.0.1:{mqtt.port}/ngsild-test-suite/topic"
+    body = subscription(uri, id="urn:x:mqtt")
+    body["notification"]["endpoint"]["notifierInfo"] = [{"key": "MQTT-QoS", "value": qos}]
+    body["notification"]["endpoint"]["receiverInfo"] = [{"key": "test-key", "value": "info"}]
+    a_building(client)
+    assert client.post(SUBS, json=body).status_code == 201
+    building_changes(client, "Mapo")
+    (published,) = mqtt.wait_for(1)
+    assert published.topic == "ngsild-test-suite/topic"
+    assert published.qos == int(qos)
+    assert published.username == "someone"
+    metadata = published.message["metadata"]  # 058_04_01: the headers, receiverInfo too
+    assert metadata["Content-Type"] == "application/json"
+    assert "Link" in metadata
+    assert metadata["test-key"] == "info"
+    notification = published.message["body"]
+    assert notification["subscriptionId"] == "urn:x:mqtt"
+    assert notification["data"][0]["name"]["value"] == "Mapo"
+
+
+@pytest.mark.parametrize(
+    ("uri", "notifier"),
+    [
+        ("mqtt://127.0.0.1:1883", []),  # no topic
+        ("mqtt://127.0.0.1:1883/t", [{"key": "MQTT-QoS", "value": "3"}]),
+        ("mqtt://127.0.0.1:1883/t", [{"key": "MQTT-Version", "value": "mqtt9"}]),
+        ("ftp://127.0.0.1/t", []),
+    ],
+)
+def test_malformed_notification_endpoints(client: TestClient, uri: str, notifier: Any) -> None:
+    body = subscription(uri)
+    body["notification"]["endpoint"]["notifierInfo"] = notifier
+    refused(client.post(SUBS, json=body))
+
+
+def test_a_refusing_mqtt_broker_fails_the_subscription(client: TestClient) -> None:
+    broker = MqttBroker(refuse=True)
+    try:
+        uri = f"mqtt://127.0.0.1:{broker.port}/t"
+        a_building(client)
+        assert client.post(SUBS, json=subscription(uri, id="urn:x:refused")).status_code == 201
+        building_changes(client, "Mapo")
+        url = f"{SUBS}/urn:x:refused"
+        deadline = time.monotonic() + 10
+        while client.get(url).json()["status"] != "failed" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        notification = client.get(url).json()["notification"]
+        assert notification["status"] == "failed"
+        assert "refused" in notification["lastErrorReason"]
+        assert broker.published == []
+    finally:
+        broker.close()
