@@ -386,3 +386,14 @@ def test_a_refusing_mqtt_broker_fails_the_subscription(client: TestClient) -> No
         assert broker.published == []
     finally:
         broker.close()
+
+
+def test_the_openapi_document_tells_the_new_behaviours(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    identity = paths[f"{PREFIX}/info/sourceIdentity"]["get"]["responses"]
+    assert "200" in identity
+    query = paths[f"{PREFIX}/entities"]["get"]["responses"]["200"]
+    assert "NGSILD-Warning" in query["headers"]
+    body = paths[SUBS]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    endpoint = body["allOf"][0]["properties"]["notification"]["properties"]["endpoint"]
+    assert "mqtt" in endpoint["properties"]["uri"]["description"]
