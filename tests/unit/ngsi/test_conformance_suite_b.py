@@ -7,8 +7,10 @@ Each test names the suite's cases (TP/NGSI-LD/...) it mirrors; the behaviour is 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -397,3 +399,38 @@ def test_the_openapi_document_tells_the_new_behaviours(client: TestClient) -> No
     body = paths[SUBS]["post"]["requestBody"]["content"]["application/json"]["schema"]
     endpoint = body["allOf"][0]["properties"]["notification"]["properties"]["endpoint"]
     assert "mqtt" in endpoint["properties"]["uri"]["description"]
+
+
+class _Documents(BaseHTTPRequestHandler):
+    """Serves two broken @context documents."""
+
+    bodies = {"/invalid.jsonld": b'{"note": "no context member here"}', "/broken.jsonld": b"{ no"}
+
+    def do_GET(self) -> None:
+        body = self.bodies.get(self.path, b"")
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_a_remote_context_that_is_no_context_is_bad_request_data(client: TestClient) -> None:
+    # 556_01_01 and 556_01_02 (5.5.6): had but invalid is 400; not had is 503 (043_01).
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Documents)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    ld = {"Content-Type": "application/ld+json"}
+    try:
+        for name in ("invalid", "broken"):
+            car = {"id": f"urn:ngsi-ld:Vehicle:{name}", "type": "Vehicle"}
+            car["@context"] = f"{base}/{name}.jsonld"
+            refused(client.post(ENTITIES, json=car, headers=ld))
+            assert client.get(f"{ENTITIES}/urn:ngsi-ld:Vehicle:{name}").status_code == 404
+        car = {"id": CAR, "type": "Vehicle", "@context": f"{base}/missing.jsonld"}
+        refused(client.post(ENTITIES, json=car, headers=ld), "LdContextNotAvailable", 503)
+    finally:
+        server.shutdown()
+        server.server_close()
