@@ -401,13 +401,14 @@ def test_the_openapi_document_tells_the_new_behaviours(client: TestClient) -> No
     assert "mqtt" in endpoint["properties"]["uri"]["description"]
 
 
+_BROKEN = {"/invalid.jsonld": b'{"note": "no context member here"}', "/broken.jsonld": b"{ no"}
+
+
 class _Documents(BaseHTTPRequestHandler):
     """Serves two broken @context documents."""
 
-    bodies = {"/invalid.jsonld": b'{"note": "no context member here"}', "/broken.jsonld": b"{ no"}
-
     def do_GET(self) -> None:
-        body = self.bodies.get(self.path, b"")
+        body = _BROKEN.get(self.path, b"")
         self.send_response(200 if body else 404)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
