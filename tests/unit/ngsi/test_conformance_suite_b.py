@@ -435,3 +435,23 @@ def test_a_remote_context_that_is_no_context_is_bad_request_data(client: TestCli
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_listed_subscriptions_show_their_default_triggers(client: TestClient) -> None:
+    # 031_01_01, 031_02 (Table 5.2.12-1): attributeCreated and attributeUpdated by default.
+    assert client.post(SUBS, json=subscription(id="urn:x:a")).status_code == 201
+    paused = subscription(id="urn:x:b", isActive=False, notificationTrigger=["entityDeleted"])
+    assert client.post(SUBS, json=paused).status_code == 201
+    listed = {s["id"]: s for s in client.get(SUBS).json()}
+    assert listed["urn:x:a"]["notificationTrigger"] == ["attributeCreated", "attributeUpdated"]
+    assert listed["urn:x:a"]["status"] == "active"
+    assert listed["urn:x:b"]["notificationTrigger"] == ["entityDeleted"]
+    assert listed["urn:x:b"]["status"] == "paused"
+    ld = {"Accept": "application/ld+json"}
+    page = client.get(SUBS, params={"limit": 1, "offset": 1}, headers=ld)
+    assert [s["id"] for s in page.json()] == ["urn:x:b"]
+    # 031_02_02: the only link, exactly as the suite compares it.
+    expected = f'<{SUBS}?limit=1&offset=0>;rel="prev";type="application/ld+json"'
+    assert page.headers["link"] == expected
+    first = client.get(SUBS, params={"limit": 1, "offset": 0}, headers=ld)
+    assert first.headers["link"] == expected.replace("offset=0", "offset=1").replace("prev", "next")

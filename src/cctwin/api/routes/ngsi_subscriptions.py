@@ -9,7 +9,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cctwin.api.routes.ngsi import Ctx, in_thread, location_of, ngsi_service, page_of, read_body
 from cctwin.api.routes.ngsi_headers import page_headers
 from cctwin.ngsi.context import HOSTED_PATH
-from cctwin.ngsi.notifications import context_url
+from cctwin.ngsi.entities import Json
+from cctwin.ngsi.notifications import DEFAULT_TRIGGERS, context_url
+from cctwin.ngsi.subscriptions import Subscription
 from cctwin.ngsi.versions import applied
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
@@ -40,7 +42,7 @@ async def list_subscriptions(request: Request) -> Response:
     subs = sorted(ngsi_service(request).subscriptions.subscriptions.values(), key=lambda s: s.id)
     headers = page_headers(request, len(subs), limit, offset)
     headers |= applied(request.headers.get("prefer"))
-    return ctx.answer([s.view() for s in subs[offset : offset + limit]], 200, headers)
+    return ctx.answer([_shown(s) for s in subs[offset : offset + limit]], 200, headers)
 
 
 @router.get("/subscriptions/{sub_id:path}")
@@ -48,7 +50,14 @@ async def retrieve_subscription(sub_id: str, request: Request) -> Response:
     ctx = Ctx(request)
     found = ngsi_service(request).subscriptions.get(sub_id)
     # 4.3.6.8: a Subscription has no version fallbacks, so any version preferred is met as is.
-    return ctx.answer(found.view(), 200, applied(request.headers.get("prefer")))
+    return ctx.answer(_shown(found), 200, applied(request.headers.get("prefer")))
+
+
+def _shown(sub: Subscription) -> Json:
+    """The subscription with the triggers it has when none were given (Table 5.2.12-1)."""
+    view = sub.view()
+    view.setdefault("notificationTrigger", sorted(DEFAULT_TRIGGERS))
+    return view
 
 
 def _collection_only(sub_id: str) -> None:
