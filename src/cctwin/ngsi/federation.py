@@ -42,9 +42,14 @@ GROUPS = frozenset({"federationOps", "retrieveOps", "redirectionOps"})
 LD_JSON = "application/ld+json"
 _SHAPING = frozenset({"limit", "offset", "count", "options", "format", "pick", "omit", "lang"})
 _PAGING = frozenset({"limit", "offset", "count"})
+# What a split-entities query keeps to itself (5.7.2.4): the filters on attributes.
+_FILTERS = frozenset(
+    {"q", "scopeQ", "attrs", "georel", "geometry", "coordinates", "geoproperty", "splitEntities"}
+)
 # Merge order: a later rank overrides an earlier one's attributes.
 _RANK = {"auxiliary": 0, "inclusive": 1, "exclusive": 3, "redirect": 3}
 _LOCAL_RANK = 2
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # the most of a source's answer read (6.3.17)
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,8 @@ class Federation:
         shaped: bool = False,
     ) -> Any:
         dropped = _PAGING if shaped else _SHAPING
+        if asked.params.get("splitEntities") == "true":
+            dropped = dropped | _FILTERS
         sent = {k: v for k, v in asked.params.items() if k not in dropped} | {"local": "true"}
         headers = {"Accept": "application/json", VIA: extended(asked.via, self.name)}
         if asked.link:
@@ -221,18 +228,23 @@ class Federation:
             headers["NGSILD-Tenant"] = tenant
         headers |= {p["key"]: p["value"] for p in reg.body.get("contextSourceInfo", [])}
         url = str(reg.body["endpoint"]).rstrip("/") + path
+        content = None if body is None else json.dumps(body)
         try:
-            response = self.http.request(
+            with self.http.stream(
                 method,
                 url,
                 params=sent,
-                content=None if body is None else json.dumps(body),
+                content=content,
                 headers=headers,
                 timeout=self._timeout(reg),
-            )
+            ) as response:
+                raw = _bounded(response)
         except httpx.HTTPError as error:
             asked.warn(199, url, f"no answer from {reg.id}")
             return failed(reg, f"{url}: {error or type(error).__name__}")
+        if raw is None:
+            asked.warn(111, url, f"{reg.id} answered more than {MAX_ANSWER_BYTES} bytes")
+            return failed(reg, f"{url} answered more than {MAX_ANSWER_BYTES} bytes")
         if response.status_code == 404:
             succeeded(reg)  # an answer: it does not hold that (not abnormal, 6.3.17)
             return None
@@ -240,7 +252,7 @@ class Federation:
             asked.warn(299, url, f"{reg.id} answered {response.status_code}")
             return failed(reg, f"{url} answered {response.status_code}")
         try:
-            answer = response.json()
+            answer = json.loads(raw)
         except ValueError:
             asked.warn(111, url, f"{reg.id} answered no JSON")
             return failed(reg, f"{url} answered no JSON")
@@ -264,6 +276,17 @@ class Federation:
                 asked.warn(111, str(reg.body["endpoint"]), f"{reg.id} sent an invalid entity")
                 log.warning("context source %s sent an invalid entity: %s", reg.id, error)
         return out
+
+
+def _bounded(response: httpx.Response) -> bytes | None:
+    """The body of a source's answer, read up to MAX_ANSWER_BYTES (None past them: such an
+    answer is refused as an invalid payload, 6.3.17, before it fills the memory)."""
+    raw = bytearray()
+    for chunk in response.iter_bytes():
+        raw += chunk
+        if len(raw) > MAX_ANSWER_BYTES:
+            return None
+    return bytes(raw)
 
 
 def _shaped(reg: Registration, answer: Any, kind: type, asked: Asked) -> list[Any]:
@@ -310,6 +333,22 @@ def merge(local: Sequence[Entity], remote: Sequence[Supplied]) -> list[Entity]:
         types = list(dict.fromkeys([*mine.types, *entity.types]))
         merged[entity.id] = replace(mine, attrs={**mine.attrs, **entity.attrs}, types=types)
     return sorted(merged.values(), key=lambda e: e.id)
+
+
+def splitting(raw: str | None) -> bool:
+    """splitEntities (V1.9 5.7.2.4): whether an entity may be split over sources, so that
+    filters go to no source and apply to the merged entities instead (default: no)."""
+    if raw not in (None, "true", "false"):
+        raise bad_data("splitEntities is true or false")
+    return raw == "true"
+
+
+def unfiltered(query: EntityQuery) -> EntityQuery:
+    """The query without its filters on attributes (q, geo-query, scopeQ, attrs), when it
+    still names types or ids to look in."""
+    if not (query.types or query.ids or query.id_pattern):
+        return query
+    return replace(query, q=None, geo=None, scope=None, attrs=None)
 
 
 def wants_sources(local: str | None, federation: Federation) -> bool:

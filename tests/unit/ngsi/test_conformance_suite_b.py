@@ -19,6 +19,8 @@ from fastapi.testclient import TestClient
 from mqtt_broker import MqttBroker
 from notify_server import Receiver, closed_port_url
 
+from cctwin.ngsi import federation
+
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 SUBS = f"{PREFIX}/subscriptions"
 ENTITIES = f"{PREFIX}/entities"
@@ -455,3 +457,46 @@ def test_listed_subscriptions_show_their_default_triggers(client: TestClient) ->
     assert page.headers["link"] == expected
     first = client.get(SUBS, params={"limit": 1, "offset": 0}, headers=ld)
     assert first.headers["link"] == expected.replace("offset=0", "offset=1").replace("prev", "next")
+
+
+def test_split_entities_are_filtered_once_merged(client: TestClient, source: ContextSource) -> None:
+    # 5724_02_01 and 5724_02_02 (V1.9 5.7.2.4): without splitEntities the filters go with
+    # the forwarded query; with it they stay here and apply to the merged entities.
+    register(client, source)
+    source.entities[CAR] = {
+        "id": CAR,
+        "type": "Vehicle",
+        "speed": {"type": "Property", "value": 30},
+    }
+    plain = client.get(ENTITIES, params={"type": "Vehicle", "q": "speed>20", "scopeQ": "/A"})
+    assert plain.status_code == 200
+    assert {"q", "scopeQ", "type"} <= set(source.received[-1].params)
+    for q, expected in (("speed>20", [CAR]), ("speed>50", [])):
+        split = client.get(ENTITIES, params={"type": "Vehicle", "q": q, "splitEntities": "true"})
+        assert [e["id"] for e in split.json()] == expected, q
+        forwarded = source.received[-1].params
+        assert "q" not in forwarded
+        assert "type" in forwarded
+    refused(client.get(ENTITIES, params={"type": "Vehicle", "splitEntities": "maybe"}))
+
+
+def test_an_oversized_answer_is_left_out(
+    client: TestClient, source: ContextSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 6317_02_01 and 6317_02_02 (6.3.17): past the byte ceiling an answer is an invalid
+    # payload (111); the query still answers with what it has.
+    monkeypatch.setattr(federation, "MAX_ANSWER_BYTES", 2000)
+    register(client, source)
+    source.entities[CAR] = {
+        "id": CAR,
+        "type": "Vehicle",
+        "brand": {"type": "Property", "value": "x"},
+    }
+    small = client.get(ENTITIES, params={"type": "Vehicle"})
+    assert [e["id"] for e in small.json()] == [CAR]
+    assert "ngsild-warning" not in small.headers
+    source.entities[CAR]["brand"]["value"] = "x" * 5000
+    big = client.get(ENTITIES, params={"type": "Vehicle"})
+    assert big.status_code == 200
+    assert big.json() == []
+    assert big.headers["ngsild-warning"].startswith("111")

@@ -23,7 +23,14 @@ from cctwin.api.routes.ngsi_preconditions import Preconditions, negotiate
 from cctwin.ngsi.broker import BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import View, feature, render
-from cctwin.ngsi.federation import Asked, merge, retrieve_merged, wants_sources
+from cctwin.ngsi.federation import (
+    Asked,
+    merge,
+    retrieve_merged,
+    splitting,
+    unfiltered,
+    wants_sources,
+)
 from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
 from cctwin.ngsi.query import parse_geo, parse_q
@@ -221,12 +228,18 @@ async def query_entities(request: Request) -> Response:
     query = entity_query(ctx)
     limit, offset = page_of(params.get("limit"), params.get("offset"))
     service = ngsi_service(request)
-    found = await in_thread(service.broker.query, query)
     warnings: dict[str, str] = {}
     if wants_sources(params.get("local"), service.federation):
         asked = asked_of(ctx)
-        found = merge(found, await in_thread(service.federation.query, query, asked))
+        # 5.7.2.4: split entities are filtered once merged, so no part is filtered alone.
+        split = splitting(params.get("splitEntities"))
+        local = await in_thread(service.broker.query, unfiltered(query) if split else query)
+        found = merge(local, await in_thread(service.federation.query, query, asked))
+        if split:
+            found = [e for e in found if query.matches(e)]
         warnings = asked.warning_headers()
+    else:
+        found = await in_thread(service.broker.query, query)
     headers = page_headers(request, len(found), limit, offset) | warnings
     view = view_of(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
