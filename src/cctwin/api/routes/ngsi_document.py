@@ -209,6 +209,7 @@ _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "offset": {"type": "integer", "minimum": 0},
     "count": {"type": "boolean"},
     "local": {"type": "boolean"},
+    "splitEntities": {"type": "boolean"},
     "format": {"type": "string", "enum": ["normalized", "concise", "simplified", "keyValues"]},
     "lastN": {"type": "integer", "minimum": 1},
     "q": {"type": "string", "minLength": 1},
@@ -294,7 +295,7 @@ _OPS: dict[tuple[str, str], Operation] = {
     ("/entities", "get"): (
         {"200": _warned(_found(ARRAY))},
         READ,
-        [*_QUERY, *_PAGE, "local"],
+        [*_QUERY, *_PAGE, "local", "splitEntities"],
         None,
     ),
     ("/entities", "post"): (
