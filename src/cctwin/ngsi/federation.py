@@ -188,7 +188,11 @@ class Federation:
         path = f"/ngsi-ld/v1/entities/{quote(entity_id, safe=':')}"
 
         def ask(reg: Registration) -> list[Any]:
-            return _shaped(reg, self._get(reg, path, asked), dict, asked)
+            # 4.3.6.1: the request respects the registration: only the attributes it covers.
+            cover = coverage(reg, entity_id, list(types) or None)
+            narrow = None if cover is None else cover.attrs
+            answer = self._request(reg, "GET", path, asked, narrow=narrow)
+            return _shaped(reg, answer, dict, asked)
 
         regs = self.sources(wanted, "retrieveEntity", asked.via)
         return self._gather(regs, ask, asked)
@@ -213,11 +217,17 @@ class Federation:
         asked: Asked,
         body: Any = None,
         shaped: bool = False,
+        narrow: frozenset[str] | None = None,
     ) -> Any:
         dropped = _PAGING if shaped else _SHAPING
         if asked.params.get("splitEntities") == "true":
             dropped = dropped | _FILTERS
         sent = {k: v for k, v in asked.params.items() if k not in dropped} | {"local": "true"}
+        if narrow is not None:
+            names = _narrowed(narrow, sent.get("attrs"), asked.terms)
+            if not names:
+                return None  # it registers none of the attributes asked for
+            sent["attrs"] = ",".join(names)
         headers = {"Accept": "application/json", VIA: extended(asked.via, self.name)}
         if asked.link:
             headers["Link"] = asked.link
@@ -276,6 +286,14 @@ class Federation:
                 asked.warn(111, str(reg.body["endpoint"]), f"{reg.id} sent an invalid entity")
                 log.warning("context source %s sent an invalid entity: %s", reg.id, error)
         return out
+
+
+def _narrowed(registered: frozenset[str], asked: str | None, terms: TermMap) -> list[str]:
+    """The attributes to ask a source for: those it registers (and the request names)."""
+    names = set(registered)
+    if asked is not None:
+        names &= {terms.expand(a) for a in asked.split(",") if a}
+    return sorted(terms.compact(n) for n in names)
 
 
 def _bounded(response: httpx.Response) -> bytes | None:

@@ -500,3 +500,20 @@ def test_an_oversized_answer_is_left_out(
     assert big.status_code == 200
     assert big.json() == []
     assert big.headers["ngsild-warning"].startswith("111")
+
+
+def test_a_forwarded_retrieve_respects_the_registration(
+    client: TestClient, source: ContextSource
+) -> None:
+    # 436_01_01 and 436_01_02 (4.3.6.1): no retrieve to a source registered for updates
+    # only; a retrieve asks only the attributes the registration covers.
+    info = [{"entities": [{"type": "Vehicle", "id": CAR}], "propertyNames": ["speed"]}]
+    register(client, source, information=info, operations=["updateOps"])
+    assert client.get(f"{ENTITIES}/{CAR}").status_code == 404
+    assert source.received == []
+    client.delete(f"{REGS}/urn:ngsi-ld:ContextSourceRegistration:b")
+    register(client, source, information=info, operations=["retrieveEntity"])
+    source.entities[CAR] = {"id": CAR, "type": "Vehicle", "speed": {"type": "Property", "value": 9}}
+    assert client.get(f"{ENTITIES}/{CAR}").status_code == 200
+    assert source.received[-1].params["attrs"] == ["speed"]
+    assert client.get(f"{ENTITIES}/{CAR}", params={"attrs": "brandName"}).status_code == 404
