@@ -26,7 +26,7 @@ from cctwin.config.federation import FederationConfig
 from cctwin.ngsi.broker import Broker, EntityQuery
 from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import Entity, parse_entity
-from cctwin.ngsi.forwarding import coverage
+from cctwin.ngsi.forwarding import coverage, source_info
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import Predicate, parse_q
 from cctwin.ngsi.registration_query import RegistrationQuery
@@ -77,6 +77,8 @@ class Asked:
     link: str | None
     via: str | None
     terms: TermMap
+    # The triggering request's headers (contextSourceInfo's urn:ngsi-ld:request, 4.3.6.5).
+    headers: Mapping[str, str] = field(default_factory=dict)
     # NGSILD-Warning values (6.3.17) of the sources that answered abnormally.
     warnings: list[str] = field(default_factory=list)
 
@@ -236,7 +238,7 @@ class Federation:
         tenant = reg.body.get("tenant")
         if isinstance(tenant, str):
             headers["NGSILD-Tenant"] = tenant
-        headers |= {p["key"]: p["value"] for p in reg.body.get("contextSourceInfo", [])}
+        headers |= source_info(reg, asked.headers)
         url = str(reg.body["endpoint"]).rstrip("/") + path
         content = None if body is None else json.dumps(body)
         try:

@@ -195,7 +195,7 @@ class Forwarder:
         tenant = reg.body.get("tenant")
         if isinstance(tenant, str):
             headers["NGSILD-Tenant"] = tenant
-        headers |= {p["key"]: p["value"] for p in reg.body.get("contextSourceInfo", [])}
+        headers |= source_info(reg, {})
         url = str(reg.body["endpoint"]).rstrip("/") + request.path
         try:
             response = self.http.request(
@@ -232,6 +232,34 @@ class Cover:
     """The attributes of an entity a registration registers (None: all of them)."""
 
     attrs: frozenset[str] | None
+
+
+# Headers contextSourceInfo cannot set (4.3.6.5): the tenant comes from the registration's
+# `tenant` only, and the binding's own interaction headers are the broker's.
+_BINDING = frozenset(
+    {
+        "ngsild-tenant", "via", "content-length", "content-type", "accept", "link", "host",
+        "connection", "transfer-encoding",
+    }
+)  # fmt: skip
+FROM_REQUEST = "urn:ngsi-ld:request"
+
+
+def source_info(reg: Registration, incoming: Mapping[str, str]) -> dict[str, str]:
+    """The registration's contextSourceInfo as headers (4.3.6.5): `urn:ngsi-ld:request`
+    takes the value the triggering request had for that key (nothing if it had none)."""
+    out: dict[str, str] = {}
+    lowered = {k.lower(): v for k, v in incoming.items()}
+    for pair in reg.body.get("contextSourceInfo", []):
+        key, value = str(pair["key"]), str(pair["value"])
+        if key.lower() in _BINDING:
+            continue
+        if value == FROM_REQUEST:
+            if key.lower() not in lowered:
+                continue
+            value = lowered[key.lower()]
+        out[key] = value
+    return out
 
 
 def coverage(reg: Registration, entity_id: str, types: Sequence[str] | None) -> Cover | None:

@@ -517,3 +517,28 @@ def test_a_forwarded_retrieve_respects_the_registration(
     assert client.get(f"{ENTITIES}/{CAR}").status_code == 200
     assert source.received[-1].params["attrs"] == ["speed"]
     assert client.get(f"{ENTITIES}/{CAR}", params={"attrs": "brandName"}).status_code == 404
+
+
+def test_context_source_info_is_conveyed_as_headers(
+    client: TestClient, source: ContextSource
+) -> None:
+    # 436_05_01..03 (4.3.6.5): pairs become headers; urn:ngsi-ld:request copies the
+    # triggering request's header; tenant and binding headers cannot be set; 436_04:
+    # every forward carries local=true.
+    info = [
+        {"key": "Authorization", "value": "Bearer test-token"},
+        {"key": "user", "value": "urn:ngsi-ld:request"},
+        {"key": "NGSILD-Tenant", "value": "hacker"},
+        {"key": "Via", "value": "1.1 evil"},
+    ]
+    register(client, source, contextSourceInfo=info)
+    source.entities[CAR] = {"id": CAR, "type": "Vehicle", "speed": {"type": "Property", "value": 9}}
+    assert client.get(f"{ENTITIES}/{CAR}", headers={"user": "abcd"}).status_code == 200
+    sent = {k.lower(): v for k, v in source.received[-1].headers.items()}
+    assert sent["authorization"] == "Bearer test-token"
+    assert sent["user"] == "abcd"
+    assert "ngsild-tenant" not in sent
+    assert "evil" not in sent["via"]
+    assert source.received[-1].params["local"] == ["true"]
+    assert client.get(f"{ENTITIES}/{CAR}").status_code == 200
+    assert "user" not in {k.lower() for k in source.received[-1].headers}

@@ -247,7 +247,9 @@ async def query_entities(request: Request) -> Response:
 
 def asked_of(ctx: Ctx) -> Asked:
     headers = ctx.request.headers
-    return Asked(ctx.request.query_params, headers.get("link"), headers.get(VIA), ctx.terms)
+    return Asked(
+        ctx.request.query_params, headers.get("link"), headers.get(VIA), ctx.terms, dict(headers)
+    )
 
 
 def entity_query(ctx: Ctx) -> EntityQuery:
