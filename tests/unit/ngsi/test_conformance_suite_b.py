@@ -542,3 +542,26 @@ def test_context_source_info_is_conveyed_as_headers(
     assert source.received[-1].params["local"] == ["true"]
     assert client.get(f"{ENTITIES}/{CAR}").status_code == 200
     assert "user" not in {k.lower() for k in source.received[-1].headers}
+
+
+def test_writes_respect_the_registration_mode(client: TestClient, source: ContextSource) -> None:
+    # 436_02_01/02 (4.3.6.2): an auxiliary source gets no write, whatever its operations;
+    # 5614_01_01/02 (5.6.1.4): redirect without createEntity is Conflict, inclusive
+    # without it keeps the entity here.
+    info = [{"entities": [{"type": "Vehicle", "id": CAR}]}]
+    car = {"id": CAR, "type": "Vehicle", "speed": {"type": "Property", "value": 1}}
+    register(client, source, information=info, mode="auxiliary", operations=["redirectionOps"])
+    assert client.post(ENTITIES, json=car).status_code == 201
+    fragment = {"brand": {"type": "Property", "value": "x"}}
+    assert client.post(f"{ENTITIES}/{CAR}/attrs", json=fragment).status_code == 204
+    assert source.writes() == []
+    client.delete(f"{ENTITIES}/{CAR}", params={"local": "true"})
+    client.delete(f"{REGS}/urn:ngsi-ld:ContextSourceRegistration:b")
+    register(client, source, information=info, mode="redirect", operations=["retrieveOps"])
+    refused(client.post(ENTITIES, json=car), "Conflict", 409)
+    assert source.writes() == []
+    assert client.get(f"{ENTITIES}/{CAR}", params={"local": "true"}).status_code == 404
+    client.delete(f"{REGS}/urn:ngsi-ld:ContextSourceRegistration:b")
+    register(client, source, information=info, mode="inclusive", operations=["retrieveOps"])
+    assert client.post(ENTITIES, json=car).status_code == 201
+    assert source.writes() == []
