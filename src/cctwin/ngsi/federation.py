@@ -26,12 +26,13 @@ from cctwin.config.federation import FederationConfig
 from cctwin.ngsi.broker import Broker, EntityQuery
 from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import Entity, parse_entity
-from cctwin.ngsi.forwarding import coverage, source_info
+from cctwin.ngsi.forwarding import coverage
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import Predicate, parse_q
 from cctwin.ngsi.registration_query import RegistrationQuery
 from cctwin.ngsi.registrations import Registration
 from cctwin.ngsi.registry import Registry
+from cctwin.ngsi.source_info import accept, source_info
 from cctwin.ngsi.source_stats import failed, succeeded
 from cctwin.ngsi.via import HEADER as VIA
 from cctwin.ngsi.via import extended, own_name, visited
@@ -230,7 +231,7 @@ class Federation:
             if not names:
                 return None  # it registers none of the attributes asked for
             sent["attrs"] = ",".join(names)
-        headers = {"Accept": "application/json", VIA: extended(asked.via, self.name)}
+        headers = {"Accept": accept(reg), VIA: extended(asked.via, self.name)}
         if asked.link:
             headers["Link"] = asked.link
         if isinstance(body, Mapping):  # a JSON-LD body carries its @context (6.3.4)
@@ -277,12 +278,16 @@ class Federation:
             return float(management["timeout"]) / 1000.0  # milliseconds (5.2.34)
         return self.config.timeout_s
 
-    @staticmethod
-    def _entities(reg: Registration, bodies: Sequence[Any], asked: Asked) -> list[Entity]:
+    def _entities(self, reg: Registration, bodies: Sequence[Any], asked: Asked) -> list[Entity]:
         out: list[Entity] = []
         for body in bodies:
             try:
-                out.append(parse_entity(body, asked.terms))
+                # A JSON-LD answer (contextSourceInfo accept) names its own @context.
+                terms = asked.terms
+                if isinstance(body, dict) and "@context" in body:
+                    terms = self.registry.contexts.terms(body["@context"])
+                    body = {k: v for k, v in body.items() if k != "@context"}
+                out.append(parse_entity(body, terms))
             except NgsiError as error:
                 # 6.3.17: an invalid payload is left out of the answer, with a warning.
                 asked.warn(111, str(reg.body["endpoint"]), f"{reg.id} sent an invalid entity")

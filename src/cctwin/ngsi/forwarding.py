@@ -24,6 +24,7 @@ from cctwin.config.federation import FederationConfig
 from cctwin.ngsi.problems import ERRORS, Problem
 from cctwin.ngsi.registrations import Registration, Selector
 from cctwin.ngsi.registry import Registry
+from cctwin.ngsi.source_info import accept, payload, source_info
 from cctwin.ngsi.source_stats import failed, succeeded
 from cctwin.ngsi.via import HEADER as VIA
 from cctwin.ngsi.via import extended, own_name, visited
@@ -190,7 +191,8 @@ class Forwarder:
     def send(self, share: Share, request: Outbound, via: str | None) -> Outcome:
         """Send `request` to the share's source, with this broker added to Via."""
         reg = share.reg
-        headers = {"Accept": "application/json", **request.headers}
+        shaped = payload(reg, request.body, request.headers, self.registry.contexts)
+        headers = {"Accept": accept(reg), **shaped.headers}
         headers[VIA] = extended(via, self.name)
         tenant = reg.body.get("tenant")
         if isinstance(tenant, str):
@@ -202,7 +204,7 @@ class Forwarder:
                 request.method,
                 url,
                 params=dict(request.params),
-                json=request.body,
+                json=shaped.body,
                 headers=headers,
                 timeout=self._timeout(reg),
             )
@@ -232,34 +234,6 @@ class Cover:
     """The attributes of an entity a registration registers (None: all of them)."""
 
     attrs: frozenset[str] | None
-
-
-# Headers contextSourceInfo cannot set (4.3.6.5): the tenant comes from the registration's
-# `tenant` only, and the binding's own interaction headers are the broker's.
-_BINDING = frozenset(
-    {
-        "ngsild-tenant", "via", "content-length", "content-type", "accept", "link", "host",
-        "connection", "transfer-encoding",
-    }
-)  # fmt: skip
-FROM_REQUEST = "urn:ngsi-ld:request"
-
-
-def source_info(reg: Registration, incoming: Mapping[str, str]) -> dict[str, str]:
-    """The registration's contextSourceInfo as headers (4.3.6.5): `urn:ngsi-ld:request`
-    takes the value the triggering request had for that key (nothing if it had none)."""
-    out: dict[str, str] = {}
-    lowered = {k.lower(): v for k, v in incoming.items()}
-    for pair in reg.body.get("contextSourceInfo", []):
-        key, value = str(pair["key"]), str(pair["value"])
-        if key.lower() in _BINDING:
-            continue
-        if value == FROM_REQUEST:
-            if key.lower() not in lowered:
-                continue
-            value = lowered[key.lower()]
-        out[key] = value
-    return out
 
 
 def coverage(reg: Registration, entity_id: str, types: Sequence[str] | None) -> Cover | None:

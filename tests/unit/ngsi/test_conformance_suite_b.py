@@ -565,3 +565,40 @@ def test_writes_respect_the_registration_mode(client: TestClient, source: Contex
     register(client, source, information=info, mode="inclusive", operations=["retrieveOps"])
     assert client.post(ENTITIES, json=car).status_code == 201
     assert source.writes() == []
+
+
+def test_processed_context_source_info_keys(client: TestClient, source: ContextSource) -> None:
+    # 436_06_01..03 (V1.9 4.3.6.6): contentType, jsonldContext and accept shape the
+    # forwarded request instead of travelling as headers.
+    info = [{"entities": [{"type": "Vehicle", "id": CAR}], "propertyNames": ["speed"]}]
+    car = {"id": CAR, "type": "Vehicle", "speed": {"type": "Property", "value": 1}}
+    reg = "urn:ngsi-ld:ContextSourceRegistration:b"
+
+    def forwarded(pairs: list[dict[str, str]]) -> Any:
+        client.delete(f"{ENTITIES}/{CAR}", params={"local": "true"})
+        client.delete(f"{REGS}/{reg}")
+        ops = ["redirectionOps"]
+        register(client, source, information=info, mode="exclusive", operations=ops,
+                 contextSourceInfo=pairs)  # fmt: skip
+        assert client.post(ENTITIES, json=car).status_code == 201
+        sent = source.writes()[-1]
+        return {k.lower(): v for k, v in sent.headers.items()}, sent.body
+
+    headers, body = forwarded([{"key": "contentType", "value": "application/ld+json"}])
+    assert headers["content-type"].startswith("application/ld+json")
+    assert "@context" in body
+    alias = {"@context": {"fast": "https://uri.etsi.org/ngsi-ld/default-context/speed"}}
+    hosted = client.post(f"{PREFIX}/jsonldContexts", json=alias)
+    assert hosted.status_code == 201
+    url = f"http://testserver{hosted.headers['location']}"
+    headers, body = forwarded([{"key": "jsonldContext", "value": url}])
+    assert headers["content-type"] == "application/json"
+    assert url in headers["link"]
+    assert "@context" not in body
+    assert body["fast"] == car["speed"]  # compacted with the registered @context
+    forwarded([{"key": "accept", "value": "application/ld+json"}])
+    source.entities[CAR] = {"id": CAR, "type": "Vehicle", "speed": {"type": "Property", "value": 5}}
+    got = client.get(f"{ENTITIES}/{CAR}")
+    assert got.status_code == 200
+    assert source.received[-1].headers["Accept"] == "application/ld+json"
+    assert "contentType" not in source.received[-1].headers
