@@ -363,7 +363,15 @@ class SubscriptionManager:
         return self.subscriptions.get(sub_id)
 
     def save(self, sub: Subscription) -> None:
-        self._save(sub)
+        # The notifier may hold a version a PATCH replaced, or one deleted meanwhile: keep
+        # the current one with the delivery state, never write an old or deleted one back.
+        current = self.current(sub.id)
+        if current is None:
+            return
+        if current is not sub:
+            current.runtime.update(sub.runtime)
+            current.failures, current.last_sent = sub.failures, sub.last_sent
+        self._save(current)
 
     def send(self, sub_id: str, payload: Json, owner: SubscriptionOwner) -> None:
         """Queue a prepared notification of another owner's subscription (any thread)."""

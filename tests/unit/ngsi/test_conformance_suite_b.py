@@ -11,15 +11,21 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from context_source import PREFIX, ContextSource, Reply
+from factories import grant
 from fastapi.testclient import TestClient
 from mqtt_broker import MqttBroker
 from notify_server import Receiver, closed_port_url
 
+from cctwin.api.main import create_app
+from cctwin.app import Services
+from cctwin.config.loader import parse_config
 from cctwin.ngsi import federation
+from cctwin.ngsi.broker import EntityQuery
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 SUBS = f"{PREFIX}/subscriptions"
@@ -27,6 +33,37 @@ ENTITIES = f"{PREFIX}/entities"
 REGS = f"{PREFIX}/csourceRegistrations"
 ERR = "https://uri.etsi.org/ngsi-ld/errors/"
 CAR = "urn:ngsi-ld:Vehicle:car1"
+CONFIG = """
+store: {{type: sqlite, path: {db}}}
+media: {{path: {media}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    tmp_path = tmp_path_factory.mktemp("suite_b")
+    text = CONFIG.format(db=tmp_path / "db.sqlite", media=tmp_path / "media")
+    return Services(parse_config(text), start_workers=False)
+
+
+@pytest.fixture(scope="module")
+def shared_client(services: Services) -> Iterator[TestClient]:
+    # One app for the module (an app per test cost ~0.5 s); `client` empties it after each.
+    with TestClient(create_app(services, web_dir=Path("/nonexistent"))) as test_client:
+        test_client.headers.update(grant(services.store, "ngsi-tests", "integrator"))
+        yield test_client
+
+
+@pytest.fixture
+def client(shared_client: TestClient, services: Services) -> Iterator[TestClient]:
+    yield shared_client
+    ngsi = services.ngsi_tenants.default
+    for sub_id in list(ngsi.subscriptions.subscriptions):
+        ngsi.subscriptions.delete(sub_id)
+    for reg_id in list(ngsi.registry.registrations):
+        ngsi.registry.delete(reg_id)
+    for entity in ngsi.broker.query(EntityQuery(id_pattern=re.compile("."))):
+        ngsi.broker.delete(entity.id)
 
 
 @pytest.fixture
@@ -602,3 +639,22 @@ def test_processed_context_source_info_keys(client: TestClient, source: ContextS
     assert got.status_code == 200
     assert source.received[-1].headers["Accept"] == "application/ld+json"
     assert "contentType" not in source.received[-1].headers
+
+
+def test_a_delivery_ending_late_keeps_the_current_subscription(
+    client: TestClient, services: Services
+) -> None:
+    # The notifier records a delivery on the version it sent: a PATCH or DELETE made while
+    # it was in flight must survive that record (032_01, 029_*: no stale write-back).
+    manager = services.ngsi_tenants.default.subscriptions
+    assert client.post(SUBS, json=subscription(id="urn:x:late")).status_code == 201
+    sending = manager.get("urn:x:late")
+    assert client.patch(f"{SUBS}/urn:x:late", json={"q": "height>3"}).status_code == 204
+    sending.runtime["timesSent"] = 1
+    manager.save(sending)
+    got = client.get(f"{SUBS}/urn:x:late").json()
+    assert got["q"] == "height>3"
+    assert got["notification"]["timesSent"] == 1
+    assert client.delete(f"{SUBS}/urn:x:late").status_code == 204
+    manager.save(sending)
+    assert client.get(f"{SUBS}/urn:x:late").status_code == 404
