@@ -74,6 +74,9 @@ def compile_csource_subscription(
     temporal = body.get("temporalQ")
     if temporal is not None and not isinstance(temporal, Mapping):
         raise bad_data("temporalQ must be an object")
+    if temporal is not None and "timerel" not in temporal:
+        # 5.2.21: a TemporalQuery's timerel and timeAt have cardinality 1.
+        raise bad_data("temporalQ needs timerel and timeAt")
     base = RegistrationQuery(
         attrs=frozenset(names) if names else None,
         csf=parse_q(csf, terms) if csf is not None else None,

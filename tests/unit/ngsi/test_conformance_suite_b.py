@@ -60,6 +60,8 @@ def client(shared_client: TestClient, services: Services) -> Iterator[TestClient
     ngsi = services.ngsi_tenants.default
     for sub_id in list(ngsi.subscriptions.subscriptions):
         ngsi.subscriptions.delete(sub_id)
+    for sub_id in list(ngsi.csource_subscriptions.subscriptions):
+        ngsi.csource_subscriptions.delete(sub_id)
     for reg_id in list(ngsi.registry.registrations):
         ngsi.registry.delete(reg_id)
     for entity in ngsi.broker.query(EntityQuery(id_pattern=re.compile("."))):
@@ -658,3 +660,22 @@ def test_a_delivery_ending_late_keeps_the_current_subscription(
     assert client.delete(f"{SUBS}/urn:x:late").status_code == 204
     manager.save(sending)
     assert client.get(f"{SUBS}/urn:x:late").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("temporal", "status"),
+    [
+        ({}, 400),
+        ({"timerel": "sometime", "timeAt": "2020-01-01T00:00:00Z"}, 400),
+        ({"timerel": "before"}, 400),
+        ({"timerel": "between", "timeAt": "2020-01-01T00:00:00Z"}, 400),
+        ({"timerel": "before", "timeAt": "2020-01-01T00:00:00Z"}, 201),
+    ],
+)
+def test_registration_subscription_temporal_queries(
+    client: TestClient, temporal: dict[str, str], status: int
+) -> None:
+    # 5.2.21 TemporalQuery in a registration subscription: timerel and timeAt are required,
+    # endTimeAt too with between.
+    body = subscription(temporalQ=temporal)
+    assert client.post(f"{PREFIX}/csourceSubscriptions", json=body).status_code == status
