@@ -9,6 +9,7 @@ travels in a `Link` header, as JSON-LD in the body; `receiverInfo` pairs become 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -142,6 +143,7 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
     if accept not in ACCEPTS:
         raise bad_data(f"notification.endpoint.accept is one of {', '.join(ACCEPTS)}")
     attrs, pick, omit = _projection(notification)
+    _check_rest(notification, endpoint)
     sys_attrs = notification.get("sysAttrs", False)
     show_changes = notification.get("showChanges", False)
     if not isinstance(sys_attrs, bool) or not isinstance(show_changes, bool):
@@ -187,11 +189,38 @@ def _projection(
             raise bad_data(f"notification.{member} must be a non-empty list of names")
         found[member] = raw
     attrs, pick, omit = found["attributes"], found["pick"], found["omit"]
+    if attrs is not None and {"id", "type", "scope"} & set(attrs):
+        # attributes is pick for attributes only (Table 5.2.14-1): not id, type or scope.
+        raise bad_data("notification.attributes cannot name id, type or scope")
     if attrs is not None and (pick is not None or omit is not None):
         raise bad_data("notification.attributes cannot be used with pick or omit")
     if pick is not None and omit is not None and set(pick) & set(omit):
         raise bad_data("notification.pick and omit cannot name the same member")
     return attrs, pick, omit
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP field name (RFC 9110 5.1)
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+
+def _check_rest(notification: Mapping[str, Any], endpoint: Mapping[str, Any]) -> None:
+    """The other value spaces of Tables 5.2.14-1 and 5.2.15-1: join, joinLevel, an
+    endpoint's cooldown and timeout, receiverInfo pairs that can be HTTP headers (6.3.8)."""
+    join = notification.get("join")
+    if join is not None and join not in ("flat", "inline", "@none"):
+        raise bad_data("notification.join is flat, inline or @none")
+    level = notification.get("joinLevel")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int) or level < 1):
+        raise bad_data("notification.joinLevel is an integer of 1 or more")
+    for member in ("cooldown", "timeout"):
+        value = endpoint.get(member)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+        ):
+            raise bad_data(f"notification.endpoint.{member} is a number greater than 0")
+    for key, value in _key_values(endpoint.get("receiverInfo"), "receiverInfo").items():
+        if not _TOKEN.fullmatch(key) or not _FIELD_VALUE.fullmatch(value):
+            raise bad_data(f"receiverInfo {key!r} cannot be an HTTP header")
 
 
 def _datasets(raw: object) -> frozenset[str] | None:

@@ -117,6 +117,23 @@ def test_an_empty_subscription_id_is_not_a_uri(client: TestClient) -> None:
         {"omit": []},  # 028_09_05
         {"format": "keyValues", "showChanges": True},  # 028_09_01
         {"format": "simplified", "showChanges": True},  # 028_09_02
+        {"attributes": ["id", "name"]},  # Table 5.2.14-1: attributes names no id/type/scope
+        {"join": "sideways"},
+        {"joinLevel": 0},
+        {"endpoint": {"uri": "http://127.0.0.1:9/n", "timeout": 0}},  # Table 5.2.15-1
+        {"endpoint": {"uri": "http://127.0.0.1:9/n", "cooldown": -1}},
+        {
+            "endpoint": {
+                "uri": "http://127.0.0.1:9/n",
+                "receiverInfo": [{"key": "a b", "value": "v"}],
+            }
+        },
+        {
+            "endpoint": {
+                "uri": "http://127.0.0.1:9/n",
+                "receiverInfo": [{"key": "k", "value": "a\nb"}],
+            }
+        },
     ],
 )
 def test_notification_parameters_restrictions(client: TestClient, notification: Any) -> None:
