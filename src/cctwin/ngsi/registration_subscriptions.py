@@ -88,11 +88,11 @@ def compile_csource_subscription(
     queries = [
         replace(
             base,
-            types=frozenset({entity_type}),
+            types=selection.names,  # a registration of any type named could supply it
             ids=frozenset({entity_id}) if entity_id else None,
             id_pattern=pattern,
         )
-        for entity_type, entity_id, pattern in sub.types
+        for selection, entity_id, pattern in sub.types
     ] or [base]
     return CSourceSubscription(sub, queries, float(interval) if interval else None)
 

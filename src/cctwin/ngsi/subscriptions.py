@@ -39,6 +39,7 @@ from cctwin.ngsi.notifications import (
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo_body, parse_q
 from cctwin.ngsi.scopes import parse_scope_q
+from cctwin.ngsi.type_selection import TypeSelection, parse_types
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class Subscription:
     id: str
     body: Json
     context: Any
-    types: list[tuple[str, str | None, re.Pattern[str] | None]]  # (type, id, idPattern)
+    types: list[tuple[TypeSelection, str | None, re.Pattern[str] | None]]  # type, id, idPattern
     watched: frozenset[str] | None
     q: Predicate | None
     geo: GeoQuery | None
@@ -124,9 +125,11 @@ class Subscription:
         return {**self.body, "notification": notification, "status": self.status()}
 
 
-def _selects(selector: tuple[str, str | None, re.Pattern[str] | None], entity: Entity) -> bool:
-    entity_type, entity_id, pattern = selector
-    if entity_type not in entity.types:
+def _selects(
+    selector: tuple[TypeSelection, str | None, re.Pattern[str] | None], entity: Entity
+) -> bool:
+    selection, entity_id, pattern = selector
+    if not selection(entity.types):
         return False
     if entity_id is not None and entity.id != entity_id:
         return False
@@ -241,7 +244,9 @@ def _list(value: object, what: str) -> list[Any]:
     return value
 
 
-def _selector(raw: object, terms: TermMap) -> tuple[str, str | None, re.Pattern[str] | None]:
+def _selector(
+    raw: object, terms: TermMap
+) -> tuple[TypeSelection, str | None, re.Pattern[str] | None]:
     if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str):
         raise bad_data("each entities member needs a type")
     entity_id = raw.get("id")
@@ -252,7 +257,7 @@ def _selector(raw: object, terms: TermMap) -> tuple[str, str | None, re.Pattern[
         compiled = re.compile(pattern) if isinstance(pattern, str) else None
     except re.error as error:
         raise bad_data(f"bad idPattern: {error}") from error
-    return terms.expand(raw["type"]), entity_id, compiled
+    return parse_types(raw["type"], terms), entity_id, compiled
 
 
 class SubscriptionOwner(Protocol):
@@ -406,7 +411,7 @@ class SubscriptionManager:
 
     def selected(self, sub: Subscription) -> list[Notified]:
         """The entities a periodic notification reports: all those the subscription selects."""
-        types = sorted({t for t, _, _ in sub.types}) or None
+        types = sorted({n for selection, _, _ in sub.types for n in selection.names}) or None
         found = self.repository.scan_entities(types, None)
         return [Notified(e) for e in found if sub.selects(e)]
 

@@ -696,3 +696,27 @@ def test_registration_subscription_temporal_queries(
     # endTimeAt too with between.
     body = subscription(temporalQ=temporal)
     assert client.post(f"{PREFIX}/csourceSubscriptions", json=body).status_code == status
+
+
+def test_type_selection_in_subscriptions(client: TestClient, receiver: Receiver) -> None:
+    # 046_16_01/02 (4.17): `(Building|Tower)` selects either type; `A;B` needs both.
+    either = subscription(receiver.url, id="urn:x:either", notificationTrigger=["entityCreated"])
+    either["entities"] = [{"type": "(Building|Tower)"}]
+    both = subscription(receiver.url, id="urn:x:both", notificationTrigger=["entityCreated"])
+    both["entities"] = [{"type": "Building;Tower"}]
+    assert client.post(SUBS, json=either).status_code == 201
+    assert client.post(SUBS, json=both).status_code == 201
+    for n, types in enumerate((["House"], ["Tower"], ["Building", "Tower"])):
+        entity = {"id": f"urn:ngsi-ld:Thing:{n}", "type": types}
+        assert client.post(ENTITIES, json=entity).status_code == 201
+    received = receiver.wait_for(3)
+    time.sleep(0.3)  # nothing else arrives
+    told = sorted((b["subscriptionId"], b["data"][0]["id"]) for b in receiver.bodies)
+    assert len(received) == 3
+    assert told == [
+        ("urn:x:both", "urn:ngsi-ld:Thing:2"),
+        ("urn:x:either", "urn:ngsi-ld:Thing:1"),
+        ("urn:x:either", "urn:ngsi-ld:Thing:2"),
+    ]
+    for bad in ("(Building", "Building|", "A;;B"):
+        refused(client.post(SUBS, json={**either, "id": "urn:x:bad", "entities": [{"type": bad}]}))
