@@ -28,6 +28,7 @@ from cctwin.ngsi.endpoints import DeliveryError, deliver
 from cctwin.ngsi.entities import Entity, Json, check_uri, iso, now, parse_time
 from cctwin.ngsi.notifications import (
     DEFAULT_TRIGGERS,
+    NULL,
     Notified,
     Shape,
     check_triggers,
@@ -147,6 +148,9 @@ def compile_subscription(
         raise bad_data("a subscription must be a JSON object")
     if not stored:
         body = _writable(body)
+        if any(v is None for v in body.values()):
+            # 5.5.4: null removes a member in a PATCH; a new subscription has none.
+            raise bad_data("a subscription member cannot be null")
     if body.get("type") != "Subscription":
         raise bad_data("a subscription has type 'Subscription'")
     # 5.8.1.4: an id is generated only when the body has none; an empty one is not a URI.
@@ -341,7 +345,8 @@ class SubscriptionManager:
         if not isinstance(patch, Mapping):
             raise bad_data("the body must be a JSON object")
         context = patch.get("@context", current.context)
-        given = _writable(patch)
+        # The NGSI-LD Null removes a member as null does (5.4).
+        given = {k: None if v == NULL else v for k, v in _writable(patch).items()}
         # 5.8.2: a new expiresAt in the past is BadRequestData; one in the future makes an
         # expired subscription active again.
         expires = given.get("expiresAt")

@@ -720,3 +720,16 @@ def test_type_selection_in_subscriptions(client: TestClient, receiver: Receiver)
     ]
     for bad in ("(Building", "Building|", "A;;B"):
         refused(client.post(SUBS, json={**either, "id": "urn:x:bad", "entities": [{"type": bad}]}))
+
+
+def test_null_members(client: TestClient) -> None:
+    # 5.5.4: a null member is refused in a new subscription; in a PATCH null and the
+    # NGSI-LD Null remove the member, and a mandatory one cannot be removed.
+    refused(client.post(SUBS, json=subscription(q=None)))
+    assert client.post(SUBS, json=subscription(id="urn:x:n", q="a>1", lang="ko")).status_code == 201
+    url = f"{SUBS}/urn:x:n"
+    assert client.patch(url, json={"q": None, "lang": "urn:ngsi-ld:null"}).status_code == 204
+    got = client.get(url).json()
+    assert "q" not in got
+    assert "lang" not in got
+    refused(client.patch(url, json={"notification": "urn:ngsi-ld:null"}))
