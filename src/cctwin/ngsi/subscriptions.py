@@ -344,6 +344,8 @@ class SubscriptionManager:
         current = self.get(sub_id)
         if not isinstance(patch, Mapping):
             raise bad_data("the body must be a JSON object")
+        if "id" in patch and patch["id"] != sub_id:
+            raise bad_data("the id of a subscription cannot change")
         context = patch.get("@context", current.context)
         # The NGSI-LD Null removes a member as null does (5.4).
         given = {k: None if v == NULL else v for k, v in _writable(patch).items()}

@@ -733,3 +733,10 @@ def test_null_members(client: TestClient) -> None:
     assert "q" not in got
     assert "lang" not in got
     refused(client.patch(url, json={"notification": "urn:ngsi-ld:null"}))
+
+
+def test_a_patch_cannot_change_the_id(client: TestClient) -> None:
+    # 5.8.2: the fragment's id, if any, is the subscription's.
+    assert client.post(SUBS, json=subscription(id="urn:x:same")).status_code == 201
+    refused(client.patch(f"{SUBS}/urn:x:same", json={"id": "urn:x:other"}))
+    assert client.patch(f"{SUBS}/urn:x:same", json={"id": "urn:x:same"}).status_code == 204
