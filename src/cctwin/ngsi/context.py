@@ -124,11 +124,19 @@ class ContextStore:
         """A remote @context document (LdContextNotAvailable if it cannot be had)."""
         try:
             with urllib.request.urlopen(url, timeout=self._timeout) as response:
-                return json.loads(response.read())
+                raw = response.read()
         except (OSError, ValueError) as error:
             raise NgsiError(
                 Problem.LD_CONTEXT_NOT_AVAILABLE, f"cannot load @context {url}: {error}"
             ) from error
+        try:
+            document = json.loads(raw)
+        except ValueError as error:
+            # 5.5.6: had but invalid is BadRequestData, not LdContextNotAvailable.
+            raise bad_data(f"@context {url} is not JSON: {error}") from error
+        if not isinstance(document, dict) or "@context" not in document:
+            raise bad_data(f"@context {url} is a JSON document without an @context member")
+        return document
 
     def _count(self, context: LdContext) -> None:
         """One more use of each @context URL a request names (numberOfHits, lastUsage)."""

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -28,9 +28,11 @@ from cctwin.ngsi.context import TermMap
 from cctwin.ngsi.entities import Entity, parse_entity
 from cctwin.ngsi.forwarding import coverage
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
+from cctwin.ngsi.query import Predicate, parse_q
 from cctwin.ngsi.registration_query import RegistrationQuery
 from cctwin.ngsi.registrations import Registration
 from cctwin.ngsi.registry import Registry
+from cctwin.ngsi.source_info import accept, source_info
 from cctwin.ngsi.source_stats import failed, succeeded
 from cctwin.ngsi.via import HEADER as VIA
 from cctwin.ngsi.via import extended, own_name, visited
@@ -41,9 +43,14 @@ GROUPS = frozenset({"federationOps", "retrieveOps", "redirectionOps"})
 LD_JSON = "application/ld+json"
 _SHAPING = frozenset({"limit", "offset", "count", "options", "format", "pick", "omit", "lang"})
 _PAGING = frozenset({"limit", "offset", "count"})
+# What a split-entities query keeps to itself (5.7.2.4): the filters on attributes.
+_FILTERS = frozenset(
+    {"q", "scopeQ", "attrs", "georel", "geometry", "coordinates", "geoproperty", "splitEntities"}
+)
 # Merge order: a later rank overrides an earlier one's attributes.
 _RANK = {"auxiliary": 0, "inclusive": 1, "exclusive": 3, "redirect": 3}
 _LOCAL_RANK = 2
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # the most of a source's answer read (6.3.17)
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,29 @@ class Asked:
     link: str | None
     via: str | None
     terms: TermMap
+    # The triggering request's headers (contextSourceInfo's urn:ngsi-ld:request, 4.3.6.5).
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # NGSILD-Warning values (6.3.17) of the sources that answered abnormally.
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, code: int, url: str, text: str) -> None:
+        """Record an abnormal answer: 299 an error status, 111 an invalid payload, 199 no
+        answer in time. The warn-agent is the source's host (RFC 7234 5.5)."""
+        agent = urlsplit(url).netloc or "-"
+        self.warnings.append(f'{code} {agent} "{text.replace(chr(34), chr(39))}"')
+
+    def warning_headers(self) -> dict[str, str]:
+        return {WARNING: ", ".join(self.warnings)} if self.warnings else {}
+
+
+WARNING = "NGSILD-Warning"
+
+
+def _csf(asked: Asked) -> Predicate | None:
+    """The request's csf (4.9), a query on registrations' own properties: only the sources
+    whose registration matches it are asked (5.7.2.4)."""
+    csf = asked.params.get("csf")
+    return parse_q(csf, asked.terms) if csf is not None else None
 
 
 class Federation:
@@ -111,11 +141,12 @@ class Federation:
             id_pattern=query.id_pattern,
             attrs=query.attrs,
             open_ids=True,
+            csf=_csf(asked),
         )
 
         def ask(reg: Registration) -> list[Any]:
             answer = self._get(reg, "/ngsi-ld/v1/entities", asked)
-            return answer if isinstance(answer, list) else []
+            return _shaped(reg, answer, list, asked)
 
         return self._gather(self.sources(wanted, "queryEntity", asked.via), ask, asked)
 
@@ -160,8 +191,11 @@ class Federation:
         path = f"/ngsi-ld/v1/entities/{quote(entity_id, safe=':')}"
 
         def ask(reg: Registration) -> list[Any]:
-            answer = self._get(reg, path, asked)
-            return [answer] if isinstance(answer, dict) else []
+            # 4.3.6.1: the request respects the registration: only the attributes it covers.
+            cover = coverage(reg, entity_id, list(types) or None)
+            narrow = None if cover is None else cover.attrs
+            answer = self._request(reg, "GET", path, asked, narrow=narrow)
+            return _shaped(reg, answer, dict, asked)
 
         regs = self.sources(wanted, "retrieveEntity", asked.via)
         return self._gather(regs, ask, asked)
@@ -186,10 +220,18 @@ class Federation:
         asked: Asked,
         body: Any = None,
         shaped: bool = False,
+        narrow: frozenset[str] | None = None,
     ) -> Any:
         dropped = _PAGING if shaped else _SHAPING
+        if asked.params.get("splitEntities") == "true":
+            dropped = dropped | _FILTERS
         sent = {k: v for k, v in asked.params.items() if k not in dropped} | {"local": "true"}
-        headers = {"Accept": "application/json", VIA: extended(asked.via, self.name)}
+        if narrow is not None:
+            names = _narrowed(narrow, sent.get("attrs"), asked.terms)
+            if not names:
+                return None  # it registers none of the attributes asked for
+            sent["attrs"] = ",".join(names)
+        headers = {"Accept": accept(reg), VIA: extended(asked.via, self.name)}
         if asked.link:
             headers["Link"] = asked.link
         if isinstance(body, Mapping):  # a JSON-LD body carries its @context (6.3.4)
@@ -197,27 +239,35 @@ class Federation:
         tenant = reg.body.get("tenant")
         if isinstance(tenant, str):
             headers["NGSILD-Tenant"] = tenant
-        headers |= {p["key"]: p["value"] for p in reg.body.get("contextSourceInfo", [])}
+        headers |= source_info(reg, asked.headers)
         url = str(reg.body["endpoint"]).rstrip("/") + path
+        content = None if body is None else json.dumps(body)
         try:
-            response = self.http.request(
+            with self.http.stream(
                 method,
                 url,
                 params=sent,
-                content=None if body is None else json.dumps(body),
+                content=content,
                 headers=headers,
                 timeout=self._timeout(reg),
-            )
+            ) as response:
+                raw = _bounded(response)
         except httpx.HTTPError as error:
+            asked.warn(199, url, f"no answer from {reg.id}")
             return failed(reg, f"{url}: {error or type(error).__name__}")
+        if raw is None:
+            asked.warn(111, url, f"{reg.id} answered more than {MAX_ANSWER_BYTES} bytes")
+            return failed(reg, f"{url} answered more than {MAX_ANSWER_BYTES} bytes")
         if response.status_code == 404:
-            succeeded(reg)  # an answer: it does not hold that
+            succeeded(reg)  # an answer: it does not hold that (not abnormal, 6.3.17)
             return None
         if response.status_code != 200:
+            asked.warn(299, url, f"{reg.id} answered {response.status_code}")
             return failed(reg, f"{url} answered {response.status_code}")
         try:
-            answer = response.json()
+            answer = json.loads(raw)
         except ValueError:
+            asked.warn(111, url, f"{reg.id} answered no JSON")
             return failed(reg, f"{url} answered no JSON")
         succeeded(reg)
         return answer
@@ -228,15 +278,51 @@ class Federation:
             return float(management["timeout"]) / 1000.0  # milliseconds (5.2.34)
         return self.config.timeout_s
 
-    @staticmethod
-    def _entities(reg: Registration, bodies: Sequence[Any], asked: Asked) -> list[Entity]:
+    def _entities(self, reg: Registration, bodies: Sequence[Any], asked: Asked) -> list[Entity]:
         out: list[Entity] = []
         for body in bodies:
             try:
-                out.append(parse_entity(body, asked.terms))
+                # A JSON-LD answer (contextSourceInfo accept) names its own @context.
+                terms = asked.terms
+                if isinstance(body, dict) and "@context" in body:
+                    terms = self.registry.contexts.terms(body["@context"])
+                    body = {k: v for k, v in body.items() if k != "@context"}
+                out.append(parse_entity(body, terms))
             except NgsiError as error:
+                # 6.3.17: an invalid payload is left out of the answer, with a warning.
+                asked.warn(111, str(reg.body["endpoint"]), f"{reg.id} sent an invalid entity")
                 log.warning("context source %s sent an invalid entity: %s", reg.id, error)
         return out
+
+
+def _narrowed(registered: frozenset[str], asked: str | None, terms: TermMap) -> list[str]:
+    """The attributes to ask a source for: those it registers (and the request names)."""
+    names = set(registered)
+    if asked is not None:
+        names &= {terms.expand(a) for a in asked.split(",") if a}
+    return sorted(terms.compact(n) for n in names)
+
+
+def _bounded(response: httpx.Response) -> bytes | None:
+    """The body of a source's answer, read up to MAX_ANSWER_BYTES (None past them: such an
+    answer is refused as an invalid payload, 6.3.17, before it fills the memory)."""
+    raw = bytearray()
+    for chunk in response.iter_bytes():
+        raw += chunk
+        if len(raw) > MAX_ANSWER_BYTES:
+            return None
+    return bytes(raw)
+
+
+def _shaped(reg: Registration, answer: Any, kind: type, asked: Asked) -> list[Any]:
+    """A source's answer as a list of entity bodies; an answer of another shape (a list for
+    a retrieval, an object for a query) is an invalid payload (111, 6.3.17), left out."""
+    if answer is None:
+        return []
+    if not isinstance(answer, kind):
+        asked.warn(111, str(reg.body["endpoint"]), f"{reg.id} answered no {kind.__name__}")
+        return []
+    return answer if isinstance(answer, list) else [answer]
 
 
 def _supplied(reg: Registration, entity: Entity) -> list[Supplied]:
@@ -272,6 +358,22 @@ def merge(local: Sequence[Entity], remote: Sequence[Supplied]) -> list[Entity]:
         types = list(dict.fromkeys([*mine.types, *entity.types]))
         merged[entity.id] = replace(mine, attrs={**mine.attrs, **entity.attrs}, types=types)
     return sorted(merged.values(), key=lambda e: e.id)
+
+
+def splitting(raw: str | None) -> bool:
+    """splitEntities (V1.9 5.7.2.4): whether an entity may be split over sources, so that
+    filters go to no source and apply to the merged entities instead (default: no)."""
+    if raw not in (None, "true", "false"):
+        raise bad_data("splitEntities is true or false")
+    return raw == "true"
+
+
+def unfiltered(query: EntityQuery) -> EntityQuery:
+    """The query without its filters on attributes (q, geo-query, scopeQ, attrs), when it
+    still names types or ids to look in."""
+    if not (query.types or query.ids or query.id_pattern):
+        return query
+    return replace(query, q=None, geo=None, scope=None, attrs=None)
 
 
 def wants_sources(local: str | None, federation: Federation) -> bool:

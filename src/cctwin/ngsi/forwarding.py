@@ -24,6 +24,7 @@ from cctwin.config.federation import FederationConfig
 from cctwin.ngsi.problems import ERRORS, Problem
 from cctwin.ngsi.registrations import Registration, Selector
 from cctwin.ngsi.registry import Registry
+from cctwin.ngsi.source_info import accept, payload, source_info
 from cctwin.ngsi.source_stats import failed, succeeded
 from cctwin.ngsi.via import HEADER as VIA
 from cctwin.ngsi.via import extended, own_name, visited
@@ -190,19 +191,20 @@ class Forwarder:
     def send(self, share: Share, request: Outbound, via: str | None) -> Outcome:
         """Send `request` to the share's source, with this broker added to Via."""
         reg = share.reg
-        headers = {"Accept": "application/json", **request.headers}
+        shaped = payload(reg, request.body, request.headers, self.registry.contexts)
+        headers = {"Accept": accept(reg), **shaped.headers}
         headers[VIA] = extended(via, self.name)
         tenant = reg.body.get("tenant")
         if isinstance(tenant, str):
             headers["NGSILD-Tenant"] = tenant
-        headers |= {p["key"]: p["value"] for p in reg.body.get("contextSourceInfo", [])}
+        headers |= source_info(reg, {})
         url = str(reg.body["endpoint"]).rstrip("/") + request.path
         try:
             response = self.http.request(
                 request.method,
                 url,
                 params=dict(request.params),
-                json=request.body,
+                json=shaped.body,
                 headers=headers,
                 timeout=self._timeout(reg),
             )

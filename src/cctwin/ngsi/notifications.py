@@ -9,6 +9,7 @@ travels in a `Link` header, as JSON-LD in the body; `receiverInfo` pairs become 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,8 @@ from typing import Any
 from cctwin.ngsi.broker import Change
 from cctwin.ngsi.context import CORE_CONTEXT, TermMap, link_header
 from cctwin.ngsi.entities import Entity, Json, View, feature, iso, now, render
+from cctwin.ngsi.mqtt import SCHEMES as MQTT_SCHEMES
+from cctwin.ngsi.mqtt import parse_endpoint
 from cctwin.ngsi.problems import bad_data
 
 TRIGGERS = frozenset(
@@ -58,10 +61,14 @@ class Shape:
     lang: str | None = None
     accept: str = "application/json"
     receiver: Mapping[str, str] = field(default_factory=dict)
+    notifier: Mapping[str, str] = field(default_factory=dict)  # notifierInfo (MQTT settings)
     show_changes: bool = False  # previousValue (previousObject...) of changed attributes
     context: Any = None  # the @context data is compacted with (request or jsonldContext)
     context_url: str | None = None  # the dereferenceable URL of that @context, if any
     datasets: frozenset[str] | None = None  # datasetId member: the instances to show
+    # pick/omit (V1.8 4.21): members of each entity to keep or leave out, as it is shown.
+    pick: frozenset[str] | None = None
+    omit: frozenset[str] = frozenset()
 
 
 def fired(change: Change, watched: frozenset[str] | None) -> set[str]:
@@ -123,23 +130,27 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
     if not isinstance(endpoint, Mapping):
         raise bad_data("notification.endpoint must be an object")
     uri = endpoint.get("uri")
-    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
-        raise bad_data("notification.endpoint.uri must be an http(s) URL")
+    if not isinstance(uri, str) or not uri.startswith(("http://", "https://", *MQTT_SCHEMES)):
+        raise bad_data("notification.endpoint.uri must be an http(s) or mqtt(s) URL")
+    # notifierInfo (5.2.22 KeyValuePairs) sets MQTT's QoS and version.
+    notifier = _key_values(endpoint.get("notifierInfo"), "notifierInfo")
+    if uri.startswith(MQTT_SCHEMES):
+        parse_endpoint(uri, notifier)
     fmt = notification.get("format", "normalized")
     if fmt not in FORMATS:
         raise bad_data(f"notification.format is one of {', '.join(FORMATS)}, not {fmt!r}")
     accept = endpoint.get("accept", "application/json")
     if accept not in ACCEPTS:
         raise bad_data(f"notification.endpoint.accept is one of {', '.join(ACCEPTS)}")
-    attrs = notification.get("attributes")
-    if attrs is not None and (
-        not isinstance(attrs, list) or not all(isinstance(a, str) and a for a in attrs)
-    ):
-        raise bad_data("notification.attributes must be a list of names")
+    attrs, pick, omit = _projection(notification)
+    _check_rest(notification, endpoint)
     sys_attrs = notification.get("sysAttrs", False)
     show_changes = notification.get("showChanges", False)
     if not isinstance(sys_attrs, bool) or not isinstance(show_changes, bool):
         raise bad_data("notification.sysAttrs and showChanges must be booleans")
+    if show_changes and fmt in ("keyValues", "simplified"):
+        # Table 5.2.14-1: showChanges cannot be true with keyValues (nowhere to put them).
+        raise bad_data("notification.showChanges cannot be true with format keyValues")
     lang = body.get("lang")
     if lang is not None and not isinstance(lang, str):
         raise bad_data("lang must be a string")
@@ -156,9 +167,60 @@ def parse_shape(body: Mapping[str, Any], terms: TermMap, context: Any) -> Shape:
         lang=lang,
         accept=accept,
         receiver=_key_values(endpoint.get("receiverInfo"), "receiverInfo"),
+        notifier=notifier,
+        pick=frozenset(pick) if pick is not None else None,
+        omit=frozenset(omit or ()),
         context=jsonld if jsonld is not None else context,
         context_url=jsonld if jsonld is not None else context_url(context),
     )
+
+
+def _projection(
+    notification: Mapping[str, Any],
+) -> tuple[list[str] | None, list[str] | None, list[str] | None]:
+    """notification.attributes, pick and omit (Table 5.2.14-1): non-empty lists of names;
+    pick and omit exclude attributes and share no member (4.21)."""
+    found: dict[str, list[str] | None] = {}
+    for member in ("attributes", "pick", "omit"):
+        raw = notification.get(member)
+        if raw is not None and (
+            not isinstance(raw, list) or not raw or not all(isinstance(a, str) and a for a in raw)
+        ):
+            raise bad_data(f"notification.{member} must be a non-empty list of names")
+        found[member] = raw
+    attrs, pick, omit = found["attributes"], found["pick"], found["omit"]
+    if attrs is not None and {"id", "type", "scope"} & set(attrs):
+        # attributes is pick for attributes only (Table 5.2.14-1): not id, type or scope.
+        raise bad_data("notification.attributes cannot name id, type or scope")
+    if attrs is not None and (pick is not None or omit is not None):
+        raise bad_data("notification.attributes cannot be used with pick or omit")
+    if pick is not None and omit is not None and set(pick) & set(omit):
+        raise bad_data("notification.pick and omit cannot name the same member")
+    return attrs, pick, omit
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP field name (RFC 9110 5.1)
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+
+def _check_rest(notification: Mapping[str, Any], endpoint: Mapping[str, Any]) -> None:
+    """The other value spaces of Tables 5.2.14-1 and 5.2.15-1: join, joinLevel, an
+    endpoint's cooldown and timeout, receiverInfo pairs that can be HTTP headers (6.3.8)."""
+    join = notification.get("join")
+    if join is not None and join not in ("flat", "inline", "@none"):
+        raise bad_data("notification.join is flat, inline or @none")
+    level = notification.get("joinLevel")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int) or level < 1):
+        raise bad_data("notification.joinLevel is an integer of 1 or more")
+    for member in ("cooldown", "timeout"):
+        value = endpoint.get(member)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+        ):
+            raise bad_data(f"notification.endpoint.{member} is a number greater than 0")
+    for key, value in _key_values(endpoint.get("receiverInfo"), "receiverInfo").items():
+        if not _TOKEN.fullmatch(key) or not _FIELD_VALUE.fullmatch(value):
+            raise bad_data(f"receiverInfo {key!r} cannot be an HTTP header")
 
 
 def _datasets(raw: object) -> frozenset[str] | None:
@@ -210,6 +272,8 @@ def notification_body(
         attrs=shape.attrs,
         lang=shape.lang,
         datasets=shape.datasets,
+        pick=shape.pick,
+        omit=shape.omit,
     )
     data = [_render(item, view, shape) for item in items]
     if shape.accept == "application/geo+json":
@@ -238,8 +302,11 @@ def _render(item: Notified, view: View, shape: Shape) -> Json:
     if item.deleted_at is not None:
         out["deletedAt"] = iso(item.deleted_at)
     for name in sorted(item.nulled):
-        if shape.attrs is None or name in shape.attrs:
-            out[view.terms.compact(name)] = _null(view, item.deleted_at)
+        short = view.terms.compact(name)
+        if shape.attrs is not None and name not in shape.attrs:
+            continue
+        if (shape.pick is None or short in shape.pick) and short not in shape.omit:
+            out[short] = _null(view, item.deleted_at)
     if shape.show_changes:
         for name, old in item.previous.items():
             shown = out.get(view.terms.compact(name))

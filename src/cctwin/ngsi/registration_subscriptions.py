@@ -48,11 +48,11 @@ class CSourceSubscription:
 
 
 def compile_csource_subscription(
-    body: object, contexts: ContextStore, context: Any
+    body: object, contexts: ContextStore, context: Any, *, stored: bool = False
 ) -> CSourceSubscription:
     """Validate a registration subscription (BadRequestData if it is not one)."""
     terms = contexts.terms(context)
-    sub = compile_subscription(body, terms, context)
+    sub = compile_subscription(body, terms, context, stored=stored)
     if not isinstance(body, Mapping):  # compile_subscription refused it already
         raise bad_data("a subscription must be a JSON object")
     interval = body.get("timeInterval")
@@ -74,6 +74,9 @@ def compile_csource_subscription(
     temporal = body.get("temporalQ")
     if temporal is not None and not isinstance(temporal, Mapping):
         raise bad_data("temporalQ must be an object")
+    if temporal is not None and "timerel" not in temporal:
+        # 5.2.21: a TemporalQuery's timerel and timeAt have cardinality 1.
+        raise bad_data("temporalQ needs timerel and timeAt")
     base = RegistrationQuery(
         attrs=frozenset(names) if names else None,
         csf=parse_q(csf, terms) if csf is not None else None,
@@ -85,11 +88,11 @@ def compile_csource_subscription(
     queries = [
         replace(
             base,
-            types=frozenset({entity_type}),
+            types=selection.names,  # a registration of any type named could supply it
             ids=frozenset({entity_id}) if entity_id else None,
             id_pattern=pattern,
         )
-        for entity_type, entity_id, pattern in sub.types
+        for selection, entity_id, pattern in sub.types
     ] or [base]
     return CSourceSubscription(sub, queries, float(interval) if interval else None)
 
@@ -113,7 +116,9 @@ class CSourceSubscriptions:
         for sub_id, body in repository.load_csource_subscriptions().items():
             context = body.pop("@context", None)
             try:
-                self.subscriptions[sub_id] = compile_csource_subscription(body, contexts, context)
+                self.subscriptions[sub_id] = compile_csource_subscription(
+                    body, contexts, context, stored=True
+                )
             except NgsiError:
                 log.warning("skipped stored registration subscription %s: invalid", sub_id)
         registry.listeners.append(self.on_change)

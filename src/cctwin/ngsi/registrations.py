@@ -54,6 +54,7 @@ RETRIEVE_OPS = frozenset(
     }
 )  # fmt: skip
 DEFAULT_OPERATIONS = ("federationOps",)
+MIXED_GROUPS = frozenset({"federationOps", "redirectionOps"})  # retrievals and more
 _DURATION = re.compile(
     r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
     r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"
@@ -306,7 +307,9 @@ def _check_management(value: object) -> None:
 def _check_mode(body: Mapping[str, Any], infos: list[Info]) -> None:
     """Clause 4.3.6.3 and 5.9.2.4: what each mode may register and serve."""
     mode = body["mode"]
-    if mode == "auxiliary" and not set(body["operations"]) <= RETRIEVE_OPS:
+    # Groups holding retrieval operations are allowed: an auxiliary source is asked only
+    # their retrieval part (4.3.6.2); a write operation or updateOps alone is refused.
+    if mode == "auxiliary" and not set(body["operations"]) <= RETRIEVE_OPS | MIXED_GROUPS:
         raise bad_data("an auxiliary registration serves retrieval operations only")
     if mode != "exclusive":
         return

@@ -33,6 +33,7 @@ class NgsiService:
 
     def __init__(self, repository: NgsiRepository, config: NgsiConfig) -> None:
         self.config = config
+        self.started_at = now()  # contextSourceUptime (5.2.40)
         self.contexts = ContextStore({c.url: c.path for c in config.contexts})
         self.hosting = ContextHosting(self.contexts, repository)
         self.broker = Broker(repository)

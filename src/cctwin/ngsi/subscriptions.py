@@ -21,18 +21,18 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
-import orjson
 
 from cctwin.ngsi.broker import Change, Repository
 from cctwin.ngsi.context import ContextStore, TermMap
+from cctwin.ngsi.endpoints import DeliveryError, deliver
 from cctwin.ngsi.entities import Entity, Json, check_uri, iso, now, parse_time
 from cctwin.ngsi.notifications import (
     DEFAULT_TRIGGERS,
+    NULL,
     Notified,
     Shape,
     check_triggers,
     fired,
-    headers,
     notification_body,
     notified,
     parse_shape,
@@ -40,6 +40,7 @@ from cctwin.ngsi.notifications import (
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data, not_found
 from cctwin.ngsi.query import GeoQuery, Predicate, parse_geo_body, parse_q
 from cctwin.ngsi.scopes import parse_scope_q
+from cctwin.ngsi.type_selection import TypeSelection, parse_types
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Subscription:
     id: str
     body: Json
     context: Any
-    types: list[tuple[str, str | None, re.Pattern[str] | None]]  # (type, id, idPattern)
+    types: list[tuple[TypeSelection, str | None, re.Pattern[str] | None]]  # type, id, idPattern
     watched: frozenset[str] | None
     q: Predicate | None
     geo: GeoQuery | None
@@ -125,25 +126,38 @@ class Subscription:
         return {**self.body, "notification": notification, "status": self.status()}
 
 
-def _selects(selector: tuple[str, str | None, re.Pattern[str] | None], entity: Entity) -> bool:
-    entity_type, entity_id, pattern = selector
-    if entity_type not in entity.types:
+def _selects(
+    selector: tuple[TypeSelection, str | None, re.Pattern[str] | None], entity: Entity
+) -> bool:
+    selection, entity_id, pattern = selector
+    if not selection(entity.types):
         return False
     if entity_id is not None and entity.id != entity_id:
         return False
     return pattern is None or pattern.search(entity.id) is not None
 
 
-def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscription:
-    """Validate a subscription body (BadRequestData if it is not one)."""
+def compile_subscription(
+    body: object, terms: TermMap, context: Any, *, stored: bool = False
+) -> Subscription:
+    """Validate a subscription body (BadRequestData if it is not one). A client's body
+    (`stored` False) loses the read-only members (CIM 009 Table 5.2.12-2: provided by a
+    subscriber, they are ignored) and members 5.2.12 does not define; a stored one keeps
+    its delivery state."""
     if not isinstance(body, Mapping):
         raise bad_data("a subscription must be a JSON object")
-    unknown = set(body) - _FIELDS
-    if unknown:
-        raise bad_data(f"unknown subscription members {sorted(unknown)}")
+    if not stored:
+        body = _writable(body)
+        if any(v is None for v in body.values()):
+            # 5.5.4: null removes a member in a PATCH; a new subscription has none.
+            raise bad_data("a subscription member cannot be null")
     if body.get("type") != "Subscription":
         raise bad_data("a subscription has type 'Subscription'")
-    sub_id = check_uri(body.get("id") or f"urn:ngsi-ld:Subscription:{uuid.uuid4()}", "id")
+    # 5.8.1.4: an id is generated only when the body has none; an empty one is not a URI.
+    given_id = body.get("id")
+    sub_id = check_uri(
+        f"urn:ngsi-ld:Subscription:{uuid.uuid4()}" if given_id is None else given_id, "id"
+    )
     entities = body.get("entities")
     watched = body.get("watchedAttributes")
     if entities is None and watched is None:
@@ -159,11 +173,13 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
     interval = _interval(body)
     expires_text = body.get("expiresAt", body.get("expires"))
     expires = parse_time(expires_text, "expiresAt") if expires_text is not None else None
-    if expires is not None and expires <= now():
+    if not stored and expires is not None and expires <= now():
+        # A stored subscription may have expired since; only a new expiresAt is checked.
         raise bad_data("expiresAt must be in the future")
     if body.get("isActive") not in (None, True, False):
         raise bad_data("isActive must be a boolean")
     q = body.get("q")
+    _check_csf(body.get("csf"), terms)
     scope_q = body.get("scopeQ")
     if scope_q is not None and not isinstance(scope_q, str):
         raise bad_data("scopeQ must be a string")
@@ -190,6 +206,25 @@ def compile_subscription(body: object, terms: TermMap, context: Any) -> Subscrip
     )
 
 
+def _writable(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A client's subscription without what only the broker sets (5.2.12-2)."""
+    out = {k: v for k, v in body.items() if k in _FIELDS and k != "status"}
+    notification = out.get("notification")
+    if isinstance(notification, Mapping):
+        out["notification"] = {k: v for k, v in notification.items() if k not in _RUNTIME}
+    return out
+
+
+def _check_csf(csf: object, terms: TermMap) -> None:
+    """csf is a query as per clause 4.9 (5.2.12): checked here, applied by registration
+    subscriptions, so a malformed one is refused rather than matching nothing."""
+    if csf is None:
+        return
+    if not isinstance(csf, str) or not csf:
+        raise bad_data("csf must be a query string")
+    parse_q(csf, terms)
+
+
 def _interval(body: Mapping[str, Any]) -> float | None:
     """timeInterval (seconds): periodic notifications; it excludes watchedAttributes and
     throttling (CIM 009 5.2.12)."""
@@ -213,7 +248,9 @@ def _list(value: object, what: str) -> list[Any]:
     return value
 
 
-def _selector(raw: object, terms: TermMap) -> tuple[str, str | None, re.Pattern[str] | None]:
+def _selector(
+    raw: object, terms: TermMap
+) -> tuple[TypeSelection, str | None, re.Pattern[str] | None]:
     if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str):
         raise bad_data("each entities member needs a type")
     entity_id = raw.get("id")
@@ -224,7 +261,7 @@ def _selector(raw: object, terms: TermMap) -> tuple[str, str | None, re.Pattern[
         compiled = re.compile(pattern) if isinstance(pattern, str) else None
     except re.error as error:
         raise bad_data(f"bad idPattern: {error}") from error
-    return terms.expand(raw["type"]), entity_id, compiled
+    return parse_types(raw["type"], terms), entity_id, compiled
 
 
 class SubscriptionOwner(Protocol):
@@ -276,7 +313,7 @@ class SubscriptionManager:
         for sub_id, body in repository.load_subscriptions().items():
             context = body.pop("@context", None)
             try:
-                sub = compile_subscription(body, contexts.terms(context), context)
+                sub = compile_subscription(body, contexts.terms(context), context, stored=True)
             except NgsiError:
                 log.warning("skipped stored subscription %s: no longer valid", sub_id)
                 continue
@@ -288,6 +325,11 @@ class SubscriptionManager:
         sub = compile_subscription(body, self.contexts.terms(context), context)
         if sub.id in self.subscriptions:
             raise NgsiError(Problem.ALREADY_EXISTS, f"subscription {sub.id} exists")
+        jsonld = sub.body.get("jsonldContext")
+        if isinstance(jsonld, str):
+            # 5.8.1.4: notifications are compacted with it, so it must be had now
+            # (LdContextNotAvailable, 503) and be an @context (BadRequestData).
+            self.contexts.terms(jsonld)
         self._save(sub)
         return sub
 
@@ -302,12 +344,21 @@ class SubscriptionManager:
         current = self.get(sub_id)
         if not isinstance(patch, Mapping):
             raise bad_data("the body must be a JSON object")
+        if "id" in patch and patch["id"] != sub_id:
+            raise bad_data("the id of a subscription cannot change")
         context = patch.get("@context", current.context)
-        body = {**current.body, **{k: v for k, v in patch.items() if k != "@context"}}
+        # The NGSI-LD Null removes a member as null does (5.4).
+        given = {k: None if v == NULL else v for k, v in _writable(patch).items()}
+        # 5.8.2: a new expiresAt in the past is BadRequestData; one in the future makes an
+        # expired subscription active again.
+        expires = given.get("expiresAt")
+        if expires is not None and parse_time(expires, "expiresAt") <= now():
+            raise bad_data("expiresAt must be in the future")
+        body = {**current.body, **given}
         # 5.8.2: a member patched to null is removed (BadRequestData if it is mandatory).
         body = {k: v for k, v in body.items() if v is not None}
         body["id"] = sub_id
-        sub = compile_subscription(body, self.contexts.terms(context), context)
+        sub = compile_subscription(body, self.contexts.terms(context), context, stored=True)
         sub.runtime, sub.failures = current.runtime, current.failures
         self._save(sub)
 
@@ -324,7 +375,15 @@ class SubscriptionManager:
         return self.subscriptions.get(sub_id)
 
     def save(self, sub: Subscription) -> None:
-        self._save(sub)
+        # The notifier may hold a version a PATCH replaced, or one deleted meanwhile: keep
+        # the current one with the delivery state, never write an old or deleted one back.
+        current = self.current(sub.id)
+        if current is None:
+            return
+        if current is not sub:
+            current.runtime.update(sub.runtime)
+            current.failures, current.last_sent = sub.failures, sub.last_sent
+        self._save(current)
 
     def send(self, sub_id: str, payload: Json, owner: SubscriptionOwner) -> None:
         """Queue a prepared notification of another owner's subscription (any thread)."""
@@ -359,7 +418,7 @@ class SubscriptionManager:
 
     def selected(self, sub: Subscription) -> list[Notified]:
         """The entities a periodic notification reports: all those the subscription selects."""
-        types = sorted({t for t, _, _ in sub.types}) or None
+        types = sorted({n for selection, _, _ in sub.types for n in selection.names}) or None
         found = self.repository.scan_entities(types, None)
         return [Notified(e) for e in found if sub.selects(e)]
 
@@ -454,7 +513,6 @@ class SubscriptionManager:
     ) -> None:
         owner = outgoing.owner
         body = outgoing.payload if outgoing.payload is not None else self.body(sub, outgoing.items)
-        content = orjson.dumps(body)
         delay = 0.5
         while not stopping.is_set():
             current = owner.current(sub.id)
@@ -462,12 +520,9 @@ class SubscriptionManager:
                 break
             sub = current  # an update since keeps its counters current
             try:
-                response = await client.post(
-                    sub.endpoint, content=content, headers=headers(sub.shape)
-                )
-                response.raise_for_status()
-            except httpx.HTTPError as error:
-                self._failed(sub, str(error) or type(error).__name__)
+                await deliver(client, sub.shape, body)
+            except DeliveryError as error:
+                self._failed(sub, str(error))
                 # Backoff: the endpoint is away; wait longer each time, up to max_backoff_s.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), delay)

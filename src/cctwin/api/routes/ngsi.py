@@ -23,7 +23,14 @@ from cctwin.api.routes.ngsi_preconditions import Preconditions, negotiate
 from cctwin.ngsi.broker import SYSTEM_IRIS, BatchResult, EntityQuery
 from cctwin.ngsi.context import CORE_CONTEXT, LdContext, TermMap, link_context, link_header
 from cctwin.ngsi.entities import Entity, View, feature, render
-from cctwin.ngsi.federation import Asked, merge, retrieve_merged, wants_sources
+from cctwin.ngsi.federation import (
+    Asked,
+    merge,
+    retrieve_merged,
+    splitting,
+    unfiltered,
+    wants_sources,
+)
 from cctwin.ngsi.fragments import UpdateResult
 from cctwin.ngsi.nulls import refuse_nulls
 from cctwin.ngsi.problems import NgsiError, Problem, bad_data
@@ -90,6 +97,10 @@ class Ctx:
                     "type": "FeatureCollection",
                     "features": [feature(b, geo_name) for b in body],
                 }
+            # 6.3.6: a GeoJSON body carries its @context unless the client prefers plain
+            # JSON (`Prefer: body=json`); the Link header names it either way.
+            if "body=json" not in self.request.headers.get("prefer", "").replace(" ", ""):
+                body["@context"] = context
             if isinstance(context, str):
                 _add_link(out, link_header(context))
             return Response(orjson.dumps(body), status, out, media_type=GEO_JSON)
@@ -223,18 +234,28 @@ async def query_entities(request: Request) -> Response:
     query = entity_query(ctx)
     limit, offset = page_of(params.get("limit"), params.get("offset"))
     service = ngsi_service(request)
-    found = await in_thread(service.broker.query, query)
+    warnings: dict[str, str] = {}
     if wants_sources(params.get("local"), service.federation):
         asked = asked_of(ctx)
-        found = merge(found, await in_thread(service.federation.query, query, asked))
-    headers = page_headers(request, len(found), limit, offset)
+        # 5.7.2.4: split entities are filtered once merged, so no part is filtered alone.
+        split = splitting(params.get("splitEntities"))
+        local = await in_thread(service.broker.query, unfiltered(query) if split else query)
+        found = merge(local, await in_thread(service.federation.query, query, asked))
+        if split:
+            found = [e for e in found if query.matches(e)]
+        warnings = asked.warning_headers()
+    else:
+        found = await in_thread(service.broker.query, query)
+    headers = page_headers(request, len(found), limit, offset) | warnings
     view = view_of(ctx, query.attrs)
     return ctx.answer([render(e, view) for e in found[offset : offset + limit]], 200, headers)
 
 
 def asked_of(ctx: Ctx) -> Asked:
     headers = ctx.request.headers
-    return Asked(ctx.request.query_params, headers.get("link"), headers.get(VIA), ctx.terms)
+    return Asked(
+        ctx.request.query_params, headers.get("link"), headers.get(VIA), ctx.terms, dict(headers)
+    )
 
 
 def entity_query(ctx: Ctx) -> EntityQuery:
@@ -304,10 +325,16 @@ async def retrieve_entity(entity_id: str, request: Request) -> Response:
     service = ngsi_service(request)
     broker = service.broker
     if wants_sources(request.query_params.get("local"), service.federation):
-        args = (broker, service.federation, entity_id, asked_of(ctx))
-        return ctx.answer(
-            render(await in_thread(retrieve_merged, *args), view_of(ctx, attrs_of(ctx)))
-        )
+        asked = asked_of(ctx)
+        try:
+            merged = await in_thread(retrieve_merged, broker, service.federation, entity_id, asked)
+        except NgsiError as error:
+            # 6.3.17: the sources that answered abnormally are named on errors too.
+            answer = problem_response(error)
+            answer.headers.update(asked.warning_headers())
+            return answer
+        view = view_of(ctx, attrs_of(ctx))
+        return ctx.answer(render(merged, view), 200, asked.warning_headers())
     # The live twin is in memory: answering from it on the loop saves a thread hop.
     entity = broker.cached(entity_id)
     if entity is None:
@@ -479,6 +506,7 @@ def install(app: FastAPI) -> None:
         ngsi_contexts,
         ngsi_discovery,
         ngsi_document,
+        ngsi_identity,
         ngsi_registrations,
         ngsi_subscriptions,
         ngsi_temporal,
@@ -496,5 +524,6 @@ def install(app: FastAPI) -> None:
     app.include_router(ngsi_discovery.router)
     app.include_router(ngsi_registrations.router)
     app.include_router(ngsi_contexts.router)
+    app.include_router(ngsi_identity.router)
     app.add_exception_handler(NgsiError, _problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)

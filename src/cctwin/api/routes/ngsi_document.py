@@ -46,6 +46,15 @@ QUERY_BODY: dict[str, Any] = {
     "required": ["type"],
     "properties": {"type": {"const": "Query"}},
 }
+KEY_VALUES: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["key", "value"],
+        "properties": {"key": {"type": "string"}, "value": {"type": "string"}},
+    },
+}
+NAMES: dict[str, Any] = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 SUBSCRIPTION: dict[str, Any] = {
     "type": "object",
     "required": ["type", "notification"],
@@ -56,9 +65,34 @@ SUBSCRIPTION: dict[str, Any] = {
             "type": "object",
             "required": ["endpoint"],
             "properties": {
-                "endpoint": {"type": "object", "required": ["uri"], "properties": {"uri": URI}}
+                "endpoint": {
+                    "type": "object",
+                    "required": ["uri"],
+                    "properties": {
+                        "uri": {**URI, "description": "http(s):// or mqtt(s)://host/topic"},
+                        "receiverInfo": KEY_VALUES,
+                        "notifierInfo": {
+                            **KEY_VALUES,
+                            "description": "MQTT-QoS (0, 1, 2), MQTT-Version",
+                        },
+                    },
+                },
+                "attributes": NAMES,
+                "pick": NAMES,
+                "omit": NAMES,
             },
         },
+    },
+}
+IDENTITY: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "contextSourceAlias", "contextSourceUptime", "contextSourceTimeAt"],
+    "properties": {
+        "id": URI,
+        "type": {"const": "ContextSourceIdentity"},
+        "contextSourceAlias": {"type": "string"},
+        "contextSourceUptime": {"type": "string", "description": "ISO 8601 duration"},
+        "contextSourceTimeAt": {"type": "string", "format": "date-time"},
     },
 }
 REGISTRATION: dict[str, Any] = {
@@ -122,6 +156,15 @@ _HEADERS = [
         "description": "the JSON-LD @context of an application/json request",
     },
     {
+        "name": "Prefer",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "`body=json`: a GeoJSON answer leaves its @context to the Link header "
+        "(6.3.6); `ngsi-ld=<version>`: honoured on subscriptions, which every version shows "
+        "alike (Preference-Applied)",
+    },
+    {
         "name": "Via",
         "in": "header",
         "required": False,
@@ -166,6 +209,7 @@ _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "offset": {"type": "integer", "minimum": 0},
     "count": {"type": "boolean"},
     "local": {"type": "boolean"},
+    "splitEntities": {"type": "boolean"},
     "format": {"type": "string", "enum": ["normalized", "concise", "simplified", "keyValues"]},
     "lastN": {"type": "integer", "minimum": 1},
     "q": {"type": "string", "minLength": 1},
@@ -226,6 +270,16 @@ def _found(schema: dict[str, Any], geo: bool = True) -> dict[str, Any]:
     }
 
 
+def _warned(found: dict[str, Any]) -> dict[str, Any]:
+    """A distributed read's answer: it names the sources that answered abnormally."""
+    warning = {
+        "description": '6.3.17: `299 <host> "..."` an error answer, `111` an invalid '
+        "payload, `199` no answer in time, one per registered source",
+        "schema": {"type": "string"},
+    }
+    return {**found, "headers": {"NGSILD-Warning": warning}}
+
+
 _NONE = {"description": "done"}
 _CREATED = {"description": "created (Location names it)"}
 _SHARED = {
@@ -239,14 +293,24 @@ _SHARED_DONE = {"204": _NONE, "207": _SHARED}
 # (path, method) -> success responses, error statuses, query parameters, body schema.
 Operation = tuple[dict[str, Any], tuple[str, ...], list[str], dict[str, Any] | None]
 _OPS: dict[tuple[str, str], Operation] = {
-    ("/entities", "get"): ({"200": _found(ARRAY)}, READ, [*_QUERY, *_PAGE, "local"], None),
+    ("/entities", "get"): (
+        {"200": _warned(_found(ARRAY))},
+        READ,
+        [*_QUERY, *_PAGE, "local", "splitEntities"],
+        None,
+    ),
     ("/entities", "post"): (
         {"201": _CREATED, "207": _SHARED},
         (*WRITE, *FORWARDED, "409"),
         ["local"],
         ENTITY,
     ),
-    ("/entities/{entity_id}", "get"): ({"200": _found(OBJECT)}, READ, [*_ONE, "local"], None),
+    ("/entities/{entity_id}", "get"): (
+        {"200": _warned(_found(OBJECT))},
+        READ,
+        [*_ONE, "local"],
+        None,
+    ),
     ("/entities/{entity_id}", "put"): (_SHARED_DONE, (*WRITE, *FORWARDED), ["local"], OBJECT),
     ("/entities/{entity_id}", "patch"): (_SHARED_DONE, (*WRITE, *FORWARDED), ["local"], OBJECT),
     ("/entities/{entity_id}", "delete"): (_SHARED_DONE, (*DELETE, *FORWARDED), ["local"], None),
@@ -384,6 +448,17 @@ _OPS: dict[tuple[str, str], Operation] = {
     ("/types/{type_name}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, ["local"], None),
     ("/attributes", "get"): ({"200": _found(ANY, geo=False)}, READ, _DISCOVERY_LIST, None),
     ("/attributes/{attr}", "get"): ({"200": _found(OBJECT, geo=False)}, READ, ["local"], None),
+    ("/info/sourceIdentity", "get"): (
+        {
+            "200": {
+                "description": "this context source (V1.9 5.2.40); the alias names the tenant",
+                "content": {JSON: {"schema": IDENTITY}, LD: {"schema": IDENTITY}},
+            }
+        },
+        ("401", "403", "406"),
+        [],
+        None,
+    ),
     ("/jsonldContexts", "post"): (
         {"201": _CREATED},
         ("400", "401", "403", "411", "415", "503"),

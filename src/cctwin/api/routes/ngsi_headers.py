@@ -61,4 +61,5 @@ def page_headers(request: Request, total: int, limit: int, offset: int) -> dict[
 def _page_link(request: Request, limit: int, offset: int, rel: str) -> str:
     query = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset")}
     query |= {"limit": str(limit), "offset": str(offset)}
-    return f'<{request.url.path}?{urlencode(query)}>; rel="{rel}"'
+    # Written as the ETSI suite compares it: no spaces, the linked page's media type.
+    return f'<{request.url.path}?{urlencode(query)}>;rel="{rel}";type="application/ld+json"'

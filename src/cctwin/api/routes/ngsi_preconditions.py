@@ -4,6 +4,7 @@ the Accept header chooses among the representations an operation offers."""
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import parse_qsl
 
 import orjson
@@ -87,10 +88,9 @@ def _media_range(part: str) -> tuple[str, float]:
     for param in params:
         key, _, value = param.partition("=")
         if key.strip() == "q":
-            try:
-                weight = float(value)
-            except ValueError:
-                weight = 0.0
+            # A weight that is not a number is no RFC 9110 rule: the range keeps weight 1.
+            with contextlib.suppress(ValueError):
+                weight = min(max(float(value), 0.0), 1.0)
     return media.lower(), weight
 
 
