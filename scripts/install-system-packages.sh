@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages cctwin's tests and benchmarks need (GStreamer's RTSP server;
 # Chromium and fonts with Korean glyphs for the dashboard's browser test; PostgreSQL 15 +
-# PostGIS for the store's integration tests).
+# PostGIS for the store's integration tests; Mosquitto and its clients for NGSI-LD MQTT
+# notifications through a real broker).
 # Idempotent: apt-get runs only when `dpkg -s` reports a package missing.
 set -euo pipefail
 
@@ -20,6 +21,8 @@ packages=(
     fonts-noto-cjk
     fonts-dejavu-core
     postgresql-15-postgis-3
+    mosquitto
+    mosquitto-clients
 )
 
 missing=()
