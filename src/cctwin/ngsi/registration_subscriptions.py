@@ -28,7 +28,8 @@ from cctwin.ngsi.registration_query import RegistrationQuery, parse_temporal
 from cctwin.ngsi.registrations import Registration, render_registration
 from cctwin.ngsi.registry import RegistrationChange, RegistrationRepository, Registry
 from cctwin.ngsi.scopes import parse_scopes
-from cctwin.ngsi.subscriptions import Subscription, SubscriptionManager, compile_subscription
+from cctwin.ngsi.subscription_model import Subscription, compile_subscription
+from cctwin.ngsi.subscriptions import SubscriptionManager
 
 log = logging.getLogger(__name__)
 NOTIFICATION = "ContextSourceNotification"

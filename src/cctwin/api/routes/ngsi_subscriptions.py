@@ -11,7 +11,7 @@ from cctwin.api.routes.ngsi_headers import page_headers
 from cctwin.ngsi.context import HOSTED_PATH
 from cctwin.ngsi.entities import Json
 from cctwin.ngsi.notifications import DEFAULT_TRIGGERS, context_url
-from cctwin.ngsi.subscriptions import Subscription
+from cctwin.ngsi.subscription_model import Subscription
 from cctwin.ngsi.versions import applied
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"])
