@@ -21,6 +21,7 @@ from test_dashboard_browser import (
     _skip_reason,
     service,
 )
+from test_twin_replay_browser import _log_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -81,16 +82,6 @@ def test_planning_panel_plans_cameras_on_the_map(service: Service) -> None:
         finally:
             browser.close()
     assert page_errors == [], page_errors
-
-
-def _log_in(page: Any, service: Service) -> None:
-    page.goto(service.base_url + "/")
-    page.wait_for_url(lambda url: "/login.html?next=" in url, timeout=30_000)
-    page.fill("#username", "admin")
-    page.fill("#password", service.admin_password)
-    page.click("#login-submit")
-    page.wait_for_url(service.base_url + "/", timeout=30_000)
-    page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
 
 
 def _check_coverage(page: Any, coverage: dict[str, Any], ko: dict[str, str]) -> None:
